@@ -1,0 +1,211 @@
+"""The initial schema: journal, TODOs, tags, concepts, cards, reviews, settings, search index.
+
+Revision ID: 0001
+Revises:
+Create Date: 2026-11-21
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+# The search index is one FTS5 table over four sources. Its rowid encodes the
+# source so that triggers can update a row by rowid (an indexed lookup) instead
+# of scanning: rowid = id * 8 + kind code.
+KINDS = {"entry": 1, "todo": 2, "card": 3, "concept": 4}
+
+
+def _index_triggers(table: str, kind: str, title_sql: str, body_sql: str) -> list[str]:
+    code = KINDS[kind]
+
+    def values(row: str) -> str:
+        title = title_sql.replace("{r}", row)
+        body = body_sql.replace("{r}", row)
+        return f"({row}.id * 8 + {code}, '{kind}', {row}.id, {title}, {body})"
+
+    insert = "INSERT INTO search_index(rowid, kind, ref_id, title, body) VALUES "
+    return [
+        f"CREATE TRIGGER {table}_ai AFTER INSERT ON {table} BEGIN {insert}{values('new')}; END",
+        f"CREATE TRIGGER {table}_ad AFTER DELETE ON {table} BEGIN "
+        f"DELETE FROM search_index WHERE rowid = old.id * 8 + {code}; END",
+        f"CREATE TRIGGER {table}_au AFTER UPDATE ON {table} BEGIN "
+        f"DELETE FROM search_index WHERE rowid = old.id * 8 + {code}; {insert}{values('new')}; END",
+    ]
+
+
+def upgrade() -> None:
+    op.create_table(
+        "tags",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("name", sa.String(100), nullable=False, unique=True),
+    )
+    op.create_table(
+        "journal_entries",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("day", sa.Date, nullable=False, index=True),
+        sa.Column("body", sa.Text, nullable=False),
+        sa.Column("created_at", sa.DateTime, nullable=False),
+        sa.Column("updated_at", sa.DateTime, nullable=False),
+    )
+    op.create_table(
+        "todos",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("text", sa.Text, nullable=False),
+        sa.Column("origin_day", sa.Date, nullable=False, index=True),
+        sa.Column("due_day", sa.Date),
+        sa.Column("done_at", sa.DateTime),
+        sa.Column("position", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("created_at", sa.DateTime, nullable=False),
+    )
+    op.create_index("ix_todos_open", "todos", ["done_at", "origin_day"])
+    op.create_table(
+        "concepts",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("slug", sa.String(200), nullable=False, unique=True),
+        sa.Column("title", sa.String(300), nullable=False),
+        sa.Column("aliases", sa.JSON, nullable=False),
+        sa.Column("body", sa.Text, nullable=False),
+        sa.Column("sources", sa.JSON, nullable=False),
+        sa.Column("related", sa.JSON, nullable=False),
+        sa.Column("demo", sa.String(300)),
+        sa.Column("demo_code", sa.Text),
+        sa.Column("origin", sa.String(20), nullable=False),
+        sa.Column("content_hash", sa.String(64)),
+        sa.Column("user_modified", sa.Boolean, nullable=False, server_default=sa.false()),
+        sa.Column("created_at", sa.DateTime, nullable=False),
+        sa.Column("updated_at", sa.DateTime, nullable=False),
+    )
+    op.create_table(
+        "cards",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column(
+            "concept_id",
+            sa.Integer,
+            sa.ForeignKey("concepts.id", ondelete="SET NULL", name="fk_cards_concept"),
+            index=True,
+        ),
+        sa.Column("front", sa.Text, nullable=False),
+        sa.Column("back", sa.Text, nullable=False),
+        sa.Column("kind", sa.String(10), nullable=False),
+        sa.Column("cloze_ord", sa.Integer),
+        sa.Column("deck", sa.String(200), nullable=False),
+        sa.Column("external_id", sa.String(200), index=True),
+        sa.Column("pack_key", sa.String(300)),
+        sa.Column("origin", sa.String(20), nullable=False),
+        sa.Column("state", sa.Integer, nullable=False),
+        sa.Column("step", sa.Integer),
+        sa.Column("stability", sa.Float),
+        sa.Column("difficulty", sa.Float),
+        sa.Column("due", sa.DateTime, nullable=False),
+        sa.Column("last_review", sa.DateTime),
+        sa.Column("reps", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("lapses", sa.Integer, nullable=False, server_default="0"),
+        sa.Column("suspended", sa.Boolean, nullable=False, server_default=sa.false()),
+        sa.Column("buried_until", sa.Date),
+        sa.Column("created_at", sa.DateTime, nullable=False),
+        sa.Column("updated_at", sa.DateTime, nullable=False),
+        sa.UniqueConstraint("pack_key", name="uq_cards_pack_key"),
+    )
+    op.create_index("ix_cards_due", "cards", ["suspended", "due"])
+    op.create_table(
+        "card_tags",
+        sa.Column(
+            "card_id",
+            sa.Integer,
+            sa.ForeignKey("cards.id", ondelete="CASCADE", name="fk_card_tags_card"),
+            primary_key=True,
+        ),
+        sa.Column(
+            "tag_id",
+            sa.Integer,
+            sa.ForeignKey("tags.id", ondelete="CASCADE", name="fk_card_tags_tag"),
+            primary_key=True,
+        ),
+    )
+    op.create_table(
+        "concept_tags",
+        sa.Column(
+            "concept_id",
+            sa.Integer,
+            sa.ForeignKey("concepts.id", ondelete="CASCADE", name="fk_concept_tags_concept"),
+            primary_key=True,
+        ),
+        sa.Column(
+            "tag_id",
+            sa.Integer,
+            sa.ForeignKey("tags.id", ondelete="CASCADE", name="fk_concept_tags_tag"),
+            primary_key=True,
+        ),
+    )
+    op.create_table(
+        "reviews",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column(
+            "card_id",
+            sa.Integer,
+            sa.ForeignKey("cards.id", ondelete="CASCADE", name="fk_reviews_card"),
+            nullable=False,
+        ),
+        sa.Column("rating", sa.Integer, nullable=False),
+        sa.Column("reviewed_at", sa.DateTime, nullable=False, index=True),
+        sa.Column("duration_ms", sa.Integer),
+        sa.Column("state_before", sa.Integer, nullable=False),
+        sa.Column("step_before", sa.Integer),
+        sa.Column("stability_before", sa.Float),
+        sa.Column("difficulty_before", sa.Float),
+        sa.Column("due_before", sa.DateTime),
+        sa.Column("last_review_before", sa.DateTime),
+        sa.Column("state_after", sa.Integer, nullable=False),
+        sa.Column("step_after", sa.Integer),
+        sa.Column("stability_after", sa.Float),
+        sa.Column("difficulty_after", sa.Float),
+        sa.Column("due_after", sa.DateTime),
+        sa.Column("interval_days", sa.Float),
+    )
+    op.create_index("ix_reviews_card_time", "reviews", ["card_id", "reviewed_at"])
+    op.create_table(
+        "settings",
+        sa.Column("key", sa.String(100), primary_key=True),
+        sa.Column("value", sa.JSON),
+    )
+
+    op.execute(
+        "CREATE VIRTUAL TABLE search_index USING fts5("
+        "kind UNINDEXED, ref_id UNINDEXED, title, body, tokenize = 'trigram')"
+    )
+    statements = (
+        _index_triggers("journal_entries", "entry", "''", "{r}.body")
+        + _index_triggers("todos", "todo", "''", "{r}.text")
+        + _index_triggers("cards", "card", "{r}.front", "{r}.back")
+        + _index_triggers(
+            "concepts",
+            "concept",
+            "{r}.title || ' ' || {r}.slug || ' ' || {r}.aliases",
+            "{r}.body",
+        )
+    )
+    for statement in statements:
+        op.execute(statement)
+
+
+def downgrade() -> None:
+    for table in ("journal_entries", "todos", "cards", "concepts"):
+        for suffix in ("ai", "ad", "au"):
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_{suffix}")
+    op.execute("DROP TABLE IF EXISTS search_index")
+    for table in (
+        "settings",
+        "reviews",
+        "concept_tags",
+        "card_tags",
+        "cards",
+        "concepts",
+        "todos",
+        "journal_entries",
+        "tags",
+    ):
+        op.drop_table(table)

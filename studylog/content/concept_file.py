@@ -1,0 +1,255 @@
+"""Parse a concept file: YAML front matter, the explanation, and the ``## Cards`` section.
+
+The format is documented in ``docs/concept-format.md``. Parsing uses
+markdown-it-py with the ``front_matter`` and ``container`` plugins, and takes
+the exact markdown source of each card from the tokens' line maps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from functools import cache
+
+import yaml
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from mdit_py_plugins.container import container_plugin
+from mdit_py_plugins.front_matter import front_matter_plugin
+
+from studylog.errors import InvalidInputError
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+KEY = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+CLOZE = re.compile(r"\{\{c(\d+)::(.*?)(?:::(.*?))?\}\}", re.DOTALL)
+
+
+class ConceptFormatError(InvalidInputError):
+    """A concept file that does not follow the format; the message starts with ``file:line:``."""
+
+
+@dataclass(frozen=True)
+class CardSpec:
+    """One card of a concept file.
+
+    ``key`` is the stable id from ``::: card KEY``; a cloze container with
+    deletions c1..cN gives N specs with ``cloze_ord`` 1..N.
+    """
+
+    key: str
+    kind: str  # "basic" or "cloze"
+    front: str
+    back: str
+    cloze_ord: int | None = None
+    line: int = 0
+
+    @property
+    def pack_key_suffix(self) -> str:
+        return self.key if self.cloze_ord is None else f"{self.key}/c{self.cloze_ord}"
+
+
+@dataclass(frozen=True)
+class ConceptFile:
+    """A parsed concept file. ``content_hash`` is the SHA-256 of the file's text."""
+
+    slug: str
+    title: str
+    body: str
+    aliases: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    related: list[str] = field(default_factory=list)
+    demo: str | None = None
+    cards: list[CardSpec] = field(default_factory=list)
+    content_hash: str = ""
+
+
+@cache
+def _parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark").use(front_matter_plugin)
+    # One container rule takes both "::: card KEY" and "::: cloze KEY"; the
+    # kind is read back from the token's info string.
+    md.use(
+        container_plugin,
+        name="card",
+        validate=lambda params, *_: params.strip().split(" ", 1)[0] in ("card", "cloze"),
+    )
+    return md
+
+
+def cloze_ords(text: str) -> list[int]:
+    """The distinct cloze numbers in ``text`` (``{{c1::...}}`` -> 1), ascending."""
+    return sorted({int(m.group(1)) for m in CLOZE.finditer(text)})
+
+
+def _as_list(value: object, name: str, where: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
+        return [str(v) for v in value]
+    raise ConceptFormatError(f"{where}:1: front matter '{name}' must be a list of strings")
+
+
+def _slice(lines: list[str], start: int, end: int) -> str:
+    return "\n".join(lines[start:end]).strip("\n").strip()
+
+
+def parse_concept(text: str, path: str = "<concept>") -> ConceptFile:
+    """Parse the text of a concept file.
+
+    Args:
+        text: the file's content (UTF-8 decoded).
+        path: shown in error messages.
+
+    Raises:
+        ConceptFormatError: with ``path:line:`` for any problem of the format.
+    """
+    tokens = _parser().parse(text)
+    lines = text.splitlines()
+    if not tokens or tokens[0].type != "front_matter":
+        raise ConceptFormatError(f"{path}:1: missing front matter (a '---' block at the top)")
+    try:
+        meta = yaml.safe_load(tokens[0].content) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        raise ConceptFormatError(f"{path}:{line}: invalid YAML in front matter") from None
+    if not isinstance(meta, dict):
+        raise ConceptFormatError(f"{path}:1: front matter must be a mapping of keys to values")
+    slug = str(meta.get("slug", "")).strip()
+    if not SLUG.match(slug):
+        raise ConceptFormatError(
+            f"{path}:1: 'slug' is missing or not lowercase letters, digits and dashes"
+        )
+    title = str(meta.get("title", "")).strip()
+    if not title:
+        raise ConceptFormatError(f"{path}:1: 'title' is missing")
+    body_start = tokens[0].map[1] if tokens[0].map else 0
+
+    cards_start, cards_end = _cards_section(tokens)
+    if cards_start is None:
+        body = _slice(lines, body_start, len(lines))
+        cards: list[CardSpec] = []
+    else:
+        body = (
+            _slice(lines, body_start, cards_start)
+            + ("\n\n" + _slice(lines, cards_end, len(lines)) if cards_end < len(lines) else "")
+        ).strip()
+        cards = _parse_cards(tokens, lines, path, cards_start, cards_end)
+
+    demo = meta.get("demo")
+    return ConceptFile(
+        slug=slug,
+        title=title,
+        body=body,
+        aliases=_as_list(meta.get("aliases"), "aliases", path),
+        tags=_as_list(meta.get("tags"), "tags", path),
+        sources=_as_list(meta.get("sources"), "sources", path),
+        related=_as_list(meta.get("related"), "related", path),
+        demo=str(demo) if demo else None,
+        cards=cards,
+        content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+    )
+
+
+def _cards_section(tokens: list[Token]) -> tuple[int | None, int]:
+    """Line range [start, end) of the ``## Cards`` section (to the next h1/h2 or the end)."""
+    start = None
+    for i, tok in enumerate(tokens):
+        if tok.type != "heading_open" or tok.level != 0 or tok.tag not in ("h1", "h2"):
+            continue
+        if tok.map is None:
+            continue
+        if start is not None:
+            return start, tok.map[0]
+        title = tokens[i + 1].content.strip().lower()
+        if tok.tag == "h2" and title == "cards":
+            start = tok.map[0]
+    return start, 10**9 if start is None else _end_line(tokens)
+
+
+def _end_line(tokens: list[Token]) -> int:
+    return max((t.map[1] for t in tokens if t.map), default=0)
+
+
+def _parse_cards(
+    tokens: list[Token], lines: list[str], path: str, start: int, end: int
+) -> list[CardSpec]:
+    cards: list[CardSpec] = []
+    seen: set[str] = set()
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok.map is None or not (start <= tok.map[0] < end) or tok.nesting != 1:
+            i += 1
+            continue
+        if tok.type != "container_card_open":
+            i += 1
+            continue
+        line_no = tok.map[0] + 1
+        params = tok.info.strip().split()
+        kind = params[0]
+        key = params[1] if len(params) > 1 else ""
+        if not KEY.match(key):
+            raise ConceptFormatError(
+                f"{path}:{line_no}: a {kind} needs a key: '::: {kind} some-key' "
+                "(lowercase letters, digits and dashes)"
+            )
+        if key in seen:
+            raise ConceptFormatError(f"{path}:{line_no}: duplicate card key '{key}'")
+        seen.add(key)
+        close = _matching_close(tokens, i)
+        front, back = _split_front_back(tokens[i + 1 : close], lines, tok.map)
+        if kind == "card":
+            if not front or not back:
+                raise ConceptFormatError(
+                    f"{path}:{line_no}: card '{key}' needs a front and a back separated by '---'"
+                )
+            cards.append(CardSpec(key=key, kind="basic", front=front, back=back, line=line_no))
+        else:
+            ords = cloze_ords(front)
+            if not ords:
+                raise ConceptFormatError(
+                    f"{path}:{line_no}: cloze '{key}' has no deletion like {{{{c1::text}}}}"
+                )
+            for n in ords:
+                cards.append(
+                    CardSpec(key=key, kind="cloze", front=front, back=back, cloze_ord=n, line=line_no)
+                )
+        i = close + 1
+    return cards
+
+
+def _matching_close(tokens: list[Token], open_index: int) -> int:
+    depth = 0
+    for j in range(open_index, len(tokens)):
+        depth += tokens[j].nesting if tokens[j].type.startswith("container_card") else 0
+        if depth == 0:
+            return j
+    return len(tokens) - 1
+
+
+def _split_front_back(inner: list[Token], lines: list[str], outer: list[int]) -> tuple[str, str]:
+    """Split a container's content at its first top-level ``---`` (hr or setext underline)."""
+    content_start, content_end = outer[0] + 1, outer[1]
+    if content_end > content_start and lines[content_end - 1].strip().startswith(":::"):
+        content_end -= 1
+    for tok in inner:
+        if tok.level != 1 or tok.map is None:
+            continue
+        if tok.type == "hr":
+            return (
+                _slice(lines, content_start, tok.map[0]),
+                _slice(lines, tok.map[1], content_end),
+            )
+        if tok.type == "heading_open" and tok.markup == "-":
+            # "question\n---" parses as a setext heading: the question is its text.
+            question_end = tok.map[1] - 1
+            return (
+                _slice(lines, content_start, question_end),
+                _slice(lines, tok.map[1], content_end),
+            )
+    return _slice(lines, content_start, content_end), ""

@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy models, the engine with studylog's SQLite PRAGMAs, and migrations."""

@@ -1,0 +1,148 @@
+"""Bring a database to the newest schema revision, with a backup first.
+
+Every start calls :func:`prepare`. The common case (already at the newest
+revision) is answered by one query through :mod:`sqlite3`, without importing
+Alembic, which keeps ``studylog today`` fast. When a migration is pending the
+file is first copied with SQLite's online backup API.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+from studylog.errors import DatabaseError
+from studylog.paths import migrations_dir
+
+# The newest revision in db/versions. tests/test_migrations.py checks that this
+# matches Alembic's head, so adding a migration without bumping it fails CI.
+HEAD_REVISION = "0001"
+
+
+def current_revision_of(path: Path) -> str | None:
+    """The revision recorded in the file at ``path``, or None for a new/empty file.
+
+    Raises:
+        DatabaseError: if the file exists but is not an SQLite database.
+    """
+    if not path.exists() or path.stat().st_size == 0:
+        return None
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            row = con.execute(
+                "SELECT name FROM sqlite_master WHERE type='table' AND name='alembic_version'"
+            ).fetchone()
+            if row is None:
+                return None
+            found = con.execute("SELECT version_num FROM alembic_version").fetchone()
+            return found[0] if found else None
+        finally:
+            con.close()
+    except sqlite3.DatabaseError as exc:
+        raise DatabaseError(f"{path} is not a studylog database ({exc})") from None
+
+
+def _alembic_config(connection=None):  # noqa: ANN001, ANN202
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir()))
+    if connection is not None:
+        cfg.attributes["connection"] = connection
+    return cfg
+
+
+def head_revision() -> str:
+    """The newest revision among the Alembic scripts (imports Alembic)."""
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def backup(path: Path, dest: Path | None = None) -> Path:
+    """Copy the database at ``path`` with SQLite's online backup API.
+
+    The copy is consistent even while another program writes. Default
+    destination: ``<name>.backup-<UTC timestamp>.db`` beside the file.
+
+    Raises:
+        DatabaseError: if either file cannot be opened.
+    """
+    if dest is None:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        dest = path.with_name(f"{path.stem}.backup-{stamp}.db")
+    try:
+        src = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        out = sqlite3.connect(dest)
+        try:
+            src.backup(out)
+        finally:
+            out.close()
+            src.close()
+    except sqlite3.Error as exc:
+        raise DatabaseError(f"backup of {path} to {dest} failed: {exc}") from None
+    return dest
+
+
+def upgrade(engine, revision: str = "head") -> None:  # noqa: ANN001 - sqlalchemy Engine
+    """Run the Alembic migrations up to ``revision`` on ``engine``'s database."""
+    from alembic import command
+
+    with engine.begin() as connection:
+        command.upgrade(_alembic_config(connection), revision)
+
+
+def prepare(db, *, make_backup: bool = True) -> Path | None:  # noqa: ANN001 - Database
+    """Bring ``db`` to the newest revision; return the backup made, if any.
+
+    A brand-new database is created without a backup (there is nothing to
+    save). A database from a newer studylog is refused rather than touched.
+
+    Raises:
+        DatabaseError: if the file is not a studylog database, is newer than
+            this studylog, or cannot be written.
+    """
+    path = db.path
+    if path is None:
+        upgrade(db.engine)
+        return None
+    current = current_revision_of(path)
+    if current == HEAD_REVISION:
+        return None
+    made = None
+    if current is not None:
+        if current not in _known_revisions():
+            raise DatabaseError(
+                f"{path} was written by a newer studylog (schema {current}); upgrade studylog"
+            )
+        if make_backup:
+            made = backup(path)
+    elif path.exists() and path.stat().st_size > 0 and _has_tables(path):
+        raise DatabaseError(f"{path} is an SQLite database, but not a studylog database")
+    try:
+        upgrade(db.engine)
+    except sqlite3.Error as exc:  # pragma: no cover - surfaced as SQLAlchemy errors mostly
+        raise DatabaseError(f"migration of {path} failed: {exc}") from None
+    except Exception as exc:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        if isinstance(exc, SQLAlchemyError):
+            raise DatabaseError(f"migration of {path} failed: {getattr(exc, 'orig', exc)}") from None
+        raise
+    return made
+
+
+def _known_revisions() -> set[str]:
+    return {p.stem.split("_", 1)[0] for p in (migrations_dir() / "versions").glob("*.py")}
+
+
+def _has_tables(path: Path) -> bool:
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return con.execute("SELECT count(*) FROM sqlite_master WHERE type='table'").fetchone()[0] > 0
+    finally:
+        con.close()

@@ -1,0 +1,205 @@
+"""The SQLAlchemy 2.x models: journal, TODOs, concepts, cards with FSRS state, the review log.
+
+Times are aware UTC (:class:`UTCDateTime`); study days are plain dates computed
+by :mod:`studylog.studyday`. The schema itself is created by the Alembic
+migrations in ``db/``; these models must match them (a test checks that).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from studylog.storage.types import UTCDateTime
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+card_tags = Table(
+    "card_tags",
+    Base.metadata,
+    Column("card_id", ForeignKey("cards.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+)
+
+concept_tags = Table(
+    "concept_tags",
+    Base.metadata,
+    Column("concept_id", ForeignKey("concepts.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Tag(Base):
+    """A tag on cards and concepts (``leech`` is set by the scheduler)."""
+
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+
+
+class JournalEntry(Base):
+    """One journal entry of a study day; a day may have several."""
+
+    __tablename__ = "journal_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date, index=True)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Todo(Base):
+    """A TODO item. It belongs to its origin day and shows in later days until done."""
+
+    __tablename__ = "todos"
+    __table_args__ = (Index("ix_todos_open", "done_at", "origin_day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(Text)
+    origin_day: Mapped[date] = mapped_column(Date, index=True)
+    due_day: Mapped[date | None] = mapped_column(Date)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Concept(Base):
+    """A deep-learning concept: explanation, aliases (Korean terms too), demo and cards.
+
+    ``origin`` is ``pack`` (synced from ``content/``), ``user`` or ``import``.
+    A pack concept the user edits gets ``user_modified`` set and is never
+    overwritten by a later sync.
+    """
+
+    __tablename__ = "concepts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    aliases: Mapped[list[str]] = mapped_column(JSON, default=list)
+    body: Mapped[str] = mapped_column(Text, default="")
+    sources: Mapped[list[str]] = mapped_column(JSON, default=list)
+    related: Mapped[list[str]] = mapped_column(JSON, default=list)
+    demo: Mapped[str | None] = mapped_column(String(300))
+    demo_code: Mapped[str | None] = mapped_column(Text)
+    origin: Mapped[str] = mapped_column(String(20), default="user")
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    user_modified: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    tags: Mapped[list[Tag]] = relationship(secondary=concept_tags, lazy="selectin")
+    cards: Mapped[list[Card]] = relationship(back_populates="concept")
+
+
+class Card(Base):
+    """A flashcard with its FSRS memory state stored as columns.
+
+    ``state`` follows :class:`fsrs.State` (1 Learning, 2 Review, 3 Relearning);
+    a card never reviewed has ``last_review`` NULL and counts as *new*.
+    ``stability`` is in days, ``difficulty`` in [1, 10], ``due`` and
+    ``last_review`` are aware UTC. ``buried_until`` is the study day on which a
+    buried card comes back.
+    """
+
+    __tablename__ = "cards"
+    __table_args__ = (
+        Index("ix_cards_due", "suspended", "due"),
+        UniqueConstraint("pack_key", name="uq_cards_pack_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    concept_id: Mapped[int | None] = mapped_column(
+        ForeignKey("concepts.id", ondelete="SET NULL"), index=True
+    )
+    front: Mapped[str] = mapped_column(Text)
+    back: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[str] = mapped_column(String(10), default="basic")
+    cloze_ord: Mapped[int | None] = mapped_column(Integer)
+    deck: Mapped[str] = mapped_column(String(200), default="Default")
+    external_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    pack_key: Mapped[str | None] = mapped_column(String(300))
+    origin: Mapped[str] = mapped_column(String(20), default="user")
+
+    state: Mapped[int] = mapped_column(Integer, default=1)
+    step: Mapped[int | None] = mapped_column(Integer, default=0)
+    stability: Mapped[float | None] = mapped_column(Float)
+    difficulty: Mapped[float | None] = mapped_column(Float)
+    due: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_review: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reps: Mapped[int] = mapped_column(Integer, default=0)
+    lapses: Mapped[int] = mapped_column(Integer, default=0)
+    suspended: Mapped[bool] = mapped_column(Boolean, default=False)
+    buried_until: Mapped[date | None] = mapped_column(Date)
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    concept: Mapped[Concept | None] = relationship(back_populates="cards")
+    tags: Mapped[list[Tag]] = relationship(secondary=card_tags, lazy="selectin")
+
+    @property
+    def is_new(self) -> bool:
+        return self.last_review is None
+
+
+class Review(Base):
+    """One answer, append-only: the rating and the card's state before and after.
+
+    ``duration_ms`` is the answer time in milliseconds; ``interval_days`` the
+    interval scheduled by this answer (due_after - reviewed_at) in days. The
+    *before* columns hold everything needed to undo the answer exactly.
+    """
+
+    __tablename__ = "reviews"
+    __table_args__ = (Index("ix_reviews_card_time", "card_id", "reviewed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id", ondelete="CASCADE"))
+    rating: Mapped[int] = mapped_column(Integer)
+    reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+
+    state_before: Mapped[int] = mapped_column(Integer)
+    step_before: Mapped[int | None] = mapped_column(Integer)
+    stability_before: Mapped[float | None] = mapped_column(Float)
+    difficulty_before: Mapped[float | None] = mapped_column(Float)
+    due_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_review_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    state_after: Mapped[int] = mapped_column(Integer)
+    step_after: Mapped[int | None] = mapped_column(Integer)
+    stability_after: Mapped[float | None] = mapped_column(Float)
+    difficulty_after: Mapped[float | None] = mapped_column(Float)
+    due_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    interval_days: Mapped[float | None] = mapped_column(Float)
+
+
+class Setting(Base):
+    """Collection settings as JSON values (desired retention, limits, day start hour...)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
