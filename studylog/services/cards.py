@@ -41,6 +41,7 @@ class CardInfo:
     tags: list[str]
     concept_slug: str | None
     external_id: str | None
+    pack_key: str | None
     origin: str
     state: int
     step: int | None
@@ -70,6 +71,7 @@ def info(card: Card) -> CardInfo:
         tags=sorted(t.name for t in card.tags),
         concept_slug=card.concept.slug if card.concept is not None else None,
         external_id=card.external_id,
+        pack_key=card.pack_key,
         origin=card.origin,
         state=card.state,
         step=card.step,
@@ -139,8 +141,10 @@ def new_card(
         created_at=moment,
         updated_at=moment,
     )
-    card.tags = tag_service.get_or_create(session, tags)
     session.add(card)
+    # The tag lookup would autoflush a half-built card (and a new concept) otherwise.
+    with session.no_autoflush:
+        card.tags = tag_service.get_or_create(session, tags)
     return card
 
 

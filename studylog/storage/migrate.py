@@ -131,7 +131,9 @@ def prepare(db, *, make_backup: bool = True) -> Path | None:  # noqa: ANN001 - D
         from sqlalchemy.exc import SQLAlchemyError
 
         if isinstance(exc, SQLAlchemyError):
-            raise DatabaseError(f"migration of {path} failed: {getattr(exc, 'orig', exc)}") from None
+            raise DatabaseError(
+                f"migration of {path} failed: {getattr(exc, 'orig', exc)}"
+            ) from None
         raise
     return made
 
@@ -143,6 +145,20 @@ def _known_revisions() -> set[str]:
 def _has_tables(path: Path) -> bool:
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        return con.execute("SELECT count(*) FROM sqlite_master WHERE type='table'").fetchone()[0] > 0
+        return (
+            con.execute("SELECT count(*) FROM sqlite_master WHERE type='table'").fetchone()[0] > 0
+        )
     finally:
         con.close()
+
+
+def integrity_problems(path: Path) -> list[str]:
+    """SQLite's ``PRAGMA integrity_check`` messages; empty when the file is sound."""
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        rows = [r[0] for r in con.execute("PRAGMA integrity_check")]
+    except sqlite3.DatabaseError as exc:
+        return [str(exc)]
+    finally:
+        con.close()
+    return [] if rows == ["ok"] else rows

@@ -1,0 +1,94 @@
+"""The ``studylog`` command line: parses arguments, calls services, prints with rich.
+
+Heavy modules (SQLAlchemy, NumPy, Textual) are imported inside the commands
+that need them, so ``studylog --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from studylog import __version__
+from studylog.cli.context import AppContext, pass_app
+from studylog.errors import StudylogError
+
+
+class StudylogGroup(click.Group):
+    """Turns :class:`StudylogError` into one line on stderr and exit code 1, no traceback."""
+
+    def invoke(self, ctx: click.Context):  # noqa: ANN201
+        try:
+            return super().invoke(ctx)
+        except StudylogError as exc:
+            raise click.ClickException(str(exc)) from None
+        except KeyboardInterrupt:
+            raise click.Abort() from None
+
+
+@click.group(cls=StudylogGroup, invoke_without_command=True)
+@click.option(
+    "--db",
+    "db_path",
+    metavar="PATH|URL",
+    envvar="STUDYLOG_DB",
+    help="The database file or SQLAlchemy URL (default: studylog.db in the user data folder; "
+    "env STUDYLOG_DB).",
+)
+@click.version_option(__version__, prog_name="studylog")
+@click.pass_context
+def cli(ctx: click.Context, db_path: str | None) -> None:
+    """studylog: a study journal, TODOs that carry over, spaced-repetition concept cards
+    and runnable NumPy demos, in the terminal.
+
+    Without a command, opens the app (or prints today's summary when not on a terminal).
+    """
+    ctx.obj = AppContext(db_path)
+    if ctx.invoked_subcommand is None:
+        from studylog.cli.journal import open_app_or_summary
+
+        open_app_or_summary(ctx.obj)
+
+
+def _register() -> None:
+    from studylog.cli import card, concept, data, journal, search, todo
+
+    for command in (
+        journal.log,
+        journal.today,
+        todo.todo,
+        card.card,
+        concept.concept,
+        search.search_command,
+        data.export_command,
+        data.import_command,
+        data.db_group,
+    ):
+        cli.add_command(command)
+    for module, names in (
+        ("studylog.cli.demo", ("demo",)),
+        ("studylog.cli.review", ("review", "stats")),
+    ):
+        try:
+            mod = __import__(module, fromlist=list(names))
+        except ImportError:
+            continue
+        for name in names:
+            command = getattr(mod, name, None)
+            if command is not None:
+                cli.add_command(command)
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli.main(prog_name="studylog")
+
+
+__all__ = ["cli", "main", "pass_app", "AppContext"]
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,167 @@
+"""``studylog card``: create, list, show, edit and remove flashcards."""
+
+from __future__ import annotations
+
+import click
+
+from studylog.cli.context import AppContext, pass_app
+from studylog.cli.output import console, print_json
+
+
+@click.group()
+def card() -> None:
+    """Flashcards: add, list, show, edit, rm."""
+
+
+@card.command("add")
+@click.argument("front")
+@click.argument("back", required=False, default="")
+@click.option("--cloze", is_flag=True, help="FRONT has cloze deletions like {{c1::text}}.")
+@click.option("--deck", default="Default", show_default=True)
+@click.option("--tag", "tags", multiple=True, help="A tag (repeatable).")
+@click.option("--concept", "concept_slug", metavar="SLUG", help="The concept it belongs to.")
+@pass_app
+def add(
+    app: AppContext,
+    front: str,
+    back: str,
+    cloze: bool,
+    deck: str,
+    tags: tuple[str, ...],
+    concept_slug: str | None,
+) -> None:
+    """Add a card: FRONT and BACK (markdown), or a cloze FRONT with --cloze."""
+    from studylog.services import cards
+
+    made = cards.create(
+        app.database(),
+        front,
+        back,
+        kind="cloze" if cloze else "basic",
+        deck=deck,
+        tags=tags,
+        concept_slug=concept_slug,
+        now=app.now(),
+    )
+    ids = ", ".join(str(c.id) for c in made)
+    click.echo(f"Added card{'s' if len(made) > 1 else ''} {ids}.")
+
+
+@card.command("list")
+@click.option("--deck")
+@click.option("--tag")
+@click.option("--concept", "concept_slug", metavar="SLUG")
+@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--offset", type=click.IntRange(min=0), default=0)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+def list_(
+    app: AppContext,
+    deck: str | None,
+    tag: str | None,
+    concept_slug: str | None,
+    limit: int,
+    offset: int,
+    as_json: bool,
+) -> None:
+    """List cards, filtered by deck, tag or concept."""
+    from rich.table import Table
+
+    from studylog.services import cards
+
+    items = cards.list_cards(
+        app.database(), deck=deck, tag=tag, concept_slug=concept_slug, limit=limit, offset=offset
+    )
+    if as_json:
+        print_json(items)
+        return
+    table = Table(box=None, header_style="bold")
+    for name in ("id", "front", "deck", "tags", "due", "state"):
+        table.add_column(name, overflow="ellipsis", no_wrap=name != "front")
+    for c in items:
+        state = "suspended" if c.suspended else ("new" if c.is_new else _STATE.get(c.state, "?"))
+        table.add_row(
+            str(c.id),
+            c.front if len(c.front) <= 60 else c.front[:59] + "…",
+            c.deck,
+            " ".join(c.tags),
+            c.due.strftime("%Y-%m-%d %H:%M"),
+            state,
+        )
+    console().print(table)
+
+
+_STATE = {1: "learning", 2: "review", 3: "relearning"}
+
+
+@card.command("show")
+@click.argument("card_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+def show(app: AppContext, card_id: int, as_json: bool) -> None:
+    """Show one card with its schedule."""
+    from rich.markdown import Markdown
+
+    from studylog.services import cards
+
+    c = cards.get(app.database(), card_id)
+    if as_json:
+        print_json(c)
+        return
+    out = console()
+    out.print(f"[bold]card {c.id}[/] · {c.kind} · deck {c.deck} · tags {' '.join(c.tags) or '-'}")
+    out.print(Markdown(c.front))
+    out.rule()
+    out.print(Markdown(c.back or "-"))
+    stability = f"{c.stability:.2f} d" if c.stability is not None else "-"
+    difficulty = f"{c.difficulty:.2f}" if c.difficulty is not None else "-"
+    out.print(
+        f"[dim]state {_STATE.get(c.state, '?')} · due {c.due.isoformat()} · stability "
+        f"{stability} · difficulty {difficulty} · reps {c.reps} · lapses {c.lapses}[/]"
+    )
+
+
+@card.command("edit")
+@click.argument("card_id", type=int)
+@click.option("--front")
+@click.option("--back")
+@click.option("--deck")
+@click.option("--tag", "tags", multiple=True, help="Replace the tags (repeatable).")
+@pass_app
+def edit(
+    app: AppContext,
+    card_id: int,
+    front: str | None,
+    back: str | None,
+    deck: str | None,
+    tags: tuple[str, ...],
+) -> None:
+    """Edit a card's text, deck or tags (its schedule is kept). Without options: $EDITOR."""
+    from studylog.services import cards
+
+    db = app.database()
+    if front is None and back is None and deck is None and not tags:
+        current = cards.get(db, card_id)
+        edited = click.edit(f"{current.front}\n\n---\n\n{current.back}\n", extension=".md")
+        if edited is None:
+            click.echo("Unchanged.")
+            return
+        head, sep, tail = edited.partition("\n---\n")
+        if not sep:
+            raise click.ClickException("keep the line '---' between the front and the back")
+        front, back = head.strip(), tail.strip()
+    updated = cards.edit(
+        db, card_id, front=front, back=back, deck=deck, tags=tags or None, now=app.now()
+    )
+    click.echo(f"Card {updated.id} saved.")
+
+
+@card.command("rm")
+@click.argument("card_id", type=int)
+@pass_app
+def rm(app: AppContext, card_id: int) -> None:
+    """Remove a card and its review history."""
+    from studylog.services import cards
+
+    cards.delete(app.database(), card_id)
+    click.echo(f"Removed card {card_id}.")

@@ -1,0 +1,87 @@
+"""``studylog log`` and ``studylog today``: the journal and the study day's summary."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from studylog.cli.context import AppContext, pass_app
+from studylog.cli.output import console, print_json, read_text_arg
+
+
+@click.command()
+@click.argument("text", required=False)
+@click.option("--date", "day", metavar="DAY", help="today (default), yesterday or YYYY-MM-DD.")
+@pass_app
+def log(app: AppContext, text: str | None, day: str | None) -> None:
+    """Add a journal entry (markdown). TEXT - reads the entry from standard input."""
+    from studylog.services import journal
+
+    body = read_text_arg(text, "entry text")
+    target = app.parse_day(day)
+    entry = journal.add(app.database(), body, target, now=app.now())
+    click.echo(f"Added entry {entry.id} to {entry.day.isoformat()}.")
+
+
+@click.command()
+@click.option("--date", "day", metavar="DAY", help="today (default), yesterday or YYYY-MM-DD.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+def today(app: AppContext, day: str | None, as_json: bool) -> None:
+    """The study day's entries, TODOs (carried-over ones marked) and review counts."""
+    from studylog.services import today as today_service
+
+    target = app.parse_day(day)
+    summary = today_service.summary(app.database(), target, app.calendar)
+    if as_json:
+        print_json(summary)
+        return
+    print_summary(summary)
+
+
+def print_summary(summary) -> None:  # noqa: ANN001 - DaySummary
+    from rich.markdown import Markdown
+    from rich.panel import Panel
+    from rich.table import Table
+
+    out = console()
+    out.print(
+        f"[bold]{summary.day.isoformat()} ({summary.day.strftime('%a')})[/]  "
+        f"reviews today [bold]{summary.reviews_done}[/] · due [bold]{summary.due}[/] · "
+        f"new [bold]{summary.new_cards}[/] · streak [bold]{summary.streak}[/] day"
+        + ("s" if summary.streak != 1 else "")
+    )
+    if summary.entries:
+        for entry in summary.entries:
+            out.print(Panel(Markdown(entry.body), title=f"entry {entry.id}", title_align="left"))
+    else:
+        out.print('[dim]No entries yet. Add one with: studylog log "what I studied"[/]')
+    if summary.todos:
+        table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+        table.add_column("id", justify="right")
+        table.add_column("", width=3)
+        table.add_column("TODO")
+        table.add_column("from", style="dim")
+        for todo in summary.todos:
+            mark = "[green]✓[/]" if todo.done else "☐"
+            origin = f"↪ {todo.origin_day.isoformat()}" if todo.carried else ""
+            table.add_row(str(todo.id), mark, todo.text, origin)
+        out.print(table)
+    else:
+        out.print('[dim]No TODOs. Add one with: studylog todo add "..."[/]')
+
+
+def open_app_or_summary(app: AppContext) -> None:
+    """``studylog`` alone: the app on a terminal, else today's summary."""
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        try:
+            from studylog.tui.app import run_app
+        except ImportError:
+            run_app = None
+        if run_app is not None:
+            run_app(app.database(), now=app.now)
+            return
+    from studylog.services import today as today_service
+
+    print_summary(today_service.summary(app.database(), app.today(), app.calendar))

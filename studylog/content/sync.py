@@ -1,0 +1,91 @@
+"""Load the built-in concept pack (``content/concepts/*.md``) into the database.
+
+Runs on every start, so the common case must be cheap: a fingerprint of all
+concept files is compared with the one stored at the last sync, and nothing
+is parsed when they are equal. Changed files are applied by slug and content
+hash. A concept the user edited (``user_modified``) is never overwritten, and
+cards keep their schedule and review history (they are matched by key).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import select
+
+from studylog.paths import content_dir
+from studylog.storage.engine import Database
+from studylog.storage.models import Concept
+from studylog.studyday import utcnow
+
+FINGERPRINT_KEY = "pack.fingerprint"
+
+
+@dataclass
+class SyncReport:
+    """What a sync did, by slug."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    kept_user_copy: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    skipped: bool = False  # the fingerprint matched: nothing was read
+
+
+def _files(root: Path) -> list[Path]:
+    return sorted((root / "concepts").glob("*.md"))
+
+
+def fingerprint(files: list[Path]) -> str:
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def sync_pack(db: Database, root: Path | None = None, *, force: bool = False) -> SyncReport:
+    """Bring the pack's concepts and cards into ``db`` in one transaction.
+
+    Raises:
+        ConceptFormatError: a pack file is malformed (names the file and line);
+            nothing is written then.
+    """
+    from studylog.content.concept_file import parse_concept
+    from studylog.services import settings
+    from studylog.services.concepts import apply_file
+
+    root = root or content_dir()
+    files = _files(root)
+    mark = fingerprint(files)
+    report = SyncReport()
+    if not force and settings.get(db, FINGERPRINT_KEY) == mark:
+        report.skipped = True
+        return report
+    now = utcnow()
+    with db.write() as session:
+        known = {
+            slug: (content_hash, user_modified or origin != "pack")
+            for slug, content_hash, user_modified, origin in session.execute(
+                select(Concept.slug, Concept.content_hash, Concept.user_modified, Concept.origin)
+            )
+        }
+        for path in files:
+            parsed = parse_concept(path.read_text(encoding="utf-8"), str(path))
+            seen = known.get(parsed.slug)
+            if seen is None:
+                apply_file(session, parsed, origin="pack", now=now)
+                report.added.append(parsed.slug)
+            elif seen[1]:
+                report.kept_user_copy.append(parsed.slug)
+            elif seen[0] != parsed.content_hash:
+                apply_file(session, parsed, origin="pack", now=now)
+                report.updated.append(parsed.slug)
+            else:
+                report.unchanged += 1
+        settings.set_in(session, FINGERPRINT_KEY, mark)
+    return report

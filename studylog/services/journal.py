@@ -1,0 +1,107 @@
+"""Journal entries: what the user studied, written in markdown, one or more per study day."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+
+from studylog.errors import InvalidInputError, NotFoundError
+from studylog.storage.engine import Database
+from studylog.storage.models import JournalEntry
+from studylog.studyday import utcnow
+
+
+@dataclass(frozen=True)
+class EntryInfo:
+    """A journal entry. ``day`` is the study day; times are aware UTC."""
+
+    id: int
+    day: date
+    body: str
+    created_at: datetime
+    updated_at: datetime
+
+
+def _info(entry: JournalEntry) -> EntryInfo:
+    return EntryInfo(entry.id, entry.day, entry.body, entry.created_at, entry.updated_at)
+
+
+def _check(body: str) -> str:
+    if not body.strip():
+        raise InvalidInputError("the entry is empty")
+    return body
+
+
+def add(db: Database, body: str, day: date, *, now: datetime | None = None) -> EntryInfo:
+    """Add an entry to study day ``day``.
+
+    Raises:
+        InvalidInputError: if ``body`` is empty or only white space.
+    """
+    _check(body)
+    moment = now or utcnow()
+    with db.write() as session:
+        entry = JournalEntry(day=day, body=body, created_at=moment, updated_at=moment)
+        session.add(entry)
+        session.flush()
+        return _info(entry)
+
+
+def edit(db: Database, entry_id: int, body: str, *, now: datetime | None = None) -> EntryInfo:
+    """Replace an entry's text. Raises NotFoundError or InvalidInputError."""
+    _check(body)
+    with db.write() as session:
+        entry = session.get(JournalEntry, entry_id)
+        if entry is None:
+            raise NotFoundError(f"no journal entry with id {entry_id}")
+        entry.body = body
+        entry.updated_at = now or utcnow()
+        session.flush()
+        return _info(entry)
+
+
+def delete(db: Database, entry_id: int) -> None:
+    """Delete an entry. Raises NotFoundError."""
+    with db.write() as session:
+        entry = session.get(JournalEntry, entry_id)
+        if entry is None:
+            raise NotFoundError(f"no journal entry with id {entry_id}")
+        session.delete(entry)
+
+
+def get(db: Database, entry_id: int) -> EntryInfo:
+    """One entry. Raises NotFoundError."""
+    with db.read() as session:
+        entry = session.get(JournalEntry, entry_id)
+        if entry is None:
+            raise NotFoundError(f"no journal entry with id {entry_id}")
+        return _info(entry)
+
+
+def on_day(db: Database, day: date) -> list[EntryInfo]:
+    """The entries of one study day, oldest first."""
+    return between(db, day, day)
+
+
+def between(db: Database, first: date, last: date) -> list[EntryInfo]:
+    """The entries from study day ``first`` to ``last`` inclusive, by day then creation."""
+    with db.read() as session:
+        rows = session.scalars(
+            select(JournalEntry)
+            .where(JournalEntry.day >= first, JournalEntry.day <= last)
+            .order_by(JournalEntry.day, JournalEntry.created_at, JournalEntry.id)
+        )
+        return [_info(e) for e in rows]
+
+
+def days_with_entries(db: Database, first: date, last: date) -> dict[date, int]:
+    """How many entries each study day in [first, last] has (days without any are left out)."""
+    with db.read() as session:
+        rows = session.execute(
+            select(JournalEntry.day, func.count(JournalEntry.id))
+            .where(JournalEntry.day >= first, JournalEntry.day <= last)
+            .group_by(JournalEntry.day)
+        )
+        return {day: n for day, n in rows}

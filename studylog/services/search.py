@@ -1,0 +1,192 @@
+"""Search over journal entries, TODOs, cards and concepts, Korean included.
+
+The index is an FTS5 table with the trigram tokenizer (kept current by
+triggers, see ``db/versions/0001_initial.py``). Trigrams match any substring
+of 3 or more characters, which suits Korean, where words carry particles
+('어텐션은', '어텐션을'). Shorter terms, such as the two-syllable '개념', cannot
+be found through trigrams, so queries with one fall back to LIKE.
+
+The user's words are always quoted before they reach FTS5, so no input can be
+a syntax error: each whitespace-separated word must occur (AND).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select, text
+
+from studylog.errors import InvalidInputError
+from studylog.storage.engine import Database
+from studylog.storage.models import Card, Concept, JournalEntry, Todo
+
+KINDS = ("entry", "todo", "card", "concept")
+SNIPPET_WIDTH = 60
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """One result. ``ref`` is the entry/TODO/card id, or the concept's slug;
+    ``day`` is the study day of entries and the origin day of TODOs.
+    ``snippet`` marks matches with [ and ]."""
+
+    kind: str
+    ref: str
+    title: str
+    snippet: str
+    day: date | None = None
+
+
+def _terms(query: str) -> list[str]:
+    terms = [t for t in query.split() if t]
+    if not terms:
+        raise InvalidInputError("the search query is empty")
+    return terms
+
+
+def _quote(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def _like(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _snippet(body: str, terms: list[str]) -> str:
+    """A window of ``body`` around the first term found, with the terms bracketed."""
+    flat = " ".join(body.split())
+    lower = flat.lower()
+    hits = [(lower.find(t.lower()), t) for t in terms]
+    found = [(i, t) for i, t in hits if i >= 0]
+    if not found:
+        return flat[:SNIPPET_WIDTH] + ("…" if len(flat) > SNIPPET_WIDTH else "")
+    first = min(i for i, _ in found)
+    start = max(0, first - SNIPPET_WIDTH // 3)
+    window = flat[start : start + SNIPPET_WIDTH]
+    for _, term in found:
+        index = window.lower().find(term.lower())
+        if index >= 0:
+            window = (
+                window[:index]
+                + "["
+                + window[index : index + len(term)]
+                + "]"
+                + window[index + len(term) :]
+            )
+    return ("…" if start else "") + window + ("…" if start + SNIPPET_WIDTH < len(flat) else "")
+
+
+def search(
+    db: Database, query: str, *, kinds: tuple[str, ...] = KINDS, limit: int = 50
+) -> list[SearchHit]:
+    """Find ``query`` in entries, TODOs, cards and concepts.
+
+    Every word must occur (case-insensitively, as a substring). Results are
+    ranked by BM25 when every word has 3+ characters, else newest first.
+
+    Raises:
+        InvalidInputError: an empty query or an unknown kind.
+    """
+    terms = _terms(query)
+    for kind in kinds:
+        if kind not in KINDS:
+            raise InvalidInputError(f"unknown search kind {kind!r} (use {', '.join(KINDS)})")
+    long_terms = [t for t in terms if len(t) >= 3]
+    short_terms = [t for t in terms if len(t) < 3]
+    params: dict[str, object] = {"limit": limit}
+    where = []
+    if long_terms:
+        where.append("search_index MATCH :match")
+        params["match"] = " ".join(_quote(t) for t in long_terms)
+    for n, term in enumerate(short_terms):
+        where.append(f"(title LIKE :l{n} ESCAPE '\\' OR body LIKE :l{n} ESCAPE '\\')")
+        params[f"l{n}"] = _like(term)
+    kind_list = ", ".join(f"'{k}'" for k in kinds)
+    where.append(f"kind IN ({kind_list})")
+    order = "bm25(search_index, 0, 0, 5.0, 1.0)" if long_terms and not short_terms else "rowid DESC"
+    sql = text(
+        f"SELECT kind, ref_id, title, body FROM search_index WHERE {' AND '.join(where)} "
+        f"ORDER BY {order} LIMIT :limit"
+    )
+    with db.read() as session:
+        rows = session.execute(sql, params).all()
+        return _hits(session, rows, terms)
+
+
+def _hits(session, rows, terms: list[str]) -> list[SearchHit]:  # noqa: ANN001
+    ids: dict[str, list[int]] = {k: [] for k in KINDS}
+    for kind, ref_id, _title, _body in rows:
+        ids[kind].append(int(ref_id))
+    entry_days = dict(
+        session.execute(
+            select(JournalEntry.id, JournalEntry.day).where(JournalEntry.id.in_(ids["entry"]))
+        ).all()
+    )
+    todo_days = dict(
+        session.execute(select(Todo.id, Todo.origin_day).where(Todo.id.in_(ids["todo"]))).all()
+    )
+    slugs = dict(
+        session.execute(
+            select(Concept.id, Concept.slug).where(Concept.id.in_(ids["concept"]))
+        ).all()
+    )
+    fronts = dict(
+        session.execute(select(Card.id, Card.front).where(Card.id.in_(ids["card"]))).all()
+    )
+    concept_titles = dict(
+        session.execute(
+            select(Concept.id, Concept.title).where(Concept.id.in_(ids["concept"]))
+        ).all()
+    )
+    hits = []
+    for kind, ref_id, _title, body in rows:
+        ref_id = int(ref_id)
+        if kind == "entry":
+            hits.append(
+                SearchHit(
+                    kind,
+                    str(ref_id),
+                    f"entry {entry_days[ref_id]}",
+                    _snippet(body, terms),
+                    entry_days[ref_id],
+                )
+            )
+        elif kind == "todo":
+            hits.append(
+                SearchHit(
+                    kind,
+                    str(ref_id),
+                    f"TODO of {todo_days[ref_id]}",
+                    _snippet(body, terms),
+                    todo_days[ref_id],
+                )
+            )
+        elif kind == "card":
+            front = fronts[ref_id]
+            hits.append(
+                SearchHit(
+                    kind, str(ref_id), _snippet(front, terms), _snippet(front + " " + body, terms)
+                )
+            )
+        else:
+            hits.append(
+                SearchHit(
+                    kind,
+                    slugs[ref_id],
+                    concept_titles[ref_id],
+                    _snippet(_title_and_body(session, ref_id), terms),
+                )
+            )
+    return hits
+
+
+def _title_and_body(session, concept_id: int) -> str:  # noqa: ANN001
+    concept = session.get(Concept, concept_id)
+    return f"{concept.title} ({', '.join(concept.aliases)}) {concept.body}"
+
+
+def _first_line(text: str, width: int = SNIPPET_WIDTH) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= width else line[: width - 1] + "…"

@@ -1,0 +1,95 @@
+"""The study day at a glance: entries, TODOs, reviews done, cards due and the streak."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import exists, func, or_, select
+
+from studylog.services import journal, todos
+from studylog.services.journal import EntryInfo
+from studylog.services.todos import TodoInfo
+from studylog.storage.engine import Database
+from studylog.storage.models import Card, JournalEntry, Review
+from studylog.studyday import StudyCalendar
+
+
+@dataclass(frozen=True)
+class DaySummary:
+    """One study day. ``due`` counts unsuspended, unburied cards due before the day ends
+    (new cards included); ``streak`` is the run of consecutive study days with an entry
+    or a review, ending today (or yesterday, when today has nothing yet)."""
+
+    day: date
+    entries: list[EntryInfo]
+    todos: list[TodoInfo]
+    reviews_done: int
+    due: int
+    new_cards: int
+    streak: int
+
+
+def reviews_on(db: Database, day: date, calendar: StudyCalendar) -> int:
+    """How many answers were given on study day ``day``."""
+    with db.read() as session:
+        return (
+            session.scalar(
+                select(func.count(Review.id)).where(
+                    Review.reviewed_at >= calendar.start_of(day),
+                    Review.reviewed_at < calendar.end_of(day),
+                )
+            )
+            or 0
+        )
+
+
+def due_counts(db: Database, day: date, calendar: StudyCalendar) -> tuple[int, int]:
+    """(due cards already seen, new cards) that are available on study day ``day``."""
+    end = calendar.end_of(day)
+    with db.read() as session:
+        base = (
+            select(func.count(Card.id))
+            .where(Card.suspended.is_(False), Card.due < end)
+            .where(or_(Card.buried_until.is_(None), Card.buried_until <= day))
+        )
+        seen = session.scalar(base.where(Card.last_review.is_not(None))) or 0
+        new = session.scalar(base.where(Card.last_review.is_(None))) or 0
+    return seen, new
+
+
+def streak(db: Database, today: date, calendar: StudyCalendar, *, limit_days: int = 3660) -> int:
+    """Consecutive study days with an entry or a review, counting back from today.
+
+    Today without activity yet does not break the streak: it then counts from yesterday.
+    Each day is one indexed EXISTS query, so the cost grows with the streak, not the log.
+    """
+
+    def active(session, day: date) -> bool:  # noqa: ANN001
+        has_entry = exists().where(JournalEntry.day == day)
+        has_review = exists().where(
+            Review.reviewed_at >= calendar.start_of(day), Review.reviewed_at < calendar.end_of(day)
+        )
+        return bool(session.scalar(select(or_(has_entry, has_review))))
+
+    with db.read() as session:
+        day = today if active(session, today) else today - timedelta(days=1)
+        count = 0
+        while count < limit_days and active(session, day):
+            count += 1
+            day -= timedelta(days=1)
+        return count
+
+
+def summary(db: Database, day: date, calendar: StudyCalendar) -> DaySummary:
+    """Everything the Today view and ``studylog today`` show for study day ``day``."""
+    seen, new = due_counts(db, day, calendar)
+    return DaySummary(
+        day=day,
+        entries=journal.on_day(db, day),
+        todos=todos.for_day(db, day, calendar),
+        reviews_done=reviews_on(db, day, calendar),
+        due=seen,
+        new_cards=new,
+        streak=streak(db, day, calendar),
+    )
