@@ -92,6 +92,4 @@ def parse_day(text: str, today: date) -> date:
             return date.fromisoformat(word)
         except ValueError as exc:
             raise InvalidInputError(f"not a real date: {text!r} ({exc})") from None
-    raise InvalidInputError(
-        f"unknown date format: {text!r} (use today, yesterday or YYYY-MM-DD)"
-    )
+    raise InvalidInputError(f"unknown date format: {text!r} (use today, yesterday or YYYY-MM-DD)")

@@ -217,7 +217,9 @@ def _parse_cards(
                 )
             for n in ords:
                 cards.append(
-                    CardSpec(key=key, kind="cloze", front=front, back=back, cloze_ord=n, line=line_no)
+                    CardSpec(
+                        key=key, kind="cloze", front=front, back=back, cloze_ord=n, line=line_no
+                    )
                 )
         i = close + 1
     return cards

@@ -167,7 +167,7 @@ def _hits(session, rows, terms: list[str]) -> list[SearchHit]:  # noqa: ANN001
             front = fronts[ref_id]
             hits.append(
                 SearchHit(
-                    kind, str(ref_id), _snippet(front, terms), _snippet(front + " " + body, terms)
+                    kind, str(ref_id), _first_line(front), _snippet(front + " " + body, terms)
                 )
             )
         else:

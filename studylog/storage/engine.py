@@ -58,7 +58,9 @@ def make_engine(url: str) -> Engine:
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise DatabaseError(f"cannot create the database folder {folder}: {exc.strerror}") from None
+            raise DatabaseError(
+                f"cannot create the database folder {folder}: {exc.strerror}"
+            ) from None
     # ensure_ascii=False keeps Korean aliases readable in the file and searchable
     # through the FTS index, which sees the JSON text.
     engine = create_engine(url, json_serializer=lambda obj: json.dumps(obj, ensure_ascii=False))
@@ -117,7 +119,9 @@ class Database:
 def _db_error(exc: Exception) -> DatabaseError:
     text = str(getattr(exc, "orig", exc))
     if "locked" in text:
-        return DatabaseError(f"the database is locked by another program (waited {BUSY_TIMEOUT_MS // 1000} s)")
+        return DatabaseError(
+            f"the database is locked by another program (waited {BUSY_TIMEOUT_MS // 1000} s)"
+        )
     if "not a database" in text:
         return DatabaseError("the file is not an SQLite database")
     if "readonly" in text or "read-only" in text:
