@@ -1,0 +1,300 @@
+"""The child side of the demo runner: run one demo file and stream its outputs.
+
+Started by :mod:`studylog.demo.runner` as ``python -I harness.py CONFIG_JSON``
+in a new session, with a temporary working directory and no stdin. It
+
+1. sets the resource limits (RLIMIT_AS, RLIMIT_CPU, RLIMIT_FSIZE, no core
+   files) before anything heavy is imported, so NumPy is imported under them;
+2. keeps the original stdout pipe as the private *protocol* channel
+   (non-inheritable, so processes the demo starts cannot write to it) and
+   points file descriptor 1 at stderr, which the parent reads as raw output;
+3. replaces ``sys.stdout``/``sys.stderr`` with writers that turn printed text
+   into ``text`` outputs, in order with the API's outputs;
+4. loads the demo file, calls ``demo()``, and writes one JSON line per output
+   (``{"output": {...}}``) and a final ``{"done": {...}}`` line;
+5. leaves with ``os._exit`` so that threads the demo left running cannot keep
+   the process alive.
+
+Only the standard library and :mod:`studylog.demo.api` are imported here.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import json
+import os
+import resource
+import signal
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+EXIT_CPU_LIMIT = 3  # exit code after SIGXCPU; the parent maps it to status "limit"
+MAX_TRACEBACK_CHARS = 20_000
+_HARNESS_FILE = os.path.abspath(__file__)
+
+
+class Channel:
+    """The protocol pipe to the parent, with the output caps.
+
+    Outputs beyond ``max_outputs`` or ``max_bytes`` (of JSON) are dropped and
+    counted; :meth:`finish` reports the count in a final note.
+    """
+
+    def __init__(self, fd: int, max_bytes: int, max_outputs: int) -> None:
+        self.fd = fd
+        self.max_bytes = max_bytes
+        self.max_outputs = max_outputs
+        self.sent_bytes = 0
+        self.sent = 0
+        self.dropped = 0
+        self.dropped_bytes = 0
+
+    @property
+    def full(self) -> bool:
+        return self.sent >= self.max_outputs or self.sent_bytes >= self.max_bytes
+
+    def _write(self, line: bytes) -> None:
+        view = memoryview(line)
+        while view:
+            written = os.write(self.fd, view)
+            view = view[written:]
+
+    def send(self, output: dict[str, Any]) -> None:
+        line = _encode({"output": output})
+        if self.sent >= self.max_outputs or self.sent_bytes + len(line) > self.max_bytes:
+            self.dropped += 1
+            self.dropped_bytes += len(line)
+            return
+        self._write(line)
+        self.sent += 1
+        self.sent_bytes += len(line)
+
+    def drop_text(self, n_bytes: int) -> None:
+        self.dropped_bytes += n_bytes
+
+    def finish(self, done: dict[str, Any]) -> None:
+        """Send the note about dropped output (outside the caps) and the final line."""
+        if self.dropped or self.dropped_bytes:
+            note = (
+                f"output capped at {self.sent} outputs / {self.sent_bytes} bytes: "
+                f"{self.dropped} more outputs and {self.dropped_bytes} bytes were not kept"
+            )
+            self._write(_encode({"output": {"kind": "text", "text": note, "stream": "note"}}))
+            done["truncated"] = {"outputs": self.dropped, "bytes": self.dropped_bytes}
+        self._write(_encode({"done": done}))
+
+
+def _json_default(obj: Any) -> Any:
+    # NumPy scalars (np.int64, np.float32) and anything else a demo passes.
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    return str(obj)
+
+
+def _encode(message: dict[str, Any]) -> bytes:
+    return (json.dumps(message, default=_json_default, ensure_ascii=False) + "\n").encode(
+        "utf-8", "surrogatepass"
+    )
+
+
+class Capture:
+    """A ``sys.stdout``/``sys.stderr`` replacement that buffers text for the channel.
+
+    Both streams share one pending buffer so that their order is kept: text
+    of the other stream, an API output and the end of the run flush it.
+    """
+
+    CHUNK = 64 * 1024  # a long print loop becomes a few large text outputs
+
+    def __init__(self, channel: Channel) -> None:
+        self.channel = channel
+        self.stream: str | None = None
+        self.parts: list[str] = []
+        self.size = 0
+
+    def writer(self, stream: str) -> _StreamWriter:
+        return _StreamWriter(self, stream)
+
+    def add(self, stream: str, text: str) -> int:
+        if not text:
+            return 0
+        if self.channel.full:
+            self.channel.drop_text(len(text.encode("utf-8", "surrogatepass")))
+            return len(text)
+        if stream != self.stream:
+            self.flush_pending()
+            self.stream = stream
+        self.parts.append(text)
+        self.size += len(text)
+        if self.size >= self.CHUNK:
+            self.flush_pending()
+        return len(text)
+
+    def flush_pending(self) -> None:
+        if self.parts and self.stream is not None:
+            text = "".join(self.parts)
+            self.parts, self.size = [], 0
+            self.channel.send({"kind": "text", "text": text, "stream": self.stream})
+        self.parts, self.size = [], 0
+
+
+class _StreamWriter(io.TextIOBase):
+    def __init__(self, capture: Capture, stream: str) -> None:
+        super().__init__()
+        self._capture = capture
+        self._stream = stream
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return "utf-8"
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return False
+
+    def write(self, text: str) -> int:
+        return self._capture.add(self._stream, str(text))
+
+    def flush(self) -> None:
+        # print(..., flush=True) must not cut the text into many outputs.
+        pass
+
+
+def _set_limits(limits: dict[str, Any]) -> None:
+    memory = int(limits["memory_bytes"])
+    cpu = int(limits["cpu_s"])
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    # The soft CPU limit sends SIGXCPU (handled below); the hard one, 2 s
+    # later, SIGKILL, for code stuck in C where no Python handler can run.
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 2))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (int(limits["file_bytes"]),) * 2)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    # Writing past RLIMIT_FSIZE then fails with OSError(EFBIG) in the demo
+    # (a readable traceback) instead of killing the process with SIGXFSZ.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+def _import_api() -> Any:
+    """Import studylog.demo.api, registering the package from this file's location if needed."""
+    try:
+        from studylog.demo import api
+    except ImportError:
+        # Not installed (a source checkout): register only the `studylog`
+        # package, so that the checkout's other folders stay unimportable.
+        package_dir = Path(_HARNESS_FILE).parent.parent
+        spec = importlib.util.spec_from_file_location(
+            "studylog",
+            package_dir / "__init__.py",
+            submodule_search_locations=[str(package_dir)],
+        )
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["studylog"] = module
+        spec.loader.exec_module(module)
+        from studylog.demo import api
+    return api
+
+
+def _trimmed_traceback(exc: BaseException) -> str:
+    """The traceback without the harness's and importlib's own frames."""
+    tb = exc.__traceback__
+    while tb is not None and (
+        tb.tb_frame.f_code.co_filename == _HARNESS_FILE
+        or tb.tb_frame.f_code.co_filename.startswith("<frozen importlib")
+    ):
+        tb = tb.tb_next
+    text = "".join(traceback.format_exception(type(exc), exc, tb))
+    if len(text) > MAX_TRACEBACK_CHARS:
+        # The end names the exception and the innermost frames: keep it.
+        text = "[... traceback shortened ...]\n" + text[-MAX_TRACEBACK_CHARS:]
+    return text
+
+
+def _load_and_run(demo_path: str) -> None:
+    spec = importlib.util.spec_from_file_location("__demo__", demo_path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {demo_path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["__demo__"] = module
+    spec.loader.exec_module(module)
+    func = getattr(module, "demo", None)
+    if not callable(func):
+        raise AttributeError(f"{Path(demo_path).name} defines no demo() function")
+    func()
+
+
+def main(argv: list[str]) -> None:
+    config = json.loads(argv[1])
+    limits = config["limits"]
+    _set_limits(limits)
+    # A reserve given back on MemoryError, so that reporting it can allocate.
+    reserve = bytearray(256 * 1024)
+
+    proto_fd = os.dup(1)  # os.dup gives a non-inheritable descriptor
+    os.dup2(2, 1)  # file-level writes to stdout (C code, child processes) -> raw output
+    channel = Channel(proto_fd, int(limits["max_output_bytes"]), int(limits["max_outputs"]))
+    capture = Capture(channel)
+
+    def on_xcpu(_signum: int, _frame: Any) -> None:
+        capture.flush_pending()
+        channel.finish({"status": "limit", "limit": "cpu", "error": "CPU time limit reached"})
+        os._exit(EXIT_CPU_LIMIT)
+
+    signal.signal(signal.SIGXCPU, on_xcpu)
+
+    api = _import_api()
+    api._caps.update(
+        array_elements=int(limits["max_array_elements"]),
+        line_points=int(limits["max_line_points"]),
+        table_rows=int(limits["max_table_rows"]),
+    )
+
+    def sink(output: dict[str, Any]) -> None:
+        capture.flush_pending()
+        channel.send(output)
+
+    api._sink = sink
+    # The demo's own folder (and the pack folder) come first, so that
+    # `from common import softmax` finds the pack's module.
+    sys.path[:0] = [str(p) for p in config["paths"]]
+    sys.stdout = capture.writer("stdout")
+    sys.stderr = capture.writer("stderr")
+
+    done: dict[str, Any]
+    started = time.perf_counter()
+    try:
+        _load_and_run(config["demo"])
+        done = {"status": "ok"}
+    except MemoryError as exc:
+        del reserve
+        done = {
+            "status": "limit",
+            "limit": "memory",
+            "error": f"MemoryError: {exc}" if str(exc) else "MemoryError",
+            "traceback": _trimmed_traceback(exc),
+        }
+    except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt are errors too
+        done = {
+            "status": "error",
+            "error": "".join(traceback.format_exception_only(type(exc), exc)).strip(),
+            "traceback": _trimmed_traceback(exc),
+        }
+    done["demo_ms"] = round((time.perf_counter() - started) * 1000, 3)
+    numpy = sys.modules.get("numpy")
+    if numpy is not None:
+        done["numpy"] = getattr(numpy, "__version__", None)
+    try:
+        capture.flush_pending()
+        channel.finish(done)
+    finally:
+        os._exit(0)
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -1,0 +1,383 @@
+"""Run a demo in a separate, limited Python process and collect its outputs.
+
+The child is ``sys.executable -I studylog/demo/harness.py`` (isolated mode:
+no PYTHON* variables, no user site, no script folder on ``sys.path``) in a new
+session, so that it and everything it starts share one process group:
+
+* a wall-clock timeout (default 10 s) kills the whole group with SIGKILL;
+  after a normal end the group is killed too, so a ``sleep 1000`` started by
+  the demo does not outlive it. The group is killed while the child is still
+  an unreaped zombie, so its id cannot have been reused;
+* CPU time, address space and file size are limited inside the child
+  (:mod:`studylog.demo.harness`), with single-threaded BLAS so that NumPy
+  imports under the address-space limit;
+* stdin is ``/dev/null``, the working directory (and ``HOME``/``TMPDIR``) a
+  fresh temporary directory that is removed afterwards, the environment a
+  short allow-list;
+* outputs are capped in the child and, as a second line of defence, the
+  parent never keeps more than the cap plus a margin.
+
+No ``preexec_fn`` is used: the app runs demos from a worker thread, and
+``preexec_fn`` is not safe in a threaded parent.
+
+This is a guard against runaway code (infinite loops, memory bombs, output
+floods), not a security sandbox: a demo can still read and write the user's
+files. Untrusted code is handled by the trust check in
+:mod:`studylog.services.demos`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from studylog.demo.harness import EXIT_CPU_LIMIT
+from studylog.demo.limits import Limits, human_bytes
+from studylog.errors import StudylogError
+
+HARNESS = Path(__file__).resolve().with_name("harness.py")
+RAW_CAP = 64 * 1024  # bytes of process-level output (C code, child processes) kept
+PROTOCOL_SLACK = 256 * 1024  # room for the final note and traceback beyond the output cap
+DRAIN_GRACE_S = 1.0  # after the group is killed, how long to wait for the pipes to close
+STATUSES = ("ok", "error", "timeout", "limit")
+_ENV_KEEP = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT")
+_SINGLE_THREAD = (
+    "OPENBLAS_NUM_THREADS",
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMEXPR_NUM_THREADS",
+    "VECLIB_MAXIMUM_THREADS",
+)
+
+
+class DemoRunError(StudylogError):
+    """The demo process could not be started at all."""
+
+
+@dataclass
+class RunResult:
+    """The outcome of one demo run.
+
+    Attributes:
+        status: ``ok``, ``error`` (an exception, see ``traceback``),
+            ``timeout`` (wall clock) or ``limit`` (see ``limit``).
+        duration_ms: wall-clock milliseconds from starting the process until
+            it ended or was killed.
+        outputs: the output dicts in order (see :mod:`studylog.demo.api`);
+            partial outputs of a run that failed are kept.
+        error: one line: the exception, or what stopped the run.
+        traceback: the demo's traceback (status ``error``, or ``limit`` by
+            MemoryError), without the harness's frames.
+        limit: ``cpu`` or ``memory`` when status is ``limit``.
+        truncated: some outputs were dropped by the caps.
+        numpy_version: NumPy's version if the demo imported it.
+    """
+
+    status: str
+    duration_ms: int
+    outputs: list[dict[str, Any]] = field(default_factory=list)
+    error: str | None = None
+    traceback: str | None = None
+    limit: str | None = None
+    truncated: bool = False
+    numpy_version: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"status", "duration_ms", "outputs"}`` plus the other fields that are set."""
+        data: dict[str, Any] = {
+            "status": self.status,
+            "duration_ms": self.duration_ms,
+            "outputs": self.outputs,
+        }
+        for key in ("error", "traceback", "limit"):
+            if getattr(self, key) is not None:
+                data[key] = getattr(self, key)
+        if self.truncated:
+            data["truncated"] = True
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RunResult:
+        return cls(
+            status=data["status"],
+            duration_ms=int(data["duration_ms"]),
+            outputs=list(data.get("outputs") or []),
+            error=data.get("error"),
+            traceback=data.get("traceback"),
+            limit=data.get("limit"),
+            truncated=bool(data.get("truncated", False)),
+        )
+
+
+def child_env(workdir: str) -> dict[str, str]:
+    """The child's environment: locale and PATH kept, one BLAS thread, HOME in the temp dir."""
+    env = {key: os.environ[key] for key in _ENV_KEEP if key in os.environ}
+    env.setdefault("PATH", os.defpath)
+    env.update({name: "1" for name in _SINGLE_THREAD})
+    env.update(HOME=workdir, TMPDIR=workdir)
+    return env
+
+
+def run_file(path: str | Path, *, limits: Limits | None = None, paths: list[Path] | None = None) -> RunResult:
+    """Run the demo file at ``path``; its folder (then ``paths``) go on the child's sys.path."""
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise DemoRunError(f"no demo file at {path}")
+    search = [path.parent, *(paths or [])]
+    with tempfile.TemporaryDirectory(prefix="studylog-demo-", ignore_cleanup_errors=True) as tmp:
+        return _run(path, search, limits or Limits(), tmp)
+
+
+def run_code(
+    code: str,
+    *,
+    name: str = "demo.py",
+    limits: Limits | None = None,
+    paths: list[Path] | None = None,
+) -> RunResult:
+    """Run demo source text (user-written or imported code) saved as ``name`` in the temp dir.
+
+    ``paths`` go on the child's sys.path (the pack's demo folder, so that
+    ``from common import softmax`` works); the temp dir itself does not, so a
+    demo named ``random.py`` cannot shadow the standard library.
+    """
+    with tempfile.TemporaryDirectory(prefix="studylog-demo-", ignore_cleanup_errors=True) as tmp:
+        code_dir = Path(tmp) / "code"
+        code_dir.mkdir()
+        demo = code_dir / Path(name).name
+        demo.write_text(code, encoding="utf-8")
+        return _run(demo, list(paths or []), limits or Limits(), tmp)
+
+
+class _Collector:
+    """Reads the protocol and raw pipes, keeping at most the caps in memory."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.proto_cap = limits.max_output_bytes + PROTOCOL_SLACK
+        self.proto_seen = 0
+        self.pending = b""
+        self.outputs: list[dict[str, Any]] = []
+        self.done: dict[str, Any] | None = None
+        self.overflow = False
+        self.raw = bytearray()
+        self.raw_dropped = 0
+
+    def feed_protocol(self, chunk: bytes) -> None:
+        self.proto_seen += len(chunk)
+        if self.proto_seen > self.proto_cap:
+            # The harness caps outputs itself; getting here means the demo
+            # wrote to the pipe directly. Keep what fits, discard the rest.
+            self.overflow = True
+            return
+        self.pending += chunk
+        *lines, self.pending = self.pending.split(b"\n")
+        for line in lines:
+            self._message(line)
+
+    def _message(self, line: bytes) -> None:
+        try:
+            message = json.loads(line)
+        except ValueError:
+            return  # a line cut by a signal handler; the exit code still tells the story
+        if not isinstance(message, dict):
+            return
+        if isinstance(message.get("output"), dict) and "kind" in message["output"]:
+            self.outputs.append(message["output"])
+        elif isinstance(message.get("done"), dict):
+            self.done = message["done"]
+
+    def feed_raw(self, chunk: bytes) -> None:
+        room = RAW_CAP - len(self.raw)
+        self.raw += chunk[:room]
+        self.raw_dropped += max(0, len(chunk) - room)
+
+    def raw_text(self) -> str:
+        text = self.raw.decode("utf-8", "replace")
+        if self.raw_dropped:
+            text += f"\n[... {self.raw_dropped} more bytes not kept]"
+        return text
+
+
+def _exited_without_reaping(pid: int) -> bool:
+    waitid = getattr(os, "waitid", None)
+    if waitid is None:  # pragma: no cover - platforms without waitid
+        return False
+    info = waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    return info is not None
+
+
+def _kill_group(pgid: int) -> None:
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _pump(proc: subprocess.Popen[bytes], collector: _Collector, deadline: float) -> tuple[bool, float]:
+    """Read until the child exits or the deadline passes; return (timed_out, end time)."""
+    assert proc.stdout is not None and proc.stderr is not None
+    selector = selectors.DefaultSelector()
+    selector.register(proc.stdout, selectors.EVENT_READ, collector.feed_protocol)
+    selector.register(proc.stderr, selectors.EVENT_READ, collector.feed_raw)
+    pidfd = None
+    pidfd_open = getattr(os, "pidfd_open", None)
+    if pidfd_open is not None:
+        try:
+            pidfd = pidfd_open(proc.pid)
+            selector.register(pidfd, selectors.EVENT_READ, None)
+        except OSError:
+            pidfd = None
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return True, time.monotonic()
+            # Without a pidfd the exit is noticed by polling every 20 ms.
+            wait = remaining if pidfd is not None else min(remaining, 0.02)
+            exited = False
+            for key, _ in selector.select(wait):
+                if key.data is None:
+                    exited = True
+                    continue
+                chunk = os.read(key.fd, 65536)
+                if chunk:
+                    key.data(chunk)
+                else:
+                    selector.unregister(key.fileobj)
+            if pidfd is None and not exited:
+                exited = _exited_without_reaping(proc.pid)
+            if exited:
+                return False, time.monotonic()
+    finally:
+        selector.close()
+        if pidfd is not None:
+            os.close(pidfd)
+
+
+def _drain(proc: subprocess.Popen[bytes], collector: _Collector, grace: float) -> None:
+    """Read what is left in the pipes until both close or ``grace`` seconds pass."""
+    assert proc.stdout is not None and proc.stderr is not None
+    selector = selectors.DefaultSelector()
+    selector.register(proc.stdout, selectors.EVENT_READ, collector.feed_protocol)
+    selector.register(proc.stderr, selectors.EVENT_READ, collector.feed_raw)
+    end = time.monotonic() + grace
+    try:
+        while selector.get_map():
+            remaining = end - time.monotonic()
+            if remaining <= 0:
+                return
+            for key, _ in selector.select(remaining):
+                chunk = os.read(key.fd, 65536)
+                if chunk:
+                    key.data(chunk)
+                else:
+                    selector.unregister(key.fileobj)
+    finally:
+        selector.close()
+
+
+def _run(demo: Path, paths: list[Path], limits: Limits, workdir: str) -> RunResult:
+    config = {
+        "demo": str(demo),
+        "paths": [str(p) for p in paths],
+        "limits": limits.to_json(),
+    }
+    collector = _Collector(limits)
+    started = time.monotonic()
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-I", str(HARNESS), json.dumps(config)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=workdir,
+            env=child_env(workdir),
+            start_new_session=True,
+        )
+    except OSError as exc:
+        raise DemoRunError(f"cannot start the demo process ({sys.executable}): {exc.strerror}") from None
+    ended = started
+    timed_out = False
+    try:
+        timed_out, ended = _pump(proc, collector, started + limits.timeout_s)
+    finally:
+        # Always, also after a normal end: processes the demo started must
+        # not outlive it. The child is not reaped yet, so the group id is safe.
+        _kill_group(proc.pid)
+        _drain(proc, collector, DRAIN_GRACE_S)
+        proc.wait()
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
+    result = _interpret(collector, proc.returncode, timed_out, limits)
+    result.duration_ms = round((ended - started) * 1000)
+    return result
+
+
+def _interpret(collector: _Collector, returncode: int, timed_out: bool, limits: Limits) -> RunResult:
+    done = collector.done
+    raw = collector.raw_text()
+    truncated = collector.overflow
+    if done is not None:
+        status = done.get("status")
+        if status not in STATUSES:
+            status = "error"
+        result = RunResult(
+            status=status,
+            duration_ms=0,
+            outputs=collector.outputs,
+            error=done.get("error"),
+            traceback=done.get("traceback"),
+            limit=done.get("limit"),
+            truncated=truncated or bool(done.get("truncated")),
+            numpy_version=done.get("numpy"),
+        )
+        if result.limit == "memory":
+            result.error = f"{result.error} (address-space limit {human_bytes(limits.memory_bytes)})"
+        elif result.limit == "cpu":
+            result.error = f"CPU time limit of {limits.effective_cpu_s} s reached"
+    elif timed_out:
+        result = RunResult(
+            status="timeout",
+            duration_ms=0,
+            outputs=collector.outputs,
+            error=f"stopped after {limits.timeout_s:g} s (wall-clock timeout)",
+            truncated=truncated,
+        )
+    elif returncode in (EXIT_CPU_LIMIT, -signal.SIGXCPU, -signal.SIGKILL):
+        # SIGKILL that we did not send: the hard CPU limit (code stuck in C).
+        result = RunResult(
+            status="limit",
+            duration_ms=0,
+            outputs=collector.outputs,
+            error=f"CPU time limit of {limits.effective_cpu_s} s reached",
+            limit="cpu",
+            truncated=truncated,
+        )
+    else:
+        result = RunResult(
+            status="error",
+            duration_ms=0,
+            outputs=collector.outputs,
+            error=f"the demo process ended without a result (exit code {returncode})",
+            traceback=raw or None,
+            truncated=truncated,
+        )
+        raw = ""
+    if raw.strip():
+        # Process-level output (C code, programs the demo started), order unknown.
+        result.outputs.append({"kind": "text", "text": raw, "stream": "process"})
+    return result
