@@ -131,7 +131,9 @@ def child_env(workdir: str) -> dict[str, str]:
     return env
 
 
-def run_file(path: str | Path, *, limits: Limits | None = None, paths: list[Path] | None = None) -> RunResult:
+def run_file(
+    path: str | Path, *, limits: Limits | None = None, paths: list[Path] | None = None
+) -> RunResult:
     """Run the demo file at ``path``; its folder (then ``paths``) go on the child's sys.path."""
     path = Path(path).resolve()
     if not path.is_file():
@@ -226,7 +228,9 @@ def _kill_group(pgid: int) -> None:
         pass
 
 
-def _pump(proc: subprocess.Popen[bytes], collector: _Collector, deadline: float) -> tuple[bool, float]:
+def _pump(
+    proc: subprocess.Popen[bytes], collector: _Collector, deadline: float
+) -> tuple[bool, float]:
     """Read until the child exits or the deadline passes; return (timed_out, end time)."""
     assert proc.stdout is not None and proc.stderr is not None
     selector = selectors.DefaultSelector()
@@ -308,7 +312,9 @@ def _run(demo: Path, paths: list[Path], limits: Limits, workdir: str) -> RunResu
             start_new_session=True,
         )
     except OSError as exc:
-        raise DemoRunError(f"cannot start the demo process ({sys.executable}): {exc.strerror}") from None
+        raise DemoRunError(
+            f"cannot start the demo process ({sys.executable}): {exc.strerror}"
+        ) from None
     ended = started
     timed_out = False
     try:
@@ -327,7 +333,9 @@ def _run(demo: Path, paths: list[Path], limits: Limits, workdir: str) -> RunResu
     return result
 
 
-def _interpret(collector: _Collector, returncode: int, timed_out: bool, limits: Limits) -> RunResult:
+def _interpret(
+    collector: _Collector, returncode: int, timed_out: bool, limits: Limits
+) -> RunResult:
     done = collector.done
     raw = collector.raw_text()
     truncated = collector.overflow
@@ -346,7 +354,9 @@ def _interpret(collector: _Collector, returncode: int, timed_out: bool, limits: 
             numpy_version=done.get("numpy"),
         )
         if result.limit == "memory":
-            result.error = f"{result.error} (address-space limit {human_bytes(limits.memory_bytes)})"
+            result.error = (
+                f"{result.error} (address-space limit {human_bytes(limits.memory_bytes)})"
+            )
         elif result.limit == "cpu":
             result.error = f"CPU time limit of {limits.effective_cpu_s} s reached"
     elif timed_out:
