@@ -7,7 +7,7 @@ import numpy as np
 from common import numerical_gradient
 from masked_attention import causal_mask, causal_self_attention, demo
 
-from studylog.content.concept_file import parse_concept
+from studylog.content.concept_file import CLOZE, parse_concept
 from studylog.demo import api as out
 
 
@@ -102,3 +102,5 @@ def test_concept_file_parses():
     assert concept.slug == "masked-attention"
     assert concept.demo == "masked_attention.py"
     assert len({card.key for card in concept.cards}) >= 3
+    for match in CLOZE.finditer(path.read_text(encoding="utf-8")):
+        assert match.group(2).count("{") == match.group(2).count("}"), match.group(0)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from multi_head_attention import demo, init_params, merge_heads, multi_head_attention, split_heads
 
-from studylog.content.concept_file import parse_concept
+from studylog.content.concept_file import CLOZE, parse_concept
 from studylog.demo import api as out
 
 
@@ -167,3 +167,5 @@ def test_concept_file_parses():
     assert concept.slug == "multi-head-attention"
     assert concept.demo == "multi_head_attention.py"
     assert len({card.key for card in concept.cards}) >= 3
+    for match in CLOZE.finditer(path.read_text(encoding="utf-8")):
+        assert match.group(2).count("{") == match.group(2).count("}"), match.group(0)

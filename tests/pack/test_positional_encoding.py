@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from positional_encoding import demo, offset_rotation, positional_encoding
 
-from studylog.content.concept_file import parse_concept
+from studylog.content.concept_file import CLOZE, parse_concept
 from studylog.demo import api as out
 
 
@@ -100,3 +100,5 @@ def test_concept_file_parses():
     assert concept.slug == "positional-encoding"
     assert concept.demo == "positional_encoding.py"
     assert len({card.key for card in concept.cards}) >= 3
+    for match in CLOZE.finditer(path.read_text(encoding="utf-8")):
+        assert match.group(2).count("{") == match.group(2).count("}"), match.group(0)

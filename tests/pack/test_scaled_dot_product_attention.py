@@ -14,7 +14,7 @@ from scaled_dot_product_attention import (
     softmax_jacobian_norm,
 )
 
-from studylog.content.concept_file import parse_concept
+from studylog.content.concept_file import CLOZE, parse_concept
 from studylog.demo import api as out
 
 
@@ -157,3 +157,5 @@ def test_concept_file_parses():
     assert concept.slug == "scaled-dot-product-attention"
     assert concept.demo == "scaled_dot_product_attention.py"
     assert len({card.key for card in concept.cards}) >= 3
+    for match in CLOZE.finditer(path.read_text(encoding="utf-8")):
+        assert match.group(2).count("{") == match.group(2).count("}"), match.group(0)
