@@ -7,10 +7,11 @@ only this module turns them into days.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from studylog.errors import InvalidInputError
 
@@ -34,9 +35,24 @@ def ensure_utc(moment: datetime) -> datetime:
 
 
 def local_zone(name: str | None = None) -> tzinfo:
-    """The user's time zone: an IANA name if given, else the system's local zone."""
+    """The user's time zone: an IANA name if given, else ``$TZ``, else the system's zone.
+
+    Raises:
+        InvalidInputError: if ``name`` is not a known IANA zone.
+    """
     if name:
-        return ZoneInfo(name)
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise InvalidInputError(
+                f"unknown time zone {name!r} (use an IANA name such as Asia/Seoul)"
+            ) from None
+    env = os.environ.get("TZ", "").lstrip(":")
+    if env:
+        try:
+            return ZoneInfo(env)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass  # a POSIX TZ string such as "KST-9": the system zone below honours it
     return datetime.now().astimezone().tzinfo or UTC
 
 

@@ -129,7 +129,8 @@ def parse_concept(text: str, path: str = "<concept>") -> ConceptFile:
         raise ConceptFormatError(f"{path}:1: 'title' is missing")
     body_start = tokens[0].map[1] if tokens[0].map else 0
 
-    cards_start, cards_end = _cards_section(tokens)
+    cards_start, section_end = _cards_section(tokens)
+    cards_end = len(lines) if section_end is None else section_end
     if cards_start is None:
         body = _slice(lines, body_start, len(lines))
         cards: list[CardSpec] = []
@@ -155,7 +156,7 @@ def parse_concept(text: str, path: str = "<concept>") -> ConceptFile:
     )
 
 
-def _cards_section(tokens: list[Token]) -> tuple[int | None, int]:
+def _cards_section(tokens: list[Token]) -> tuple[int | None, int | None]:
     """Line range [start, end) of the ``## Cards`` section (to the next h1/h2 or the end)."""
     start = None
     for i, tok in enumerate(tokens):
@@ -168,11 +169,9 @@ def _cards_section(tokens: list[Token]) -> tuple[int | None, int]:
         title = tokens[i + 1].content.strip().lower()
         if tok.tag == "h2" and title == "cards":
             start = tok.map[0]
-    return start, 10**9 if start is None else _end_line(tokens)
+    return start, None  # the section runs to the end of the file
 
 
-def _end_line(tokens: list[Token]) -> int:
-    return max((t.map[1] for t in tokens if t.map), default=0)
 
 
 def _parse_cards(

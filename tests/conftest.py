@@ -1,0 +1,54 @@
+"""Shared fixtures: a real SQLite database file in tmp_path, and a CLI runner bound to it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from studylog.storage import migrate
+from studylog.storage.engine import Database
+from studylog.studyday import StudyCalendar
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+# A fixed moment: Saturday 2026-11-21 10:00 UTC.
+NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "studylog.db"
+
+
+@pytest.fixture
+def db(db_path: Path) -> Database:
+    """A migrated, empty database (the pack is not synced)."""
+    database = Database(f"sqlite:///{db_path}")
+    migrate.prepare(database)
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def calendar() -> StudyCalendar:
+    return StudyCalendar(day_start_hour=4, zone=UTC)
+
+
+@pytest.fixture
+def run_cli(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
+    """Run ``studylog ARGS`` against the test database with a fixed clock and UTC."""
+    from studylog.cli import cli
+
+    monkeypatch.setenv("STUDYLOG_DB", str(db_path))
+    monkeypatch.setenv("STUDYLOG_NOW", NOW.isoformat())
+    monkeypatch.setenv("TZ", "UTC")
+
+    def run(*args: str, input: str | None = None) -> Result:
+        return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+
+    return run
