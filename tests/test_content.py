@@ -63,8 +63,17 @@ def write_pack(root: Path, files: dict[str, str]) -> Path:
 class TestParse:
     def test_front_matter_body_and_cards(self) -> None:
         c = parse_concept(LSTM, "lstm.md")
-        assert (c.slug, c.title, c.aliases, c.tags, c.demo) == ("lstm", "LSTM", ["장단기 메모리"], ["rnn"], "lstm.py")
-        assert c.body == "# LSTM\n\nThe cell state $c_t$ (기억 셀).\n\n## Notes\n\nWritten after the cards."
+        assert (c.slug, c.title, c.aliases, c.tags, c.demo) == (
+            "lstm",
+            "LSTM",
+            ["장단기 메모리"],
+            ["rnn"],
+            "lstm.py",
+        )
+        assert (
+            c.body
+            == "# LSTM\n\nThe cell state $c_t$ (기억 셀).\n\n## Notes\n\nWritten after the cards."
+        )
         assert [(s.key, s.kind, s.cloze_ord) for s in c.cards] == [
             ("forget-gate", "basic", None),
             ("setext", "basic", None),
@@ -97,16 +106,25 @@ class TestParse:
 
 
 class TestSync:
-    def test_first_sync_adds_concepts_and_cards_then_skips(self, db: Database, tmp_path: Path) -> None:
+    def test_first_sync_adds_concepts_and_cards_then_skips(
+        self, db: Database, tmp_path: Path
+    ) -> None:
         root = write_pack(tmp_path / "pack", {"lstm.md": LSTM})
         report = sync_pack(db, root)
         assert report.added == ["lstm"]
         info = concepts.get(db, "lstm")
         assert len(info.cards) == 4 and info.origin == "pack"
-        assert {c.pack_key for c in info.cards} == {"lstm/forget-gate", "lstm/setext", "lstm/cell/c1", "lstm/cell/c2"}
+        assert {c.pack_key for c in info.cards} == {
+            "lstm/forget-gate",
+            "lstm/setext",
+            "lstm/cell/c1",
+            "lstm/cell/c2",
+        }
         assert sync_pack(db, root).skipped
 
-    def test_a_changed_pack_keeps_schedules_and_reviewed_cards(self, db: Database, tmp_path: Path) -> None:
+    def test_a_changed_pack_keeps_schedules_and_reviewed_cards(
+        self, db: Database, tmp_path: Path
+    ) -> None:
         root = write_pack(tmp_path / "pack", {"lstm.md": LSTM})
         sync_pack(db, root)
         forget = next(c for c in concepts.get(db, "lstm").cards if c.pack_key == "lstm/forget-gate")
@@ -115,9 +133,13 @@ class TestSync:
         with db.write() as session:
             card = session.get(Card, setext.id)
             card.stability, card.last_review, card.state = 12.5, when, 2
-            session.add(Review(card_id=card.id, rating=3, reviewed_at=when, state_before=1, state_after=2))
+            session.add(
+                Review(card_id=card.id, rating=3, reviewed_at=when, state_before=1, state_after=2)
+            )
         # The author rewords one card and drops the reviewed one and the cloze.
-        changed = LSTM.replace("What does the forget gate decide?", "What does the forget gate f_t decide?")
+        changed = LSTM.replace(
+            "What does the forget gate decide?", "What does the forget gate f_t decide?"
+        )
         changed = changed[: changed.index("::: card setext")]
         write_pack(root, {"lstm.md": changed})
         report = sync_pack(db, root)
@@ -132,7 +154,9 @@ class TestSync:
     def test_the_users_edit_is_never_overwritten(self, db: Database, tmp_path: Path) -> None:
         root = write_pack(tmp_path / "pack", {"lstm.md": LSTM})
         sync_pack(db, root)
-        mine = concepts.to_markdown(concepts.get(db, "lstm")).replace("The cell state", "내 설명: the cell state")
+        mine = concepts.to_markdown(concepts.get(db, "lstm")).replace(
+            "The cell state", "내 설명: the cell state"
+        )
         concepts.edit(db, "lstm", mine)
         write_pack(root, {"lstm.md": LSTM.replace("(기억 셀)", "(memory cell)")})
         report = sync_pack(db, root)

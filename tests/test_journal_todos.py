@@ -57,8 +57,13 @@ def test_open_todos_carry_over_with_their_origin_day(db: Database, calendar: Stu
     ]
     # Done on D3: it shows as done on D3, open on D2, and is gone from D4.
     todos.complete(db, read.id, now=at(D3, 12))
-    assert [(t.text, t.done) for t in todos.for_day(db, D3, calendar)][0] == ("밑바닥2 8장 읽기", True)
-    assert [(t.text, t.done) for t in todos.for_day(db, D2, calendar)] == [("밑바닥2 8장 읽기", False)]
+    assert [(t.text, t.done) for t in todos.for_day(db, D3, calendar)][0] == (
+        "밑바닥2 8장 읽기",
+        True,
+    )
+    assert [(t.text, t.done) for t in todos.for_day(db, D2, calendar)] == [
+        ("밑바닥2 8장 읽기", False)
+    ]
     d4 = D3 + timedelta(days=1)
     assert [(t.text, t.carried) for t in todos.for_day(db, d4, calendar)] == [("NTM 논문", True)]
     assert todos.open_count(db) == 1 and own.position == 0

@@ -62,7 +62,9 @@ def test_the_models_match_the_migrated_schema(db: Database) -> None:
     with db.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     # The FTS5 table and its shadow tables exist only in the migration, by design.
-    diff = [d for d in diff if not (d[0] == "remove_table" and d[1].name.startswith("search_index"))]
+    diff = [
+        d for d in diff if not (d[0] == "remove_table" and d[1].name.startswith("search_index"))
+    ]
     assert diff == []
 
 
@@ -92,15 +94,21 @@ def test_every_row_of_the_first_revision_survives_the_upgrade(tmp_path: Path) ->
     for table, rows in FIRST_REVISION_ROWS.items():
         for row in rows:
             where = " AND ".join(f"{k} IS ?" for k in row)
-            found = con.execute(f"SELECT * FROM {table} WHERE {where}", list(row.values())).fetchall()
+            found = con.execute(
+                f"SELECT * FROM {table} WHERE {where}", list(row.values())
+            ).fetchall()
             assert len(found) == 1, f"{table} lost {row}"
-    hits = con.execute("SELECT kind FROM search_index WHERE search_index MATCH '\"밑바닥2\"'").fetchall()
+    hits = con.execute(
+        "SELECT kind FROM search_index WHERE search_index MATCH '\"밑바닥2\"'"
+    ).fetchall()
     assert [h[0] for h in hits] == ["entry"]
     con.close()
     db.dispose()
 
 
-def test_a_pending_migration_is_backed_up_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_pending_migration_is_backed_up_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "s.db"
     db = Database(f"sqlite:///{path}")
     migrate.upgrade(db.engine, FIRST)

@@ -16,7 +16,9 @@ def filled(db: Database) -> Database:
     journal.add(db, "밑바닥2 8장의 어텐션 개념을 정리했다.", date(2024, 8, 16))
     journal.add(db, "Neural Turing Machine memory addressing", date(2024, 8, 17))
     todos.add(db, "어텐션 구현하기 🧠", date(2024, 8, 16))
-    cards.create(db, "What does the forget gate decide?", "How much of c_{t-1} to keep", tags=["lstm"])
+    cards.create(
+        db, "What does the forget gate decide?", "How much of c_{t-1} to keep", tags=["lstm"]
+    )
     cards.create(db, "어텐션 가중치의 합은?", "1 (softmax)")
     return db
 
@@ -50,7 +52,9 @@ def test_case_insensitive_and_substring(filled: Database) -> None:
     assert kinds_and_refs(search.search(filled, "addr")) == {("entry", "2")}
 
 
-@pytest.mark.parametrize("query", ['"unbalanced', "AND", "NEAR(", "*", "zz OR", "col:umn", "100%", "x_y"])
+@pytest.mark.parametrize(
+    "query", ['"unbalanced', "AND", "NEAR(", "*", "zz OR", "col:umn", "100%", "x_y"]
+)
 def test_fts_syntax_in_a_query_is_just_text(filled: Database, query: str) -> None:
     assert search.search(filled, query) == []
 

@@ -55,7 +55,10 @@ def test_a_write_waits_for_another_writer_instead_of_failing(db: Database, db_pa
     threading.Thread(target=release).start()
     entry = journal.add(db, "from the CLI", date(2026, 1, 1), now=datetime.now(UTC))
     assert released.is_set()  # the CLI write went through only after the app committed
-    assert [e.body for e in journal.on_day(db, date(2026, 1, 1))] == ["from the app", "from the CLI"]
+    assert [e.body for e in journal.on_day(db, date(2026, 1, 1))] == [
+        "from the app",
+        "from the CLI",
+    ]
     assert entry.id == 2
     other.close()
 

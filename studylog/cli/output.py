@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sys
 from datetime import date, datetime
 from typing import Any
 
@@ -39,7 +40,9 @@ def console():  # noqa: ANN201 - rich.console.Console, imported lazily
 def read_text_arg(text: str | None, what: str) -> str:
     """TEXT argument; ``-`` reads standard input (UTF-8)."""
     if text == "-":
-        return click.get_text_stream("stdin", encoding="utf-8").read()
+        stream = sys.stdin
+        raw = getattr(stream, "buffer", None)
+        return raw.read().decode("utf-8") if raw is not None else stream.read()
     if text is None:
         raise click.UsageError(f"give the {what}, or - to read it from standard input")
     return text

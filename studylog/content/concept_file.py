@@ -172,8 +172,6 @@ def _cards_section(tokens: list[Token]) -> tuple[int | None, int | None]:
     return start, None  # the section runs to the end of the file
 
 
-
-
 def _parse_cards(
     tokens: list[Token], lines: list[str], path: str, start: int, end: int
 ) -> list[CardSpec]:
