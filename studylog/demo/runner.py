@@ -122,6 +122,25 @@ class RunResult:
         )
 
 
+def json_safe(value: Any) -> Any:
+    """``value`` with NaN and infinities replaced by ``"NaN"``/``"Infinity"``/``"-Infinity"``.
+
+    Python's json writes bare ``NaN``, which strict JSON parsers (jq,
+    JavaScript) reject; ``studylog demo run --json`` prints this form instead.
+    """
+    if isinstance(value, float):
+        if value != value:
+            return "NaN"
+        if value in (float("inf"), float("-inf")):
+            return "Infinity" if value > 0 else "-Infinity"
+        return value
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
+
+
 def child_env(workdir: str) -> dict[str, str]:
     """The child's environment: locale and PATH kept, one BLAS thread, HOME in the temp dir."""
     env = {key: os.environ[key] for key in _ENV_KEEP if key in os.environ}
