@@ -1,0 +1,1 @@
+"""The Textual app. It calls studylog.services only: no SQLAlchemy here (import-linter contract)."""
