@@ -6,7 +6,7 @@
 
 The second flip is the whole point: without it, position t of an LSTM run on
 the reversed sequence holds a summary of x[T-1-t:], which belongs to another
-word. Source: 밑바닥부터 시작하는 딥러닝 2, 8.5.1 (양방향 RNN) and the
+word. Source: 밑바닥부터 시작하는 딥러닝 2, 8.4.1 (양방향 RNN) and the
 TimeBiLSTM of its common/time_layers.py; Schuster & Paliwal (1997),
 Bidirectional Recurrent Neural Networks.
 """
