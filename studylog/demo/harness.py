@@ -40,8 +40,11 @@ _HARNESS_FILE = os.path.abspath(__file__)
 class Channel:
     """The protocol pipe to the parent, with the output caps.
 
-    Outputs beyond ``max_outputs`` or ``max_bytes`` (of JSON) are dropped and
-    counted; :meth:`finish` reports the count in a final note.
+    What is sent is always a prefix of what the demo produced: the first
+    output that does not fit (beyond ``max_outputs``, or ``max_bytes`` of
+    JSON) closes the channel, except that a text output is cut to the room
+    left. Everything after is dropped and counted; :meth:`finish` reports the
+    counts in a final note.
     """
 
     def __init__(self, fd: int, max_bytes: int, max_outputs: int) -> None:
@@ -52,10 +55,16 @@ class Channel:
         self.sent = 0
         self.dropped = 0
         self.dropped_bytes = 0
+        self.closed = False
 
     @property
     def full(self) -> bool:
-        return self.sent >= self.max_outputs or self.sent_bytes >= self.max_bytes
+        return self.closed or self.sent >= self.max_outputs or self.sent_bytes >= self.max_bytes
+
+    @property
+    def room(self) -> int:
+        """Bytes of JSON that may still be sent."""
+        return max(0, self.max_bytes - self.sent_bytes)
 
     def _write(self, line: bytes) -> None:
         view = memoryview(line)
@@ -63,15 +72,41 @@ class Channel:
             written = os.write(self.fd, view)
             view = view[written:]
 
+    def _drop(self, n_bytes: int) -> None:
+        self.closed = True
+        self.dropped += 1
+        self.dropped_bytes += n_bytes
+
     def send(self, output: dict[str, Any]) -> None:
         line = _encode({"output": output})
-        if self.sent >= self.max_outputs or self.sent_bytes + len(line) > self.max_bytes:
-            self.dropped += 1
-            self.dropped_bytes += len(line)
+        if self.full:
+            self._drop(len(line))
             return
+        if len(line) > self.room:
+            if output.get("kind") != "text":
+                self._drop(len(line))
+                return
+            line = self._cut_text(output, line)
+            if line is None:
+                return
         self._write(line)
         self.sent += 1
         self.sent_bytes += len(line)
+
+    def _cut_text(self, output: dict[str, Any], line: bytes) -> bytes | None:
+        """The text output shortened to fit the room left (closing the channel), or None."""
+        text = output["text"]
+        full_size = len(line)
+        while text and len(line) > self.room:
+            # Shrink in proportion (escapes and UTF-8 make bytes != characters).
+            text = text[: int(len(text) * self.room / len(line) * 0.95)]
+            line = _encode({"output": {**output, "text": text}})
+        self.closed = True
+        self.dropped_bytes += full_size - (len(line) if text else 0)
+        if not text:
+            self.dropped += 1
+            return None
+        return line
 
     def drop_text(self, n_bytes: int) -> None:
         self.dropped_bytes += n_bytes
@@ -130,7 +165,7 @@ class Capture:
             self.stream = stream
         self.parts.append(text)
         self.size += len(text)
-        if self.size >= self.CHUNK:
+        if self.size >= min(self.CHUNK, self.channel.room):
             self.flush_pending()
         return len(text)
 

@@ -347,8 +347,13 @@ def _render_heatmap(output: Output, width: int) -> RenderableType:
         header_style="bold cyan",
     )
     table.add_column(
-        output.get("y_title") or "", justify="right", style="bold cyan", no_wrap=True, width=y_col
+        output.get("y_title") or "",
+        justify="right",
+        style="bold cyan",
+        no_wrap=True,
+        width=y_width,
     )
+    table.add_column("", width=1)  # a gap (right-justified cells lose trailing spaces)
     for j in range(shown_cols):
         table.add_column(x_labels[j], justify="center", width=cell, no_wrap=True)
     for i, row in enumerate(matrix[:MAX_HEATMAP_ROWS]):
@@ -362,9 +367,13 @@ def _render_heatmap(output: Output, width: int) -> RenderableType:
                 )
                 continue
             bg = heat_color(t)
-            label = values[i][j] if show_values else ""
-            cells.append(Text(label.center(cell), style=Style(bgcolor=bg, color=_text_on(bg))))
-        table.add_row(Text(y_labels[i] + " "), *cells)
+            if show_values:
+                cells.append(
+                    Text(values[i][j].center(cell), style=Style(bgcolor=bg, color=_text_on(bg)))
+                )
+            else:
+                cells.append(_shade(t, cell, bg))
+        table.add_row(Text(y_labels[i]), "", *cells)
 
     header: list[RenderableType] = []
     if sparse:
@@ -401,12 +410,26 @@ def _render_heatmap(output: Output, width: int) -> RenderableType:
     return Group(*parts)
 
 
+_SHADES = " ░▒▓█"
+
+
+def _shade(t: float, width: int, color: Color) -> Text:
+    """A cell of ``width`` in ``color``, drawn with a shade character in the same colour.
+
+    On a colour terminal the character is invisible (foreground = background);
+    without colour (piped output, NO_COLOR) the shades still show the values.
+    """
+    char = _SHADES[min(len(_SHADES) - 1, int(t * len(_SHADES)))]
+    return Text(char * width, style=Style(bgcolor=color, color=color))
+
+
 def _legend(vmin: float, vmax: float, steps: int = 24) -> Text:
     """A colour bar from vmin to vmax."""
     text = Text("scale ", style="dim")
     text.append(format_numbers([float(vmin)])[0] + " ")
     for k in range(steps):
-        text.append(" ", style=Style(bgcolor=heat_color(k / (steps - 1))))
+        t = k / (steps - 1)
+        text.append_text(_shade(t, 1, heat_color(t)))
     text.append(" " + format_numbers([float(vmax)])[0])
     return text
 
