@@ -406,7 +406,7 @@ def _render_heatmap(output: Output, width: int) -> RenderableType:
         *header,
         table,
     ]
-    parts.append(_legend(vmin, vmax))
+    parts.append(_legend(vmin, vmax, width))
     return Group(*parts)
 
 
@@ -423,14 +423,16 @@ def _shade(t: float, width: int, color: Color) -> Text:
     return Text(char * width, style=Style(bgcolor=color, color=color))
 
 
-def _legend(vmin: float, vmax: float, steps: int = 24) -> Text:
-    """A colour bar from vmin to vmax."""
+def _legend(vmin: float, vmax: float, width: int) -> Text:
+    """A colour bar from vmin to vmax, at most ``width`` cells wide."""
+    low, high = format_numbers([float(vmin), float(vmax)])
+    steps = max(4, min(24, width - len(low) - len(high) - 8))
     text = Text("scale ", style="dim")
-    text.append(format_numbers([float(vmin)])[0] + " ")
+    text.append(low + " ")
     for k in range(steps):
         t = k / (steps - 1)
         text.append_text(_shade(t, 1, heat_color(t)))
-    text.append(" " + format_numbers([float(vmax)])[0])
+    text.append(" " + high)
     return text
 
 
