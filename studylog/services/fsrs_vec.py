@@ -564,8 +564,8 @@ def group_offsets(card_index: np.ndarray, n_cards: int) -> np.ndarray:
 # --- the collection in the database ------------------------------------------------------
 
 
-def _raw(session: Session) -> sqlite3.Connection:
-    """The session's sqlite3 connection, inside the session's transaction."""
+def raw_connection(session: Session) -> sqlite3.Connection:
+    """The session's sqlite3 connection, inside the session's transaction (for bulk I/O)."""
     return session.connection().connection.driver_connection  # type: ignore[return-value]
 
 
@@ -575,7 +575,7 @@ def fetch_matrix(session: Session, sql: str, params: Sequence[object] = ()) -> n
     Columns must be numbers (use COALESCE for NULLs). Epoch microseconds
     (~1.7e15) are below 2**53, so they survive float64 exactly.
     """
-    cursor = _raw(session).execute(sql, tuple(params))
+    cursor = raw_connection(session).execute(sql, tuple(params))
     n_cols = len(cursor.description)
     rows = cursor.fetchall()
     flat = np.fromiter(chain.from_iterable(rows), dtype=np.float64, count=len(rows) * n_cols)
@@ -702,7 +702,7 @@ def reschedule_in(session: Session, p: Params, *, full: bool = True) -> Reschedu
     alone) only the due date of each Review card is recomputed from its
     stability: last_review + next interval.
     """
-    raw = _raw(session)
+    raw = raw_connection(session)
     if not full:
         m = fetch_matrix(
             session,
@@ -723,12 +723,62 @@ def reschedule_in(session: Session, p: Params, *, full: bool = True) -> Reschedu
             cards=int(ids.size), reviews=0, due_changed=int(moved.sum()), full_replay=False
         )
 
-    h = load_histories(session)
-    old_due = fetch_matrix(
+    return replay_in(session, p)
+
+
+def replay_in(
+    session: Session, p: Params, card_ids: Sequence[int] | None = None
+) -> RescheduleSummary:
+    """Replay the whole history of ``card_ids`` (all cards with reviews if None) and write it back.
+
+    Each card's state, reps and lapses become those of its replayed history,
+    and every one of its review rows gets the replayed state before and after
+    (the facts, rating and time, are untouched). The state before a card's
+    first review is a new card due at that review's ``due_before`` (or the
+    card's current due when unknown). One transaction: the caller's.
+    """
+    raw = raw_connection(session)
+    join = ""
+    if card_ids is not None:
+        raw.execute("CREATE TEMP TABLE IF NOT EXISTS replay_ids (id INTEGER PRIMARY KEY)")
+        raw.execute("DELETE FROM replay_ids")
+        raw.executemany("INSERT INTO replay_ids (id) VALUES (?)", [(int(i),) for i in card_ids])
+        join = "JOIN replay_ids t ON t.id = r.card_id "
+    m = fetch_matrix(
         session,
-        f"SELECT id, {us_sql('due')} FROM cards WHERE id IN (SELECT DISTINCT card_id FROM reviews) ORDER BY id",
+        f"SELECT r.card_id, r.id, r.rating, {us_sql('r.reviewed_at')}, "
+        f"COALESCE({us_sql('r.due_before')}, {us_sql('c.due')}), {us_sql('c.due')} "
+        f"FROM reviews r {join}JOIN cards c ON c.id = r.card_id "
+        "ORDER BY r.card_id, r.reviewed_at, r.id",
     )
-    result = replay(h.offsets, h.ratings, h.times_us, p, card_ids=h.card_ids)
+    if card_ids is not None:
+        raw.execute("DELETE FROM replay_ids")
+    card_col = m[:, 0].astype(np.int64)
+    starts = (
+        np.flatnonzero(np.r_[True, card_col[1:] != card_col[:-1]]) if card_col.size else card_col
+    )
+    offsets = np.r_[starts, card_col.size].astype(np.int64)
+    ids = card_col[starts]
+    review_ids = m[:, 1].astype(np.int64)
+    times = m[:, 3].astype(np.int64)
+    result = replay(
+        offsets,
+        m[:, 2].astype(np.int64),
+        times,
+        p,
+        card_ids=ids,
+        initial_due_us=m[starts, 4].astype(np.int64),
+    )
+    write_card_states(raw, ids, result)
+    write_review_states(raw, review_ids, times, result)
+    moved = int(np.sum(m[starts, 5].astype(np.int64) != result.cards.due))
+    return RescheduleSummary(
+        cards=int(ids.size), reviews=int(review_ids.size), due_changed=moved, full_replay=True
+    )
+
+
+def write_card_states(raw: sqlite3.Connection, card_ids: np.ndarray, result: Replay) -> None:
+    """Write each replayed card's final state, reps and lapses (aligned with ``card_ids``)."""
     c = result.cards
     raw.executemany(
         _CARD_UPDATE,
@@ -741,17 +791,9 @@ def reschedule_in(session: Session, p: Params, *, full: bool = True) -> Reschedu
             us_to_text(c.last_review),
             result.reps.tolist(),
             result.lapses.tolist(),
-            h.card_ids.tolist(),
+            card_ids.tolist(),
             strict=True,
         ),
-    )
-    write_review_states(raw, h.review_ids, h.times_us, result)
-    moved = int(np.sum(old_due[:, 1].astype(np.int64) != c.due)) if old_due.size else 0
-    return RescheduleSummary(
-        cards=int(h.card_ids.size),
-        reviews=int(h.review_ids.size),
-        due_changed=moved,
-        full_replay=True,
     )
 
 
