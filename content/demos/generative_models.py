@@ -128,25 +128,20 @@ def demo() -> None:
         x_title="EM iteration",
         y_title="nats",
     )
+
+    def fmt(values: np.ndarray) -> str:
+        return ", ".join(f"{v:.3g}" for v in values)
+
     out.table(
-        "fitted parameters",
+        "fitted parameters (one entry per component)",
         columns=["model", "pi", "mu (min)", "sigma (min)"],
         rows=[
-            [
-                "true",
-                *[
-                    np.round(v, 3).tolist()
-                    for v in (TRUE_MODEL.weights, TRUE_MODEL.means, TRUE_MODEL.stds)
-                ],
-            ],
-            [
-                "GMM, K=2 (EM)",
-                *[np.round(v, 3).tolist() for v in (gmm.weights, gmm.means, gmm.stds)],
-            ],
-            [
-                "single Gaussian (MLE)",
-                *[np.round(v, 3).tolist() for v in (gauss.weights, gauss.means, gauss.stds)],
-            ],
+            [name, fmt(g.weights), fmt(g.means), fmt(g.stds)]
+            for name, g in (
+                ("true", TRUE_MODEL),
+                ("GMM, K=2 (EM)", gmm),
+                ("single Gaussian (MLE)", gauss),
+            )
         ],
     )
 

@@ -136,8 +136,8 @@ def test_demo_outputs():
     dx = density["x"][1] - density["x"][0]
     assert sum(density["series"]["data (histogram)"]) * dx == pytest.approx(1.0, abs=0.01)
     tables = {o["label"]: o for o in outputs if o["kind"] == "table"}
-    params = tables["fitted parameters"]["rows"][1]
-    np.testing.assert_allclose(params[2], [60, 180], atol=6)
+    params = tables["fitted parameters (one entry per component)"]["rows"][1]
+    np.testing.assert_allclose([float(v) for v in params[2].split(",")], [60, 180], atol=6)
     ll_rows = {
         r[0]: r for r in tables["average log-likelihood per point (higher is better)"]["rows"]
     }

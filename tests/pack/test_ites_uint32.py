@@ -94,7 +94,13 @@ def test_counters_agree_with_brute_force_on_random_positive_arrays():
         k = int(rng.integers(1, 25))
         expected = brute_force(sig, k)
         assert count_ranges_queue(sig, k) == expected
-        assert count_ranges(sig, k) == expected
+        for block in (1, 2, 7, 1 << 14):  # the block size must not change the answer
+            assert count_ranges(sig, k, block=block) == expected
+
+
+def test_count_ranges_blocks_on_the_published_sample():
+    sig = signals(5000)
+    assert [count_ranges(sig, 5265, block=b) for b in (1, 3, 64, 4096, 10_000)] == [4] * 5
 
 
 def test_count_ranges_rejects_non_positive_signals():
