@@ -123,10 +123,10 @@ def demo() -> None:
         x_title="class",
         y_title="temperature",
     )
-    grid = np.geomspace(0.1, 10.0, 25)
+    grid = np.linspace(0.05, 5.0, 34)
     out.line(
         "entropy of softmax(a / T) rises from 0 (argmax) to log 4 (uniform)",
-        x=np.round(grid, 3),
+        x=np.round(grid, 2),
         series={
             "entropy (nats)": entropy(np.stack([softmax(logits, T) for T in grid])),
             "log 4": np.full(grid.shape, np.log(4.0)),
