@@ -20,6 +20,7 @@ Only the standard library and :mod:`studylog.demo.api` are imported here.
 
 from __future__ import annotations
 
+import importlib.machinery
 import importlib.util
 import io
 import json
@@ -251,8 +252,54 @@ def _trimmed_traceback(exc: BaseException) -> str:
     return text
 
 
+class FreshSourceLoader(importlib.machinery.SourceFileLoader):
+    """Compiles from source every time: no ``__pycache__`` read or written.
+
+    A ``.pyc`` is trusted when the source's mtime (whole seconds) and size
+    match, so a demo edited within the same second to a same-size text would
+    run stale bytecode; and the pack folder may be read-only. Demo modules
+    are small, so compiling them costs about a millisecond.
+    """
+
+    def get_code(self, fullname: str) -> Any:
+        return self.source_to_code(self.get_data(self.path), self.path)
+
+
+class DemoFolderFinder:
+    """Finds top-level ``name.py`` modules in the demo folders, loaded fresh.
+
+    Placed just before the standard PathFinder, so it shadows what a
+    ``sys.path`` entry in front would shadow (built-in modules win).
+    """
+
+    def __init__(self, folders: list[str]) -> None:
+        self.folders = folders
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if path is not None or "." in name:
+            return None
+        for folder in self.folders:
+            candidate = os.path.join(folder, name + ".py")
+            if os.path.isfile(candidate):
+                return importlib.util.spec_from_file_location(
+                    name, candidate, loader=FreshSourceLoader(name, candidate)
+                )
+        return None
+
+    @classmethod
+    def install(cls, folders: list[str]) -> None:
+        finder = cls(folders)
+        position = next(
+            (i for i, f in enumerate(sys.meta_path) if f is importlib.machinery.PathFinder),
+            len(sys.meta_path),
+        )
+        sys.meta_path.insert(position, finder)
+
+
 def _load_and_run(demo_path: str) -> None:
-    spec = importlib.util.spec_from_file_location("__demo__", demo_path)
+    spec = importlib.util.spec_from_file_location(
+        "__demo__", demo_path, loader=FreshSourceLoader("__demo__", demo_path)
+    )
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {demo_path}")
     module = importlib.util.module_from_spec(spec)
@@ -297,7 +344,9 @@ def main(argv: list[str]) -> None:
     api._sink = sink
     # The demo's own folder (and the pack folder) come first, so that
     # `from common import softmax` finds the pack's module.
-    sys.path[:0] = [str(p) for p in config["paths"]]
+    folders = [str(p) for p in config["paths"]]
+    sys.path[:0] = folders  # packages in those folders, and what demos expect to see
+    DemoFolderFinder.install(folders)
     sys.stdout = capture.writer("stdout")
     sys.stderr = capture.writer("stderr")
 
