@@ -40,8 +40,12 @@ def today(app: AppContext, day: str | None, as_json: bool) -> None:
     print_summary(summary)
 
 
+MAX_CARRIED_SHOWN = 30  # the newest carried-over TODOs; the rest are one line away
+
+
 def print_summary(summary) -> None:  # noqa: ANN001 - DaySummary
     from rich.markdown import Markdown
+    from rich.markup import escape
     from rich.panel import Panel
     from rich.table import Table
 
@@ -58,16 +62,21 @@ def print_summary(summary) -> None:  # noqa: ANN001 - DaySummary
     else:
         out.print('[dim]No entries yet. Add one with: studylog log "what I studied"[/]')
     if summary.todos:
+        carried = [t for t in summary.todos if t.carried]
+        shown = carried[-MAX_CARRIED_SHOWN:] + [t for t in summary.todos if not t.carried]
         table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
         table.add_column("id", justify="right")
         table.add_column("", width=3)
         table.add_column("TODO")
         table.add_column("from", style="dim")
-        for todo in summary.todos:
+        for todo in shown:
             mark = "[green]✓[/]" if todo.done else "☐"
             origin = f"↪ {todo.origin_day.isoformat()}" if todo.carried else ""
-            table.add_row(str(todo.id), mark, todo.text, origin)
+            table.add_row(str(todo.id), mark, escape(todo.text), origin)
         out.print(table)
+        hidden = len(carried) - MAX_CARRIED_SHOWN
+        if hidden > 0:
+            out.print(f"[dim]… and {hidden} older carried-over TODOs: studylog todo list[/]")
     else:
         out.print('[dim]No TODOs. Add one with: studylog todo add "..."[/]')
 

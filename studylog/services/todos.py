@@ -162,10 +162,12 @@ def move(db: Database, todo_id: int, offset: int) -> TodoInfo:
 def for_day(db: Database, day: date, calendar: StudyCalendar) -> list[TodoInfo]:
     """The TODO list of study day ``day``: carried-over items first (oldest origin first),
     then the day's own, each in its list order."""
-    start = calendar.start_of(day)
+    start, end = calendar.start_of(day), calendar.end_of(day)
+    columns = (Todo.id, Todo.text, Todo.origin_day, Todo.due_day, Todo.done_at, Todo.position)
     with db.read() as session:
-        rows = session.scalars(
-            select(Todo)
+        # Plain rows, not ORM objects: years of carried-over items stay cheap.
+        rows = session.execute(
+            select(*columns)
             .where(
                 or_(
                     Todo.origin_day == day,
@@ -174,8 +176,19 @@ def for_day(db: Database, day: date, calendar: StudyCalendar) -> list[TodoInfo]:
             )
             .order_by(Todo.origin_day, Todo.position, Todo.id)
         )
-        end = calendar.end_of(day)
-        return [_info(t, day, end) for t in rows]
+        return [
+            TodoInfo(
+                id=todo_id,
+                text=text,
+                origin_day=origin,
+                due_day=due,
+                # Done on a later day: on the viewed day it was still open.
+                done_at=done_at if done_at is not None and done_at < end else None,
+                position=position,
+                carried=origin < day,
+            )
+            for todo_id, text, origin, due, done_at, position in rows
+        ]
 
 
 def open_count(db: Database) -> int:

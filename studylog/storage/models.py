@@ -125,7 +125,7 @@ class Card(Base):
 
     __tablename__ = "cards"
     __table_args__ = (
-        Index("ix_cards_due", "suspended", "due"),
+        Index("ix_cards_due", "suspended", "due", "last_review", "buried_until"),
         UniqueConstraint("pack_key", name="uq_cards_pack_key"),
     )
 

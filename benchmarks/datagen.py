@@ -1,0 +1,179 @@
+"""Generate a large studylog database for benchmarks: cards, reviews and years of entries.
+
+Usage: python benchmarks/datagen.py OUT.db [--cards 100000] [--reviews 1000000] [--years 5]
+
+Rows are written with plain executemany in one transaction per table (fast);
+the schema comes from the real migrations, so triggers and indexes are the
+ones users have.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sqlite3
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from studylog.storage import migrate
+from studylog.storage.engine import Database
+
+END = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
+FMT = "%Y-%m-%d %H:%M:%S.%f"
+
+WORDS = (
+    "어텐션 attention 기울기 소실 vanishing gradient LSTM 게이트 cell state hidden state "
+    "seq2seq encoder decoder softmax 밑바닥2 Transformer positional encoding 잔차 연결 "
+    "layer norm BLEU NTM memory 복습 정리 구현 numpy 역전파 backpropagation"
+).split()
+
+
+def _text(rng: random.Random, n: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(n))
+
+
+def generate(path: Path, cards: int, reviews: int, years: int, seed: int = 0) -> dict[str, float]:
+    """Create ``path`` with the given numbers of rows; return seconds per table."""
+    rng = random.Random(seed)
+    if path.exists():
+        path.unlink()
+    db = Database(f"sqlite:///{path}")
+    migrate.prepare(db)
+    db.dispose()
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=OFF")
+    timings: dict[str, float] = {}
+
+    t = time.perf_counter()
+    days = years * 365
+    first = END.date() - timedelta(days=days)
+    entries = []
+    for i in range(days):
+        day = first + timedelta(days=i)
+        stamp = datetime(day.year, day.month, day.day, 12, tzinfo=UTC).strftime(FMT)
+        entries.append((day.isoformat(), _text(rng, 80), stamp, stamp))
+    con.executemany(
+        "INSERT INTO journal_entries(day, body, created_at, updated_at) VALUES (?,?,?,?)", entries
+    )
+    # Three TODOs a day; most get done, a few stay open for good (carried over).
+    todos = [
+        (
+            _text(rng, 5),
+            (first + timedelta(days=i // 3)).isoformat(),
+            None if rng.random() < 0.03 else END.strftime(FMT),
+            i % 3,
+            END.strftime(FMT),
+        )
+        for i in range(days * 3)
+    ]
+    con.executemany(
+        "INSERT INTO todos(text, origin_day, done_at, position, created_at) VALUES (?,?,?,?,?)",
+        [(a, b, None if c is None else c, d, e) for a, b, c, d, e in todos],
+    )
+    con.commit()
+    timings["entries+todos"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    rows = []
+    for i in range(cards):
+        created = END - timedelta(days=rng.uniform(0, days))
+        reviewed = i % 5 != 0
+        last = created + (END - created) * rng.random() if reviewed else None
+        stability = rng.lognormvariate(2.0, 1.2) if reviewed else None
+        due = (last + timedelta(days=stability)) if reviewed else created
+        rows.append(
+            (
+                f"Q{i}: {_text(rng, 8)}?",
+                _text(rng, 12),
+                "basic",
+                "Default",
+                "user",
+                2 if reviewed else 1,
+                None if reviewed else 0,
+                stability,
+                rng.uniform(1, 10) if reviewed else None,
+                due.strftime(FMT),
+                last.strftime(FMT) if last else None,
+                rng.randint(1, 20) if reviewed else 0,
+                rng.randint(0, 3) if reviewed else 0,
+                created.strftime(FMT),
+                created.strftime(FMT),
+            )
+        )
+    con.executemany(
+        "INSERT INTO cards(front, back, kind, deck, origin, state, step, stability, difficulty, "
+        "due, last_review, reps, lapses, suspended, created_at, updated_at) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,0,?,?)",
+        rows,
+    )
+    con.commit()
+    timings["cards"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    batch = []
+    span = days * 86400
+    for _ in range(reviews):
+        card = rng.randint(1, cards)
+        at = END - timedelta(seconds=rng.uniform(0, span))
+        rating = rng.choices((1, 2, 3, 4), (10, 15, 65, 10))[0]
+        s_before = rng.lognormvariate(1.5, 1.0)
+        s_after = s_before * (0.3 if rating == 1 else rng.uniform(1.5, 4))
+        batch.append(
+            (
+                card, rating, at.strftime(FMT), rng.randint(1500, 20000), 2, None, s_before,
+                rng.uniform(1, 10), at.strftime(FMT), (at - timedelta(days=s_before)).strftime(FMT),
+                2, None, s_after, rng.uniform(1, 10), (at + timedelta(days=s_after)).strftime(FMT), s_after,
+            )
+        )  # fmt: skip
+        if len(batch) == 100_000:
+            _insert_reviews(con, batch)
+            batch = []
+    if batch:
+        _insert_reviews(con, batch)
+    con.commit()
+    timings["reviews"] = time.perf_counter() - t
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.execute("ANALYZE")
+    con.close()
+    return timings
+
+
+def _insert_reviews(con: sqlite3.Connection, batch: list[tuple]) -> None:
+    con.executemany(
+        "INSERT INTO reviews(card_id, rating, reviewed_at, duration_ms, state_before, step_before, "
+        "stability_before, difficulty_before, due_before, last_review_before, state_after, "
+        "step_after, stability_after, difficulty_after, due_after, interval_days) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        batch,
+    )
+
+
+def ensure(path: Path, cards: int = 100_000, reviews: int = 1_000_000, years: int = 5) -> Path:
+    """Generate ``path`` unless a file made with the same sizes is already there."""
+    marker = path.with_suffix(".sizes")
+    wanted = f"{cards} {reviews} {years}"
+    if path.exists() and marker.exists() and marker.read_text() == wanted:
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    generate(path, cards, reviews, years)
+    marker.write_text(wanted)
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--cards", type=int, default=100_000)
+    parser.add_argument("--reviews", type=int, default=1_000_000)
+    parser.add_argument("--years", type=int, default=5)
+    args = parser.parse_args()
+    timings = generate(args.out, args.cards, args.reviews, args.years)
+    for name, seconds in timings.items():
+        print(f"{name:<14} {seconds:6.1f} s")
+    del date
+
+
+if __name__ == "__main__":
+    main()
