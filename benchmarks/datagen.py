@@ -172,7 +172,6 @@ def main() -> None:
     timings = generate(args.out, args.cards, args.reviews, args.years)
     for name, seconds in timings.items():
         print(f"{name:<14} {seconds:6.1f} s")
-    del date
 
 
 if __name__ == "__main__":
