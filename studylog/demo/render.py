@@ -30,6 +30,7 @@ from datetime import datetime
 from typing import Any
 
 from rich import box
+from rich.cells import chop_cells
 from rich.color import Color
 from rich.console import Group, RenderableType
 from rich.style import Style
@@ -607,7 +608,10 @@ def render_result(
     if status != "ok":
         parts.append(Text(""))
         if data.get("traceback"):
-            parts.append(Text(str(data["traceback"]).rstrip("\n"), style="red"))
+            # Folded at the width, not word-wrapped: a long path stays on its "File" line.
+            lines = str(data["traceback"]).rstrip("\n").splitlines()
+            folded = [piece for line in lines for piece in (chop_cells(line, width) or [""])]
+            parts.append(Text("\n".join(folded), style="red", no_wrap=True))
         if data.get("error") and (status != "error" or not data.get("traceback")):
             parts.append(
                 Text(str(data["error"]), style="bold red" if status == "error" else "yellow")
