@@ -29,8 +29,6 @@ import resource
 import signal
 import sys
 import time
-import traceback
-from pathlib import Path
 from typing import Any
 
 EXIT_CPU_LIMIT = 3  # exit code after SIGXCPU; the parent maps it to status "limit"
@@ -223,11 +221,11 @@ def _import_api() -> Any:
     except ImportError:
         # Not installed (a source checkout): register only the `studylog`
         # package, so that the checkout's other folders stay unimportable.
-        package_dir = Path(_HARNESS_FILE).parent.parent
+        package_dir = os.path.dirname(os.path.dirname(_HARNESS_FILE))
         spec = importlib.util.spec_from_file_location(
             "studylog",
-            package_dir / "__init__.py",
-            submodule_search_locations=[str(package_dir)],
+            os.path.join(package_dir, "__init__.py"),
+            submodule_search_locations=[package_dir],
         )
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
@@ -245,6 +243,8 @@ def _trimmed_traceback(exc: BaseException) -> str:
         or tb.tb_frame.f_code.co_filename.startswith("<frozen importlib")
     ):
         tb = tb.tb_next
+    import traceback  # only on failure: it costs a few ms to import
+
     text = "".join(traceback.format_exception(type(exc), exc, tb))
     if len(text) > MAX_TRACEBACK_CHARS:
         # The end names the exception and the innermost frames: keep it.
@@ -296,6 +296,13 @@ class DemoFolderFinder:
         sys.meta_path.insert(position, finder)
 
 
+def _one_line(exc: BaseException) -> str:
+    import traceback
+
+    # The last line: "ValueError: ..." (a SyntaxError's first lines show the code).
+    return traceback.format_exception_only(type(exc), exc)[-1].strip()
+
+
 def _load_and_run(demo_path: str) -> None:
     spec = importlib.util.spec_from_file_location(
         "__demo__", demo_path, loader=FreshSourceLoader("__demo__", demo_path)
@@ -307,7 +314,7 @@ def _load_and_run(demo_path: str) -> None:
     spec.loader.exec_module(module)
     func = getattr(module, "demo", None)
     if not callable(func):
-        raise AttributeError(f"{Path(demo_path).name} defines no demo() function")
+        raise AttributeError(f"{os.path.basename(demo_path)} defines no demo() function")
     func()
 
 
@@ -366,7 +373,7 @@ def main(argv: list[str]) -> None:
     except BaseException as exc:  # noqa: BLE001 - SystemExit and KeyboardInterrupt are errors too
         done = {
             "status": "error",
-            "error": "".join(traceback.format_exception_only(type(exc), exc)).strip(),
+            "error": _one_line(exc),
             "traceback": _trimmed_traceback(exc),
         }
     done["demo_ms"] = round((time.perf_counter() - started) * 1000, 3)
