@@ -237,6 +237,7 @@ def test_list_demos(db: Database, counting: Path, pack: Path) -> None:
     entries = {e.slug: e for e in demos.list_demos(db)}
     assert list(entries) == ["counting", "imported", "lost"]
     assert entries["counting"].last_status == "ok" and entries["counting"].stale is False
+    assert entries["counting"].ran_at == NOW
     assert entries["counting"].demo == "counting.py" and entries["counting"].trusted
     assert entries["imported"].trusted is False and entries["imported"].last_status is None
     assert entries["lost"].demo == "lost.py"

@@ -87,8 +87,10 @@ def list_(app: Any, as_json: bool) -> None:
         console.print("No demos yet.")
         return
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for name in ("slug", "title", "code", "last run"):
-        table.add_column(name)
+    table.add_column("slug", no_wrap=True)
+    table.add_column("title", ratio=1)
+    table.add_column("code", no_wrap=True)
+    table.add_column("last run", no_wrap=True)
     for e in entries:
         code = e.demo or ("own code" if e.origin != "import" else "imported code")
         if not e.trusted:

@@ -233,16 +233,19 @@ def source_for_file(path: str | Path) -> DemoSource:
 # --- cache --------------------------------------------------------------------
 
 
+def _staleness(
+    code_hash: str, python_version: str, numpy_version: str, source: DemoSource | None
+) -> tuple[bool, str | None]:
+    """(stale, reason) of a stored result against the current code and versions."""
+    if source is None or code_hash != source.code_hash:
+        return True, "code changed"
+    if (python_version, numpy_version) != hashing.runtime_versions():
+        return True, "Python/NumPy version changed"
+    return False, None
+
+
 def _as_run(row: DemoResult, source: DemoSource | None, cached: bool) -> DemoRun:
-    python_version, numpy_version = hashing.runtime_versions()
-    if source is None:
-        stale, reason = True, "code changed"
-    elif row.code_hash != source.code_hash:
-        stale, reason = True, "code changed"
-    elif (row.python_version, row.numpy_version) != (python_version, numpy_version):
-        stale, reason = True, "Python/NumPy version changed"
-    else:
-        stale, reason = False, None
+    stale, reason = _staleness(row.code_hash, row.python_version, row.numpy_version, source)
     result = RunResult(
         status=row.status,
         duration_ms=row.duration_ms,
@@ -457,13 +460,23 @@ def list_demos(db: Database) -> list[DemoEntry]:
             .where((Concept.demo.is_not(None)) | (Concept.demo_code.is_not(None)))
             .order_by(Concept.slug)
         ).all()
-        latest: dict[str, DemoResult] = {}
-        for row in session.scalars(
-            select(DemoResult)
-            .where(DemoResult.concept_slug.is_not(None))
-            .order_by(DemoResult.ran_at, DemoResult.id)
-        ):
-            latest[row.concept_slug] = row  # type: ignore[index]
+        # Only the small columns: outputs may be up to the cap (1 MiB) each.
+        latest = {
+            row.concept_slug: row
+            for row in session.execute(
+                select(
+                    DemoResult.concept_slug,
+                    DemoResult.code_hash,
+                    DemoResult.python_version,
+                    DemoResult.numpy_version,
+                    DemoResult.status,
+                    DemoResult.duration_ms,
+                    DemoResult.ran_at,
+                )
+                .where(DemoResult.concept_slug.is_not(None))
+                .order_by(DemoResult.ran_at, DemoResult.id)
+            )
+        }
         for concept in concepts:
             try:
                 source = _source_of(session, concept)
@@ -474,7 +487,9 @@ def list_demos(db: Database) -> list[DemoEntry]:
             except StudylogError:
                 source = None
             row = latest.get(concept.slug)
-            run_ = _as_run(row, source, cached=True) if row is not None else None
+            stale = None
+            if row is not None:
+                stale, _ = _staleness(row.code_hash, row.python_version, row.numpy_version, source)
             entries.append(
                 DemoEntry(
                     slug=concept.slug,
@@ -482,10 +497,10 @@ def list_demos(db: Database) -> list[DemoEntry]:
                     origin=concept.origin,
                     demo=concept.demo if not (concept.demo_code or "").strip() else None,
                     trusted=source.trusted if source is not None else concept.origin != "import",
-                    last_status=run_.result.status if run_ else None,
-                    last_duration_ms=run_.result.duration_ms if run_ else None,
-                    stale=run_.stale if run_ else None,
-                    ran_at=run_.ran_at if run_ else None,
+                    last_status=row.status if row is not None else None,
+                    last_duration_ms=row.duration_ms if row is not None else None,
+                    stale=stale,
+                    ran_at=row.ran_at if row is not None else None,
                 )
             )
     return entries
