@@ -88,9 +88,9 @@ def list_(app: Any, as_json: bool) -> None:
         return
     table = Table(box=None, header_style="bold", pad_edge=False)
     table.add_column("slug", no_wrap=True)
-    table.add_column("title", ratio=1)
     table.add_column("code", no_wrap=True)
     table.add_column("last run", no_wrap=True)
+    table.add_column("title", no_wrap=True, overflow="ellipsis")
     for e in entries:
         code = e.demo or ("own code" if e.origin != "import" else "imported code")
         if not e.trusted:
@@ -101,7 +101,7 @@ def list_(app: Any, as_json: bool) -> None:
             last = f"{e.last_status} · {e.last_duration_ms} ms"
             if e.stale:
                 last += " · stale"
-        table.add_row(e.slug, e.title, code, last)
+        table.add_row(e.slug, code, last, e.title)
     console.print(table)
 
 
