@@ -86,11 +86,7 @@ def list_(app: Any, as_json: bool) -> None:
     if not entries:
         console.print("No demos yet.")
         return
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    table.add_column("slug", no_wrap=True)
-    table.add_column("code", no_wrap=True)
-    table.add_column("last run", no_wrap=True)
-    table.add_column("title", no_wrap=True, overflow="ellipsis")
+    rows = []
     for e in entries:
         code = e.demo or ("own code" if e.origin != "import" else "imported code")
         if not e.trusted:
@@ -101,7 +97,14 @@ def list_(app: Any, as_json: bool) -> None:
             last = f"{e.last_status} · {e.last_duration_ms} ms"
             if e.stale:
                 last += " · stale"
-        table.add_row(e.slug, code, last, e.title)
+        rows.append((e.slug, code, last, e.title))
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    # Slug, code and last run keep their full width; the title gets the rest.
+    for k, name in enumerate(("slug", "code", "last run")):
+        table.add_column(name, no_wrap=True, min_width=max(len(r[k]) for r in rows))
+    table.add_column("title", no_wrap=True, overflow="ellipsis")
+    for row in rows:
+        table.add_row(*row)
     console.print(table)
 
 
