@@ -112,7 +112,7 @@ def test_list_json_and_table(cli) -> None:
     shared = entries[-1]
     assert shared["trusted"] is False and shared["demo"] is None and shared["last_status"] is None
     table = cli("list").output
-    assert "counting.py" in table and "imported code (not approved)" in table and "never" in table
+    assert "pack" in table and "imported (not approved)" in table and "never" in table
 
 
 def test_run_json_prints_status_duration_and_outputs(cli) -> None:

@@ -88,7 +88,8 @@ def list_(app: Any, as_json: bool) -> None:
         return
     rows = []
     for e in entries:
-        code = e.demo or ("own code" if e.origin != "import" else "imported code")
+        # The file name is in --json; here only where the code comes from.
+        code = "pack" if e.demo else ("own code" if e.origin != "import" else "imported")
         if not e.trusted:
             code += " (not approved)"
         if e.last_status is None:
