@@ -54,11 +54,15 @@ def _print_json(data: Any) -> None:
     click.echo(json.dumps(json_safe(data), ensure_ascii=False, indent=2))
 
 
+_LIST_COLUMNS = ("slug", "code", "last run", "title")
+
+
 @demo.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
 def list_(app: Any, as_json: bool) -> None:
     """List the concepts that have a demo, with their last result."""
+    from rich.cells import cell_len
     from rich.table import Table
 
     from studylog.services import demos
@@ -100,10 +104,15 @@ def list_(app: Any, as_json: bool) -> None:
                 last += " · stale"
         rows.append((e.slug, code, last, e.title))
     table = Table(box=None, header_style="bold", pad_edge=False)
-    # Slug, code and last run keep their full width; the title gets the rest.
-    for k, name in enumerate(("slug", "code", "last run")):
-        table.add_column(name, no_wrap=True, min_width=max(len(r[k]) for r in rows))
-    table.add_column("title", no_wrap=True, overflow="ellipsis")
+    # Slug, code and last run keep their full width; the title gets the rest
+    # (explicit widths: rich would otherwise squeeze the short columns away).
+    widths = [
+        max(cell_len(name), *(cell_len(r[k]) for r in rows)) for k, name in enumerate(_LIST_COLUMNS)
+    ]
+    title_width = max(8, console.width - sum(widths[:3]) - 2 * 3)
+    widths[3] = min(widths[3], title_width)
+    for name, width in zip(_LIST_COLUMNS, widths, strict=True):
+        table.add_column(name, no_wrap=True, width=width, overflow="ellipsis")
     for row in rows:
         table.add_row(*row)
     console.print(table)
