@@ -1,0 +1,97 @@
+"""Card and concept text prepared for the Markdown widget: cloze deletions, [[links]], math.
+
+* Cloze cards (Anki's syntax ``{{c1::text}}`` / ``{{c1::text::hint}}``): the
+  front hides the card's own deletion as ``[...]`` (or ``[hint]``) and shows
+  the other deletions as plain text; the back shows the deletion highlighted.
+* ``[[slug]]`` and ``[[slug|text]]`` become markdown links with the
+  ``concept:`` scheme; the screens open the concept when one is clicked.
+* ``$...$`` math becomes readable Unicode (:mod:`studylog.tui.mathtext`).
+
+Code spans and fenced code blocks are left alone.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rich.cells import cell_len, set_cell_size
+
+from studylog.content.concept_file import CLOZE
+from studylog.tui.mathtext import render_math, transform_prose
+
+LINK_SCHEME = "concept:"
+WIKI_LINK = re.compile(r"\[\[([^\[\]|]+?)(?:\|([^\[\]]+?))?\]\]")
+
+
+def cloze_front(text: str, ord_: int | None, *, markdown: bool = True) -> str:
+    """The question side of cloze card ``ord_``: its deletion as ``[...]`` or ``[hint]``.
+
+    In bold for markdown; plain with ``markdown=False``.
+
+    >>> cloze_front("The {{c1::cell state}} and {{c2::gates}}", 1)
+    'The **[...]** and gates'
+    """
+
+    def hide(m: re.Match[str]) -> str:
+        if ord_ is not None and int(m.group(1)) == ord_:
+            hidden = f"[{m.group(3) or '...'}]"
+            return f"**{hidden}**" if markdown else hidden
+        return m.group(2)
+
+    return CLOZE.sub(hide, text)
+
+
+def cloze_back(text: str, ord_: int | None) -> str:
+    """The answer side of cloze card ``ord_``: the deletion shown in bold.
+
+    >>> cloze_back("The {{c1::cell state}} and {{c2::gates}}", 1)
+    'The **cell state** and gates'
+    """
+
+    def show(m: re.Match[str]) -> str:
+        if ord_ is not None and int(m.group(1)) == ord_:
+            return f"**{m.group(2)}**"
+        return m.group(2)
+
+    return CLOZE.sub(show, text)
+
+
+def concept_links(text: str) -> str:
+    """``[[slug]]`` -> ``[slug](concept:slug)``; ``[[slug|the text]]`` -> ``[the text](concept:slug)``."""
+
+    def link(m: re.Match[str]) -> str:
+        target = m.group(1).strip()
+        label = (m.group(2) or target).strip()
+        href = LINK_SCHEME + target.replace(" ", "%20")
+        return f"[{label}]({href})"
+
+    return transform_prose(text, lambda part: WIKI_LINK.sub(link, part))
+
+
+def link_target(href: str) -> str | None:
+    """The concept name of a ``concept:`` link, or None for any other link."""
+    if not href.startswith(LINK_SCHEME):
+        return None
+    return href[len(LINK_SCHEME) :].replace("%20", " ").strip() or None
+
+
+def readable_math(text: str, *, markdown: bool = True) -> str:
+    """``$...$`` and ``$$...$$`` outside code as readable Unicode (escaped for markdown)."""
+    return render_math(text, markdown=markdown)
+
+
+def for_markdown(text: str) -> str:
+    """Text for the Markdown widget: concept links, then readable math."""
+    return readable_math(concept_links(text))
+
+
+def one_line(text: str, width: int = 80) -> str:
+    """The first non-empty line of markdown ``text`` as plain text, cut to ``width`` cells.
+
+    Cells, not characters: a Korean syllable takes two.
+    """
+    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    line = readable_math(line, markdown=False).lstrip("#").strip()
+    if cell_len(line) <= width:
+        return line
+    return set_cell_size(line, width - 1).rstrip() + "…"
