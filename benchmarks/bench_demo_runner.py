@@ -89,7 +89,9 @@ def bench_empty(console: Console, repeat: int) -> None:
 def bench_pack(console: Console, repeat: int) -> None:
     demos_dir = REPO / "content" / "demos"
     files = sorted(p for p in demos_dir.glob("*.py") if has_demo(p))
-    table = Table(title=f"Concept pack: {len(files)} demos, {repeat} runs each", header_style="bold")
+    table = Table(
+        title=f"Concept pack: {len(files)} demos, {repeat} runs each", header_style="bold"
+    )
     for col in ("demo", "status", "outputs", "median ms", "max ms"):
         table.add_column(col, justify="left" if col in ("demo", "status") else "right")
     medians = []

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from studylog.demo.limits import MiB, Limits
+from studylog.demo.limits import Limits, MiB
 from studylog.demo.runner import RAW_CAP, DemoRunError, json_safe, run_code, run_file
 
 
@@ -162,6 +162,25 @@ def test_processes_started_by_the_demo_do_not_outlive_it(tmp_path: Path, hang: b
     assert not Path(f"/proc/{values['child']}/cmdline").exists() or (
         "Z" in Path(f"/proc/{values['child']}/stat").read_text().split(") ")[1][:2]
     )
+
+
+def test_a_forked_copy_of_the_demo_does_not_report(tmp_path: Path) -> None:
+    demo = write_demo(
+        tmp_path,
+        """
+        import os
+        from studylog.demo import api as out
+
+        def demo():
+            pid = os.fork()
+            out.text("parent" if pid else "forked child")
+            if pid:
+                os.waitpid(pid, 0)
+        """,
+    )
+    result = run_file(demo)
+    assert result.status == "ok"
+    assert [o["text"] for o in result.outputs] == ["parent"]
 
 
 def test_exception_returns_its_traceback_without_harness_frames(tmp_path: Path) -> None:

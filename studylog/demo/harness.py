@@ -55,6 +55,7 @@ class Channel:
         self.dropped = 0
         self.dropped_bytes = 0
         self.closed = False
+        self.owner = os.getpid()
 
     @property
     def full(self) -> bool:
@@ -66,6 +67,10 @@ class Channel:
         return max(0, self.max_bytes - self.sent_bytes)
 
     def _write(self, line: bytes) -> None:
+        if os.getpid() != self.owner:
+            # A process the demo forked keeps the descriptor; only the
+            # harness itself speaks the protocol.
+            return
         view = memoryview(line)
         while view:
             written = os.write(self.fd, view)
