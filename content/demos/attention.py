@@ -15,6 +15,7 @@ scripts/train_attention.py (NumPy, Adam); demo() only loads them.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -173,9 +174,22 @@ class AttentionSeq2seq:
         return self.decoder.generate(self.encoder.forward(xs), start_id, length)
 
 
-def load_model(path: Path = WEIGHTS) -> AttentionSeq2seq:
+def find_weights() -> Path:
+    """attention_seq2seq.npz next to this file, else in a folder on sys.path.
+
+    The fallback matters when the demo runs from a copy of its source (imported
+    concepts run from a temporary folder, with the pack's demo folder on sys.path).
+    """
+    for folder in [WEIGHTS.parent, *map(Path, sys.path)]:
+        candidate = folder / WEIGHTS.name
+        if candidate.is_file():
+            return candidate
+    raise FileNotFoundError(f"{WEIGHTS.name} not found; run scripts/train_attention.py")
+
+
+def load_model(path: Path | None = None) -> AttentionSeq2seq:
     """The trained model; weights are stored as float32 and computed in float64."""
-    with np.load(path) as f:
+    with np.load(path or find_weights()) as f:
         params = {k: f[k].astype(np.float64) for k in f.files}
     return AttentionSeq2seq(params)
 

@@ -146,6 +146,17 @@ def test_weights_file_is_small_and_matches_the_architecture():
     assert all(v.dtype == np.float32 for v in stored.values())
 
 
+def test_weights_are_found_on_sys_path_when_the_demo_runs_from_a_copy(monkeypatch, tmp_path):
+    import attention
+
+    monkeypatch.setattr(attention, "WEIGHTS", tmp_path / "copy" / WEIGHTS.name)  # as from a temp dir
+    monkeypatch.syspath_prepend(str(WEIGHTS.parent))
+    assert attention.find_weights() == WEIGHTS.parent / WEIGHTS.name
+    monkeypatch.setattr("sys.path", [str(tmp_path)])
+    with pytest.raises(FileNotFoundError):
+        attention.find_weights()
+
+
 def test_trained_model_reverses_held_out_strings(trained):
     xs, ts = held_out_set()
     assert exact_match_accuracy(trained, xs, ts) > 0.95
