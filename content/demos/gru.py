@@ -7,7 +7,7 @@
 
 W_ih (3H, D) and W_hh (3H, H) stack the blocks [r | z | n] as in
 ``torch.nn.GRU``; note that r multiplies (W_hn h + b_hn), after the matrix
-product. Cho et al. (2014, eq. 5-8) and 밑바닥부터 시작하는 딥러닝 2 (appendix C)
+product. Cho et al. (2014, sec. 2.3) and 밑바닥부터 시작하는 딥러닝 2 (appendix C)
 apply r to h before the product, and 밑바닥2 also swaps the roles of z and 1 - z.
 """
 

@@ -72,7 +72,7 @@ def lstm_cell(
 def lstm_cell_backward(
     dh_next: np.ndarray, dc_next: np.ndarray, cache: dict[str, np.ndarray]
 ) -> dict[str, np.ndarray]:
-    """Gradients of one LSTM step (밑바닥2 6.3, Fig. 6-27 and 6-28).
+    """Gradients of one LSTM step (the computational graph of 밑바닥2 6.3).
 
     dh_next, dc_next (N, H) -> dict with dx (N, D), dh, dc (N, H), dW_ih (4H, D),
     dW_hh (4H, H), db_ih, db_hh (4H,).

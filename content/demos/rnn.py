@@ -17,7 +17,7 @@ from studylog.demo import api as out
 
 
 class RNNCell:
-    """One RNN step (밑바닥2 eq. 5.9): h_next = tanh(x W_x + h_prev W_h + b).
+    """One RNN step (밑바닥2 5.2): h_next = tanh(x W_x + h_prev W_h + b).
 
     Shapes: x (N, D), h_prev (N, H), W_x (D, H), W_h (H, H), b (H,).
     """
@@ -89,7 +89,7 @@ class TimeRNN:
 
 
 def init_rnn(D: int, H: int, rng: np.random.Generator, dtype: type = np.float64) -> dict[str, np.ndarray]:
-    """Xavier-style weights (밑바닥2 5.5.3: std 1/sqrt(fan_in)) and a zero bias."""
+    """Xavier initial values (std 1/sqrt(fan_in), as in 밑바닥2's RNNLM) and a zero bias."""
     return {
         "W_x": (rng.standard_normal((D, H)) / np.sqrt(D)).astype(dtype),
         "W_h": (rng.standard_normal((H, H)) / np.sqrt(H)).astype(dtype),

@@ -24,7 +24,7 @@ def _act(name: str, a: np.ndarray) -> np.ndarray:
         return np.tanh(a)
     if name == "relu":
         return np.maximum(a, 0.0)
-    if name == "linear":  # only MatMul, as in 밑바닥2 Fig. 6-8
+    if name == "linear":  # only MatMul, as in the experiment of 밑바닥2 6.1.3
         return a
     raise ValueError(f"unknown activation {name!r}")
 
