@@ -1,0 +1,516 @@
+"""Reviewing the due cards: front, space for the back, 1-4 to grade, undo, suspend, bury.
+
+The queue, the answers and the undo come from
+:class:`studylog.services.review.ReviewSession` (Anki's order: learning cards
+due now, review cards, new cards, learn-ahead, held-back siblings). The
+answer buttons show the next intervals from ``ReviewSession.preview``
+('Again 1m', 'Good 3d'). Every answer is timed from the moment the front was
+shown (time away on another screen is not counted) and capped at 60 s, as
+Anki's "maximum answer seconds", so that a card left on screen over lunch
+does not count as an hour of study.
+
+Undo (``u``, several steps) takes back answers through the session, and also
+suspending and burying, which the session cannot undo: those are reversed
+with ``review.unsuspend`` / ``review.unbury`` and the card is shown again
+(the screen keeps such cards in :attr:`ReviewScreen.pinned` until they are
+answered; a thin layer over the public service functions, no SQL).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Markdown, Rule, Static
+
+from studylog.errors import StudylogError
+from studylog.services import cards as card_service
+from studylog.services import review as review_service
+from studylog.services.cards import CardInfo
+from studylog.services.review import RATINGS, IntervalPreview, QueueCounts, ReviewSession
+from studylog.tui.screens.concept_page import card_state, open_concept
+from studylog.tui.widgets import card_text
+
+MAX_ANSWER_MS = 60_000  # Anki's default "maximum answer seconds"
+POLL_SECONDS = 30  # when the queue is empty: look again for learning cards coming due
+GRADE = Binding.Group("Grade", compact=True)
+BUTTON_VARIANTS = {1: "error", 2: "warning", 3: "success", 4: "primary"}
+
+
+@dataclass(frozen=True)
+class Answered:
+    """One answer of this session (for the summary and the undo)."""
+
+    card_id: int
+    rating: int
+    duration_ms: int
+    review_id: int
+
+
+def front_markdown(card: CardInfo) -> str:
+    """The question side as markdown (a cloze card with its deletion hidden)."""
+    text = card.front
+    if card.kind == "cloze":
+        text = card_text.cloze_front(text, card.cloze_ord)
+    return card_text.for_markdown(text)
+
+
+def back_markdown(card: CardInfo) -> tuple[str, str]:
+    """(the question side after revealing, the answer) as markdown.
+
+    A basic card keeps its question and adds the answer below a rule; a cloze
+    card shows the deletion in place, then its optional extra text.
+    """
+    if card.kind == "cloze":
+        return (
+            card_text.for_markdown(card_text.cloze_back(card.front, card.cloze_ord)),
+            card_text.for_markdown(card.back) if card.back.strip() else "",
+        )
+    return front_markdown(card), card_text.for_markdown(card.back)
+
+
+def duration_text(ms: int) -> str:
+    """``45s``, ``4m 30s`` or ``1h 5m``."""
+    seconds = round(ms / 1000)
+    if seconds < 60:
+        return f"{seconds}s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes}m {seconds}s" if seconds else f"{minutes}m"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes}m"
+
+
+def summary_text(answers: list[Answered], counts: QueueCounts | None) -> Text:
+    """The end-of-session summary: cards reviewed, by rating, time spent."""
+    text = Text()
+    if not answers:
+        text.append("Nothing to review right now.\n", style="bold")
+    else:
+        text.append("Session done.\n", style="bold green")
+        total = sum(a.duration_ms for a in answers)
+        n = len(answers)
+        text.append(f"\nReviewed {n} card{'s' if n != 1 else ''}", style="bold")
+        text.append(f" in {duration_text(total)}")
+        text.append(f" (about {duration_text(total // n)} per card)\n", style="dim")
+        by_rating = Counter(a.rating for a in answers)
+        styles = {1: "red", 2: "yellow", 3: "green", 4: "blue"}
+        for rating, label in RATINGS.items():
+            text.append(f"{label} {by_rating.get(rating, 0)}", style=styles[rating])
+            if rating != 4:
+                text.append("  ·  ", style="dim")
+        text.append("\n")
+    if counts is not None and counts.total:
+        text.append(
+            f"\n{counts.total} left within the daily limits, held back as siblings "
+            "or coming due soon.",
+            style="dim",
+        )
+    text.append(
+        "\nLearning cards come back when they are due; this screen checks again by itself.",
+        style="dim",
+    )
+    return text
+
+
+class ReviewScreen(Screen[None]):
+    """The due queue, one card at a time."""
+
+    DEFAULT_CSS = """
+    ReviewScreen #review-header {
+        height: 1;
+        padding: 0 1;
+        background: $panel;
+    }
+    ReviewScreen #card-meta {
+        height: 1;
+        padding: 0 1;
+        color: $text-muted;
+    }
+    ReviewScreen #card {
+        height: 1fr;
+        padding: 0 2;
+    }
+    ReviewScreen #front, ReviewScreen #back {
+        margin: 0;
+    }
+    ReviewScreen #divider, ReviewScreen #back {
+        display: none;
+    }
+    ReviewScreen.-revealed #divider, ReviewScreen.-revealed #back {
+        display: block;
+    }
+    ReviewScreen #reveal-bar, ReviewScreen #answer-bar {
+        height: 3;
+        align-horizontal: center;
+    }
+    ReviewScreen #answer-bar {
+        display: none;
+    }
+    ReviewScreen.-revealed #answer-bar {
+        display: block;
+    }
+    ReviewScreen.-revealed #reveal-bar {
+        display: none;
+    }
+    ReviewScreen #answer-bar Button {
+        margin: 0 1;
+        min-width: 14;
+    }
+    ReviewScreen #summary {
+        display: none;
+        height: 1fr;
+        padding: 1 2;
+    }
+    ReviewScreen.-done #summary {
+        display: block;
+    }
+    ReviewScreen.-done #card, ReviewScreen.-done #reveal-bar, ReviewScreen.-done #answer-bar,
+    ReviewScreen.-done #card-meta {
+        display: none;
+    }
+    """
+    BINDINGS = [
+        Binding("space", "reveal", "Show answer", id="review.reveal"),
+        # Anki: on the answer side, space means Good.
+        Binding("space", "good", "Good", id="review.space_good"),
+        Binding("1", "grade(1)", "Again", id="review.again", group=GRADE),
+        Binding("2", "grade(2)", "Hard", id="review.hard", group=GRADE),
+        Binding("3", "grade(3)", "Good", id="review.good", group=GRADE),
+        Binding("4", "grade(4)", "Easy", id="review.easy", group=GRADE),
+        Binding("u", "undo", "Undo", id="review.undo"),
+        Binding("s", "suspend", "Suspend", id="review.suspend"),
+        Binding("b", "bury", "Bury", id="review.bury"),
+        Binding("c", "open_concept", "Concept", id="review.concept"),
+    ]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.session: ReviewSession | None = None
+        self.card: CardInfo | None = None
+        self.revealed = False
+        self.previews: list[IntervalPreview] = []
+        self.answers: list[Answered] = []
+        self.actions: list[tuple[str, int]] = []  # undo stack: ("answer"|"suspend"|"bury", card id)
+        self.pinned: list[int] = []  # cards brought back by undoing a suspend or bury
+        self.shown_at = 0.0
+        self._away_since: float | None = None
+        self._poll: Any = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("Review", id="review-header")
+        yield Static("", id="card-meta")
+        with VerticalScroll(id="card"):
+            yield Markdown("", id="front", open_links=False)
+            yield Rule(id="divider")
+            yield Markdown("", id="back", open_links=False)
+        with Horizontal(id="reveal-bar"):
+            yield Button("Show answer (space)", id="reveal", variant="primary")
+        with Horizontal(id="answer-bar"):
+            for rating, label in RATINGS.items():
+                yield Button(label, id=f"grade-{rating}", variant=BUTTON_VARIANTS[rating])  # type: ignore[arg-type]
+        with Vertical(id="summary"):
+            yield Static("", id="summary-text")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        try:
+            self.session = ReviewSession(self.app.db, now=self.app.now())  # type: ignore[attr-defined]
+        except StudylogError as err:
+            self.notify(str(err), severity="error")
+            return
+        await self.show_next()
+
+    # --- the flow ----------------------------------------------------------------------
+
+    def _now(self) -> Any:
+        return self.app.now()  # type: ignore[attr-defined]
+
+    def _pinned_card(self) -> CardInfo | None:
+        """The latest card brought back by an undo that may still be shown."""
+        if not self.pinned or self.session is None:
+            return None
+        day = self.session.calendar.day_of(self._now())
+        while self.pinned:
+            try:
+                card = card_service.get(self.app.db, self.pinned[-1])  # type: ignore[attr-defined]
+            except StudylogError:
+                card = None
+            buried = card is not None and card.buried_until is not None and card.buried_until > day
+            if card is not None and not card.suspended and not buried:
+                return card
+            self.pinned.pop()
+        return None
+
+    def next_card(self) -> CardInfo | None:
+        """The card to show: one brought back by undo, else the session's next."""
+        card = self._pinned_card()
+        if card is not None or self.session is None:
+            return card
+        return self.session.next_card(now=self._now())
+
+    async def show_next(self) -> None:
+        """Show the next card's front, or the summary when the queue is empty."""
+        try:
+            card = self.next_card()
+        except StudylogError as err:
+            self.notify(str(err), severity="error")
+            card = None
+        await self.show_card(card)
+
+    async def show_card(self, card: CardInfo | None) -> None:
+        self.card = card
+        self.revealed = False
+        self.remove_class("-revealed")
+        if card is None:
+            self._show_summary()
+            return
+        self._stop_polling()
+        self.remove_class("-done")
+        try:
+            self.previews = self.session.preview(card.id, now=self._now()) if self.session else []
+        except StudylogError as err:
+            self.notify(str(err), severity="error")
+            self.previews = []
+        for p in self.previews:
+            self.query_one(f"#grade-{p.rating}", Button).label = f"{p.label} {p.text}"
+        self.query_one("#card-meta", Static).update(self._meta(card))
+        await self.query_one("#front", Markdown).update(front_markdown(card))
+        await self.query_one("#back", Markdown).update("")
+        self.query_one("#card", VerticalScroll).scroll_home(animate=False)
+        self._update_header()
+        self.refresh_bindings()
+        self.shown_at = time.monotonic()
+
+    def _meta(self, card: CardInfo) -> Text:
+        text = Text()
+        text.append(card.deck, style="bold")
+        if card.concept_slug:
+            text.append(f"  ·  {card.concept_slug}", style="cyan")
+        text.append(f"  ·  {card_state(card)}")
+        if card.kind == "cloze":
+            text.append(f"  ·  cloze c{card.cloze_ord}")
+        if card.lapses:
+            text.append(f"  ·  {card.lapses} lapse{'s' if card.lapses != 1 else ''}")
+        if card.tags:
+            text.append("  ·  " + " ".join(f"#{t}" for t in card.tags), style="magenta")
+        return text
+
+    def _update_header(self) -> None:
+        text = Text("Review  ", style="bold")
+        if self.session is not None:
+            try:
+                counts = self.session.counts(now=self._now())
+            except StudylogError:
+                counts = None
+            if counts is not None:
+                text.append(f"{counts.new} new", style="bold blue")
+                text.append("  ")
+                text.append(f"{counts.learning} learning", style="bold red")
+                text.append("  ")
+                text.append(f"{counts.review} review", style="bold green")
+        if self.answers:
+            text.append(f"     done this session: {len(self.answers)}", style="dim")
+        self.query_one("#review-header", Static).update(text)
+
+    def _show_summary(self) -> None:
+        self.add_class("-done")
+        counts = None
+        if self.session is not None:
+            try:
+                counts = self.session.counts(now=self._now())
+            except StudylogError:
+                counts = None
+        self.query_one("#summary-text", Static).update(summary_text(self.answers, counts))
+        self._update_header()
+        self.refresh_bindings()
+        if self._poll is None:
+            self._poll = self.set_interval(POLL_SECONDS, self._look_again)
+
+    def _stop_polling(self) -> None:
+        if self._poll is not None:
+            self._poll.stop()
+            self._poll = None
+
+    async def _look_again(self) -> None:
+        if self.card is None:
+            await self.show_next()
+
+    async def reveal(self) -> None:
+        """Show the answer side and the grade buttons."""
+        if self.card is None or self.revealed:
+            return
+        question, answer = back_markdown(self.card)
+        await self.query_one("#front", Markdown).update(question)
+        await self.query_one("#back", Markdown).update(answer)
+        self.revealed = True
+        self.add_class("-revealed")
+        self.refresh_bindings()
+
+    def answer_ms(self) -> int:
+        """Milliseconds since the front was shown, capped at :data:`MAX_ANSWER_MS`."""
+        elapsed = int((time.monotonic() - self.shown_at) * 1000)
+        return max(0, min(elapsed, MAX_ANSWER_MS))
+
+    async def grade(self, rating: int) -> None:
+        """Save the answer and move to the next card."""
+        if self.card is None or not self.revealed or self.session is None:
+            return
+        card = self.card
+        duration = self.answer_ms()
+        try:
+            result = self.session.answer(card.id, rating, now=self._now(), duration_ms=duration)
+        except StudylogError as err:
+            self.notify(str(err), severity="error")
+            return
+        if card.id in self.pinned:
+            self.pinned.remove(card.id)
+        self.answers.append(Answered(card.id, rating, duration, result.review_id))
+        self.actions.append(("answer", card.id))
+        if result.leech:
+            self.notify(
+                "This card is a leech (forgotten many times): it was tagged and suspended. "
+                "Rewrite it, then unsuspend it.",
+                severity="warning",
+                timeout=8,
+            )
+        await self.show_next()
+
+    # --- actions -----------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "grade":
+            return True if self.revealed else None
+        if action == "reveal":
+            return self.card is not None and not self.revealed
+        if action == "good":
+            return self.revealed
+        if action in ("suspend", "bury"):
+            return True if self.card is not None else None
+        if action == "open_concept":
+            if self.card is None or not self.card.concept_slug:
+                return False
+            return True if self.revealed else None
+        if action == "undo":
+            return True if self.actions else None
+        return True
+
+    async def action_reveal(self) -> None:
+        await self.reveal()
+
+    async def action_good(self) -> None:
+        await self.grade(3)
+
+    async def action_grade(self, rating: int) -> None:
+        await self.grade(rating)
+
+    async def action_undo(self) -> None:
+        if not self.actions:
+            self.notify("Nothing to undo in this session.")
+            return
+        kind, card_id = self.actions.pop()
+        db = self.app.db  # type: ignore[attr-defined]
+        try:
+            if kind == "answer":
+                assert self.session is not None
+                card = self.session.undo()
+                for k in range(len(self.answers) - 1, -1, -1):
+                    if self.answers[k].card_id == card.id:
+                        del self.answers[k]
+                        break
+                message = "Answer undone."
+            elif kind == "suspend":
+                card = review_service.unsuspend(db, card_id)
+                self.pinned.append(card_id)
+                message = "Suspend undone."
+            else:
+                card = review_service.unbury(db, card_id)
+                self.pinned.append(card_id)
+                message = "Bury undone."
+        except StudylogError as err:
+            self.notify(str(err), severity="error")
+            return
+        self.notify(message)
+        await self.show_card(card)
+
+    async def action_suspend(self) -> None:
+        await self._set_aside("suspend")
+
+    async def action_bury(self) -> None:
+        await self._set_aside("bury")
+
+    async def _set_aside(self, kind: str) -> None:
+        if self.card is None or self.session is None:
+            return
+        card_id = self.card.id
+        try:
+            if kind == "suspend":
+                self.session.suspend(card_id)
+                message = "Card suspended (u undoes)."
+            else:
+                self.session.bury(card_id, now=self._now())
+                message = "Card buried until tomorrow (u undoes)."
+        except StudylogError as err:
+            self.notify(str(err), severity="error")
+            return
+        if card_id in self.pinned:
+            self.pinned.remove(card_id)
+        self.actions.append((kind, card_id))
+        self.notify(message)
+        await self.show_next()
+
+    def action_open_concept(self) -> None:
+        if self.card is None or not self.card.concept_slug:
+            self.notify("This card has no concept.")
+            return
+        if not self.revealed:
+            self.notify("Show the answer first (space).")
+            return
+        open_concept(self.app, self.card.concept_slug)
+
+    # --- events ------------------------------------------------------------------------
+
+    @on(Button.Pressed, "#reveal")
+    async def _reveal_pressed(self) -> None:
+        await self.reveal()
+
+    @on(Button.Pressed, "#answer-bar Button")
+    async def _grade_pressed(self, event: Button.Pressed) -> None:
+        assert event.button.id is not None
+        await self.grade(int(event.button.id.removeprefix("grade-")))
+
+    @on(Markdown.LinkClicked)
+    def _link(self, event: Markdown.LinkClicked) -> None:
+        event.stop()
+        target = card_text.link_target(event.href)
+        if target is None:
+            self.app.open_url(event.href)
+            return
+        from studylog.services import concepts as concept_service
+
+        slug = concept_service.resolve(self.app.db, target)  # type: ignore[attr-defined]
+        if slug is None:
+            self.notify(f"no concept called {target!r}")
+            return
+        open_concept(self.app, slug)
+
+    def on_screen_suspend(self) -> None:
+        self._away_since = time.monotonic()
+
+    async def on_screen_resume(self) -> None:
+        if self._away_since is not None:
+            # Time spent on the concept page (or elsewhere) is not answer time.
+            self.shown_at += time.monotonic() - self._away_since
+            self._away_since = None
+        if self.card is None and self.session is not None:
+            await self.show_next()
+        elif self.card is not None:
+            self._update_header()

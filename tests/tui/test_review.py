@@ -1,0 +1,221 @@
+"""Review screen: reveal, grade with the previewed intervals, undo, suspend, bury, summary.
+
+Every check of the database goes through the services (cards.get, review
+history through a fresh ReviewSession), and the expected intervals come from
+the fsrs package's scheduler directly, not from the screen.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import fsrs
+import pytest
+from textual.app import App
+from textual.widgets import Button, Markdown
+
+from studylog.services import cards, review, settings
+from studylog.tui.screens.concept_page import ConceptPageScreen
+from studylog.tui.screens.review import MAX_ANSWER_MS, ReviewScreen, back_markdown, front_markdown
+
+NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
+
+
+class HostApp(App):
+    """The app shell's contract (db, now, calendar, open_concept), hosting one screen."""
+
+    def __init__(self, db, screen_factory) -> None:  # noqa: ANN001
+        super().__init__()
+        self.db = db
+        self.calendar = settings.calendar(db)
+        self._factory = screen_factory
+
+    def now(self) -> datetime:
+        return NOW
+
+    def today(self):  # noqa: ANN201
+        return self.calendar.today(NOW)
+
+    def open_concept(self, slug: str) -> None:
+        self.push_screen(ConceptPageScreen(slug))
+
+    def on_mount(self) -> None:
+        self.push_screen(self._factory())
+
+
+@pytest.fixture
+def review_db(db, monkeypatch):  # noqa: ANN001, ANN201
+    """Three new cards (basic with math, Korean, cloze) added a day before NOW, in UTC."""
+    monkeypatch.setenv("TZ", "UTC")
+    settings.put(db, settings.TIMEZONE, "UTC")
+    review.configure(db, enable_fuzzing=False)
+    day_before = NOW - timedelta(days=1)
+    ids = [
+        cards.create(db, "What does $\\sigma(x)$ squash to?", "The interval (0, 1).", now=day_before),
+        cards.create(db, "소프트맥스의 출력의 합은?", "1 (확률 분포)", now=day_before + timedelta(seconds=1)),
+        cards.create(
+            db,
+            "The LSTM keeps its memory in the {{c1::cell state}}.",
+            kind="cloze",
+            now=day_before + timedelta(seconds=2),
+        ),
+    ]
+    db.card_ids = [made[0].id for made in ids]
+    return db
+
+
+def expected_seconds(card_id: int, db, rating: int) -> float:  # noqa: ANN001
+    """The interval the fsrs package itself gives this card for ``rating`` at NOW."""
+    info = cards.get(db, card_id)
+    card = fsrs.Card(
+        card_id=info.id,
+        state=fsrs.State(info.state),
+        step=info.step,
+        stability=info.stability,
+        difficulty=info.difficulty,
+        due=info.due,
+        last_review=info.last_review,
+    )
+    after, _ = fsrs.Scheduler(enable_fuzzing=False).review_card(card, fsrs.Rating(rating), NOW)
+    return (after.due - NOW).total_seconds()
+
+
+async def test_review_three_cards_with_different_grades_and_undo_one(review_db) -> None:
+    db = review_db
+    first, second, third = db.card_ids
+    app = HostApp(db, ReviewScreen)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        assert screen.card is not None and screen.card.id == first
+        assert not screen.revealed
+
+        # Grading is not possible before the answer is shown.
+        await pilot.press("3")
+        assert cards.get(db, first).reps == 0
+
+        await pilot.press("space")
+        assert screen.revealed
+        labels = {b.id: str(b.label) for b in screen.query("#answer-bar Button").results(Button)}
+        # New card, default learning steps 1m, 10m: Again 1m, Hard 6m, Good 10m, Easy by FSRS.
+        assert labels["grade-1"] == "Again 1m"
+        assert labels["grade-2"] == "Hard 6m"
+        assert labels["grade-3"] == "Good 10m"
+        easy_days = round(expected_seconds(first, db, 4) / 86400)
+        assert labels["grade-4"] == f"Easy {easy_days}d"
+
+        await pilot.press("1")  # Again
+        assert screen.card is not None and screen.card.id == second
+        await pilot.press("space", "3")  # Good
+        assert screen.card is not None and screen.card.id == third
+        await pilot.press("space", "4")  # Easy
+
+        after_first = cards.get(db, first)
+        after_second = cards.get(db, second)
+        after_third = cards.get(db, third)
+        assert after_first.reps == after_second.reps == after_third.reps == 1
+        assert after_first.state == 1 and after_first.due == NOW + timedelta(minutes=1)
+        assert after_second.state == 1 and after_second.due == NOW + timedelta(minutes=10)
+        assert after_third.state == 2  # Easy graduates a new card to Review
+        assert round((after_third.due - NOW).total_seconds() / 86400) == easy_days
+
+        # Undo the last answer (Easy): the card is back as new and shown again.
+        await pilot.press("u")
+        restored = cards.get(db, third)
+        assert restored.reps == 0 and restored.last_review is None and restored.state == 1
+        assert screen.card is not None and screen.card.id == third and not screen.revealed
+        assert [a.rating for a in screen.answers] == [1, 3]
+
+        # Grade it Hard instead: (1m + 10m) / 2 = 5.5 min for a new card, labelled '6m'.
+        hard = expected_seconds(third, db, 2)
+        assert hard == 330
+        await pilot.press("space", "2")
+        regraded = cards.get(db, third)
+        assert regraded.reps == 1 and regraded.due == NOW + timedelta(seconds=hard)
+        assert [a.rating for a in screen.answers] == [1, 3, 2]
+        assert all(0 <= a.duration_ms <= MAX_ANSWER_MS for a in screen.answers)
+
+    # The answers are in the review log: a new session sees today's three answers as
+    # learning cards (none due yet at NOW, all within the 20-minute learn-ahead).
+    session = review.ReviewSession(db, now=NOW)
+    counts = session.counts(now=NOW)
+    assert (counts.learning, counts.new, counts.review) == (3, 0, 0)
+
+
+async def test_undo_several_steps_in_order(review_db) -> None:
+    db = review_db
+    first, second, _ = db.card_ids
+    app = HostApp(db, ReviewScreen)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        await pilot.press("space", "3", "space", "3")
+        assert cards.get(db, first).reps == 1 and cards.get(db, second).reps == 1
+        await pilot.press("u")
+        assert cards.get(db, second).reps == 0 and cards.get(db, first).reps == 1
+        await pilot.press("u")
+        assert cards.get(db, first).reps == 0
+        assert screen.card is not None and screen.card.id == first
+        assert screen.answers == []
+        await pilot.press("u")  # nothing left: a notice, no change
+        assert cards.get(db, first).reps == 0 and cards.get(db, second).reps == 0
+
+
+async def test_suspend_and_bury_leave_the_queue_and_undo_brings_them_back(review_db) -> None:
+    db = review_db
+    first, second, third = db.card_ids
+    app = HostApp(db, ReviewScreen)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        await pilot.press("s")
+        assert cards.get(db, first).suspended
+        assert screen.card is not None and screen.card.id == second
+        await pilot.press("b")
+        assert cards.get(db, second).buried_until == NOW.date() + timedelta(days=1)
+        assert screen.card is not None and screen.card.id == third
+
+        await pilot.press("u")  # unbury: the buried card is shown again
+        assert cards.get(db, second).buried_until is None
+        assert screen.card is not None and screen.card.id == second
+        await pilot.press("space", "3")
+        assert cards.get(db, second).reps == 1
+        await pilot.press("u", "u")  # the answer, then the suspend
+        assert not cards.get(db, first).suspended
+        assert screen.card is not None and screen.card.id == first
+
+
+async def test_cloze_front_hides_the_deletion_and_back_reveals_it(review_db) -> None:
+    cloze = cards.get(review_db, review_db.card_ids[2])
+    assert "**[...]**" in front_markdown(cloze)
+    assert "cell state" not in front_markdown(cloze)
+    question, extra = back_markdown(cloze)
+    assert "**cell state**" in question and extra == ""
+    app = HostApp(review_db, ReviewScreen)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("space", "3", "space", "3")
+        screen = app.screen
+        assert screen.card.id == cloze.id
+        front = screen.query_one("#front", Markdown)
+        assert "[...]" in _text(front) and "cell state" not in _text(front)
+        await pilot.press("space")
+        assert "cell state" in _text(front) and "[...]" not in _text(front)
+
+
+async def test_session_summary_counts_ratings(review_db) -> None:
+    app = HostApp(review_db, ReviewScreen)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = app.screen
+        for rating in ("4", "4", "1"):
+            await pilot.press("space", rating)
+        # Two graduated; the Again card is learning, due in 1 minute (learn-ahead shows it).
+        assert screen.card is not None and screen.card.id == review_db.card_ids[2]
+        await pilot.press("space", "4")
+        assert screen.card is None
+        assert screen.has_class("-done")
+        summary = str(screen.query_one("#summary-text").render())
+        assert "Reviewed 4 cards" in summary
+        assert "Again 1" in summary and "Hard 0" in summary and "Easy 3" in summary
+
+
+def _text(markdown: Markdown) -> str:
+    """The text a Markdown widget shows (its blocks' content)."""
+    return markdown.source
