@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
+# Small matrices are far slower with multi-threaded BLAS on a busy 2-core
+# machine; the demo runner pins one thread too. Set before NumPy is imported.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
