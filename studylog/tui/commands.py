@@ -1,0 +1,136 @@
+"""The command palette (ctrl+p): screens, concepts (by title or alias, Korean too), days,
+a new entry or TODO, and a concept's demo.
+
+Typing a date (``2026-11-03``, ``yesterday``, ``-3`` for three days back)
+offers to jump to that study day; ``todo <text>`` offers to add that TODO to
+today. Concepts are read once when the palette opens, in a thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import date, timedelta
+from functools import partial
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from studylog.errors import StudylogError
+from studylog.services import concepts as concept_service
+from studylog.services.concepts import ConceptSummary
+from studylog.studyday import parse_day
+from studylog.tui.widgets.modebar import SCREENS
+
+_OFFSET = re.compile(r"^[-+]\d{1,4}$")
+
+
+def day_from_query(query: str, today: date) -> date | None:
+    """The study day a palette query names: ISO date, today/yesterday/tomorrow, or ``-N``."""
+    text = query.strip().lower()
+    for prefix in ("day ", "go ", "date "):
+        if text.startswith(prefix):
+            text = text[len(prefix) :].strip()
+    if _OFFSET.match(text):
+        return today + timedelta(days=int(text))
+    try:
+        return parse_day(text, today)
+    except StudylogError:
+        return None
+
+
+class StudylogCommands(Provider):
+    """See the module docstring."""
+
+    async def startup(self) -> None:
+        self.concepts: list[ConceptSummary] = []
+        try:
+            self.concepts = await asyncio.to_thread(
+                concept_service.list_concepts, self.app.db  # type: ignore[attr-defined]
+            )
+        except StudylogError as error:
+            self.app.notify(f"concepts unavailable: {error}", severity="error")
+
+    def _static_commands(self) -> list[tuple[str, object, str]]:
+        app = self.app
+        commands: list[tuple[str, object, str]] = [
+            (f"Go to {label} ({key})", partial(app.action_goto, mode), f"Switch to the {label} screen")  # type: ignore[attr-defined]
+            for mode, key, label in SCREENS
+        ]
+        commands += [
+            ("New journal entry", app.action_new_entry, "Write a new entry for today"),  # type: ignore[attr-defined]
+            ("Add TODO", app.action_add_todo, "Add a TODO to today's list"),  # type: ignore[attr-defined]
+            ("Go to today", partial(app.open_day, None), "Today on the current study day"),  # type: ignore[attr-defined]
+            ("Go to date…", app.action_go_to_day, "Jump to a study day (YYYY-MM-DD)"),  # type: ignore[attr-defined]
+            ("Help: keys", app.action_help, "Every key of the app (F1)"),  # type: ignore[attr-defined]
+        ]
+        return commands
+
+    async def discover(self) -> Hits:
+        for text, callback, help_text in self._static_commands():
+            yield DiscoveryHit(text, callback, help=help_text)  # type: ignore[arg-type]
+
+    async def search(self, query: str) -> Hits:
+        app = self.app
+        matcher = self.matcher(query)
+        for text, callback, help_text in self._static_commands():
+            score = matcher.match(text)
+            if score > 0:
+                yield Hit(score, matcher.highlight(text), callback, text=text, help=help_text)  # type: ignore[arg-type]
+
+        day = day_from_query(query, app.today())  # type: ignore[attr-defined]
+        if day is not None:
+            text = f"Go to study day {day.isoformat()} ({day.strftime('%a')})"
+            yield Hit(1.0, text, partial(app.open_day, day), text=text)  # type: ignore[attr-defined]
+
+        lowered = query.strip()
+        if lowered.lower().startswith("todo ") and lowered[5:].strip():
+            todo_text = lowered[5:].strip()
+            text = f"Add TODO to today: {todo_text}"
+            yield Hit(1.0, text, partial(app.add_todo_today, todo_text), text=text)  # type: ignore[attr-defined]
+
+        for concept in self.concepts:
+            names = " ".join([concept.title, concept.slug, *concept.aliases])
+            score = max(matcher.match(concept.title), _alias_score(query, concept, matcher))
+            if score <= 0:
+                continue
+            alias = _matching_alias(query, concept)
+            label = concept.title + (f"  ({alias})" if alias else "")
+            yield Hit(
+                score,
+                matcher.highlight(label) if not alias else label,
+                partial(app.open_concept, concept.slug),  # type: ignore[attr-defined]
+                text=f"Concept: {names}",
+                help=f"Open the concept page · {', '.join(concept.tags) or concept.slug}",
+            )
+            if concept.has_demo:
+                run_label = f"Run demo: {concept.title}"
+                yield Hit(
+                    score * 0.9,
+                    run_label,
+                    partial(app.run_demo, concept.slug),  # type: ignore[attr-defined]
+                    text=run_label,
+                    help="Open the concept page and run its demo",
+                )
+
+
+def _matching_alias(query: str, concept: ConceptSummary) -> str | None:
+    wanted = query.strip().lower()
+    if not wanted or wanted in concept.title.lower():
+        return None
+    for alias in [concept.slug, *concept.aliases]:
+        if wanted in alias.lower():
+            return alias
+    return None
+
+
+def _alias_score(query: str, concept: ConceptSummary, matcher) -> float:  # noqa: ANN001
+    """Substring hits on an alias or the slug score high (Korean aliases such as 어텐션
+    are how students name concepts); fuzzy hits on them a little lower."""
+    wanted = query.strip().lower()
+    best = 0.0
+    for alias in [concept.slug, *concept.aliases]:
+        if wanted and wanted in alias.lower():
+            best = max(best, 0.9 if alias.lower() == wanted else 0.7)
+        else:
+            best = max(best, matcher.match(alias) * 0.8)
+    return best

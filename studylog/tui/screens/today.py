@@ -1,0 +1,586 @@
+"""The Today screen: one study day's entries (editor and preview), TODOs and summary.
+
+Layout (120x40)::
+
+    studylog  F2 Today  F3 Review …                 (mode bar)
+    ◀ 2026-11-21 Sat · today ▶     reviews 3 · due 4 · new 20 · streak 5 days
+    ┌ Entries ─────────────────────────┐┌ TODO 1/4 · ↪ 2 carried ────┐
+    │ 1. 09:12  어텐션 정리            ││ ☐ 8장 다시 읽기            │
+    ├ Entry 1 · 09:12 ─────────────────┤│ ✓ softmax 구현             │
+    │ (markdown editor)                ││ ☐ LSTM 복습   ↪ 2026-11-19 │
+    ├ Preview ─────────────────────────┤│                            │
+    │ (rendered, [[links]] clickable)  ││                            │
+    └──────────────────────────────────┘└────────────────────────────┘
+
+The day's data is read in a thread worker (a day of a five-year journal with
+thousands of carried-over TODOs reads in tens of milliseconds, which must not
+freeze typing); results come back as a :class:`DayLoaded` message and a
+sequence number drops stale ones. Writes are single short transactions made
+on the spot, and the lists are updated in place, without re-reading the day.
+
+An entry being written is never lost: moving to another entry or day, leaving
+the editor (Escape), switching screens or quitting saves it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, timedelta
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.events import ScreenResume, ScreenSuspend
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Markdown, Static, TextArea
+
+from studylog.errors import InvalidInputError
+from studylog.services import concepts as concept_service
+from studylog.services import journal
+from studylog.services import today as today_service
+from studylog.services import todos as todo_service
+from studylog.services.journal import EntryInfo
+from studylog.services.today import DaySummary
+from studylog.services.todos import TodoInfo
+from studylog.studyday import parse_day
+from studylog.tui.widgets.entry_editor import (
+    EntryEditor,
+    EntryList,
+    first_line,
+    linked_names,
+    preview_markdown,
+)
+from studylog.tui.widgets.guard import guarded, report
+from studylog.tui.widgets.modebar import ModeBar
+from studylog.tui.widgets.prompts import Confirm, Picker, TextPrompt
+from studylog.tui.widgets.rowlist import RowList
+from studylog.tui.widgets.todo_list import TodoList
+
+PREVIEW_DELAY = 0.25  # seconds of no typing before the preview re-renders
+
+EMPTY_PREVIEW = """\
+*Nothing written for this day yet.*
+
+Press **n** to start an entry (or Tab to the editor). Markdown works;
+link a concept with `[[softmax]]` or `[[어텐션|label]]` (clickable here),
+write math as `$\\alpha_t = \\mathrm{softmax}(e_t)$`; **ctrl+s** saves.
+"""
+
+
+def relative_day(day: date, today: date) -> str:
+    """``today``, ``yesterday``, ``tomorrow``, ``3 days ago`` or ``in 2 days``."""
+    delta = (day - today).days
+    if delta == 0:
+        return "today"
+    if delta == -1:
+        return "yesterday"
+    if delta == 1:
+        return "tomorrow"
+    return f"{-delta} days ago" if delta < 0 else f"in {delta} days"
+
+
+def display_order(todos: list[TodoInfo], day: date) -> list[TodoInfo]:
+    """The day's own TODOs first (in list order), then carried-over ones, newest origin first.
+
+    The service returns carried items first, oldest first; after years of
+    journaling that can be thousands of rows above what the user planned for
+    the day, so the screen shows the day's own list on top.
+    """
+    own = [t for t in todos if t.origin_day >= day]
+    carried = [t for t in todos if t.origin_day < day]
+    carried.sort(key=lambda t: t.origin_day, reverse=True)  # stable: keeps list order per day
+    return own + carried
+
+
+def summary_text(summary: DaySummary) -> Text:
+    """``reviews 3 · due 4 · new 20 · streak 5 days`` with the numbers in bold."""
+    text = Text()
+    for i, (label, value) in enumerate(
+        (
+            ("reviews", summary.reviews_done),
+            ("due", summary.due),
+            ("new", summary.new_cards),
+            ("streak", summary.streak),
+        )
+    ):
+        if i:
+            text.append(" · ", style="dim")
+        text.append(f"{label} ")
+        text.append(str(value), style="bold")
+    text.append(" day" if summary.streak == 1 else " days")
+    return text
+
+
+class DayLoaded(Message):
+    """A worker read study day ``summary.day`` (load number ``seq``)."""
+
+    def __init__(self, seq: int, summary: DaySummary) -> None:
+        super().__init__()
+        self.seq = seq
+        self.summary = summary
+
+
+class DayFailed(Message):
+    """Reading a day failed (for example a locked or unreadable database)."""
+
+    def __init__(self, seq: int, error: Exception) -> None:
+        super().__init__()
+        self.seq = seq
+        self.error = error
+
+
+class TodayScreen(Screen[None]):
+    """See the module docstring."""
+
+    AUTO_FOCUS = "#entries"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("left_square_bracket", "prev_day", "Prev day", key_display="[", id="today.prev"),
+        Binding("right_square_bracket", "next_day", "Next day", key_display="]", id="today.next"),
+        Binding("t", "go_today", "Back to today", id="today.today"),
+        Binding("g", "go_to_day", "Go to date", id="today.goto", show=False),
+        Binding("n", "new_entry", "New entry", id="today.new_entry"),
+        Binding("a", "add_todo", "Add TODO", id="today.add_todo"),
+        Binding("l", "links", "Open [[link]]", id="today.links", show=False),
+    ]
+
+    def __init__(self, day: date | None = None) -> None:
+        super().__init__()
+        self.day: date | None = day
+        self.summary: DaySummary | None = None
+        self.loaded = False  # the data of self.day is on screen (tests and benchmarks wait on it)
+        self.entry_id: int | None = None  # the entry in the editor; None: a new draft
+        self.saved_text = ""  # the editor's entry as stored, to tell unsaved changes
+        self._shown: tuple[date | None, int | None] | None = None  # (day, entry) in the editor
+        self._seq = 0
+        self._want_entry: int | None = None
+        self._want_todo: int | None = None
+        self._preview_timer: Timer | None = None
+
+    # --- building ---------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield ModeBar("today")
+        with Horizontal(id="daybar"):
+            yield Static(Text("◀"), id="prev-day")
+            yield Static(id="day-label")
+            yield Static(Text("▶"), id="next-day")
+            yield Static(id="day-summary")
+        with Horizontal(id="today-main"):
+            with Vertical(id="journal"):
+                yield EntryList(zone=self.app.calendar.zone, id="entries")  # type: ignore[attr-defined]
+                yield EntryEditor(id="editor")
+                with VerticalScroll(id="preview"):
+                    yield Markdown(EMPTY_PREVIEW, id="preview-md", open_links=False)
+            yield TodoList(id="todos")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#entries").border_title = "Entries"
+        self.query_one("#preview").border_title = "Preview"
+        self.query_one("#todos").border_title = "TODO"
+        self.query_one("#editor").border_title = "New entry"
+        self.show_day(self.day or self.app.today())  # type: ignore[attr-defined]
+
+    @property
+    def entries(self) -> EntryList:
+        return self.query_one("#entries", EntryList)
+
+    @property
+    def todo_list(self) -> TodoList:
+        return self.query_one("#todos", TodoList)
+
+    @property
+    def editor(self) -> EntryEditor:
+        return self.query_one("#editor", EntryEditor)
+
+    # --- days -------------------------------------------------------------------------
+
+    def show_day(
+        self, day: date, *, entry_id: int | None = None, todo_id: int | None = None
+    ) -> None:
+        """Show study day ``day`` (optionally with an entry or a TODO under the cursor)."""
+        if self.day is not None and self.day != day:
+            self.flush_draft()
+        self.day = day
+        self._want_entry, self._want_todo = entry_id, todo_id
+        self.loaded = False
+        self._seq += 1
+        self._update_day_label()
+        self._fetch(self._seq, day)
+
+    def refresh_day(self) -> None:
+        """Re-read the shown day (after reviews elsewhere), keeping the cursors."""
+        if self.day is not None and self.is_mounted:
+            current = self.todo_list.current
+            self.show_day(
+                self.day,
+                entry_id=self.entry_id,
+                todo_id=current.id if current is not None else None,
+            )
+
+    @work(thread=True, exclusive=True, group="today-day", exit_on_error=False)
+    def _fetch(self, seq: int, day: date) -> None:
+        app = self.app
+        try:
+            summary = today_service.summary(app.db, day, app.calendar)  # type: ignore[attr-defined]
+        except Exception as error:  # noqa: BLE001 - reported on the UI thread
+            self.post_message(DayFailed(seq, error))
+            return
+        self.post_message(DayLoaded(seq, summary))
+
+    @on(DayFailed)
+    def _failed(self, message: DayFailed) -> None:
+        if message.seq == self._seq:
+            self.query_one("#day-summary", Static).update(Text("could not read this day", "red"))
+            report(self, message.error)
+
+    @on(DayLoaded)
+    def _loaded(self, message: DayLoaded) -> None:
+        if message.seq != self._seq:
+            return  # a newer day was asked for meanwhile
+        summary = message.summary
+        self.summary = summary
+        self.query_one("#day-summary", Static).update(summary_text(summary))
+        # Entries: the wanted one, else the one in the editor, else the first.
+        wanted = self._want_entry if self._want_entry is not None else self.entry_id
+        ids = [e.id for e in summary.entries]
+        self.entries.set_rows(
+            summary.entries, cursor=ids.index(wanted) if wanted in ids else 0
+        )
+        self.entries.border_title = f"Entries ({len(ids)})" if ids else "Entries"
+        rows = display_order(summary.todos, summary.day)
+        wanted_todo = self._want_todo
+        todo_ids = [t.id for t in rows]
+        self.todo_list.set_rows(
+            rows, cursor=todo_ids.index(wanted_todo) if wanted_todo in todo_ids else 0
+        )
+        self._update_todo_title()
+        if self._want_todo is not None and wanted_todo in todo_ids:
+            self.todo_list.focus()
+        self._want_entry = self._want_todo = None
+        self.loaded = True
+
+    def _update_day_label(self) -> None:
+        assert self.day is not None
+        today = self.app.today()  # type: ignore[attr-defined]
+        label = Text()
+        label.append(f" {self.day.isoformat()} {self.day.strftime('%a')} ", style="bold")
+        label.append(f"· {relative_day(self.day, today)} ", style="dim")
+        self.query_one("#day-label", Static).update(label)
+        self.app.sub_title = self.day.isoformat()
+
+    def _update_todo_title(self) -> None:
+        done, total, carried = self.todo_list.counts()
+        title = f"TODO {done}/{total}" if total else "TODO"
+        if carried:
+            title += f" · ↪ {carried} carried"
+        self.todo_list.border_title = title
+
+    @guarded
+    def action_prev_day(self) -> None:
+        if self.day is not None:
+            self.show_day(self.day - timedelta(days=1))
+
+    @guarded
+    def action_next_day(self) -> None:
+        if self.day is not None:
+            self.show_day(self.day + timedelta(days=1))
+
+    @guarded
+    def action_go_today(self) -> None:
+        self.show_day(self.app.today())  # type: ignore[attr-defined]
+
+    def action_go_to_day(self) -> None:
+        def chosen(text: str | None) -> None:
+            if text:
+                try:
+                    self.show_day(parse_day(text, self.app.today()))  # type: ignore[attr-defined]
+                except InvalidInputError as error:
+                    report(self, error)
+
+        self.app.push_screen(
+            TextPrompt(
+                "Go to study day",
+                placeholder="YYYY-MM-DD, today, yesterday",
+                hint="enter: go · esc: cancel",
+            ),
+            chosen,
+        )
+
+    def on_click(self, event) -> None:  # noqa: ANN001 - events.Click
+        widget = event.widget
+        if widget is not None and widget.id == "prev-day":
+            self.action_prev_day()
+        elif widget is not None and widget.id == "next-day":
+            self.action_next_day()
+
+    # --- entries ----------------------------------------------------------------------
+
+    @property
+    def dirty(self) -> bool:
+        """True when the editor holds text that is not stored."""
+        return self.editor.text != self.saved_text
+
+    @on(RowList.Highlighted, "#entries")
+    @guarded
+    def _entry_highlighted(self, event: RowList.Highlighted) -> None:
+        entry = self.entries.current
+        key = (self.day, entry.id if entry is not None else None)
+        if key == self._shown:
+            return
+        if entry is None and self._shown is not None and self._shown[0] == self.day:
+            return  # a new draft of this day stays in the editor
+        self.flush_draft()
+        self._load_entry(entry)
+
+    def _load_entry(self, entry: EntryInfo | None) -> None:
+        editor = self.editor
+        self.entry_id = entry.id if entry is not None else None
+        self.saved_text = entry.body if entry is not None else ""
+        self._shown = (self.day, self.entry_id)
+        editor.load_text(self.saved_text)
+        self._update_editor_title()
+        self._render_preview()
+
+    def _update_editor_title(self) -> None:
+        editor = self.editor
+        if self.entry_id is None:
+            editor.border_title = f"New entry · {self.day.isoformat() if self.day else ''}"
+        else:
+            ids = [e.id for e in self.entries.rows]
+            number = ids.index(self.entry_id) + 1 if self.entry_id in ids else "?"
+            editor.border_title = f"Entry {number}"
+        editor.border_subtitle = "● unsaved · ctrl+s saves" if self.dirty else ""
+
+    @on(TextArea.Changed, "#editor")
+    def _typed(self, _event: TextArea.Changed) -> None:
+        self._update_editor_title()
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+        self._preview_timer = self.set_timer(PREVIEW_DELAY, self._render_preview)
+
+    def _render_preview(self) -> None:
+        text = self.editor.text
+        markdown = preview_markdown(text) if text.strip() else EMPTY_PREVIEW
+        self.query_one("#preview-md", Markdown).update(markdown)
+
+    def save_entry(self, *, quiet: bool = False) -> EntryInfo | None:
+        """Store the editor's text (a new entry, or the edited one). Raises StudylogError."""
+        text = self.editor.text
+        if not text.strip():
+            if self.entry_id is not None:
+                raise InvalidInputError("the entry is empty (d on the entry list deletes it)")
+            if not quiet:
+                self.notify("Nothing to save yet.", severity="warning", timeout=3)
+            return None
+        assert self.day is not None
+        now = self.app.now()  # type: ignore[attr-defined]
+        db = self.app.db  # type: ignore[attr-defined]
+        if self.entry_id is None:
+            entry = journal.add(db, text, self.day, now=now)
+        else:
+            entry = journal.edit(db, self.entry_id, text, now=now)
+        self.entry_id = entry.id
+        self.saved_text = text
+        self._shown = (entry.day, entry.id)
+        if entry.day == self.day:
+            self._reload_entries(select=entry.id)
+        self._update_editor_title()
+        self.notify(
+            f"Saved entry of {entry.day.isoformat()}.", timeout=2 if not quiet else 3
+        )
+        return entry
+
+    def flush_draft(self) -> None:
+        """Save unsaved text before the editor shows something else (errors are shown)."""
+        try:
+            if self.is_mounted and self.dirty and self.editor.text.strip():
+                self.save_entry(quiet=True)
+        except Exception as error:  # noqa: BLE001 - the UI edge
+            report(self, error)
+
+    def _reload_entries(self, *, select: int | None) -> None:
+        assert self.day is not None
+        rows = journal.on_day(self.app.db, self.day)  # type: ignore[attr-defined]
+        ids = [e.id for e in rows]
+        self.entries.set_rows(rows, cursor=ids.index(select) if select in ids else 0)
+        self.entries.border_title = f"Entries ({len(ids)})" if ids else "Entries"
+
+    @guarded
+    def action_save_entry(self) -> None:
+        self.save_entry()
+
+    @guarded
+    def action_new_entry(self) -> None:
+        self.flush_draft()
+        self._load_entry(None)
+        self.editor.focus()
+
+    @guarded
+    def action_edit_entry(self) -> None:
+        entry = self.entries.current
+        if entry is not None and self._shown != (self.day, entry.id):
+            self.flush_draft()
+            self._load_entry(entry)
+        self.editor.focus()
+
+    @on(RowList.Selected, "#entries")
+    def _entry_selected(self, _event: RowList.Selected) -> None:
+        self.action_edit_entry()
+
+    @guarded
+    def action_leave_editor(self) -> None:
+        self.flush_draft()
+        self.entries.focus()
+
+    def action_delete_entry(self) -> None:
+        entry = self.entries.current
+        if entry is None:
+            self.notify("No entry to delete.", severity="warning", timeout=3)
+            return
+
+        @guarded
+        def confirmed(screen: TodayScreen, yes: bool | None) -> None:
+            if not yes:
+                return
+            journal.delete(screen.app.db, entry.id)  # type: ignore[attr-defined]
+            if screen.entry_id == entry.id:
+                screen.entry_id = None
+                screen.saved_text = screen.editor.text  # nothing left to save
+                screen._shown = None
+            screen._reload_entries(select=None)
+            screen.notify("Entry deleted.", timeout=3)
+
+        preview = first_line(entry.body)[:40]
+        self.app.push_screen(
+            Confirm(f"Delete entry {self.entries.cursor + 1} of {entry.day} ({preview!r})?"),
+            lambda yes: confirmed(self, yes),
+        )
+
+    @on(ScreenSuspend)
+    def _suspended(self) -> None:
+        self.flush_draft()
+
+    @on(ScreenResume)
+    def _resumed(self) -> None:
+        if self.loaded:
+            self.refresh_day()  # reviews or TODOs may have changed on another screen
+
+    # --- links ------------------------------------------------------------------------
+
+    @on(Markdown.LinkClicked)
+    @guarded
+    def _link_clicked(self, event: Markdown.LinkClicked) -> None:
+        event.stop()
+        self.app.open_link(event.href)  # type: ignore[attr-defined]
+
+    @guarded
+    def action_links(self) -> None:
+        names = linked_names(self.editor.text)
+        if not names:
+            self.notify("This entry links no concept ([[name]]).", timeout=3)
+            return
+        if len(names) == 1:
+            self._open_name(names[0])
+            return
+        self.app.push_screen(
+            Picker("Open a linked concept", [(n, n) for n in names]),
+            lambda name: self._open_name(name) if name else None,
+        )
+
+    @guarded
+    def _open_name(self, name: str) -> None:
+        slug = concept_service.resolve(self.app.db, name)  # type: ignore[attr-defined]
+        if slug is None:
+            self.notify(f"No concept called {name!r} yet.", severity="warning")
+            return
+        self.app.open_concept(slug)  # type: ignore[attr-defined]
+
+    # --- TODOs ------------------------------------------------------------------------
+
+    def action_add_todo(self) -> None:
+        day = self.day
+
+        @guarded
+        def added(screen: TodayScreen, text: str | None) -> None:
+            if not text or day is None:
+                return
+            todo = todo_service.add(
+                screen.app.db, text, day, now=screen.app.now()  # type: ignore[attr-defined]
+            )
+            if day != screen.day:
+                return
+            todo_list = screen.todo_list
+            own = sum(1 for t in todo_list.rows if t.origin_day >= day)
+            rows = list(todo_list.rows)
+            rows.insert(own, todo)
+            todo_list.set_rows(rows, cursor=own)
+            screen._update_todo_title()
+            todo_list.focus()
+
+        assert day is not None
+        self.app.push_screen(
+            TextPrompt(f"New TODO for {day.isoformat()}", placeholder="e.g. 8장 어텐션 다시 읽기"),
+            lambda text: added(self, text),
+        )
+
+    @guarded
+    def action_toggle_todo(self) -> None:
+        todo = self.todo_list.current
+        if todo is None or self.day is None:
+            return
+        app = self.app
+        result = todo_service.toggle(app.db, todo.id, now=app.now())  # type: ignore[attr-defined]
+        end = app.calendar.end_of(self.day)  # type: ignore[attr-defined]
+        if result.done_at is not None and result.done_at >= end:
+            # Done today, seen from an earlier day: on that day it was still open.
+            self.notify(f"Marked done on {app.today().isoformat()}.", timeout=3)  # type: ignore[attr-defined]
+            result = replace(result, done_at=None)
+        self.todo_list.replace_row(result)
+        self._update_todo_title()
+
+    def action_edit_todo(self) -> None:
+        todo = self.todo_list.current
+        if todo is None:
+            return
+
+        @guarded
+        def edited(screen: TodayScreen, text: str | None) -> None:
+            if text is None or text == todo.text:
+                return
+            result = todo_service.edit(screen.app.db, todo.id, text=text)  # type: ignore[attr-defined]
+            screen.todo_list.replace_row(result)
+
+        self.app.push_screen(
+            TextPrompt("Edit TODO", value=todo.text), lambda text: edited(self, text)
+        )
+
+    def action_delete_todo(self) -> None:
+        todo = self.todo_list.current
+        if todo is None:
+            return
+
+        @guarded
+        def confirmed(screen: TodayScreen, yes: bool | None) -> None:
+            if not yes:
+                return
+            todo_service.delete(screen.app.db, todo.id)  # type: ignore[attr-defined]
+            screen.todo_list.remove_row(todo.id)
+            screen._update_todo_title()
+
+        self.app.push_screen(
+            Confirm(f"Delete the TODO {todo.text!r}?"), lambda yes: confirmed(self, yes)
+        )
+
+    @guarded
+    def action_move_todo(self, offset: int) -> None:
+        todo = self.todo_list.current
+        if todo is None:
+            return
+        todo_service.move(self.app.db, todo.id, offset)  # type: ignore[attr-defined]
+        self.todo_list.move_row(todo.id, offset)
