@@ -165,3 +165,110 @@ def rm(app: AppContext, card_id: int) -> None:
 
     cards.delete(app.database(), card_id)
     click.echo(f"Removed card {card_id}.")
+
+
+@card.command("suggested")
+@click.option(
+    "--status",
+    type=click.Choice(["pending", "accepted", "rejected", "all"]),
+    default="pending",
+    show_default=True,
+)
+@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
+@click.option("--offset", type=click.IntRange(min=0), default=0)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+def suggested(app: AppContext, status: str, limit: int, offset: int, as_json: bool) -> None:
+    """Cards suggested by imported notes, waiting for accept or reject."""
+    from rich.table import Table
+
+    from studylog.services import suggestions
+
+    items = suggestions.list_suggestions(
+        app.database(), status=None if status == "all" else status, limit=limit, offset=offset
+    )
+    if as_json:
+        print_json(items)
+        return
+    if not items:
+        click.echo("No suggested cards." if status == "pending" else f"No {status} suggestions.")
+        return
+    out = console()
+    # Fixed widths: one line per suggestion, the back gets what is left.
+    widths = {"id": 5, "front": 22, "from": 22, "status": 9}
+    widths["back"] = max(20, out.width - sum(widths.values()) - 2 * len(widths) - 2)
+    table = Table(box=None, header_style="bold")
+    for name in ("id", "front", "back", "from", "status"):
+        table.add_column(name, overflow="ellipsis", no_wrap=True, width=widths[name])
+    for s in items:
+        where = f"{s.source}:{s.line}" if s.line else s.source
+        back = s.back.replace("\n", " ")
+        table.add_row(
+            str(s.id),
+            s.front.replace("\n", " "),
+            back,
+            where,
+            s.status if s.kind == "basic" else f"{s.status} (cloze)",
+        )
+    out.print(table)
+    if status == "pending":
+        click.echo("Accept with: studylog card accept ID... (or --all); reject with: card reject")
+
+
+def _ids_or_all(ids: tuple[int, ...], all_: bool) -> list[int] | None:
+    if all_ and ids:
+        raise click.UsageError("give suggestion ids or --all, not both")
+    if not all_ and not ids:
+        raise click.UsageError("give suggestion ids (see: studylog card suggested) or --all")
+    return None if all_ else list(ids)
+
+
+@card.command("accept")
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--all", "all_", is_flag=True, help="Accept every pending suggestion.")
+@click.option("--front", help="Replace the front (one suggestion only).")
+@click.option("--back", help="Replace the back (one suggestion only).")
+@click.option("--deck", help="Deck of the new cards (default: the suggestion's).")
+@click.option("--tag", "tags", multiple=True, help="Tags of the new cards (repeatable).")
+@click.option("--concept", "concept_slug", metavar="SLUG", help="The concept they belong to.")
+@pass_app
+def accept(
+    app: AppContext,
+    ids: tuple[int, ...],
+    all_: bool,
+    front: str | None,
+    back: str | None,
+    deck: str | None,
+    tags: tuple[str, ...],
+    concept_slug: str | None,
+) -> None:
+    """Make cards of suggested cards (they are new cards, due now)."""
+    from studylog.services import suggestions
+
+    made = suggestions.accept(
+        app.database(),
+        _ids_or_all(ids, all_),
+        front=front,
+        back=back,
+        deck=deck,
+        tags=tags or None,
+        concept_slug=concept_slug,
+        now=app.now(),
+    )
+    card_ids = ", ".join(str(c.id) for c in made)
+    click.echo(
+        f"Added {len(made)} card{'s' if len(made) != 1 else ''}"
+        + (f": {card_ids}." if made else ".")
+    )
+
+
+@card.command("reject")
+@click.argument("ids", nargs=-1, type=int)
+@click.option("--all", "all_", is_flag=True, help="Reject every pending suggestion.")
+@pass_app
+def reject(app: AppContext, ids: tuple[int, ...], all_: bool) -> None:
+    """Dismiss suggested cards (importing the same note again will not suggest them again)."""
+    from studylog.services import suggestions
+
+    n = suggestions.reject(app.database(), _ids_or_all(ids, all_), now=app.now())
+    click.echo(f"Rejected {n} suggestion{'s' if n != 1 else ''}.")

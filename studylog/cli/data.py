@@ -2,61 +2,190 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from studylog.cli.context import AppContext, pass_app
 from studylog.cli.output import print_json
 
-EXPORT_FORMATS = ("json",)
+if TYPE_CHECKING:
+    from studylog.interchange.summary import ImportReport
+
+EXPORT_FORMATS = ("json", "md", "apkg")
+
+
+class _ProgressBar:
+    """A rich progress bar on stderr, one row per label; nothing when stderr is not a terminal."""
+
+    def __init__(self) -> None:
+        self.enabled = sys.stderr.isatty()
+        self._bar = None
+        self._tasks: dict[str, int] = {}
+
+    def __enter__(self) -> _ProgressBar:
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
+            self._bar = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
+            self._bar.start()
+        return self
+
+    def __call__(self, label: str, done: int, total: int | None) -> None:
+        if self._bar is None:
+            return
+        task = self._tasks.get(label)
+        if task is None:
+            task = self._tasks[label] = self._bar.add_task(label, total=total)
+        self._bar.update(task, completed=done, total=total)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
 
 
 @click.command("export")
 @click.option(
     "--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="json", show_default=True
 )
-@click.option("--out", "dest", type=click.Path(path_type=Path), required=True, help="The file.")
+@click.option(
+    "--out",
+    "dest",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="The file (json, apkg) or folder (md).",
+)
 @pass_app
 def export_command(app: AppContext, fmt: str, dest: Path) -> None:
-    """Export everything stored (format: docs/export-format.md)."""
-    from studylog.interchange.json_export import export_json
+    """Export everything stored: json (complete backup, docs/export-format.md), md (a folder:
+    one file per study day with its TODOs, one per concept with its cards) or apkg (the cards,
+    for Anki; exporting again updates the same notes in Anki)."""
+    db = app.database()
+    with _ProgressBar() as progress:
+        if fmt == "json":
+            from studylog.interchange.json_export import export_json
 
-    counts = export_json(app.database(), dest)
+            counts = export_json(db, dest, progress=progress)
+        elif fmt == "md":
+            from studylog.interchange.markdown_export import export_markdown
+
+            counts = export_markdown(db, dest, progress=progress)
+        else:
+            from studylog.interchange.anki_export import export_apkg
+
+            counts = export_apkg(db, dest, progress=progress)
     summary = ", ".join(f"{n} {name}" for name, n in counts.items())
     click.echo(f"Exported {summary} to {dest}.")
 
 
-def _is_review_log(path: Path) -> bool:
+def _print_report(report: ImportReport) -> None:
+    from studylog.interchange.summary import describe
+
+    verb = "would add" if report.dry_run else "added"
+    for f in report.files:
+        click.echo(
+            f"{f.file} ({f.format}): {verb} {describe(f.added)}; skipped {describe(f.skipped)}."
+        )
+        if f.media_skipped:
+            shown = ", ".join(f.media_skipped[:10])
+            more = f" and {len(f.media_skipped) - 10} more" if len(f.media_skipped) > 10 else ""
+            click.echo(
+                f"  {len(f.media_skipped)} media file(s) skipped (studylog keeps text only): "
+                f"{shown}{more}"
+            )
+        for note in f.notes:
+            click.echo(f"  {note}")
+    if len(report.files) > 1:
+        click.echo(
+            f"Total: {verb} {describe(report.total('added'))}; "
+            f"skipped {describe(report.total('skipped'))}."
+        )
+    if report.dry_run:
+        click.echo("Dry run: nothing was written.")
+    elif report.total("added")["suggestions"]:
+        click.echo("Review the suggested cards with: studylog card suggested")
+
+
+def _review_log_import(db, path: Path, dry_run: bool) -> None:  # noqa: ANN001 - Database
     try:
-        with path.open(encoding="utf-8-sig") as handle:
-            header = handle.readline()
-    except (OSError, UnicodeDecodeError):
-        return False
-    columns = {c.strip() for c in header.split(",")}
-    return "review_rating" in columns or "card_id" in columns
+        from studylog.cli.review import print_review_log_summary, run_review_log_import
+    except ImportError:  # the review CLI is not there: import and report here
+        from studylog.interchange.review_log import import_review_log
+
+        summary = import_review_log(db, path, dry_run=dry_run)
+        verb = "would add" if dry_run else "added"
+        click.echo(
+            f"{summary.file} (review log): {verb} {summary.cards_created} cards, "
+            f"{summary.reviews_added} reviews; skipped {summary.reviews_skipped} reviews."
+        )
+        return
+    summary = run_review_log_import(db, path, dry_run)
+    print_review_log_summary(summary, path, dry_run)
 
 
 @click.command("import")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--date", "day_text", metavar="DAY", help="Study day of notes without a date (YYYY-MM-DD)."
+)
 @click.option("--dry-run", is_flag=True, help="Show what would be added; write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @pass_app
-def import_command(app: AppContext, paths: tuple[Path, ...], dry_run: bool) -> None:
-    """Import a review log (CSV: card_id,review_rating,review_time,review_duration)."""
-    for path in paths:
-        if not path.is_file():
-            raise click.ClickException(f"{path}: no such file")
-    db = app.database()
-    for path in paths:
-        if path.suffix.lower() == ".csv" and _is_review_log(path):
-            from studylog.cli.review import print_review_log_summary, run_review_log_import
+def import_command(
+    app: AppContext, paths: tuple[Path, ...], day_text: str | None, dry_run: bool, as_json: bool
+) -> None:
+    """Import study notes (.md, .txt), Anki packages (.apkg, .colpkg), card CSV
+    (front,back,tags), a JSON export, or a review log (CSV: card_id,review_rating,...).
 
-            summary = run_review_log_import(db, path, dry_run)
-            print_review_log_summary(summary, path, dry_run)
-        else:
-            raise click.ClickException(
-                f"{path}: cannot import this kind of file yet (supported: review-log .csv)"
+    All files are read and checked first and written in one transaction: on any
+    error nothing is written. Importing the same file again adds nothing.
+    Folders import the supported files in them. See docs/import.md.
+    """
+    from studylog.interchange.importer import detect, expand, import_files
+
+    for path in paths:
+        if not path.exists():
+            raise click.ClickException(f"{path}: no such file or folder")
+    day = app.parse_day(day_text) if day_text else None
+    files = expand(paths)
+    kinds = {path: detect(path) for path in files}
+    logs = [p for p in files if kinds[p] == "review-log"]
+    others = [p for p in files if kinds[p] != "review-log"]
+    db = app.database()
+    if logs:
+        from studylog.interchange.review_log import parse_review_log
+
+        for path in logs:  # check them before anything is written
+            parse_review_log(path)
+    report = None
+    if others:
+        with _ProgressBar() as progress:
+            report = import_files(
+                db, others, day=day, dry_run=dry_run, now=app.now(), progress=progress
             )
+    if report is not None:
+        if as_json:
+            print_json(report)
+        else:
+            _print_report(report)
+    for path in logs:
+        _review_log_import(db, path, dry_run)
 
 
 @click.group("db")

@@ -16,12 +16,14 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from studylog import __version__
 from studylog.errors import InvalidInputError
+from studylog.interchange.summary import ProgressFn, no_progress
 from studylog.storage.engine import Database
+from studylog.storage.import_models import ImportRecord, SuggestedCard
 from studylog.storage.models import (
     Card,
     Concept,
@@ -136,7 +138,39 @@ def _reviews(session: Session) -> Iterator[dict]:
         yield record
 
 
-def _write_list(out: IO[str], name: str, rows: Iterable[dict], first: bool) -> int:
+SUGGESTION_FIELDS = (
+    "id", "front", "back", "kind", "deck", "tags", "rule", "source", "line", "day",
+    "entry_id", "status", "content_hash", "card_id", "created_at", "decided_at",
+)  # fmt: skip
+
+
+def _suggestions(session: Session) -> Iterator[dict]:
+    columns = [getattr(SuggestedCard, name) for name in SUGGESTION_FIELDS]
+    for row in session.execute(select(*columns).order_by(SuggestedCard.id)):
+        record = dict(zip(SUGGESTION_FIELDS, row, strict=True))
+        record["entry"] = record.pop("entry_id")
+        record["card"] = record.pop("card_id")
+        yield record
+
+
+RECORD_FIELDS = ("kind", "key", "target_id", "ref", "source", "imported_at")
+
+
+def _import_records(session: Session) -> Iterator[dict]:
+    columns = [getattr(ImportRecord, name) for name in RECORD_FIELDS]
+    query = select(*columns).order_by(ImportRecord.id)
+    for row in session.execute(query).yield_per(CHUNK):
+        yield dict(zip(RECORD_FIELDS, row, strict=True))
+
+
+def _write_list(
+    out: IO[str],
+    name: str,
+    rows: Iterable[dict],
+    first: bool,
+    progress: ProgressFn = no_progress,
+    total: int | None = None,
+) -> int:
     out.write(("" if first else ",\n") + f' "{name}": [')
     n = 0
     for row in rows:
@@ -145,11 +179,25 @@ def _write_list(out: IO[str], name: str, rows: Iterable[dict], first: bool) -> i
             + json.dumps({k: _plain(v) for k, v in row.items()}, ensure_ascii=False)
         )
         n += 1
+        if n % 1000 == 0:
+            progress(f"exporting {name}", n, total)
     out.write("\n ]" if n else "]")
+    progress(f"exporting {name}", n, total)
     return n
 
 
-def write_json(db: Database, out: IO[str]) -> dict[str, int]:
+SECTIONS = {
+    "entries": (_entries, JournalEntry),
+    "todos": (_todos, Todo),
+    "concepts": (_concepts, Concept),
+    "cards": (_cards, Card),
+    "reviews": (_reviews, Review),
+    "suggested_cards": (_suggestions, SuggestedCard),
+    "import_records": (_import_records, ImportRecord),
+}
+
+
+def write_json(db: Database, out: IO[str], progress: ProgressFn = no_progress) -> dict[str, int]:
     """Write the whole collection as JSON to ``out``; return the count per section."""
     counts: dict[str, int] = {}
     with db.read() as session:
@@ -163,19 +211,14 @@ def write_json(db: Database, out: IO[str]) -> dict[str, int]:
         out.write(",\n".join(f" {json.dumps(k)}: {json.dumps(v)}" for k, v in header.items()))
         settings = {s.key: s.value for s in session.scalars(select(Setting).order_by(Setting.key))}
         out.write(f',\n "settings": {json.dumps(settings, ensure_ascii=False)}')
-        for name, rows in (
-            ("entries", _entries(session)),
-            ("todos", _todos(session)),
-            ("concepts", _concepts(session)),
-            ("cards", _cards(session)),
-            ("reviews", _reviews(session)),
-        ):
-            counts[name] = _write_list(out, name, rows, first=False)
+        for name, (rows, model) in SECTIONS.items():
+            total = session.scalar(select(func.count()).select_from(model))
+            counts[name] = _write_list(out, name, rows(session), False, progress, total)
         out.write("\n}\n")
     return counts
 
 
-def export_json(db: Database, dest: Path) -> dict[str, int]:
+def export_json(db: Database, dest: Path, progress: ProgressFn = no_progress) -> dict[str, int]:
     """Export to the file ``dest`` atomically; return the count per section.
 
     Raises:
@@ -190,7 +233,7 @@ def export_json(db: Database, dest: Path) -> dict[str, int]:
         raise InvalidInputError(f"cannot write {dest}: {exc.strerror}") from None
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
-            counts = write_json(db, out)
+            counts = write_json(db, out, progress)
         os.replace(tmp_name, dest)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)

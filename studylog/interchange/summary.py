@@ -1,0 +1,81 @@
+"""What an import added and skipped, per file and in total; and progress reporting."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from studylog.studyday import StudyCalendar
+
+# What imports count, in the order the summary names them.
+KINDS = ("entries", "todos", "concepts", "cards", "suggestions", "reviews")
+LABELS = {
+    "entries": "entries",
+    "todos": "TODOs",
+    "concepts": "concepts",
+    "cards": "cards",
+    "suggestions": "suggested cards",
+    "reviews": "reviews",
+}
+
+# progress(label, done, total): called as work advances; total None when unknown.
+ProgressFn = Callable[[str, int, int | None], None]
+
+
+def no_progress(label: str, done: int, total: int | None) -> None:
+    """The default progress callback: report nothing."""
+
+
+@dataclass
+class FileSummary:
+    """What importing one file did (or would do, in a dry run).
+
+    ``added`` and ``skipped`` count per kind of :data:`KINDS`; ``skipped``
+    means already imported (or already present). ``media_skipped`` lists media
+    files of an Anki package that were not imported; ``notes`` are lines worth
+    telling the user (e.g. cards without usable review history).
+    """
+
+    file: str
+    format: str
+    added: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
+    skipped: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
+    media_skipped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, kind: str, n: int = 1) -> None:
+        self.added[kind] += n
+
+    def skip(self, kind: str, n: int = 1) -> None:
+        self.skipped[kind] += n
+
+
+@dataclass
+class ImportReport:
+    """All files of one import (one transaction)."""
+
+    files: list[FileSummary]
+    dry_run: bool
+
+    def total(self, which: str) -> dict[str, int]:
+        """Sum of ``added`` or ``skipped`` over the files."""
+        out = dict.fromkeys(KINDS, 0)
+        for f in self.files:
+            for kind, n in getattr(f, which).items():
+                out[kind] += n
+        return out
+
+
+def describe(counts: dict[str, int]) -> str:
+    """``{"entries": 2, "todos": 1, ...}`` -> ``"2 entries, 1 TODOs, 0 concepts, ..."`` (all kinds)."""
+    return ", ".join(f"{counts.get(kind, 0)} {LABELS[kind]}" for kind in KINDS)
+
+
+@dataclass(frozen=True)
+class ApplyContext:
+    """What every importer needs while writing: the clock, the calendar, progress."""
+
+    now: datetime
+    calendar: StudyCalendar
+    progress: ProgressFn = no_progress
