@@ -291,6 +291,13 @@ def split_code(text: str) -> list[tuple[bool, str]]:
     return result
 
 
+def _run_end(text: str, i: int) -> int:
+    """Index just past the run of backticks starting at ``i``."""
+    while i < len(text) and text[i] == "`":
+        i += 1
+    return i
+
+
 def _split_spans(text: str) -> list[tuple[bool, str]]:
     parts: list[tuple[bool, str]] = []
     start = i = 0
@@ -301,20 +308,18 @@ def _split_spans(text: str) -> list[tuple[bool, str]]:
         if text[i] != "`":
             i += 1
             continue
-        run = len(text) - len(text[i:].lstrip("`"))
-        j = i + run
+        opening_end = _run_end(text, i)
+        run = opening_end - i
         close = None
-        while True:
-            k = text.find("`" * run, j)
-            if k == -1:
-                break
-            end_run = len(text) - len(text[k:].lstrip("`"))
-            if end_run - k == run:
+        j = opening_end
+        while (k := text.find("`" * run, j)) != -1:
+            end = _run_end(text, k)
+            if end - k == run:
                 close = k
                 break
-            j = end_run
+            j = end
         if close is None:
-            i += run
+            i = opening_end  # no closing run: the backticks are literal
             continue
         if i > start:
             parts.append((False, text[start:i]))

@@ -214,8 +214,6 @@ class SearchScreen(Screen[None]):
             if counts:
                 parts = ", ".join(f"{n} {KIND_LABEL[k]}" for k, n in counts.items())
                 status.append(f"  ({parts})", "dim")
-            if seconds is not None:
-                status.append(f"  {seconds * 1000:.0f} ms", "dim")
         self.query_one("#search-status", Static).update(status)
         if hits and self._focus_after:
             results.focus()
