@@ -47,6 +47,9 @@ NO_STEP = -1
 LEARNING, REVIEW, RELEARNING = 1, 2, 3
 STABILITY_MIN = 0.001
 MIN_DIFFICULTY, MAX_DIFFICULTY = 1.0, 10.0
+# The settings key of the statistics' per-day cache (studylog.services.stats): it
+# holds aggregates of review rows, so whatever rewrites review rows drops it.
+STATS_CACHE_KEY = "stats.daily_cache"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
 _MASK64 = (1 << 64) - 1
@@ -771,6 +774,7 @@ def replay_in(
     )
     write_card_states(raw, ids, result)
     write_review_states(raw, review_ids, times, result)
+    raw.execute("DELETE FROM settings WHERE key = ?", (STATS_CACHE_KEY,))
     moved = int(np.sum(m[starts, 5].astype(np.int64) != result.cards.due))
     return RescheduleSummary(
         cards=int(ids.size), reviews=int(review_ids.size), due_changed=moved, full_replay=True

@@ -1,0 +1,454 @@
+"""Collection statistics: activity, streak, forecast, true retention, memory, calibration.
+
+Definitions (following Anki's statistics screen and the FSRS papers):
+
+- reviews per day: answers per study day over the last 365 days (the study
+  day starts at the collection's day start hour, default 04:00 local);
+- streak: consecutive study days up to today with a review or a journal
+  entry (today still counts as open: without activity yet, the streak ends
+  yesterday);
+- forecast: due cards (not new, not suspended) per study day for the next
+  30 days; overdue cards count for today;
+- true retention: the first answer of a Review card on a study day (its
+  previous answer was on an earlier day), passed = Hard/Good/Easy; young if
+  the interval before the answer was < 21 days, mature if >= 21 (Anki);
+- counts by state, the retrievability distribution and the estimated total
+  knowledge = the sum of every reviewed card's retrievability now (Anki's
+  "estimated total knowledge");
+- calibration: over every inter-day answer in the history (previous answer
+  at least one whole day earlier, as ``(t - last).days >= 1`` in the ``fsrs``
+  package), the predicted recall probability p = R(t, S_before) against the
+  outcome y (1 unless Again): log loss = mean(-(y ln p + (1-y) ln(1-p))) and
+  RMSE = sqrt(mean((p - y)^2)); p is clipped to [1e-4, 1 - 1e-4] as in the
+  open-spaced-repetition srs-benchmark.
+
+Speed: a million review rows cannot be pulled out of SQLite in 500 ms, so
+the per-day aggregates of past study days are cached in the ``settings``
+table. Each day is checked against a fingerprint (count and sum of review
+ids, read from the ``reviewed_at`` index alone) and recomputed in NumPy when
+it changed; rewriting review rows (a full reschedule, an import that merges
+histories) drops the cache (:func:`studylog.services.fsrs_vec.replay_in`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from studylog.errors import DatabaseError
+from studylog.services import fsrs_vec
+from studylog.services import settings as settings_service
+from studylog.services.review import config_in
+from studylog.storage.engine import Database
+from studylog.storage.models import JournalEntry, Review
+from studylog.studyday import StudyCalendar, ensure_utc, utcnow
+
+MATURE_DAYS = 21
+HISTORY_DAYS = 365
+FORECAST_DAYS = 30
+R_BINS = 20  # retrievability histogram: 5 % bins
+P_CLIP = 1e-4
+CACHE_KEY = fsrs_vec.STATS_CACHE_KEY
+PERIODS = {"today": (0, 1), "yesterday": (1, 2), "week": (0, 7), "month": (0, 30), "year": (0, 365)}
+
+# Per-day aggregate columns (also the cache's layout).
+_COUNT, _SUM_ID, _INTER, _INTER_PASS, _LL, _SQ, _YP, _YF, _MP, _MF = range(10)
+_WIDTH = 10
+
+
+@dataclass(frozen=True)
+class RetentionCounts:
+    """Passed (Hard/Good/Easy) and failed (Again) answers."""
+
+    passed: int
+    failed: int
+
+    @property
+    def total(self) -> int:
+        return self.passed + self.failed
+
+    @property
+    def retention(self) -> float | None:
+        """passed / total, None without answers."""
+        return self.passed / self.total if self.total else None
+
+    def __add__(self, other: RetentionCounts) -> RetentionCounts:
+        return RetentionCounts(self.passed + other.passed, self.failed + other.failed)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"passed": self.passed, "failed": self.failed, "retention": self.retention}
+
+
+@dataclass(frozen=True)
+class TrueRetention:
+    """True retention of one period, young (interval < 21 d) and mature cards."""
+
+    young: RetentionCounts
+    mature: RetentionCounts
+
+    @property
+    def total(self) -> RetentionCounts:
+        return self.young + self.mature
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "young": self.young.to_json(),
+            "mature": self.mature.to_json(),
+            "total": self.total.to_json(),
+        }
+
+
+@dataclass(frozen=True)
+class StateCounts:
+    """Cards by state. Suspended and buried cards are counted only as such.
+
+    ``young``/``mature``: Review cards with interval < 21 / >= 21 days.
+    """
+
+    new: int
+    learning: int
+    relearning: int
+    young: int
+    mature: int
+    suspended: int
+    buried: int
+
+    @property
+    def review(self) -> int:
+        return self.young + self.mature
+
+    @property
+    def total(self) -> int:
+        return (
+            self.new + self.learning + self.relearning + self.review + self.suspended + self.buried
+        )
+
+    def to_json(self) -> dict[str, int]:
+        return {
+            "new": self.new,
+            "learning": self.learning,
+            "review": self.review,
+            "young": self.young,
+            "mature": self.mature,
+            "relearning": self.relearning,
+            "suspended": self.suspended,
+            "buried": self.buried,
+            "total": self.total,
+        }
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Everything ``studylog stats`` shows.
+
+    Attributes:
+        today: the current study day.
+        reviews_per_day: (day, answers) for the 365 days ending today, oldest first.
+        streak: consecutive active study days (review or journal entry).
+        forecast: (day, cards due) for the 30 days from today; today includes overdue.
+        true_retention: by period: today, yesterday, week (7 days), month (30),
+            year (365), all.
+        counts: cards by state.
+        retrievability_histogram: reviewed cards per 5 % bin of R (20 bins, [0, 0.05) first).
+        total_knowledge: sum of R over reviewed cards (cards "known" now).
+        inter_day_reviews: answers at least a day after the previous one.
+        inter_day_retention: share of those not answered Again.
+        log_loss, rmse: calibration of the scheduler's predictions (None without data).
+    """
+
+    today: date
+    reviews_per_day: list[tuple[date, int]]
+    streak: int
+    forecast: list[tuple[date, int]]
+    true_retention: dict[str, TrueRetention]
+    counts: StateCounts
+    retrievability_histogram: list[int]
+    total_knowledge: float
+    inter_day_reviews: int
+    inter_day_retention: float | None
+    log_loss: float | None
+    rmse: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``--json`` document (days as ISO strings)."""
+        return {
+            "today": self.today.isoformat(),
+            "reviews_per_day": {d.isoformat(): n for d, n in self.reviews_per_day},
+            "streak": self.streak,
+            "forecast": {d.isoformat(): n for d, n in self.forecast},
+            "true_retention": {k: v.to_json() for k, v in self.true_retention.items()},
+            "counts": self.counts.to_json(),
+            "retrievability_histogram": self.retrievability_histogram,
+            "total_knowledge": self.total_knowledge,
+            "inter_day_reviews": self.inter_day_reviews,
+            "inter_day_retention": self.inter_day_retention,
+            "log_loss": self.log_loss,
+            "rmse": self.rmse,
+        }
+
+
+# --- per-day aggregates of the review log --------------------------------------------------
+
+
+def _boundaries(calendar: StudyCalendar, first: date, n_days: int) -> np.ndarray:
+    """Epoch µs of the start of each of ``n_days`` study days from ``first``, plus the last end."""
+    return np.array(
+        [fsrs_vec.to_us(calendar.start_of(first + timedelta(days=i))) for i in range(n_days + 1)],
+        dtype=np.int64,
+    )
+
+
+def _fingerprints(session: Session, bounds_text: list[str]) -> np.ndarray:
+    """(count, sum of ids) of the reviews of each day, from the ``reviewed_at`` index only."""
+    cursor = fsrs_vec.raw_connection(session).cursor()
+    out = np.zeros((len(bounds_text) - 1, 2), dtype=np.int64)
+    sql = "SELECT count(*), total(id) FROM reviews WHERE reviewed_at >= ? AND reviewed_at < ?"
+    for i in range(len(bounds_text) - 1):
+        n, s = cursor.execute(sql, (bounds_text[i], bounds_text[i + 1])).fetchone()
+        out[i] = (n, int(s))
+    return out
+
+
+def _day_aggregates(session: Session, bounds: np.ndarray, p: fsrs_vec.Params) -> np.ndarray:
+    """The per-day aggregates (n_days, 10) of the reviews between bounds[0] and bounds[-1].
+
+    One query fetches four numbers per review (Python objects are the cost
+    here: ~2 s per million rows): the time and the previous answer's time as
+    exact epoch µs, the stability before, and a code packing the state before,
+    the rating and whether the interval before was >= 21 days.
+    """
+    lo, hi = fsrs_vec.us_to_text(bounds[[0, -1]])
+    us = fsrs_vec.us_sql
+    m = fsrs_vec.fetch_matrix(
+        session,
+        f"SELECT {us('reviewed_at')}, COALESCE({us('last_review_before')}, -1), "
+        "COALESCE(stability_before, -1), state_before * 16 + rating + 8 * ("
+        "state_before = 2 AND julianday(due_before) - julianday(last_review_before) >= ?) "
+        "FROM reviews WHERE reviewed_at >= ? AND reviewed_at < ?",
+        # intervals are whole days; 20.5 keeps float noise in julianday away from 21
+        (MATURE_DAYS - 0.5, lo, hi),
+    )
+    n_days = bounds.size - 1
+    out = np.zeros((n_days, _WIDTH), dtype=np.float64)
+    if not m.size:
+        return out
+    t, last, stability = m[:, 0].astype(np.int64), m[:, 1].astype(np.int64), m[:, 2]
+    code = m[:, 3].astype(np.int64)
+    state_before, mature, passed = code // 16, (code & 8) > 0, (code & 7) > 1
+    day = np.searchsorted(bounds, t, side="right") - 1
+
+    def add(col: int, mask: np.ndarray, weights: np.ndarray | None = None) -> None:
+        w = mask.astype(np.float64) if weights is None else np.where(mask, weights, 0.0)
+        out[:, col] += np.bincount(day, weights=w, minlength=n_days)
+
+    known = (last >= 0) & (stability > 0)
+    elapsed = np.where(known, (t - np.where(known, last, t)) // fsrs_vec.DAY_US, 0)
+    inter = known & (elapsed >= 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        prob = fsrs_vec.retrievability_from_elapsed(
+            np.where(inter, stability, 1.0), elapsed.astype(np.float64), p
+        )
+    prob = np.clip(np.where(inter, prob, 0.5), P_CLIP, 1 - P_CLIP)
+    y = passed.astype(np.float64)
+    add(_COUNT, np.ones_like(passed))
+    add(_INTER, inter)
+    add(_INTER_PASS, inter & passed)
+    add(_LL, inter, -(y * np.log(prob) + (1 - y) * np.log(1 - prob)))
+    add(_SQ, inter, (prob - y) ** 2)
+    # true retention: the day's first answer of a Review card (previous answer before the day began)
+    first_of_day = (state_before == fsrs_vec.REVIEW) & (last >= 0) & (last < bounds[day])
+    add(_YP, first_of_day & ~mature & passed)
+    add(_YF, first_of_day & ~mature & ~passed)
+    add(_MP, first_of_day & mature & passed)
+    add(_MF, first_of_day & mature & ~passed)
+    return out
+
+
+def _cache_key(calendar: StudyCalendar, p: fsrs_vec.Params) -> list[Any]:
+    return [str(calendar.zone), calendar.day_start_hour, p.w[20]]
+
+
+def _history(
+    db: Database,
+    session: Session,
+    calendar: StudyCalendar,
+    p: fsrs_vec.Params,
+    today: date,
+    use_cache: bool,
+) -> tuple[date, np.ndarray]:
+    """Per-day aggregates of every study day from the first review to today (and any later one)."""
+    # two queries: SQLite answers a lone min() or max() from the index in O(log n)
+    oldest = session.scalar(select(func.min(Review.reviewed_at)))
+    newest = session.scalar(select(func.max(Review.reviewed_at)))
+    if oldest is None:
+        return today, np.zeros((1, _WIDTH))
+    first = min(calendar.day_of(oldest), today)
+    last = max(calendar.day_of(newest), today)
+    n_days = (last - first).days + 1
+    bounds = _boundaries(calendar, first, n_days)
+    prints = _fingerprints(session, fsrs_vec.us_to_text(bounds))
+    key = _cache_key(calendar, p)
+    cached = settings_service.get_in(session, CACHE_KEY) if use_cache else None
+    days = cached.get("days", {}) if isinstance(cached, dict) and cached.get("key") == key else {}
+    out = np.zeros((n_days, _WIDTH))
+    dirty = np.zeros(n_days, dtype=bool)
+    for i in range(n_days):
+        if prints[i, 0] == 0:
+            continue
+        hit = days.get((first + timedelta(days=i)).isoformat())
+        if hit is not None and hit[_COUNT] == prints[i, 0] and hit[_SUM_ID] == prints[i, 1]:
+            out[i] = hit
+        else:
+            dirty[i] = True
+    # recompute each run of changed days with one query
+    i = 0
+    while i < n_days:
+        if not dirty[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < n_days and dirty[j + 1]:
+            j += 1
+        out[i : j + 1] = _day_aggregates(session, bounds[i : j + 2], p)
+        out[i : j + 1, _SUM_ID] = prints[i : j + 1, 1]
+        i = j + 1
+    if use_cache and dirty[: (today - first).days].any():
+        closed = {
+            (first + timedelta(days=k)).isoformat(): out[k].tolist()
+            for k in range((today - first).days)
+            if prints[k, 0] > 0
+        }
+        _store_cache(db, {"key": key, "days": closed})
+    return first, out
+
+
+def _store_cache(db: Database, value: dict[str, Any]) -> None:
+    """Save the closed days' aggregates; a read-only or busy database just skips it."""
+    try:
+        with db.write() as session:
+            settings_service.set_in(session, CACHE_KEY, value)
+    except DatabaseError:
+        pass
+
+
+# --- the cards ----------------------------------------------------------------------------
+
+
+def _cards(session: Session, calendar: StudyCalendar, today: date, now_us: int, p: fsrs_vec.Params):
+    us = fsrs_vec.us_sql
+    # one packed flags column: fewer Python objects per row is what makes this fast
+    m = fsrs_vec.fetch_matrix(
+        session,
+        "SELECT state + 4 * (last_review IS NULL) + 8 * suspended + 16 * COALESCE(buried_until > ?, 0), "
+        f"COALESCE(stability, -1), COALESCE({us('last_review')}, -1), {us('due')} FROM cards",
+        (today.isoformat(),),
+    )
+    flags = m[:, 0].astype(np.int64)
+    state, new, suspended = flags & 3, (flags & 4) > 0, (flags & 8) > 0
+    buried = ((flags & 16) > 0) & ~suspended
+    stability, last, due = m[:, 1], m[:, 2].astype(np.int64), m[:, 3].astype(np.int64)
+    active = ~suspended & ~buried
+    interval = np.rint((due - last) / fsrs_vec.DAY_US)
+    review = active & ~new & (state == fsrs_vec.REVIEW)
+    counts = StateCounts(
+        new=int(np.sum(active & new)),
+        learning=int(np.sum(active & ~new & (state == fsrs_vec.LEARNING))),
+        relearning=int(np.sum(active & ~new & (state == fsrs_vec.RELEARNING))),
+        young=int(np.sum(review & (interval < MATURE_DAYS))),
+        mature=int(np.sum(review & (interval >= MATURE_DAYS))),
+        suspended=int(np.sum(suspended)),
+        buried=int(np.sum(buried)),
+    )
+    reviewed = ~new & (stability > 0)
+    r = fsrs_vec.retrievability(
+        np.where(reviewed, stability, np.nan), np.where(reviewed, last, fsrs_vec.NO_TIME), now_us, p
+    )[reviewed]
+    histogram = np.bincount(np.minimum((r * R_BINS).astype(np.int64), R_BINS - 1), minlength=R_BINS)
+    due_bounds = _boundaries(calendar, today, FORECAST_DAYS)
+    scheduled = due[~new & ~suspended]
+    slot = np.maximum(np.searchsorted(due_bounds, scheduled, side="right") - 1, 0)
+    forecast = np.bincount(slot[scheduled < due_bounds[-1]], minlength=FORECAST_DAYS)
+    return counts, histogram.tolist(), float(r.sum()), forecast.tolist()
+
+
+# --- putting it together ------------------------------------------------------------------
+
+
+def _streak(active_days: set[date], today: date) -> int:
+    day = today if today in active_days else today - timedelta(days=1)
+    n = 0
+    while day in active_days:
+        n += 1
+        day -= timedelta(days=1)
+    return n
+
+
+def _retention(rows: np.ndarray) -> TrueRetention:
+    total = rows.sum(axis=0) if rows.size else np.zeros(_WIDTH)
+    return TrueRetention(
+        young=RetentionCounts(int(total[_YP]), int(total[_YF])),
+        mature=RetentionCounts(int(total[_MP]), int(total[_MF])),
+    )
+
+
+def collection_stats(db: Database, *, now: datetime | None = None, use_cache: bool = True) -> Stats:
+    """Compute :class:`Stats` at ``now`` (default: the current time).
+
+    ``use_cache=False`` recomputes every day from the review log (and stores nothing).
+    """
+    moment = ensure_utc(now) if now is not None else utcnow()
+    calendar = settings_service.calendar(db)
+    today = calendar.day_of(moment)
+    with db.read() as session:
+        p = config_in(session).params()
+        first, days = _history(db, session, calendar, p, today, use_cache)
+        counts, histogram, knowledge, forecast = _cards(
+            session, calendar, today, fsrs_vec.to_us(moment), p
+        )
+        journal_days = set(
+            session.scalars(select(JournalEntry.day).where(JournalEntry.day <= today).distinct())
+        )
+    t = (today - first).days  # row of today
+    per_day = []
+    for k in range(HISTORY_DAYS - 1, -1, -1):
+        i = t - k
+        per_day.append(
+            (today - timedelta(days=k), int(days[i, _COUNT]) if 0 <= i < days.shape[0] else 0)
+        )
+    active = {first + timedelta(days=i) for i in range(days.shape[0]) if days[i, _COUNT] > 0}
+    retention = {}
+    for name, (newest, oldest) in PERIODS.items():
+        lo, hi = max(t - oldest + 1, 0), max(t - newest + 1, 0)
+        retention[name] = _retention(days[lo:hi])
+    retention["all"] = _retention(days[: t + 1])
+    totals = days[: t + 1].sum(axis=0)
+    n_inter = int(totals[_INTER])
+    return Stats(
+        today=today,
+        reviews_per_day=per_day,
+        streak=_streak(active | journal_days, today),
+        forecast=[(today + timedelta(days=i), n) for i, n in enumerate(forecast)],
+        true_retention=retention,
+        counts=counts,
+        retrievability_histogram=histogram,
+        total_knowledge=knowledge,
+        inter_day_reviews=n_inter,
+        inter_day_retention=float(totals[_INTER_PASS] / n_inter) if n_inter else None,
+        log_loss=float(totals[_LL] / n_inter) if n_inter else None,
+        rmse=math.sqrt(totals[_SQ] / n_inter) if n_inter else None,
+    )
+
+
+__all__ = [
+    "RetentionCounts",
+    "StateCounts",
+    "Stats",
+    "TrueRetention",
+    "collection_stats",
+]

@@ -1,0 +1,270 @@
+"""Statistics on the real review log and on small hand-made collections, checked independently."""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections import Counter, defaultdict
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import fsrs
+import pytest
+from sqlalchemy import select
+
+from studylog.interchange.review_log import import_review_log
+from studylog.services import cards, review, settings, stats
+from studylog.storage.models import Card, JournalEntry
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+JOSH = SHARED / "data" / "reviews" / "review_logs_josh.csv"
+AFTER_LOG = datetime(2024, 10, 7, 12, 0, tzinfo=UTC)  # the day after the log's last review
+
+
+def study_day(moment: datetime) -> date:
+    """Study day in UTC with the day starting at 04:00, written out independently of studylog."""
+    return (moment - timedelta(hours=4)).date()
+
+
+def josh_logs() -> dict[int, list[tuple[datetime, int]]]:
+    logs: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
+    with JOSH.open(newline="") as handle:
+        for row in csv.DictReader(handle):
+            logs[int(row["card_id"])].append(
+                (datetime.fromisoformat(row["review_time"]), int(row["review_rating"]))
+            )
+    return {k: sorted(v) for k, v in logs.items()}
+
+
+@pytest.fixture(scope="module")
+def josh_db(tmp_path_factory):
+    from studylog.storage import migrate
+    from studylog.storage.engine import Database
+
+    db = Database(f"sqlite:///{tmp_path_factory.mktemp('josh') / 's.db'}")
+    migrate.prepare(db)
+    settings.put(db, settings.TIMEZONE, "UTC")
+    review.configure(db, enable_fuzzing=False)
+    import_review_log(db, JOSH, now=AFTER_LOG)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture(scope="module")
+def josh_stats(josh_db):
+    return stats.collection_stats(josh_db, now=AFTER_LOG, use_cache=False)
+
+
+def test_inter_day_reviews_and_their_retention_match_the_readme(josh_stats):
+    # shared/README.md: 5,329 inter-day reviews, observed retention 79.2 % (fsrs 6.3, no fuzz)
+    assert josh_stats.inter_day_reviews == 5_329
+    assert round(josh_stats.inter_day_retention * 100, 1) == 79.2
+
+
+def test_log_loss_and_rmse_match_the_package_predictions(josh_stats):
+    scheduler = fsrs.Scheduler(enable_fuzzing=False)
+    p_y = []
+    for cid, log in josh_logs().items():
+        card = fsrs.Card(card_id=cid)
+        for moment, rating in log:
+            if card.last_review is not None and (moment - card.last_review).days >= 1:
+                p = min(max(scheduler.get_card_retrievability(card, moment), 1e-4), 1 - 1e-4)
+                p_y.append((p, 1.0 if rating > 1 else 0.0))
+            card, _ = scheduler.review_card(card, fsrs.Rating(rating), moment)
+    n = len(p_y)
+    log_loss = -sum(y * math.log(p) + (1 - y) * math.log(1 - p) for p, y in p_y) / n
+    rmse = math.sqrt(sum((p - y) ** 2 for p, y in p_y) / n)
+    assert n == 5_329
+    assert josh_stats.log_loss == pytest.approx(log_loss, rel=1e-9)
+    assert josh_stats.rmse == pytest.approx(rmse, rel=1e-9)
+    # a sanity band: FSRS-6 defaults on a real user are informative but not perfect
+    assert 0.3 < josh_stats.log_loss < 0.6 and 0.2 < josh_stats.rmse < 0.45
+
+
+def test_true_retention_counts_first_review_of_review_cards_per_day(josh_stats):
+    scheduler = fsrs.Scheduler(enable_fuzzing=False)
+    counts = Counter()
+    for cid, log in josh_logs().items():
+        card = fsrs.Card(card_id=cid)
+        for moment, rating in log:
+            if card.state == fsrs.State.Review and study_day(card.last_review) < study_day(moment):
+                kind = "mature" if (card.due - card.last_review).days >= 21 else "young"
+                counts[kind, rating > 1] += 1
+            card, _ = scheduler.review_card(card, fsrs.Rating(rating), moment)
+    everything = josh_stats.true_retention["all"]
+    assert (everything.young.passed, everything.young.failed) == (
+        counts["young", True],
+        counts["young", False],
+    )
+    assert (everything.mature.passed, everything.mature.failed) == (
+        counts["mature", True],
+        counts["mature", False],
+    )
+    assert everything.mature.total == 53 and everything.young.total == 6_159  # both kinds occur
+    # the log ended the day before: nothing today, and the year holds all of it
+    assert josh_stats.true_retention["today"].total.total == 0
+    assert josh_stats.true_retention["year"] == everything
+
+
+def test_reviews_per_day_cover_the_log(josh_stats):
+    expected = Counter(study_day(m) for log in josh_logs().values() for m, _ in log)
+    got = dict(josh_stats.reviews_per_day)
+    assert len(josh_stats.reviews_per_day) == 365 and josh_stats.reviews_per_day[-1][0] == date(
+        2024, 10, 7
+    )
+    assert sum(got.values()) == 12_580
+    assert {d: n for d, n in got.items() if n} == dict(expected)
+
+
+def test_counts_forecast_and_knowledge_on_the_real_log(josh_db, josh_stats):
+    scheduler = fsrs.Scheduler(enable_fuzzing=False)
+    with josh_db.read() as s:
+        stored = [review.to_fsrs(c) for c in s.scalars(select(Card))]
+    knowledge = sum(scheduler.get_card_retrievability(c, AFTER_LOG) for c in stored)
+    assert josh_stats.total_knowledge == pytest.approx(knowledge, rel=1e-9)
+    assert sum(josh_stats.retrievability_histogram) == 1_205
+    c = josh_stats.counts
+    states = Counter(int(card.state) for card in stored)
+    assert (c.learning, c.relearning, c.review, c.new, c.total) == (
+        states[1],
+        states[3],
+        states[2],
+        0,
+        1_205,
+    )
+    assert c.young + c.mature == states[2]
+    due_days = Counter(max(study_day(card.due), date(2024, 10, 7)) for card in stored)
+    assert dict(josh_stats.forecast) == {
+        date(2024, 10, 7) + timedelta(days=i): due_days.get(
+            date(2024, 10, 7) + timedelta(days=i), 0
+        )
+        for i in range(30)
+    }
+
+
+def test_json_has_the_documented_keys(josh_stats):
+    doc = josh_stats.to_json()
+    for key in (
+        "reviews_per_day",
+        "streak",
+        "forecast",
+        "true_retention",
+        "counts",
+        "total_knowledge",
+        "log_loss",
+        "rmse",
+    ):
+        assert key in doc
+    assert (
+        doc["true_retention"]["all"]["mature"]["retention"]
+        == josh_stats.true_retention["all"].mature.retention
+    )
+    assert doc["counts"]["total"] == 1_205
+
+
+# --- small collections --------------------------------------------------------------------
+
+NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)  # study day 2026-11-21
+
+
+@pytest.fixture
+def utc_db(db):
+    settings.put(db, settings.TIMEZONE, "UTC")
+    review.configure(db, enable_fuzzing=False)
+    return db
+
+
+def add_entry(db, day: date) -> None:
+    with db.write() as s:
+        s.add(JournalEntry(day=day, body="studied", created_at=NOW, updated_at=NOW))
+
+
+def test_streak_counts_reviews_and_journal_days(utc_db):
+    (card,) = cards.create(utc_db, "q", "a", now=NOW - timedelta(days=10))
+    review.answer(utc_db, card.id, 1, now=datetime(2026, 11, 20, 9, tzinfo=UTC))  # day 20
+    review.answer(
+        utc_db, card.id, 1, now=datetime(2026, 11, 20, 3, tzinfo=UTC)
+    )  # 03:00 belongs to day 19
+    add_entry(utc_db, date(2026, 11, 18))
+    add_entry(utc_db, date(2026, 11, 16))  # the gap on the 17th ends the streak
+    assert stats.collection_stats(utc_db, now=NOW).streak == 3  # 18, 19, 20; today not yet studied
+    review.answer(utc_db, card.id, 3, now=NOW)
+    assert stats.collection_stats(utc_db, now=NOW).streak == 4
+    assert stats.collection_stats(utc_db, now=NOW + timedelta(days=2)).streak == 0
+
+
+def test_forecast_and_counts_skip_new_suspended_and_buried(utc_db):
+    made = [
+        c.id
+        for c in (
+            cards.create(utc_db, f"q{i}", "a", now=NOW - timedelta(days=40))[0] for i in range(6)
+        )
+    ]
+    with utc_db.write() as s:
+        for cid, due_days, ivl in zip(
+            made[:5], (-3, 0.2, 2, 2, 40), (30, 3, 5, 25, 60), strict=True
+        ):
+            c = s.get(Card, cid)
+            c.state, c.step, c.stability, c.difficulty = 2, None, 10.0, 5.0
+            c.due = NOW + timedelta(days=due_days)
+            c.last_review, c.reps = c.due - timedelta(days=ivl), 1
+    review.suspend(utc_db, made[3])
+    review.bury(utc_db, made[4], now=NOW)
+    result = stats.collection_stats(utc_db, now=NOW)
+    forecast = dict(result.forecast)
+    assert forecast[date(2026, 11, 21)] == 2  # overdue + due today
+    assert forecast[date(2026, 11, 23)] == 1  # the suspended one is left out
+    assert sum(forecast.values()) == 3  # the buried card is due beyond 30 days
+    assert result.counts == stats.StateCounts(
+        new=1, learning=0, relearning=0, young=2, mature=1, suspended=1, buried=1
+    )
+
+
+def test_empty_collection(utc_db):
+    result = stats.collection_stats(utc_db, now=NOW)
+    assert result.streak == 0 and result.total_knowledge == 0 and result.log_loss is None
+    assert sum(n for _, n in result.reviews_per_day) == 0 and result.counts.total == 0
+
+
+def _history(db) -> list[int]:
+    made = [cards.create(db, f"q{i}", "a", now=NOW - timedelta(days=60))[0].id for i in range(8)]
+    moment = NOW - timedelta(days=50)
+    for step in range(30):
+        for cid in made[: 1 + step % 8]:
+            review.answer(db, cid, 1 if (cid + step) % 5 == 0 else 3, now=moment)
+        moment += timedelta(days=1, hours=step % 3)
+    return made
+
+
+def test_the_cache_is_used_and_stays_correct(utc_db):
+    made = _history(utc_db)
+    fresh = stats.collection_stats(utc_db, now=NOW, use_cache=False)
+    assert stats.collection_stats(utc_db, now=NOW) == fresh  # computes and stores the cache
+    cached = settings.get(utc_db, stats.CACHE_KEY)
+    assert len(cached["days"]) == 30
+    # the cache really is read: a doctored day (same fingerprint) shows through
+    day = sorted(cached["days"])[5]
+    cached["days"][day][4] += 100.0  # log-loss sum of that day
+    settings.put(utc_db, stats.CACHE_KEY, cached)
+    assert stats.collection_stats(utc_db, now=NOW).log_loss > fresh.log_loss
+    settings.put(utc_db, stats.CACHE_KEY, None)
+
+    stats.collection_stats(utc_db, now=NOW)
+    # answers (also back-dated), undo, deleting a card and a reschedule all keep it right
+    back = review.answer(utc_db, made[0], 2, now=NOW - timedelta(days=1, hours=3))
+    assert stats.collection_stats(utc_db, now=NOW) == stats.collection_stats(
+        utc_db, now=NOW, use_cache=False
+    )
+    review.undo_review(utc_db, back.review_id)
+    assert stats.collection_stats(utc_db, now=NOW) == fresh
+    cards.delete(utc_db, made[1])
+    after_delete = stats.collection_stats(utc_db, now=NOW, use_cache=False)
+    assert after_delete != fresh
+    assert stats.collection_stats(utc_db, now=NOW) == after_delete
+    params = list(fsrs.scheduler.DEFAULT_PARAMETERS)
+    params[9] = 0.3
+    review.configure(utc_db, parameters=params)
+    assert settings.get(utc_db, stats.CACHE_KEY) is None  # review rows were rewritten
+    assert stats.collection_stats(utc_db, now=NOW) == stats.collection_stats(
+        utc_db, now=NOW, use_cache=False
+    )
