@@ -51,8 +51,12 @@ def review_db(db, monkeypatch):  # noqa: ANN001, ANN201
     review.configure(db, enable_fuzzing=False)
     day_before = NOW - timedelta(days=1)
     ids = [
-        cards.create(db, "What does $\\sigma(x)$ squash to?", "The interval (0, 1).", now=day_before),
-        cards.create(db, "소프트맥스의 출력의 합은?", "1 (확률 분포)", now=day_before + timedelta(seconds=1)),
+        cards.create(
+            db, "What does $\\sigma(x)$ squash to?", "The interval (0, 1).", now=day_before
+        ),
+        cards.create(
+            db, "소프트맥스의 출력의 합은?", "1 (확률 분포)", now=day_before + timedelta(seconds=1)
+        ),
         cards.create(
             db,
             "The LSTM keeps its memory in the {{c1::cell state}}.",

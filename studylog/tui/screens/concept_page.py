@@ -49,7 +49,8 @@ def open_concept(app: Any, slug: str) -> None:
     """Open a concept page through the app shell (``open_concept``), or push it directly."""
     opener = getattr(app, "open_concept", None)
     if callable(opener):
-        opener(slug)
+        # The shell's opener may be a coroutine function: call_next awaits it.
+        app.call_next(opener, slug)
     else:
         app.push_screen(ConceptPageScreen(slug))
 

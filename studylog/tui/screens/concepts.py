@@ -29,6 +29,7 @@ from studylog.services.concepts import ConceptSummary
 from studylog.tui.screens.concept_page import open_concept
 from studylog.tui.widgets.dialogs import NewConceptScreen
 from studylog.tui.widgets.editors import ConceptFileEditorScreen
+from studylog.tui.widgets.modebar import ModeBar
 
 CHOSEONG = "ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ"
 _HANGUL_FIRST, _HANGUL_LAST, _PER_INITIAL = 0xAC00, 0xD7A3, 21 * 28
@@ -155,6 +156,7 @@ class ConceptsScreen(Screen[None]):
         self.shown: list[ConceptSummary] = []
 
     def compose(self) -> ComposeResult:
+        yield ModeBar("concepts")
         yield Static("Concepts", id="concepts-title")
         with Horizontal(id="filters"):
             yield Input(

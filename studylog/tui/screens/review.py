@@ -38,6 +38,7 @@ from studylog.services.cards import CardInfo
 from studylog.services.review import RATINGS, IntervalPreview, QueueCounts, ReviewSession
 from studylog.tui.screens.concept_page import card_state, open_concept
 from studylog.tui.widgets import card_text
+from studylog.tui.widgets.modebar import ModeBar
 
 MAX_ANSWER_MS = 60_000  # Anki's default "maximum answer seconds"
 POLL_SECONDS = 30  # when the queue is empty: look again for learning cards coming due
@@ -206,6 +207,7 @@ class ReviewScreen(Screen[None]):
         self._poll: Any = None
 
     def compose(self) -> ComposeResult:
+        yield ModeBar("review")
         yield Static("Review", id="review-header")
         yield Static("", id="card-meta")
         with VerticalScroll(id="card"):

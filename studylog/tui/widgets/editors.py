@@ -113,7 +113,7 @@ class EditorScreen(Screen[str | None]):
     def compose(self) -> ComposeResult:
         yield Static(Text(self.editor_title, style="bold"), id="editor-title")
         yield TextArea.code_editor(
-            self.initial, language=self.language, id="editor", soft_wrap=False
+            self.initial, language=self.language, id="editor-text", soft_wrap=False
         )
         yield Static(self.hint(), id="editor-status")
         yield Footer()

@@ -1,0 +1,326 @@
+"""Statistics: the year of study days, reviews per day, the due forecast, retention, memory.
+
+Everything comes from :func:`studylog.services.stats.collection_stats` (and
+the journal's entry days for the calendar), computed in a thread worker that
+posts :class:`StatsReady`: on a big collection it takes about half a second,
+and the screen keeps answering keys meanwhile (a loading indicator the first
+time, the previous numbers marked "updating" afterwards).
+
+Definitions are the service's (Anki's statistics screen and the FSRS papers):
+true retention counts the first answer of a Review card on a study day,
+young < 21 days < mature; total knowledge is the sum of the retrievability of
+every reviewed card; log loss and RMSE compare the predicted recall
+probability with the answers (lower is better).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+from typing import Any
+
+from rich import box
+from rich.table import Table
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, LoadingIndicator, Static
+
+from studylog.errors import StudylogError
+from studylog.services import journal
+from studylog.services import stats as stats_service
+from studylog.services.stats import Stats
+from studylog.tui.widgets.calendar import WEEKS, DayActivity, YearHeatmap, grid_start
+from studylog.tui.widgets.modebar import ModeBar
+from studylog.tui.widgets.plots import BarChart, hbars
+
+PERIODS = (
+    ("today", "Today"),
+    ("yesterday", "Yest."),
+    ("week", "Week"),
+    ("month", "Month"),
+    ("year", "Year"),
+    ("all", "All"),
+)
+
+
+class StatsReady(Message):
+    """The worker computed the statistics (``seconds``: how long it took)."""
+
+    def __init__(self, stats: Stats, entries: dict[date, int], seconds: float) -> None:
+        super().__init__()
+        self.stats = stats
+        self.entries = entries
+        self.seconds = seconds
+
+
+class StatsFailed(Message):
+    """The statistics could not be computed (a locked database, for example)."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__()
+        self.error = error
+
+
+def study_days(stats: Stats, entries: dict[date, int]) -> dict[date, DayActivity]:
+    """Reviews and journal entries per study day, for the calendar."""
+    days = {d: DayActivity(reviews=n) for d, n in stats.reviews_per_day if n}
+    for d, n in entries.items():
+        days[d] = DayActivity(reviews=days.get(d, DayActivity()).reviews, entries=n)
+    return days
+
+
+def percent(value: float | None) -> str:
+    """``90.4%``; ``100%`` without decimals (it is exact); ``–`` without answers."""
+    if value is None:
+        return "–"
+    return "100%" if value >= 1.0 else f"{100 * value:.1f}%"
+
+
+def retention_table(stats: Stats) -> Table:
+    """True retention by period: young, mature and all Review cards (percent, answers)."""
+    table = Table(
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
+        collapse_padding=True,
+        header_style="bold cyan",
+        title="True retention (first answer of the day)",
+        title_style="bold",
+        title_justify="left",
+    )
+    table.add_column("", style="bold", no_wrap=True)
+    for _, label in PERIODS:
+        table.add_column(label, justify="right", no_wrap=True, min_width=6)
+    for name, pick in (
+        ("Young", lambda r: r.young),
+        ("Mature", lambda r: r.mature),
+        ("All", lambda r: r.total),
+    ):
+        cells = []
+        for key, _ in PERIODS:
+            counts = pick(stats.true_retention[key])
+            cell = Text(percent(counts.retention))
+            cell.append(f"\n{counts.total:,}", style="dim")
+            cells.append(cell)
+        table.add_row(name, *cells)
+    return table
+
+
+def counts_text(stats: Stats, width: int = 28) -> Text:
+    """Cards by state as labelled bars."""
+    c = stats.counts
+    text = Text("Cards by state\n", style="bold")
+    text.append_text(
+        hbars(
+            [
+                ("New", c.new),
+                ("Learning", c.learning),
+                ("Relearning", c.relearning),
+                ("Young", c.young),
+                ("Mature", c.mature),
+                ("Suspended", c.suspended),
+                ("Buried", c.buried),
+            ],
+            width,
+        )
+    )
+    text.append(f"\nTotal {c.total:,}", style="dim")
+    return text
+
+
+def memory_text(stats: Stats) -> Text:
+    """Total knowledge, inter-day retention and the scheduler's calibration."""
+    text = Text("Memory\n", style="bold")
+
+    def line(label: str, value: str, note: str = "") -> None:
+        text.append(f"{label:<11}")
+        text.append(value, style="bold")
+        if note:
+            text.append(f" {note}", style="dim")
+        text.append("\n")
+
+    line("Knowledge", f"{stats.total_knowledge:,.1f}", "cards")
+    line("Retention", percent(stats.inter_day_retention), f"of {stats.inter_day_reviews:,}")
+    line("Log loss", "–" if stats.log_loss is None else f"{stats.log_loss:.4f}")
+    line("RMSE", "–" if stats.rmse is None else f"{stats.rmse:.4f}")
+    text.append("(calibration: lower is better)\n", style="dim")
+    hist = stats.retrievability_histogram
+    if any(hist):
+        top = max(hist)
+        bars = "".join(" ▁▂▃▄▅▆▇█"[min(8, round(8 * n / top)) if n else 0] for n in hist)
+        text.append("Recall chance now\n", style="dim")
+        text.append(bars, style="cyan")
+        text.append("\n0%" + " " * (len(hist) - 6) + "100%", style="dim")
+    return text
+
+
+class StatsScreen(Screen[None]):
+    """The collection's statistics, computed in a worker."""
+
+    DEFAULT_CSS = """
+    StatsScreen #stats-title {
+        height: 1;
+        padding: 0 1;
+        background: $boost;
+    }
+    StatsScreen #stats-body {
+        height: 1fr;
+        padding: 0 1;
+    }
+    StatsScreen #stats-loading {
+        height: 3;
+    }
+    StatsScreen.-loaded #stats-loading {
+        display: none;
+    }
+    StatsScreen #stats-body > * {
+        display: none;
+    }
+    StatsScreen.-loaded #stats-body > * {
+        display: block;
+    }
+    StatsScreen .section {
+        height: 1;
+        text-style: bold;
+    }
+    StatsScreen YearHeatmap {
+        height: 9;
+        margin: 0 0 1 0;
+    }
+    StatsScreen #charts {
+        height: 12;
+    }
+    StatsScreen #reviews-chart {
+        width: 1fr;
+        margin: 0 2 0 0;
+    }
+    StatsScreen #forecast-chart {
+        width: 1fr;
+    }
+    StatsScreen #tables {
+        height: auto;
+        margin: 1 0 0 0;
+    }
+    StatsScreen #counts {
+        width: 28;
+        height: auto;
+    }
+    StatsScreen #retention {
+        width: 1fr;
+        height: auto;
+        margin: 0 2;
+    }
+    StatsScreen #memory {
+        width: 30;
+        height: auto;
+    }
+    """
+    BINDINGS = [Binding("r", "refresh", "Refresh", id="stats.refresh")]
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.stats: Stats | None = None
+        self.computing = False
+
+    def compose(self) -> ComposeResult:
+        yield ModeBar("stats")
+        yield Static("Statistics", id="stats-title")
+        yield LoadingIndicator(id="stats-loading")
+        with VerticalScroll(id="stats-body"):
+            yield Static("Study days (reviews and journal entries)", classes="section")
+            yield YearHeatmap(id="calendar")
+            with Horizontal(id="charts"):
+                yield BarChart(id="reviews-chart", color="green")
+                yield BarChart(id="forecast-chart", color="blue")
+            with Horizontal(id="tables"):
+                yield Static(id="counts")
+                yield Static(id="retention")
+                yield Static(id="memory")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.compute()
+
+    def on_screen_resume(self) -> None:
+        if self.stats is not None:
+            self.compute()  # answers or entries may have changed meanwhile
+
+    def action_refresh(self) -> None:
+        self.compute()
+
+    def compute(self) -> None:
+        """Start the worker (the previous numbers stay until the new ones arrive)."""
+        if self.computing:
+            return
+        self.computing = True
+        if self.stats is not None:
+            self._title(self.stats, note="updating…")
+        self._worker()
+
+    @work(thread=True, exclusive=True, group="stats")
+    def _worker(self) -> None:
+        db = self.app.db  # type: ignore[attr-defined]
+        now = self.app.now()  # type: ignore[attr-defined]
+        started = time.perf_counter()
+        try:
+            stats = stats_service.collection_stats(db, now=now)
+            first = grid_start(stats.today, WEEKS)
+            entries = journal.days_with_entries(db, first, stats.today)
+        except StudylogError as err:
+            self.post_message(StatsFailed(str(err)))
+            return
+        except Exception as exc:  # noqa: BLE001 - reported, never a crash
+            self.post_message(StatsFailed(f"statistics failed: {type(exc).__name__}: {exc}"))
+            return
+        self.post_message(StatsReady(stats, entries, time.perf_counter() - started))
+
+    def on_stats_failed(self, message: StatsFailed) -> None:
+        self.computing = False
+        self.notify(message.error, severity="error", timeout=8)
+        if self.stats is not None:
+            self._title(self.stats)
+
+    def on_stats_ready(self, message: StatsReady) -> None:
+        self.computing = False
+        self.stats = stats = message.stats
+        self._title(stats)
+        self.query_one(YearHeatmap).set_data(study_days(stats, message.entries), stats.today)
+        recent = stats.reviews_per_day
+        total_30 = sum(n for _, n in recent[-30:])
+        self.query_one("#reviews-chart", BarChart).set_data(
+            f"Reviews per day  ({total_30:,} in the last 30 days)",
+            [n for _, n in recent],
+            [_short(d) for d, _ in recent],
+        )
+        forecast = stats.forecast
+        due_week = sum(n for _, n in forecast[:7])
+        self.query_one("#forecast-chart", BarChart).set_data(
+            f"Due forecast, next 30 days  ({due_week:,} in 7 days)",
+            [n for _, n in forecast],
+            [_short(d) for d, _ in forecast],
+        )
+        self.query_one("#counts", Static).update(counts_text(stats))
+        self.query_one("#retention", Static).update(retention_table(stats))
+        self.query_one("#memory", Static).update(memory_text(stats))
+        self.add_class("-loaded")
+
+    def _title(self, stats: Stats, note: str = "") -> None:
+        text = Text("Statistics  ", style="bold")
+        text.append(stats.today.isoformat())
+        text.append("  ·  streak ")
+        text.append(f"{stats.streak} day{'s' if stats.streak != 1 else ''}", style="bold green")
+        today_reviews = stats.reviews_per_day[-1][1] if stats.reviews_per_day else 0
+        text.append(f"  ·  {today_reviews} reviews today")
+        text.append(f"  ·  {stats.counts.total:,} cards")
+        if note:
+            text.append(f"   {note}", style="dim italic")
+        self.query_one("#stats-title", Static).update(text)
+
+
+def _short(day: date) -> str:
+    return day.strftime("%m-%d")
