@@ -174,55 +174,65 @@ class StudylogApp(App[None]):
         stack = self._screen_stacks.get(mode)
         return stack[0] if stack else None
 
-    async def _today_screen(self):  # noqa: ANN202 - TodayScreen (imported lazily)
+    def _today_screen(self):  # noqa: ANN202 - TodayScreen (imported lazily)
         """Switch to Today and return its screen, closing anything pushed over it."""
-        await self.switch_mode("today")
+        from studylog.tui.screens.today import TodayScreen
+
+        self.switch_mode("today")
         while len(self.screen_stack) > 1:
             self.pop_screen()
         screen = self._base_screen("today")
-        from studylog.tui.screens.today import TodayScreen
-
         return screen if isinstance(screen, TodayScreen) else None
 
     @guarded
-    async def open_day(
-        self, day: date | None, *, entry_id: int | None = None, todo_id: int | None = None
+    def open_day(
+        self, day: date | None = None, *, entry_id: int | None = None, todo_id: int | None = None
     ) -> None:
-        """Show study day ``day`` (None: today) in Today, optionally with an entry or TODO."""
-        screen = await self._today_screen()
+        """Show study day ``day`` (None: today) in Today, optionally with an entry or a
+        TODO under the cursor (and focused)."""
+        screen = self._today_screen()
         if screen is not None:
-            screen.show_day(day or self.today(), entry_id=entry_id, todo_id=todo_id)
+            screen.show_day(
+                day or self.today(),
+                entry_id=entry_id,
+                todo_id=todo_id,
+                focus=entry_id is not None or todo_id is not None,
+            )
+
+    def _today_on_today(self):  # noqa: ANN202 - TodayScreen | None
+        screen = self._today_screen()
+        if screen is not None and screen.day != self.today():
+            screen.show_day(self.today())
+        return screen
 
     @guarded
-    async def action_new_entry(self) -> None:
-        screen = await self._today_screen()
+    def action_new_entry(self) -> None:
+        """Today, with a new entry in the editor."""
+        screen = self._today_on_today()
         if screen is not None:
-            if screen.day != self.today():
-                screen.show_day(self.today())
-            screen.action_new_entry()
+            screen.call_after_refresh(screen.action_new_entry)
 
     @guarded
-    async def action_add_todo(self) -> None:
-        screen = await self._today_screen()
+    def action_add_todo(self) -> None:
+        """Today, asking for a new TODO."""
+        screen = self._today_on_today()
         if screen is not None:
-            if screen.day != self.today():
-                screen.show_day(self.today())
-            screen.action_add_todo()
+            screen.call_after_refresh(screen.action_add_todo)
 
     @guarded
-    async def action_go_to_day(self) -> None:
-        screen = await self._today_screen()
+    def action_go_to_day(self) -> None:
+        screen = self._today_screen()
         if screen is not None:
-            screen.action_go_to_day()
+            screen.call_after_refresh(screen.action_go_to_day)
 
     @guarded
-    async def add_todo_today(self, text: str) -> None:
+    def add_todo_today(self, text: str) -> None:
         """Add TODO ``text`` to today's list and show it."""
         from studylog.services import todos
 
         todo = todos.add(self.db, text, self.today(), now=self.now())
         self.notify(f"Added TODO: {todo.text}", timeout=3)
-        await self.open_day(self.today(), todo_id=todo.id)
+        self.open_day(self.today(), todo_id=todo.id)
 
     def _concept_page(self, slug: str) -> Screen[None] | None:
         try:
@@ -233,35 +243,35 @@ class StudylogApp(App[None]):
         return ConceptPageScreen(slug)
 
     @guarded
-    async def open_concept(self, slug: str) -> None:
+    def open_concept(self, slug: str) -> None:
         """Push the page of concept ``slug``."""
         page = self._concept_page(slug)
         if page is not None:
-            await self.push_screen(page)
+            self.push_screen(page)
 
     @guarded
-    async def run_demo(self, slug: str) -> None:
+    def run_demo(self, slug: str) -> None:
         """Open concept ``slug``'s page and run its demo there (in a worker, with progress)."""
         page = self._concept_page(slug)
         if page is None:
             return
-        await self.push_screen(page)
         run = getattr(page, "action_run_demo", None)
+        self.push_screen(page)
         if run is None:
             self.notify("this build cannot run demos from the palette", severity="warning")
             return
         page.call_after_refresh(run)
 
     @guarded
-    async def open_card(self, card_id: int) -> None:
+    def open_card(self, card_id: int) -> None:
         """Show card ``card_id`` (both sides, schedule, its concept)."""
         from studylog.tui.widgets.card_view import CardView
 
         card = card_service.get(self.db, card_id)
-        await self.push_screen(CardView(card))
+        self.push_screen(CardView(card))
 
     @guarded
-    async def open_link(self, href: str) -> None:
+    def open_link(self, href: str) -> None:
         """Follow a link of rendered markdown: ``concept:`` links open the concept."""
         target = link_target(href)
         if target is None:
@@ -271,7 +281,7 @@ class StudylogApp(App[None]):
         if slug is None:
             self.notify(f"No concept called {target!r} yet.", severity="warning")
             return
-        await self.open_concept(slug)
+        self.open_concept(slug)
 
     # --- quitting -------------------------------------------------------------------------
 

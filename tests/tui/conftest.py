@@ -11,6 +11,7 @@ today and two answered Easy (not due).
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -119,17 +120,30 @@ def empty_db(tmp_path: Path) -> Iterator[Database]:
     db.dispose()
 
 
-@pytest.fixture
-def seeded_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
-    """The pack plus the sample data of :func:`seed` in a real SQLite file."""
+@pytest.fixture(scope="session")
+def _seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seeded database, built once per test session; each test gets a copy."""
     from studylog.content import sync
 
-    db = _database(tmp_path / "seeded.db")
-    # The pack's cards are created "now": fix that moment too, so counts never
-    # depend on the wall clock.
-    monkeypatch.setattr(sync, "utcnow", lambda: NOW - timedelta(days=2))
-    sync.sync_pack(db)
-    seed(db)
+    path = tmp_path_factory.mktemp("template") / "seeded.db"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TZ", "UTC")
+        # The pack's cards are created "now": fix that moment too, so counts never
+        # depend on the wall clock.
+        patch.setattr(sync, "utcnow", lambda: NOW - timedelta(days=2))
+        db = _database(path)
+        sync.sync_pack(db)
+        seed(db)
+        db.dispose()  # the last connection closing folds the WAL into the file
+    return path
+
+
+@pytest.fixture
+def seeded_db(tmp_path: Path, _seeded_template: Path) -> Iterator[Database]:
+    """The pack plus the sample data of :func:`seed`, in a real SQLite file of this test."""
+    path = tmp_path / "seeded.db"
+    shutil.copyfile(_seeded_template, path)
+    db = _database(path)
     yield db
     db.dispose()
 
@@ -146,3 +160,12 @@ def make_app() -> Callable[..., object]:
         return StudylogApp(db, now=lambda: now, raise_unexpected=True)
 
     return make
+
+
+async def settle(pilot) -> None:  # noqa: ANN001 - textual.pilot.Pilot
+    """Let workers finish and their messages be handled (a day loaded, a search done)."""
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()

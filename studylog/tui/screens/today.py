@@ -35,7 +35,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.events import ScreenResume, ScreenSuspend
 from textual.message import Message
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Markdown, Static, TextArea
 
@@ -159,6 +159,9 @@ class TodayScreen(Screen[None]):
         self._seq = 0
         self._want_entry: int | None = None
         self._want_todo: int | None = None
+        self._want_focus = False
+        self._ready = False  # composed and mounted: widgets can be queried
+        self._stale = False  # another screen was shown: reviews or TODOs may have changed
         self._preview_timer: Timer | None = None
 
     # --- building ---------------------------------------------------------------------
@@ -180,11 +183,17 @@ class TodayScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._ready = True
         self.query_one("#entries").border_title = "Entries"
         self.query_one("#preview").border_title = "Preview"
         self.query_one("#todos").border_title = "TODO"
         self.query_one("#editor").border_title = "New entry"
-        self.show_day(self.day or self.app.today())  # type: ignore[attr-defined]
+        self.show_day(
+            self.day or self.app.today(),  # type: ignore[attr-defined]
+            entry_id=self._want_entry,
+            todo_id=self._want_todo,
+            focus=self._want_focus,
+        )
 
     @property
     def entries(self) -> EntryList:
@@ -201,13 +210,24 @@ class TodayScreen(Screen[None]):
     # --- days -------------------------------------------------------------------------
 
     def show_day(
-        self, day: date, *, entry_id: int | None = None, todo_id: int | None = None
+        self,
+        day: date,
+        *,
+        entry_id: int | None = None,
+        todo_id: int | None = None,
+        focus: bool = False,
     ) -> None:
-        """Show study day ``day`` (optionally with an entry or a TODO under the cursor)."""
+        """Show study day ``day``, optionally with an entry or a TODO under the cursor
+        (``focus``: and focused, as when a search hit is opened)."""
+        if not self._ready:  # asked before the screen was built: on_mount shows it
+            self.day = day
+            self._want_entry, self._want_todo, self._want_focus = entry_id, todo_id, focus
+            return
         if self.day is not None and self.day != day:
             self.flush_draft()
         self.day = day
         self._want_entry, self._want_todo = entry_id, todo_id
+        self._want_focus = focus
         self.loaded = False
         self._seq += 1
         self._update_day_label()
@@ -215,7 +235,7 @@ class TodayScreen(Screen[None]):
 
     def refresh_day(self) -> None:
         """Re-read the shown day (after reviews elsewhere), keeping the cursors."""
-        if self.day is not None and self.is_mounted:
+        if self.day is not None and self._ready:
             current = self.todo_list.current
             self.show_day(
                 self.day,
@@ -260,9 +280,13 @@ class TodayScreen(Screen[None]):
             rows, cursor=todo_ids.index(wanted_todo) if wanted_todo in todo_ids else 0
         )
         self._update_todo_title()
-        if self._want_todo is not None and wanted_todo in todo_ids:
-            self.todo_list.focus()
+        if self._want_focus:
+            if wanted_todo is not None and wanted_todo in todo_ids:
+                self.todo_list.focus()
+            elif wanted is not None and wanted in ids:
+                self.entries.focus()
         self._want_entry = self._want_todo = None
+        self._want_focus = False
         self.loaded = True
 
     def _update_day_label(self) -> None:
@@ -391,6 +415,7 @@ class TodayScreen(Screen[None]):
         if entry.day == self.day:
             self._reload_entries(select=entry.id)
         self._update_editor_title()
+        self._render_preview()
         self.notify(
             f"Saved entry of {entry.day.isoformat()}.", timeout=2 if not quiet else 3
         )
@@ -399,7 +424,7 @@ class TodayScreen(Screen[None]):
     def flush_draft(self) -> None:
         """Save unsaved text before the editor shows something else (errors are shown)."""
         try:
-            if self.is_mounted and self.dirty and self.editor.text.strip():
+            if self._ready and self.dirty and self.editor.text.strip():
                 self.save_entry(quiet=True)
         except Exception as error:  # noqa: BLE001 - the UI edge
             report(self, error)
@@ -464,11 +489,15 @@ class TodayScreen(Screen[None]):
 
     @on(ScreenSuspend)
     def _suspended(self) -> None:
+        if isinstance(self.app.screen, ModalScreen):
+            return  # a dialog over this screen: the editor keeps its text as it is
+        self._stale = True
         self.flush_draft()
 
     @on(ScreenResume)
     def _resumed(self) -> None:
-        if self.loaded:
+        if self._stale and self.loaded:
+            self._stale = False
             self.refresh_day()  # reviews or TODOs may have changed on another screen
 
     # --- links ------------------------------------------------------------------------
