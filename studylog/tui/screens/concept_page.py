@@ -136,7 +136,14 @@ class RelatedButton(Button):
 
 
 class ConceptPageScreen(Screen[None]):
-    """The page of concept ``slug``."""
+    """The page of concept ``slug``.
+
+    Everything is read while composing (a few small reads), so the page is
+    complete when it first shows; nested widgets are never looked up in
+    ``on_mount``, when they may not be mounted yet.
+    """
+
+    AUTO_FOCUS = "#page"
 
     DEFAULT_CSS = """
     ConceptPageScreen #page-title {
@@ -270,13 +277,8 @@ class ConceptPageScreen(Screen[None]):
                 yield Static("Demo outputs", id="demo-title")
                 yield Static(self._demo_hint(data), id="demo-hint")
             yield ProgressBar(total=None, show_eta=False, show_percentage=False, id="progress")
-            yield DemoResultView(self._empty_text(data), id="outputs")
+            yield DemoResultView(self._empty_text(data), run=data.cached, id="outputs")
         yield Footer()
-
-    async def on_mount(self) -> None:
-        if self.data is not None:
-            await self.query_one(DemoResultView).show(self.data.cached)
-            self.query_one("#page", VerticalScroll).focus()
 
     def _title_text(self, data: PageData) -> Text:
         info = data.info

@@ -156,33 +156,41 @@ class ConceptsScreen(Screen[None]):
         self.shown: list[ConceptSummary] = []
 
     def compose(self) -> ComposeResult:
+        # Read while composing: the tag list is part of the Select from the start
+        # (nested widgets may not be mounted yet in on_mount).
+        error = self._read()
+        self.search_box = Input(
+            placeholder="Search title, slug or 별칭 (Korean, ㅅㅍㅌㅁㅅ too); #tag filters",
+            id="search",
+        )
+        self.tag_select: Select[str] = Select[str](
+            self._tag_options(), prompt="All tags", id="tag", allow_blank=True
+        )
         yield ModeBar("concepts")
         yield Static("Concepts", id="concepts-title")
         with Horizontal(id="filters"):
-            yield Input(
-                placeholder="Search title, slug or 별칭 (Korean, ㅅㅍㅌㅁㅅ too); #tag filters",
-                id="search",
-            )
-            yield Select[str]([], prompt="All tags", id="tag", allow_blank=True)
+            yield self.search_box
+            yield self.tag_select
         table: DataTable[Any] = DataTable(id="concept-table", cursor_type="row", zebra_stripes=True)
         for label, width in COLUMNS:
             table.add_column(label, width=width, key=label)
         yield table
         yield Footer()
+        if error:
+            self.notify(error, severity="error")
 
     def on_mount(self) -> None:
-        self.load()
+        self.refilter()
         self.query_one(DataTable).focus()
 
     def on_screen_resume(self) -> None:
         # Back from a concept page or the editor: counts, titles or demos may have changed.
-        if self.concepts:
-            self.load()
+        self.load()
 
     # --- data --------------------------------------------------------------------------
 
-    def load(self) -> None:
-        """Read the concept list and the demos' last results; keep the filter and cursor."""
+    def _read(self) -> str | None:
+        """Read the concept list and the demos' last results; an error message or None."""
         try:
             self.concepts = concept_service.list_concepts(self.app.db)  # type: ignore[attr-defined]
             self.demo_status = {
@@ -190,23 +198,32 @@ class ConceptsScreen(Screen[None]):
                 for d in demo_service.list_demos(self.app.db)  # type: ignore[attr-defined]
             }
         except StudylogError as err:
-            self.notify(str(err), severity="error")
+            return str(err)
+        return None
+
+    def _tag_options(self) -> list[tuple[str, str]]:
+        return [(f"#{t}", t) for t in sorted({t for c in self.concepts for t in c.tags})]
+
+    def load(self) -> None:
+        """Read the list again; keep the filter and the cursor."""
+        error = self._read()
+        if error:
+            self.notify(error, severity="error")
             return
-        tags = sorted({t for c in self.concepts for t in c.tags})
-        select = self.query_one("#tag", Select)
-        current = select.value
-        select.set_options([(f"#{t}", t) for t in tags])
-        if isinstance(current, str) and current in tags:
-            select.value = current
+        current = self.selected_tag()
+        options = self._tag_options()
+        self.tag_select.set_options(options)
+        if current is not None and current in {value for _, value in options}:
+            self.tag_select.value = current
         self.refilter()
 
     def selected_tag(self) -> str | None:
-        value = self.query_one("#tag", Select).value
+        value = self.tag_select.value
         return value if isinstance(value, str) else None
 
     def refilter(self) -> None:
         """Show the concepts matching the search box and the tag selector."""
-        text = self.query_one("#search", Input).value
+        text = self.search_box.value
         self.shown = filter_concepts(self.concepts, text, self.selected_tag())
         table = self.query_one(DataTable)
         keep = None
@@ -261,16 +278,15 @@ class ConceptsScreen(Screen[None]):
             open_concept(self.app, str(event.row_key.value))
 
     def action_focus_search(self) -> None:
-        self.query_one("#search", Input).focus()
+        self.search_box.focus()
 
     def action_focus_tag(self) -> None:
-        self.query_one("#tag", Select).focus()
+        self.tag_select.focus()
 
     def action_clear(self) -> None:
-        search = self.query_one("#search", Input)
-        if search.value or self.selected_tag():
-            search.value = ""
-            self.query_one("#tag", Select).clear()
+        if self.search_box.value or self.selected_tag():
+            self.search_box.value = ""
+            self.tag_select.clear()
         self.query_one(DataTable).focus()
 
     def action_new_concept(self) -> None:

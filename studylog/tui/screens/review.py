@@ -27,7 +27,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Markdown, Rule, Static
 
@@ -166,12 +166,12 @@ class ReviewScreen(Screen[None]):
         margin: 0 1;
         min-width: 14;
     }
-    ReviewScreen #summary {
+    ReviewScreen #summary-text {
         display: none;
         height: 1fr;
         padding: 1 2;
     }
-    ReviewScreen.-done #summary {
+    ReviewScreen.-done #summary-text {
         display: block;
     }
     ReviewScreen.-done #card, ReviewScreen.-done #reveal-bar, ReviewScreen.-done #answer-bar,
@@ -207,29 +207,44 @@ class ReviewScreen(Screen[None]):
         self._poll: Any = None
 
     def compose(self) -> ComposeResult:
+        # The session and the first card are read here, so that the first card is
+        # part of the composed screen (nested widgets may not be mounted yet in
+        # on_mount); later cards update the widgets in place.
+        error = None
+        try:
+            self.session = ReviewSession(self.app.db, now=self._now())  # type: ignore[attr-defined]
+            self.card = self.next_card()
+            self.previews = self._previews(self.card)
+        except StudylogError as err:
+            error = str(err)
+        card = self.card
+        labels = {p.rating: f"{p.label} {p.text}" for p in self.previews}
         yield ModeBar("review")
-        yield Static("Review", id="review-header")
-        yield Static("", id="card-meta")
+        yield Static(self._header_text(), id="review-header")
+        yield Static(self._meta(card) if card else "", id="card-meta")
         with VerticalScroll(id="card"):
-            yield Markdown("", id="front", open_links=False)
+            yield Markdown(front_markdown(card) if card else "", id="front", open_links=False)
             yield Rule(id="divider")
             yield Markdown("", id="back", open_links=False)
         with Horizontal(id="reveal-bar"):
             yield Button("Show answer (space)", id="reveal", variant="primary")
         with Horizontal(id="answer-bar"):
             for rating, label in RATINGS.items():
-                yield Button(label, id=f"grade-{rating}", variant=BUTTON_VARIANTS[rating])  # type: ignore[arg-type]
-        with Vertical(id="summary"):
-            yield Static("", id="summary-text")
+                yield Button(
+                    labels.get(rating, label),
+                    id=f"grade-{rating}",
+                    variant=BUTTON_VARIANTS[rating],  # type: ignore[arg-type]
+                )
+        yield Static("", id="summary-text")
         yield Footer()
+        if error is not None:
+            self.notify(error, severity="error")
 
-    async def on_mount(self) -> None:
-        try:
-            self.session = ReviewSession(self.app.db, now=self.app.now())  # type: ignore[attr-defined]
-        except StudylogError as err:
-            self.notify(str(err), severity="error")
-            return
-        await self.show_next()
+    def on_mount(self) -> None:
+        self.shown_at = time.monotonic()
+        if self.card is None:
+            self._show_summary()
+        self.refresh_bindings()
 
     # --- the flow ----------------------------------------------------------------------
 
@@ -268,6 +283,11 @@ class ReviewScreen(Screen[None]):
             card = None
         await self.show_card(card)
 
+    def _previews(self, card: CardInfo | None) -> list[IntervalPreview]:
+        if card is None or self.session is None:
+            return []
+        return self.session.preview(card.id, now=self._now())
+
     async def show_card(self, card: CardInfo | None) -> None:
         self.card = card
         self.revealed = False
@@ -278,7 +298,7 @@ class ReviewScreen(Screen[None]):
         self._stop_polling()
         self.remove_class("-done")
         try:
-            self.previews = self.session.preview(card.id, now=self._now()) if self.session else []
+            self.previews = self._previews(card)
         except StudylogError as err:
             self.notify(str(err), severity="error")
             self.previews = []
@@ -307,6 +327,9 @@ class ReviewScreen(Screen[None]):
         return text
 
     def _update_header(self) -> None:
+        self.query_one("#review-header", Static).update(self._header_text())
+
+    def _header_text(self) -> Text:
         text = Text("Review  ", style="bold")
         if self.session is not None:
             try:
@@ -321,7 +344,7 @@ class ReviewScreen(Screen[None]):
                 text.append(f"{counts.review} review", style="bold green")
         if self.answers:
             text.append(f"     done this session: {len(self.answers)}", style="dim")
-        self.query_one("#review-header", Static).update(text)
+        return text
 
     def _show_summary(self) -> None:
         self.add_class("-done")

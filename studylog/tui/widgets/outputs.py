@@ -16,8 +16,7 @@ duration), the outputs, then the error and traceback of a failed run.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import datetime
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, ClassVar
 
 from rich.cells import chop_cells
@@ -206,40 +205,46 @@ class DemoResultView(Vertical):
     }
     """
 
-    def __init__(self, empty_text: str = "Not run yet.", **kwargs: Any) -> None:
+    def __init__(self, empty_text: str = "Not run yet.", *, run: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.empty_text = empty_text
-        self.run: Any = None
+        self.run: Any = run
 
     def compose(self) -> ComposeResult:
-        yield Static(Text(self.empty_text, style="dim"), id="status")
+        yield Static(self._status(self.run), id="status")
+        yield from self._widgets(self.run)
 
-    async def show(self, run: Any) -> None:
-        """Replace what is shown with ``run`` (a DemoRun, or None)."""
-        self.run = run
-        await self.remove_children([w for w in self.children if w.id != "status"])
-        status = self.query_one("#status", Static)
+    def _status(self, run: Any) -> Text:
         if run is None:
-            self.set_class(False, "-stale")
-            status.update(Text(self.empty_text, style="dim"))
-            return
-        self.set_class(bool(run.stale), "-stale")
-        status.update(
-            render.status_line(
-                run.result,
-                cached=run.cached,
-                stale=run.stale,
-                stale_reason=run.stale_reason,
-                ran_at=run.ran_at,
-            )
+            return Text(self.empty_text, style="dim")
+        return render.status_line(
+            run.result,
+            cached=run.cached,
+            stale=run.stale,
+            stale_reason=run.stale_reason,
+            ran_at=run.ran_at,
         )
+
+    def _widgets(self, run: Any) -> list[Widget]:
+        self.set_class(run is not None and bool(run.stale), "-stale")
+        if run is None:
+            return []
         data = run.result.to_json()
         widgets: list[Widget] = [output_widget(o) for o in data.get("outputs") or []]
         if data.get("status") != "ok" and (data.get("error") or data.get("traceback")):
             widgets.append(ErrorOutput(data, classes="error"))
         if not widgets:
             widgets.append(Static(Text("(no outputs)", style="dim")))
-        await self.mount_all(widgets)
+        return widgets
+
+    async def show(self, run: Any) -> None:
+        """Replace what is shown with ``run`` (a DemoRun, or None)."""
+        self.run = run
+        await self.remove_children([w for w in self.children if w.id != "status"])
+        self.query_one("#status", Static).update(self._status(run))
+        widgets = self._widgets(run)
+        if widgets:
+            await self.mount_all(widgets)
 
     @property
     def output_views(self) -> list[OutputView]:
@@ -247,16 +252,6 @@ class DemoResultView(Vertical):
         return list(self.query(OutputView))
 
 
-def outputs_group(outputs: Sequence[Output], width: int) -> RenderableType:
-    """All outputs as one renderable (for places that want a single Static)."""
-    return render.render_outputs(outputs, width=width)
-
-
 def kinds(views: Iterable[OutputView]) -> list[str]:
     """The kinds of ``views`` in order (for tests and summaries)."""
     return [str(v.output.get("kind")) for v in views]
-
-
-def when(moment: datetime | None) -> str:
-    """``2026-11-21 10:00`` or an empty string."""
-    return moment.strftime("%Y-%m-%d %H:%M") if moment else ""
