@@ -38,6 +38,7 @@ DEBOUNCE = 0.3  # seconds of no typing before a search runs
 LIMIT = 100
 KIND_WIDTH = 9
 KIND_LABEL = {"entry": "entry", "todo": "TODO", "card": "card", "concept": "concept"}
+PLURAL = {"entry": "entries", "todo": "TODOs", "card": "cards", "concept": "concepts"}
 HELP = (
     "Type to search entries, TODOs, cards and concepts.\n"
     "Korean works (어텐션, 개념); every word must appear. Enter opens a hit."
@@ -212,7 +213,7 @@ class SearchScreen(Screen[None]):
             status.append(f"{len(hits)}{more} result{'s' if len(hits) != 1 else ''}", "bold")
             status.append(f" for {query!r}")
             if counts:
-                parts = ", ".join(f"{n} {KIND_LABEL[k]}" for k, n in counts.items())
+                parts = ", ".join(f"{n} {PLURAL[k] if n != 1 else KIND_LABEL[k]}" for k, n in counts.items())
                 status.append(f"  ({parts})", "dim")
         self.query_one("#search-status", Static).update(status)
         if hits and self._focus_after:
