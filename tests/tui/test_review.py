@@ -7,13 +7,15 @@ the fsrs package's scheduler directly, not from the screen.
 
 from __future__ import annotations
 
+import io
+import json
 from datetime import UTC, datetime, timedelta
 
 import fsrs
 import pytest
-from textual.app import App
 from textual.widgets import Button, Markdown
 
+from studylog.interchange.json_export import write_json
 from studylog.services import cards, review, settings
 from studylog.tui.screens.concept_page import ConceptPageScreen
 from studylog.tui.screens.review import MAX_ANSWER_MS, ReviewScreen, back_markdown, front_markdown
@@ -21,26 +23,13 @@ from studylog.tui.screens.review import MAX_ANSWER_MS, ReviewScreen, back_markdo
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 
 
-class HostApp(App):
-    """The app shell's contract (db, now, calendar, open_concept), hosting one screen."""
-
-    def __init__(self, db, screen_factory) -> None:  # noqa: ANN001
-        super().__init__()
-        self.db = db
-        self.calendar = settings.calendar(db)
-        self._factory = screen_factory
-
-    def now(self) -> datetime:
-        return NOW
-
-    def today(self):  # noqa: ANN201
-        return self.calendar.today(NOW)
-
-    def open_concept(self, slug: str) -> None:
-        self.push_screen(ConceptPageScreen(slug))
-
-    def on_mount(self) -> None:
-        self.push_screen(self._factory())
+async def open_review(app, pilot) -> ReviewScreen:  # noqa: ANN001
+    """Switch the app shell to the Review screen (F3)."""
+    await pilot.press("f3")
+    await pilot.pause()
+    screen = app.screen
+    assert isinstance(screen, ReviewScreen)
+    return screen
 
 
 @pytest.fixture
@@ -84,13 +73,12 @@ def expected_seconds(card_id: int, db, rating: int) -> float:  # noqa: ANN001
     return (after.due - NOW).total_seconds()
 
 
-async def test_review_three_cards_with_different_grades_and_undo_one(review_db) -> None:
+async def test_review_three_cards_with_different_grades_and_undo_one(review_db, make_app) -> None:
     db = review_db
     first, second, third = db.card_ids
-    app = HostApp(db, ReviewScreen)
+    app = make_app(db)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = app.screen
-        assert isinstance(screen, ReviewScreen)
+        screen = await open_review(app, pilot)
         assert screen.card is not None and screen.card.id == first
         assert not screen.revealed
 
@@ -138,6 +126,15 @@ async def test_review_three_cards_with_different_grades_and_undo_one(review_db) 
         assert regraded.reps == 1 and regraded.due == NOW + timedelta(seconds=hard)
         assert [a.rating for a in screen.answers] == [1, 3, 2]
         assert all(0 <= a.duration_ms <= MAX_ANSWER_MS for a in screen.answers)
+        answered = [(a.card_id, a.rating, a.duration_ms) for a in screen.answers]
+
+    # The review log, read through the JSON export: the undone Easy is gone, and each
+    # answer carries the time the screen measured.
+    out = io.StringIO()
+    write_json(db, out)
+    log = json.loads(out.getvalue())["reviews"]
+    assert [(r["card"], r["rating"], r["duration_ms"]) for r in log] == answered
+    assert [r["card"] for r in log] == [first, second, third]
 
     # The answers are in the review log: a new session sees today's three answers as
     # learning cards (none due yet at NOW, all within the 20-minute learn-ahead).
@@ -146,12 +143,12 @@ async def test_review_three_cards_with_different_grades_and_undo_one(review_db) 
     assert (counts.learning, counts.new, counts.review) == (3, 0, 0)
 
 
-async def test_undo_several_steps_in_order(review_db) -> None:
+async def test_undo_several_steps_in_order(review_db, make_app) -> None:
     db = review_db
     first, second, _ = db.card_ids
-    app = HostApp(db, ReviewScreen)
+    app = make_app(db)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = app.screen
+        screen = await open_review(app, pilot)
         await pilot.press("space", "3", "space", "3")
         assert cards.get(db, first).reps == 1 and cards.get(db, second).reps == 1
         await pilot.press("u")
@@ -164,12 +161,14 @@ async def test_undo_several_steps_in_order(review_db) -> None:
         assert cards.get(db, first).reps == 0 and cards.get(db, second).reps == 0
 
 
-async def test_suspend_and_bury_leave_the_queue_and_undo_brings_them_back(review_db) -> None:
+async def test_suspend_and_bury_leave_the_queue_and_undo_brings_them_back(
+    review_db, make_app
+) -> None:
     db = review_db
     first, second, third = db.card_ids
-    app = HostApp(db, ReviewScreen)
+    app = make_app(db)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = app.screen
+        screen = await open_review(app, pilot)
         await pilot.press("s")
         assert cards.get(db, first).suspended
         assert screen.card is not None and screen.card.id == second
@@ -187,16 +186,16 @@ async def test_suspend_and_bury_leave_the_queue_and_undo_brings_them_back(review
         assert screen.card is not None and screen.card.id == first
 
 
-async def test_cloze_front_hides_the_deletion_and_back_reveals_it(review_db) -> None:
+async def test_cloze_front_hides_the_deletion_and_back_reveals_it(review_db, make_app) -> None:
     cloze = cards.get(review_db, review_db.card_ids[2])
     assert "**[...]**" in front_markdown(cloze)
     assert "cell state" not in front_markdown(cloze)
     question, extra = back_markdown(cloze)
     assert "**cell state**" in question and extra == ""
-    app = HostApp(review_db, ReviewScreen)
+    app = make_app(review_db)
     async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_review(app, pilot)
         await pilot.press("space", "3", "space", "3")
-        screen = app.screen
         assert screen.card.id == cloze.id
         front = screen.query_one("#front", Markdown)
         assert "[...]" in _text(front) and "cell state" not in _text(front)
@@ -204,10 +203,10 @@ async def test_cloze_front_hides_the_deletion_and_back_reveals_it(review_db) -> 
         assert "cell state" in _text(front) and "[...]" not in _text(front)
 
 
-async def test_session_summary_counts_ratings(review_db) -> None:
-    app = HostApp(review_db, ReviewScreen)
+async def test_session_summary_counts_ratings(review_db, make_app) -> None:
+    app = make_app(review_db)
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = app.screen
+        screen = await open_review(app, pilot)
         for rating in ("4", "4", "1"):
             await pilot.press("space", rating)
         # Two graduated; the Again card is learning, due in 1 minute (learn-ahead shows it).
@@ -223,3 +222,27 @@ async def test_session_summary_counts_ratings(review_db) -> None:
 def _text(markdown: Markdown) -> str:
     """The text a Markdown widget shows (its blocks' content)."""
     return markdown.source
+
+
+async def test_c_on_the_answer_side_opens_the_cards_concept(seeded_db, make_app) -> None:
+    app = make_app(seeded_db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_review(app, pilot)
+        for _ in range(12):
+            assert screen.card is not None
+            if screen.card.concept_slug:
+                break
+            await pilot.press("space", "3")
+        card = screen.card
+        assert card is not None and card.concept_slug == "scaled-dot-product-attention"
+        await pilot.press("c")  # not on the question side
+        assert app.screen is screen
+        await pilot.press("space", "c")
+        await pilot.pause()
+        page = app.screen
+        assert isinstance(page, ConceptPageScreen) and page.slug == card.concept_slug
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen and screen.revealed and screen.card.id == card.id
+        await pilot.press("3")
+        assert cards.get(seeded_db, card.id).reps == 1

@@ -133,7 +133,7 @@ def hbars(items: Sequence[tuple[str, float]], width: int, *, color: str = "cyan"
         return text
     label_width = max(cell_len(label) for label, _ in items)
     number_width = max(len(f"{v:g}") for _, v in items)
-    room = max(width - label_width - number_width - 3, 4)
+    room = max(width - label_width - number_width - 2, 4)  # label, space, bar, space, number
     top = max((v for _, v in items), default=0)
     for k, (label, value) in enumerate(items):
         if k:
