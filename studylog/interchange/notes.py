@@ -36,11 +36,17 @@ MAX_DEFINITION_LINES = 20
 
 @dataclass(frozen=True)
 class NoteTask:
-    """A task found in a note; ``line`` is 1-based in the file."""
+    """A task found in a note; ``line`` is 1-based in the file.
+
+    ``due`` and ``done_on`` come from Obsidian Tasks markers at the end of the
+    item (``📅 2024-08-20``, ``✅ 2024-08-17``), which the markdown export writes.
+    """
 
     text: str
     done: bool
     line: int
+    due: date | None = None
+    done_on: date | None = None
 
 
 @dataclass(frozen=True)
@@ -253,7 +259,28 @@ def find_tasks(lines: list[str], offset: int = 0, code: list[bool] | None = None
         if box:
             tasks.append(NoteTask(box["text"].strip(), box["mark"] != " ", offset + k + 1))
     tasks.sort(key=lambda t: t.line)
-    return tasks
+    return [_with_markers(t) for t in tasks]
+
+
+_TASK_MARKER = re.compile(r"\s*(?P<mark>📅|✅|⏳|🛫|➕)\s*(?P<day>\d{4}-\d{2}-\d{2})\s*$")
+
+
+def _with_markers(task: NoteTask) -> NoteTask:
+    """Take Obsidian Tasks' trailing date markers off the text into ``due``/``done_on``."""
+    text, due, done_on = task.text, None, None
+    while match := _TASK_MARKER.search(text):
+        try:
+            day = date.fromisoformat(match["day"])
+        except ValueError:
+            break
+        if match["mark"] == "📅":
+            due = day
+        elif match["mark"] == "✅":
+            done_on = day
+        text = text[: match.start()].rstrip()
+    if not text:
+        return task
+    return NoteTask(text, task.done or done_on is not None, task.line, due, done_on)
 
 
 def _items_under(lines: list[str], start: int, code: list[bool]) -> tuple[list[int], int]:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from studylog.interchange import records
 from studylog.interchange.note_dates import date_in_name
-from studylog.interchange.notes import NotePost, parse_note
+from studylog.interchange.notes import NotePost, NoteTask, parse_note
 from studylog.interchange.summary import ApplyContext, FileSummary
 from studylog.interchange.textio import read_text
 from studylog.services import suggestions
@@ -116,7 +116,7 @@ def apply_notes(session: Session, parsed: ParsedNotes, ctx: ApplyContext) -> Fil
             if task_key in seen_todos:
                 summary.skip("todos")
                 continue
-            todo = _todo(session, post, task.text, task.done, positions, calendar, now)
+            todo = _todo(session, post, task, positions, calendar, now)
             session.flush()
             seen_todos[task_key] = todo.id
             new_todo_records.append((task_key, todo.id, None))
@@ -131,8 +131,7 @@ def apply_notes(session: Session, parsed: ParsedNotes, ctx: ApplyContext) -> Fil
 def _todo(
     session: Session,
     post: NotePost,
-    text: str,
-    done: bool,
+    task: NoteTask,
     positions: dict[date, int],
     calendar: StudyCalendar,
     now: datetime,
@@ -141,11 +140,17 @@ def _todo(
         last = session.scalar(select(func.max(Todo.position)).where(Todo.origin_day == post.day))
         positions[post.day] = -1 if last is None else last
     positions[post.day] += 1
-    # A task ticked in the note was done on that day (at the post's time if known).
-    done_at = (post.moment or calendar.start_of(post.day)) if done else None
+    # A task ticked in the note was done on that day (at the post's time if known),
+    # or on the day its "✅ YYYY-MM-DD" marker says.
+    done_at = None
+    if task.done_on is not None:
+        done_at = calendar.start_of(task.done_on)
+    elif task.done:
+        done_at = post.moment or calendar.start_of(post.day)
     todo = Todo(
-        text=text,
+        text=task.text,
         origin_day=post.day,
+        due_day=task.due,
         done_at=done_at,
         position=positions[post.day],
         created_at=now,
