@@ -129,10 +129,10 @@ def apply_cards_csv(session: Session, parsed: ParsedCsv, ctx: ApplyContext) -> F
     seen = records.known(session, KIND, keys)
     new_records: list[tuple[str, int | None, str | None]] = []
     for n, (row, key) in enumerate(zip(parsed.rows, keys, strict=True)):
-        if key in seen or _exists(session, row):
-            summary.skip("cards")
-            continue
         ords: list[int | None] = cloze_ords(row.front) if row.kind == "cloze" else [None]
+        if key in seen or _exists(session, row):
+            summary.skip("cards", len(ords))
+            continue
         made = []
         for o in ords:
             made.append(
