@@ -22,6 +22,7 @@ every 4 more, as Anki's leech threshold) it is tagged ``leech`` and suspended.
 
 from __future__ import annotations
 
+import heapq
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -572,26 +573,55 @@ class DayProgress:
     concepts: frozenset[int]
 
 
-def day_progress_in(session: Session, calendar: StudyCalendar, day: date) -> DayProgress:
-    """Counts of today's answers (for the limits) and the concepts touched (for sibling burying).
+class _DayLog:
+    """Today's answers as the queue needs them: for the daily limits and sibling burying.
 
-    Both queries use the index on ``reviews.reviewed_at``.
+    Seeded with one query per study day; afterwards only rows with a larger id
+    are read (a seek on the primary key), so answers saved elsewhere are seen
+    too. Answers undone by this session are dropped from it.
     """
-    start, end = calendar.start_of(day), calendar.end_of(day)
-    today = and_(Review.reviewed_at >= start, Review.reviewed_at < end)
-    new_done, reviews_done = session.execute(
-        select(
-            func.count().filter(Review.last_review_before.is_(None)),
-            func.count().filter(Review.state_before == REVIEW),
-        ).where(today)
-    ).one()
-    concepts = session.scalars(
-        select(Card.concept_id)
-        .join(Review, Review.card_id == Card.id)
-        .where(today, Card.concept_id.is_not(None))
-        .distinct()
-    ).all()
-    return DayProgress(int(new_done or 0), int(reviews_done or 0), frozenset(concepts))
+
+    def __init__(self, session: Session, calendar: StudyCalendar, day: date) -> None:
+        self.start, self.end = calendar.start_of(day), calendar.end_of(day)
+        self.rows: dict[int, tuple[bool, bool, int | None]] = {}  # id -> (new, review, concept)
+        self.last_id = session.scalar(select(func.max(Review.id))) or 0
+        self._read(session, and_(Review.reviewed_at >= self.start, Review.reviewed_at < self.end))
+
+    def _read(self, session: Session, condition) -> None:  # noqa: ANN001 - SQL expression
+        rows = session.execute(
+            select(
+                Review.id,
+                Review.reviewed_at,
+                Review.last_review_before.is_(None),
+                Review.state_before,
+                Card.concept_id,
+            )
+            .join(Card, Card.id == Review.card_id)
+            .where(condition)
+        ).all()
+        for rid, at, was_new, state_before, concept in rows:
+            self.last_id = max(self.last_id, rid)
+            if self.start <= at < self.end:
+                self.rows[rid] = (bool(was_new), state_before == REVIEW, concept)
+
+    def sync(self, session: Session) -> None:
+        """Pick up answers saved since the last look (a seek on the primary key)."""
+        self._read(session, Review.id > self.last_id)
+
+    def drop(self, review_id: int) -> None:
+        self.rows.pop(review_id, None)
+
+    def progress(self) -> DayProgress:
+        return DayProgress(
+            new_done=sum(1 for new, _, _ in self.rows.values() if new),
+            reviews_done=sum(1 for _, review, _ in self.rows.values() if review),
+            concepts=frozenset(c for _, _, c in self.rows.values() if c is not None),
+        )
+
+
+def day_progress_in(session: Session, calendar: StudyCalendar, day: date) -> DayProgress:
+    """Today's new cards introduced, review cards answered and concepts touched (one query)."""
+    return _DayLog(session, calendar, day).progress()
 
 
 class ReviewSession:
@@ -635,6 +665,7 @@ class ReviewSession:
                 )
             )
             self._learning: dict[int, datetime] = {cid: ensure_utc(due) for cid, due in rows}
+            self._day_log = _DayLog(session, self.calendar, self._day)
             self._review: deque[tuple[int, int | None]] = deque(
                 (cid, concept)
                 for cid, concept in session.execute(
@@ -649,6 +680,8 @@ class ReviewSession:
                     .order_by(Card.due, Card.id)
                 )
             )
+        self._heap = [(due, cid) for cid, due in self._learning.items()]
+        heapq.heapify(self._heap)
         self._new: deque[tuple[int, int | None]] = deque()
         self._new_cursor: tuple[datetime, int] | None = None
         self._new_exhausted = False
@@ -704,8 +737,8 @@ class ReviewSession:
         moment = _now(now)
         self._check_day(moment)
         with self.db.read() as session:
-            progress = day_progress_in(session, self.calendar, self._day)
-            card = self._pick(session, moment, progress)
+            self._day_log.sync(session)
+            card = self._pick(session, moment, self._day_log.progress())
             return info(card) if card is not None else None
 
     def _pick(self, session: Session, now: datetime, progress: DayProgress) -> Card | None:
@@ -741,20 +774,32 @@ class ReviewSession:
         return None
 
     def _pick_learning(self, session: Session, until: datetime) -> Card | None:
-        """The learning/relearning card due first, if it is due by ``until``."""
-        while self._learning:
-            cid, due = min(self._learning.items(), key=lambda item: (item[1], item[0]))
+        """The learning/relearning card due first, if it is due by ``until``.
+
+        ``_learning`` (id -> due) is the truth; the heap may hold stale
+        entries, which are skipped when they reach the top.
+        """
+        while self._heap:
+            due, cid = self._heap[0]
+            if self._learning.get(cid) != due:
+                heapq.heappop(self._heap)  # stale
+                continue
             if due > until:
                 return None
             card = session.get(Card, cid)
             if not self._eligible(card, "learning"):
+                heapq.heappop(self._heap)
                 del self._learning[cid]
                 continue
             actual = ensure_utc(card.due)  # type: ignore[union-attr]
             if actual == due:
                 return card
-            self._learning[cid] = actual  # rescheduled elsewhere: look again
+            self._set_learning(cid, actual)  # rescheduled elsewhere: look again
         return None
+
+    def _set_learning(self, card_id: int, due: datetime) -> None:
+        self._learning[card_id] = due
+        heapq.heappush(self._heap, (due, card_id))
 
     def _pick_queue(
         self,
@@ -789,7 +834,8 @@ class ReviewSession:
         self._check_day(moment)
         ahead = moment + LEARN_AHEAD
         with self.db.read() as session:
-            progress = day_progress_in(session, self.calendar, self._day)
+            self._day_log.sync(session)
+            progress = self._day_log.progress()
             new_total = session.scalar(
                 select(func.count()).where(
                     Card.suspended.is_(False), Card.last_review.is_(None), self._unburied()
@@ -835,7 +881,7 @@ class ReviewSession:
         self._forget(card_id)
         card = result.card
         if card.state in (LEARNING, RELEARNING) and not card.suspended:
-            self._learning[card_id] = card.due
+            self._set_learning(card_id, card.due)
         return result
 
     def _forget(self, card_id: int) -> None:
@@ -861,11 +907,13 @@ class ReviewSession:
         """
         if not self._undo:
             raise InvalidInputError("nothing to undo in this session")
-        card = undo_review(self.db, self._undo[-1])
+        review_id = self._undo[-1]
+        card = undo_review(self.db, review_id)
         self._undo.pop()
+        self._day_log.drop(review_id)
         self._learning.pop(card.id, None)
         if card.state in (LEARNING, RELEARNING) and not card.is_new:
-            self._learning[card.id] = card.due
+            self._set_learning(card.id, card.due)
         self._front.append(card.id)
         return card
 
