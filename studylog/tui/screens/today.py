@@ -237,11 +237,8 @@ class TodayScreen(Screen[None]):
         """Re-read the shown day (after reviews elsewhere), keeping the cursors."""
         if self.day is not None and self._ready:
             current = self.todo_list.current
-            self.show_day(
-                self.day,
-                entry_id=self.entry_id,
-                todo_id=current.id if current is not None else None,
-            )
+            # The entry: whatever the editor holds when the data arrives (see _loaded).
+            self.show_day(self.day, todo_id=current.id if current is not None else None)
 
     @work(thread=True, exclusive=True, group="today-day", exit_on_error=False)
     def _fetch(self, seq: int, day: date) -> None:
@@ -273,6 +270,9 @@ class TodayScreen(Screen[None]):
             summary.entries, cursor=ids.index(wanted) if wanted in ids else 0
         )
         self.entries.border_title = f"Entries ({len(ids)})" if ids else "Entries"
+        keep_draft = self._want_entry is None and self._shown == (summary.day, None)
+        if not keep_draft:  # a new entry being written on this day stays in the editor
+            self._show_entry(self.entries.current)
         rows = display_order(summary.todos, summary.day)
         wanted_todo = self._want_todo
         todo_ids = [t.id for t in rows]
@@ -352,13 +352,13 @@ class TodayScreen(Screen[None]):
 
     @on(RowList.Highlighted, "#entries")
     @guarded
-    def _entry_highlighted(self, event: RowList.Highlighted) -> None:
-        entry = self.entries.current
-        key = (self.day, entry.id if entry is not None else None)
-        if key == self._shown:
+    def _entry_highlighted(self, _event: RowList.Highlighted) -> None:
+        self._show_entry(self.entries.current)
+
+    def _show_entry(self, entry: EntryInfo | None) -> None:
+        """Put ``entry`` (None: a new draft) in the editor, saving what was there first."""
+        if (self.day, entry.id if entry is not None else None) == self._shown:
             return
-        if entry is None and self._shown is not None and self._shown[0] == self.day:
-            return  # a new draft of this day stays in the editor
         self.flush_draft()
         self._load_entry(entry)
 
@@ -474,11 +474,9 @@ class TodayScreen(Screen[None]):
             if not yes:
                 return
             journal.delete(screen.app.db, entry.id)  # type: ignore[attr-defined]
-            if screen.entry_id == entry.id:
-                screen.entry_id = None
-                screen.saved_text = screen.editor.text  # nothing left to save
-                screen._shown = None
             screen._reload_entries(select=None)
+            if screen.entry_id == entry.id:  # the editor showed it: show what is left
+                screen._load_entry(screen.entries.current)
             screen.notify("Entry deleted.", timeout=3)
 
         preview = first_line(entry.body)[:40]

@@ -147,11 +147,15 @@ class RowList(ScrollView, Generic[T], can_focus=True):
         """Replace the rows (O(1) in their number: nothing is rendered here).
 
         ``cursor`` places the cursor; by default it stays at the same index, clamped.
+        Posts no :class:`Highlighted` (only moves by the user do).
         """
         self.rows = list(rows)
         self.virtual_size = Size(self.size.width, len(self.rows) * self.row_height)
         target = self.cursor if cursor is None else cursor
-        self.cursor = self._clamp(target)
+        # No Highlighted message: that is for the user moving the cursor; the code
+        # that sets the rows knows what it put under the cursor.
+        self.set_reactive(RowList.cursor, self._clamp(target))
+        self._scroll_to_cursor()
         self.refresh()
 
     @property
