@@ -269,3 +269,28 @@ def test_intervals_round_half_to_even_like_the_package():
     want = [scheduler._next_interval(stability=float(x)) for x in s]
     assert fv.next_interval_days(s, fv.Params.from_scheduler(scheduler)).tolist() == want
     assert want[:7] == [1, 2, 2, 4, 4, 10, 12]  # the ties really are ties
+
+
+def test_retrievability_at_day_boundaries_and_centuries_matches_the_package():
+    """Whole days exactly and a microsecond either side; spans over 100,000 days take the integer path."""
+    scheduler = fsrs.Scheduler()
+    p = fv.Params.from_scheduler(scheduler)
+    now = datetime(2026, 11, 21, 4, 0, 0, 1, tzinfo=UTC)
+    last = []
+    for k in (0, 1, 2, 20, 365, 36500, 99_999):
+        for us in (-1, 0, 1):
+            last.append(now - timedelta(days=k, microseconds=us))
+    for extra in ([], [datetime(1700, 1, 1, tzinfo=UTC)]):
+        moments = last + extra
+        s = np.linspace(0.5, 900.0, len(moments))
+        got = fv.retrievability(s, np.array([fv.to_us(t) for t in moments]), fv.to_us(now), p)
+        for stability, t, r in zip(s, moments, got, strict=True):
+            card = fsrs.Card(
+                card_id=1,
+                state=fsrs.State.Review,
+                stability=float(stability),
+                difficulty=5.0,
+                last_review=t,
+                due=now,
+            )
+            assert close(float(r), scheduler.get_card_retrievability(card, now)), (t, r)

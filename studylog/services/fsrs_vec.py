@@ -52,6 +52,7 @@ MIN_DIFFICULTY, MAX_DIFFICULTY = 1.0, 10.0
 # holds aggregates of review rows, so whatever rewrites review rows drops it.
 STATS_CACHE_KEY = "stats.daily_cache"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_FLOAT_DAYS_LIMIT = 100_000 * DAY_US
 _US = timedelta(microseconds=1)
 _MASK64 = (1 << 64) - 1
 
@@ -218,16 +219,28 @@ def retrievability(
     """
     stability = np.asarray(stability, dtype=np.float64)
     last = np.asarray(last_review_us, dtype=np.int64)
-    known = last != NO_TIME
-    known &= stability == stability  # not NaN
-    if known.all():  # the common case: no masking needed
-        elapsed = now_us - last
-        elapsed //= DAY_US
-        np.maximum(elapsed, 0, out=elapsed)
-        return retrievability_from_elapsed(stability, elapsed.astype(np.float64), p)
-    out = np.zeros(stability.shape)
-    out[known] = retrievability(stability[known], last[known], now_us, p)
-    return out
+    if not last.size:
+        return np.zeros(0)
+    oldest = int(last.min())
+    if oldest != NO_TIME and now_us - oldest < _FLOAT_DAYS_LIMIT and not np.isnan(stability.sum()):
+        # The common case, all in float64 and in place: epoch µs (< 2**53) convert
+        # exactly, and for spans under 100,000 days the correctly rounded
+        # quotient cannot cross an integer, so floor() equals timedelta.days.
+        x = np.subtract(now_us, last, dtype=np.float64)
+        x /= DAY_US
+        np.floor(x, out=x)
+        np.maximum(x, 0.0, out=x)
+        x *= p.factor
+        x /= stability
+        np.log1p(x, out=x)
+        x *= p.decay
+        return np.exp(x, out=x)
+    known = (last != NO_TIME) & ~np.isnan(stability)
+    safe_last = np.where(known, last, now_us)
+    elapsed = np.maximum((now_us - safe_last) // DAY_US, 0).astype(np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        r = retrievability_from_elapsed(np.where(known, stability, 1.0), elapsed, p)
+    return np.where(known, r, 0.0)
 
 
 @dataclass(frozen=True)
