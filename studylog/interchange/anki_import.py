@@ -298,17 +298,25 @@ def _fill_placeholders(session: Session, specs: dict[int, AnkiCardSpec], now: da
     from studylog.interchange.review_log import BACK as LOG_BACK
     from studylog.interchange.review_log import DECK as LOG_DECK
 
-    filled = 0
-    for card_id, spec in specs.items():
+    ids = sorted(specs)
+    waiting: list[int] = []
+    for i in range(0, len(ids), _CHUNK):
+        waiting.extend(
+            session.scalars(
+                select(Card.id).where(
+                    Card.id.in_(ids[i : i + _CHUNK]), Card.deck == LOG_DECK, Card.back == LOG_BACK
+                )
+            )
+        )
+    for card_id in waiting:
+        spec = specs[card_id]
         card = session.get(Card, card_id)
-        if card is None or card.deck != LOG_DECK or card.back != LOG_BACK:
-            continue
         card.front, card.back, card.kind = spec.front, spec.back, spec.kind
         card.cloze_ord, card.deck, card.updated_at = spec.cloze_ord, spec.deck, now
         with session.no_autoflush:
             card.tags = tag_service.get_or_create(session, spec.tags)
-        filled += 1
-    return filled
+        session.flush()
+    return len(waiting)
 
 
 def apply_anki(session: Session, parsed: ParsedAnki, ctx: ApplyContext) -> FileSummary:

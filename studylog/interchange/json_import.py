@@ -258,6 +258,19 @@ def read_json(path: Path) -> ParsedJson:
 # --- writing -------------------------------------------------------------------------------
 
 
+def _bulk_insert(session: Session, table, values: list[dict[str, Any]]) -> list[int]:  # noqa: ANN001
+    """Insert rows in chunks; return their ids in the order given."""
+    ids: list[int] = []
+    for i in range(0, len(values), _CHUNK):
+        ids.extend(
+            session.scalars(
+                insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                values[i : i + _CHUNK],
+            )
+        )
+    return ids
+
+
 def _empty(session: Session, model: type) -> bool:
     return not session.scalar(select(func.count()).select_from(model))
 
@@ -341,21 +354,21 @@ class _Writer:
                 .order_by(JournalEntry.id)
             ):
                 have[(d, b)].append(eid)
-        for n, row in enumerate(rows, 1):
+        fresh: list[tuple[int, dict[str, Any]]] = []
+        for row in rows:
             same = have.get((row["day"], row["body"]))
             if same:
                 self.ids["entries"][row["id"]] = same.pop(0)
                 self.summary.skip("entries")
-            else:
-                value = {k: row[k] for k in SPEC["entries"] if k != "id"}
-                if keep_ids:
-                    value["id"] = row["id"]
-                new_id = self.s.execute(
-                    insert(_T_ENTRY).returning(_T_ENTRY.c.id), value
-                ).scalar_one()
-                self.ids["entries"][row["id"]] = new_id
-                self.summary.add("entries")
-            self._progress("entries", n)
+                continue
+            value = {k: row[k] for k in SPEC["entries"] if k != "id"}
+            if keep_ids:
+                value["id"] = row["id"]
+            fresh.append((row["id"], value))
+        new_ids = _bulk_insert(self.s, _T_ENTRY, [v for _, v in fresh])
+        self.ids["entries"].update(zip((f for f, _ in fresh), new_ids, strict=True))
+        self.summary.add("entries", len(fresh))
+        self._progress("entries", len(rows))
 
     def todos(self) -> None:
         rows = self.p.sections["todos"]
@@ -365,19 +378,21 @@ class _Writer:
             select(Todo.id, Todo.origin_day, Todo.text, Todo.created_at).order_by(Todo.id)
         ):
             have[(d, t, c)].append(tid)
-        for n, row in enumerate(rows, 1):
+        fresh: list[tuple[int, dict[str, Any]]] = []
+        for row in rows:
             same = have.get((row["origin_day"], row["text"], row["created_at"]))
             if same:
                 self.ids["todos"][row["id"]] = same.pop(0)
                 self.summary.skip("todos")
-            else:
-                value = {k: row[k] for k in SPEC["todos"] if k != "id"}
-                if keep_ids:
-                    value["id"] = row["id"]
-                new_id = self.s.execute(insert(_T_TODO).returning(_T_TODO.c.id), value).scalar_one()
-                self.ids["todos"][row["id"]] = new_id
-                self.summary.add("todos")
-            self._progress("todos", n)
+                continue
+            value = {k: row[k] for k in SPEC["todos"] if k != "id"}
+            if keep_ids:
+                value["id"] = row["id"]
+            fresh.append((row["id"], value))
+        new_ids = _bulk_insert(self.s, _T_TODO, [v for _, v in fresh])
+        self.ids["todos"].update(zip((f for f, _ in fresh), new_ids, strict=True))
+        self.summary.add("todos", len(fresh))
+        self._progress("todos", len(rows))
 
     def cards(self) -> None:
         rows = self.p.sections["cards"]
@@ -402,11 +417,25 @@ class _Writer:
         tags = {t.name: t for t in tag_service.get_or_create(self.s, tag_names)}
         self.s.flush()
         self.reviewed_before: set[int] = set()
-        for n, row in enumerate(rows, 1):
-            self._card(row, keep_ids, concepts, by_pack, natural, tags)
-            self._progress("cards", n)
+        fresh: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        for row in rows:
+            value = self._card(row, keep_ids, concepts, by_pack, natural, tags)
+            if value is not None:
+                fresh.append((row, value))
+        for start in range(0, len(fresh), 5000):
+            chunk = fresh[start : start + 5000]
+            new_ids = _bulk_insert(self.s, _T_CARD, [v for _, v in chunk])
+            links = []
+            for (row, _value), cid in zip(chunk, new_ids, strict=True):
+                self.ids["cards"][row["id"]] = cid
+                links.extend({"card_id": cid, "tag_id": tags[t].id} for t in row["tags"])
+            if links:
+                self.s.execute(insert(card_tags), links)
+            self.ctx.progress(f"{self.p.name}: cards", start + len(chunk), len(fresh))
+        self.summary.add("cards", len(fresh))
 
-    def _card(self, row, keep_ids, concepts, by_pack, natural, tags) -> None:  # noqa: ANN001
+    def _card(self, row, keep_ids, concepts, by_pack, natural, tags) -> dict[str, Any] | None:  # noqa: ANN001
+        """Merge ``row`` into a card that is here (None), or return the values of a new card."""
         pack_key = row["pack_key"]
         if pack_key is not None and pack_key in by_pack:
             cid, reviewed = by_pack[pack_key]
@@ -414,32 +443,26 @@ class _Writer:
             self.summary.skip("cards")
             if reviewed:
                 self.reviewed_before.add(cid)
-                return
+                return None
             # A fresh pack card: the backup's schedule, deck and tags are the user's.
             card = self.s.get(Card, cid)
             for field in CARD_STATE:
                 setattr(card, field, row[field])
             card.deck = row["deck"]
             card.tags = [tags[t] for t in row["tags"]]
-            return
+            return None
         key = (row["kind"], row["front"], row["back"], row["cloze_ord"], row["created_at"])
         if pack_key is None and key in natural:
             cid = natural[key]
             self.ids["cards"][row["id"]] = cid
             self.reviewed_before.add(cid)
             self.summary.skip("cards")
-            return
+            return None
         value = {k: row[k] for k in SPEC["cards"] if k not in ("id", "tags", "concept")}
         value["concept_id"] = concepts.get(row["concept"]) if row["concept"] else None
         if keep_ids:
             value["id"] = row["id"]
-        cid = self.s.execute(insert(_T_CARD).returning(_T_CARD.c.id), value).scalar_one()
-        if row["tags"]:
-            self.s.execute(
-                insert(card_tags), [{"card_id": cid, "tag_id": tags[t].id} for t in row["tags"]]
-            )
-        self.ids["cards"][row["id"]] = cid
-        self.summary.add("cards")
+        return value
 
     def reviews(self) -> None:
         rows = self.p.sections["reviews"]
