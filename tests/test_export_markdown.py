@@ -85,7 +85,9 @@ def test_files_per_day_concept_and_deck(filled, tmp_path):
         "# 2024-08-18\n\n## TODO\n\n- [ ] 핸즈온 1장\n"
     )
     deck = (out / "cards" / "밑바닥2 - 8장.md").read_text(encoding="utf-8")
-    assert deck.startswith("# 밑바닥2::8장\n\n::: card card-")
+    assert deck.startswith(
+        "---\ndeck: 밑바닥2::8장\n---\n\n# 밑바닥2::8장\n\n## Cards\n\n::: card card-"
+    )
     assert deck.count("::: cloze card-") == 1  # c1 and c2 are one block
     assert "{{c1::Q}}와 {{c2::K}}의 내적" in deck
 
@@ -120,6 +122,35 @@ def test_reimporting_the_journal_folder_gives_back_days_todos_and_their_state(fi
     with other.read() as s:
         bodies = {e.day: e.body for e in s.scalars(select(JournalEntry))}
     assert "밑바닥2 8장: 어텐션 🧠" in bodies[date(2024, 8, 16)]
+    other.dispose()
+
+
+def test_importing_the_whole_folder_again_restores_concepts_cards_and_days(filled, tmp_path):
+    export_markdown(filled, tmp_path / "md")
+    other = Database(f"sqlite:///{tmp_path / 'other.db'}")
+    migrate.prepare(other)
+    settings.put(other, settings.TIMEZONE, "UTC")
+    report = import_files(other, [tmp_path / "md"], now=NOW)
+    kinds = sorted((f.file, f.format) for f in report.files)
+    assert kinds == [
+        ("2024-08-16.md", "notes"),
+        ("2024-08-18.md", "notes"),
+        ("my-gelu.md", "concept"),
+        ("밑바닥2 - 8장.md", "deck"),
+    ]
+    added = report.total("added")
+    assert (added["entries"], added["todos"], added["concepts"], added["cards"]) == (2, 3, 1, 5)
+    gelu = concepts.get(other, "my-gelu")
+    assert gelu.origin == "import" and [c.front for c in gelu.cards] == [
+        "GELU의 식은?",
+        "GELU는 매끄러운가?",
+    ]
+    deck = cards.list_cards(other, deck="밑바닥2::8장")
+    assert sorted((c.front, c.kind, c.cloze_ord) for c in deck) == sorted(
+        (c.front, c.kind, c.cloze_ord) for c in cards.list_cards(filled, deck="밑바닥2::8장")
+    )
+    again = import_files(other, [tmp_path / "md"], now=NOW)
+    assert again.total("added") == dict.fromkeys(again.total("added"), 0)
     other.dispose()
 
 

@@ -1,6 +1,7 @@
 """``studylog import``: read every file first, then write them all in one transaction.
 
-Formats (``docs/import.md``): study notes (``.md``, ``.markdown``, ``.txt``),
+Formats (``docs/import.md``): study notes (``.md``, ``.markdown``, ``.txt``;
+markdown with ``slug``/``title`` front matter is a concept file),
 Anki packages (``.apkg``, ``.colpkg``), card CSV (``.csv`` with a
 ``front,back[,tags]`` header), and studylog's JSON export (``.json``). A
 folder stands for the supported files in it (hidden folders such as
@@ -54,14 +55,16 @@ def is_review_log(path: Path) -> bool:
 
 
 def detect(path: Path) -> str:
-    """``notes``, ``anki``, ``cards-csv``, ``review-log`` or ``json`` for a file.
+    """``notes``, ``concept``, ``deck``, ``anki``, ``cards-csv``, ``review-log`` or ``json``.
 
     Raises:
         InvalidInputError: an unsupported file type.
     """
     suffix = path.suffix.lower()
     if suffix in NOTES:
-        return "notes"
+        from studylog.interchange.concept_import import kind_of
+
+        return (kind_of(path) if suffix != ".txt" else None) or "notes"
     if suffix in ANKI:
         return "anki"
     if suffix == ".csv":
@@ -117,6 +120,14 @@ def read_job(path: Path, *, calendar: StudyCalendar, day: date | None) -> Job:
         from studylog.interchange.notes_import import apply_notes, read_notes
 
         return Job(path, kind, read_notes(path, calendar=calendar, day=day), apply_notes)
+    if kind == "concept":
+        from studylog.interchange.concept_import import apply_concept, read_concept
+
+        return Job(path, kind, read_concept(path), apply_concept)
+    if kind == "deck":
+        from studylog.interchange.concept_import import apply_deck, read_deck
+
+        return Job(path, kind, read_deck(path), apply_deck)
     if kind == "cards-csv":
         from studylog.interchange.csv_cards import apply_cards_csv, read_cards_csv
 

@@ -4,7 +4,7 @@ Layout of ``--out FOLDER``::
 
     journal/2024-08-16.md     one file per study day: its entries, then its TODOs
     concepts/attention.md     one file per concept, in the concept file format, with its cards
-    cards/밑바닥2 - 8장.md     cards without a concept, one file per deck
+    cards/밑바닥2 - 8장.md     cards without a concept, one file per deck (``deck:`` front matter)
 
 A day file starts with ``# YYYY-MM-DD``; entries are separated by ``---``;
 TODOs are a ``## TODO`` list of ``- [ ]``/``- [x]`` items with Obsidian
@@ -28,6 +28,7 @@ from collections import defaultdict
 from datetime import date
 from pathlib import Path
 
+import yaml
 from sqlalchemy import select
 
 from studylog.errors import InvalidInputError
@@ -74,6 +75,12 @@ def day_markdown(day: date, bodies: list[str], todos: list[tuple]) -> str:
             lines.append(f"- [{mark}] {text}{extra}")
         parts.append("## TODO\n\n" + "\n".join(lines))
     return "\n\n".join(parts) + "\n"
+
+
+def deck_markdown(deck: str, blocks: list[str]) -> str:
+    """A deck file: front matter naming the deck, a title, the cards (re-importable)."""
+    meta = yaml.safe_dump({"deck": deck}, allow_unicode=True).strip()
+    return f"---\n{meta}\n---\n\n# {deck}\n\n## Cards\n\n" + "\n\n".join(blocks) + "\n"
 
 
 def _card_block(key: str, cards: list[card_service.CardInfo]) -> str:
@@ -153,7 +160,7 @@ def export_markdown(db: Database, dest: Path, progress: ProgressFn = no_progress
     for card in loose:
         by_deck[card.deck].append(card)
     for n, (deck, deck_cards) in enumerate(sorted(by_deck.items()), 1):
-        text = f"# {deck}\n\n" + "\n\n".join(_unkeyed_blocks(deck_cards)) + "\n"
+        text = deck_markdown(deck, _unkeyed_blocks(deck_cards))
         _write(dest / "cards" / f"{file_name(deck)}.md", text)
         progress("writing decks", n, len(by_deck))
     counts["deck files"] = len(by_deck)
