@@ -429,3 +429,19 @@ def test_cli_import_summary_and_dry_run(run_cli, tmp_path):
     odd.write_bytes(b"PK")
     refused = run_cli("import", str(odd))
     assert refused.exit_code == 1 and "x.docx: cannot import this kind of file" in refused.output
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch):
+    from studylog.cli import data
+
+    monkeypatch.setattr(data.sys.stderr, "isatty", lambda: False, raising=False)
+    with data._ProgressBar() as quiet:
+        quiet("reading", 1, 2)
+    assert quiet._bar is None and quiet._tasks == {}
+    monkeypatch.setattr(data.sys.stderr, "isatty", lambda: True, raising=False)
+    with data._ProgressBar() as bar:
+        bar("reading", 1, 2)
+        bar("reading", 2, 2)
+        bar("cards", 500, None)
+        rows = {t.description: (t.completed, t.total) for t in bar._bar.tasks}
+    assert rows == {"reading": (2, 2), "cards": (500, None)}
