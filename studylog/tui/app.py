@@ -101,7 +101,7 @@ class StudylogApp(App[None]):
         Binding("f4", "goto('concepts')", "Concepts", id="app.concepts"),
         Binding("f5", "goto('stats')", "Stats", id="app.stats"),
         Binding("f6", "goto('search')", "Search", id="app.search"),
-        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, show=False),
     ]
 
     def __init__(

@@ -80,7 +80,7 @@ def key_table(app: App[object], title: str, rows: list[tuple[str, str]]) -> Tabl
     table.add_column(style="bold", no_wrap=True, min_width=16)
     table.add_column()
     for keys, description in rows:
-        table.add_row(keys, description)
+        table.add_row(Text(keys), Text(description))  # text, not markup: "[[link]]"
     return table
 
 

@@ -61,6 +61,7 @@ from studylog.tui.widgets.prompts import Confirm, Picker, TextPrompt
 from studylog.tui.widgets.rowlist import RowList
 from studylog.tui.widgets.todo_list import TodoList
 
+DAY_KEYS = Binding.Group("Prev/next day")  # one footer item: "[] Prev/next day"
 PREVIEW_DELAY = 0.25  # seconds of no typing before the preview re-renders
 
 EMPTY_PREVIEW = """\
@@ -139,8 +140,22 @@ class TodayScreen(Screen[None]):
 
     AUTO_FOCUS = "#entries"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("left_square_bracket", "prev_day", "Prev day", key_display="[", id="today.prev"),
-        Binding("right_square_bracket", "next_day", "Next day", key_display="]", id="today.next"),
+        Binding(
+            "left_square_bracket",
+            "prev_day",
+            "Prev day",
+            key_display="[",
+            id="today.prev",
+            group=DAY_KEYS,
+        ),
+        Binding(
+            "right_square_bracket",
+            "next_day",
+            "Next day",
+            key_display="]",
+            id="today.next",
+            group=DAY_KEYS,
+        ),
         Binding("t", "go_today", "Back to today", id="today.today"),
         Binding("g", "go_to_day", "Go to date", id="today.goto", show=False),
         Binding("n", "new_entry", "New entry", id="today.new_entry"),
