@@ -836,17 +836,19 @@ class ReviewSession:
         with self.db.read() as session:
             self._day_log.sync(session)
             progress = self._day_log.progress()
-            new_total = session.scalar(
-                select(func.count()).where(
-                    Card.suspended.is_(False), Card.last_review.is_(None), self._unburied()
+            new_left = max(self.limits.new_per_day - progress.new_done, 0)
+            # Only min(new cards, today's allowance) matters: LIMIT lets SQLite stop early.
+            new = session.scalar(
+                select(func.count()).select_from(
+                    select(Card.id)
+                    .where(Card.suspended.is_(False), Card.last_review.is_(None), self._unburied())
+                    .limit(new_left)
+                    .subquery()
                 )
             )
         learning = sum(1 for due in self._learning.values() if due <= ahead)
         review_left = max(self.limits.reviews_per_day - progress.reviews_done, 0)
-        new_left = max(self.limits.new_per_day - progress.new_done, 0)
-        return QueueCounts(
-            learning, min(len(self._review), review_left), min(int(new_total or 0), new_left)
-        )
+        return QueueCounts(learning, min(len(self._review), review_left), int(new or 0))
 
     def preview(self, card_id: int, *, now: datetime | None = None) -> list[IntervalPreview]:
         """The four answer buttons for ``card_id`` (see :func:`preview`)."""
