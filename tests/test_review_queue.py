@@ -252,3 +252,18 @@ def test_one_shot_next_card(utc_db):
     assert review.next_card(utc_db, now=NOW) is None
     cid = new_card(utc_db, "x")
     assert review.next_card(utc_db, now=NOW).id == cid
+
+
+def test_limits_hold_after_undo_when_sqlite_reuses_the_review_id(utc_db):
+    """Undo deletes the newest review row; SQLite gives its id to the next answer."""
+    review.set_limits(utc_db, new_per_day=2)
+    for i in range(3):
+        new_card(utc_db, f"new {i}", at=NOW - timedelta(days=1, minutes=-i))
+    session = review.ReviewSession(utc_db, now=NOW)
+    first = session.answer(session.next_card(now=NOW).id, 4, now=NOW)
+    session.undo()
+    again = session.answer(session.next_card(now=NOW).id, 4, now=NOW)
+    assert again.review_id == first.review_id  # the reused id
+    session.answer(session.next_card(now=NOW).id, 4, now=NOW)
+    assert session.progress(now=NOW).new_done == 2
+    assert session.next_card(now=NOW) is None  # the third new card waits for tomorrow

@@ -609,7 +609,10 @@ class _DayLog:
         self._read(session, Review.id > self.last_id)
 
     def drop(self, review_id: int) -> None:
+        """Forget an undone answer. SQLite hands a deleted top rowid out again, so
+        the next sync must look from this id on."""
         self.rows.pop(review_id, None)
+        self.last_id = min(self.last_id, review_id - 1)
 
     def progress(self) -> DayProgress:
         return DayProgress(
@@ -619,20 +622,16 @@ class _DayLog:
         )
 
 
-def day_progress_in(session: Session, calendar: StudyCalendar, day: date) -> DayProgress:
-    """Today's new cards introduced, review cards answered and concepts touched (one query)."""
-    return _DayLog(session, calendar, day).progress()
-
-
 class ReviewSession:
     """A study session: the queue of the current study day, answers and a multi-step undo.
 
     The queues are gathered once per study day, as Anki does (learning and due
     review cards at once, new cards in pages), and each card is re-read by id
     before it is shown, so a card changed elsewhere is never shown in a stale
-    state. Fetching the next card costs two small queries on today's reviews
-    (limits, siblings) and one or two reads by primary key. Answers are saved
-    immediately.
+    state. Today's answers (for the limits and siblings) are kept in memory and
+    topped up with a primary-key seek for rows saved since; answers undone
+    elsewhere are noticed on the next study day. Fetching the next card costs
+    that seek and one or two reads by primary key. Answers are saved at once.
     """
 
     def __init__(self, db: Database, *, now: datetime | None = None) -> None:
@@ -849,6 +848,13 @@ class ReviewSession:
         learning = sum(1 for due in self._learning.values() if due <= ahead)
         review_left = max(self.limits.reviews_per_day - progress.reviews_done, 0)
         return QueueCounts(learning, min(len(self._review), review_left), int(new or 0))
+
+    def progress(self, *, now: datetime | None = None) -> DayProgress:
+        """What was done this study day: new cards introduced, review cards answered, concepts."""
+        self._check_day(_now(now))
+        with self.db.read() as session:
+            self._day_log.sync(session)
+        return self._day_log.progress()
 
     def preview(self, card_id: int, *, now: datetime | None = None) -> list[IntervalPreview]:
         """The four answer buttons for ``card_id`` (see :func:`preview`)."""
