@@ -261,6 +261,7 @@ def test_limits_hold_after_undo_when_sqlite_reuses_the_review_id(utc_db):
         new_card(utc_db, f"new {i}", at=NOW - timedelta(days=1, minutes=-i))
     session = review.ReviewSession(utc_db, now=NOW)
     first = session.answer(session.next_card(now=NOW).id, 4, now=NOW)
+    session.next_card(now=NOW)  # the next card is on screen when the user presses undo
     session.undo()
     again = session.answer(session.next_card(now=NOW).id, 4, now=NOW)
     assert again.review_id == first.review_id  # the reused id
