@@ -2,23 +2,27 @@
 
 The per-card reference is the ``fsrs`` package (py-fsrs 6.x, ``fsrs.Scheduler``);
 this module evaluates the same formulas on arrays so that a collection of
-100,000 cards is handled in one pass instead of 100,000 Python calls. Every
-formula below mirrors the package's operation order (``math.e ** x`` as
-``np.power(math.e, x)``, Python's half-to-even ``round`` as ``np.rint``) so
-that results agree card by card to ~1e-12 (tests check 1e-9 with hypothesis).
+100,000 cards is handled in one pass instead of 100,000 Python calls. Factors
+that depend on the parameters and the rating only are computed with Python
+floats exactly as the package does (bit-identical); the rest follows the
+package's operation order with NumPy's pow/exp/log1p, so results agree card by
+card to ~1e-14 (tests check 1e-9 with hypothesis). The learning-step state
+machine is a lookup table built from the package's own rules.
 
-FSRS-6 (Ye et al., "A Stochastic Shortest Path Algorithm for Optimizing Spaced
-Repetition Scheduling", KDD 2022; FSRS-6 formulas in the open-spaced-repetition
-wiki "The Algorithm"), parameters w[0..20]:
+FSRS-6 (Ye, Su, Cao: "A Stochastic Shortest Path Algorithm for Optimizing
+Spaced Repetition Scheduling", KDD 2022, extended as FSRS-6 in the
+open-spaced-repetition wiki "The Algorithm"), parameters w[0..20]:
 
 - retrievability  R(t, S) = (1 + F * t / S) ** -w20,  F = 0.9 ** (1 / -w20) - 1,
   t = whole days elapsed (floor), so R(S, S) = 0.9;
 - next interval   I = round(S / F * (r_d ** (1 / -w20) - 1)), clipped to [1, max];
-- stability/difficulty updates: see ``_next_stability`` and friends.
+- stability after a pass / a lapse / a same-day review and the difficulty
+  update: :func:`_recall_stability`, :func:`_forget_stability`,
+  :func:`_short_term_stability`, :func:`_next_difficulty`.
 
 Times are ``int64`` microseconds since the Unix epoch (UTC), so that the
-package's ``timedelta.days`` (a floor) is reproduced exactly with integer
-division; :data:`NO_TIME` marks "never". Steps use ``-1`` for ``None``.
+package's ``timedelta.days`` (a floor) is reproduced exactly; :data:`NO_TIME`
+marks "never". Steps use ``-1`` for ``None``.
 
 Fuzz: the package draws ``random.random()``; studylog instead draws a
 deterministic uniform number from (card id, reps) (:func:`fuzz_unit`), as Anki

@@ -275,19 +275,21 @@ def _cache_key(calendar: StudyCalendar, p: fsrs_vec.Params) -> list[Any]:
 
 
 def _history(
-    db: Database,
     session: Session,
     calendar: StudyCalendar,
     p: fsrs_vec.Params,
     today: date,
     use_cache: bool,
-) -> tuple[date, np.ndarray]:
-    """Per-day aggregates of every study day from the first review to today (and any later one)."""
+) -> tuple[date, np.ndarray, dict[str, Any] | None]:
+    """Per-day aggregates of every study day from the first review to today (and any later one).
+
+    Returns (the first day, the aggregates (n_days, 10), the cache to store or None).
+    """
     # two queries: SQLite answers a lone min() or max() from the index in O(log n)
     oldest = session.scalar(select(func.min(Review.reviewed_at)))
     newest = session.scalar(select(func.max(Review.reviewed_at)))
     if oldest is None:
-        return today, np.zeros((1, _WIDTH))
+        return today, np.zeros((1, _WIDTH)), None
     first = min(calendar.day_of(oldest), today)
     last = max(calendar.day_of(newest), today)
     n_days = (last - first).days + 1
@@ -318,14 +320,15 @@ def _history(
         out[i : j + 1] = _day_aggregates(session, bounds[i : j + 2], p)
         out[i : j + 1, _SUM_ID] = prints[i : j + 1, 1]
         i = j + 1
+    store = None
     if use_cache and dirty[: (today - first).days].any():
         closed = {
             (first + timedelta(days=k)).isoformat(): out[k].tolist()
             for k in range((today - first).days)
             if prints[k, 0] > 0
         }
-        _store_cache(db, {"key": key, "days": closed})
-    return first, out
+        store = {"key": key, "days": closed}
+    return first, out, store
 
 
 def _store_cache(db: Database, value: dict[str, Any]) -> None:
@@ -407,13 +410,15 @@ def collection_stats(db: Database, *, now: datetime | None = None, use_cache: bo
     today = calendar.day_of(moment)
     with db.read() as session:
         p = config_in(session).params()
-        first, days = _history(db, session, calendar, p, today, use_cache)
+        first, days, store = _history(session, calendar, p, today, use_cache)
         counts, histogram, knowledge, forecast = _cards(
             session, calendar, today, fsrs_vec.to_us(moment), p
         )
         journal_days = set(
             session.scalars(select(JournalEntry.day).where(JournalEntry.day <= today).distinct())
         )
+    if store is not None:  # after the read transaction, so a busy writer cannot stall it
+        _store_cache(db, store)
     t = (today - first).days  # row of today
     per_day = []
     for k in range(HISTORY_DAYS - 1, -1, -1):
