@@ -12,7 +12,7 @@
 - **Text.** Markdown becomes HTML (markdown-it-py); ``$...$`` and ``$$...$$``
   become MathJax ``\\(...\\)`` and ``\\[...\\]``; cloze syntax is the same.
   Decks (``Parent::Child``) and tags are kept.
-- **Not exported:** schedules and review history (genanki writes notes only;
+- **Not exported:** schedules, review history and suspension (genanki writes notes only;
   Anki schedules them as new). The JSON export keeps everything.
 """
 
