@@ -33,7 +33,12 @@ def get_or_create(session: Session, names: Iterable[str]) -> list[Tag]:
     wanted = normalise(names)
     if not wanted:
         return []
-    found = {t.name: t for t in session.scalars(select(Tag).where(Tag.name.in_(wanted)))}
+    # Tags added earlier in this transaction but not flushed yet (callers may
+    # run with autoflush off) count as existing too.
+    found = {t.name: t for t in session.new if isinstance(t, Tag) and t.name in wanted}
+    found.update(
+        (t.name, t) for t in session.scalars(select(Tag).where(Tag.name.in_(wanted)))
+    )
     tags = []
     for name in wanted:
         tag = found.get(name)
