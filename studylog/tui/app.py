@@ -232,6 +232,10 @@ class StudylogApp(App[None]):
 
         todo = todos.add(self.db, text, self.today(), now=self.now())
         self.notify(f"Added TODO: {todo.text}", timeout=3)
+        screen = self._base_screen("today")
+        invalidate = getattr(screen, "invalidate", None)
+        if invalidate is not None:
+            invalidate()  # the days it read ahead do not have the new TODO
         self.open_day(self.today(), todo_id=todo.id)
 
     def _concept_page(self, slug: str) -> Screen[None] | None:

@@ -301,3 +301,34 @@ def test_relative_day_and_display_order() -> None:
     assert relative_day(TODAY - timedelta(days=3), TODAY) == "3 days ago"
     assert relative_day(TODAY + timedelta(days=2), TODAY) == "in 2 days"
     assert display_order([], TODAY) == []
+
+
+async def test_days_read_ahead_do_not_hide_a_new_todo(seeded_db: Database, make_app) -> None:
+    app = make_app(seeded_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert TODAY + timedelta(days=1) in screen._cache  # read ahead
+        await pilot.press("a", *"내일 할 일", "enter")
+        await pilot.press("right_square_bracket")
+        await settle(pilot)
+        carried = [t.text for t in screen.todo_list.rows if t.carried]
+        assert "내일 할 일" in carried  # read again after the write, not the stale copy
+
+
+async def test_counts_are_read_again_after_reviews_on_another_screen(
+    seeded_db: Database, make_app
+) -> None:
+    from studylog.services import review
+
+    app = make_app(seeded_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("f6")
+        await settle(pilot)
+        due = review.next_card(seeded_db, now=NOW)
+        review.answer(seeded_db, due.id, 3, now=NOW)  # as the Review screen would
+        await pilot.press("f2")
+        await settle(pilot)
+        summary = str(app.screen.query_one("#day-summary").render())
+        assert summary.startswith("reviews 3 · ")

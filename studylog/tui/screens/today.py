@@ -14,9 +14,11 @@ Layout (120x40)::
 
 The day's data is read in a thread worker (a day of a five-year journal with
 thousands of carried-over TODOs reads in tens of milliseconds, which must not
-freeze typing); results come back as a :class:`DayLoaded` message and a
-sequence number drops stale ones. Writes are single short transactions made
-on the spot, and the lists are updated in place, without re-reading the day.
+freeze typing); results come back as a :class:`DayLoaded` message. Once a day
+is shown, the day before and the day after are read ahead, so ``[`` and ``]``
+show them at once. Writes are single short transactions made on the spot; the
+lists are updated in place, and the days read ahead are dropped (a generation
+number makes reads begun before a write arrive as out of date).
 
 An entry being written is never lost: moving to another entry or day, leaving
 the editor (Escape), switching screens or quitting saves it.
@@ -24,6 +26,7 @@ the editor (Escape), switching screens or quitting saves it.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import replace
 from datetime import date, timedelta
 from typing import ClassVar
@@ -62,7 +65,8 @@ from studylog.tui.widgets.rowlist import RowList
 from studylog.tui.widgets.todo_list import TodoList
 
 DAY_KEYS = Binding.Group("Prev/next day")  # one footer item: "[] Prev/next day"
-PREVIEW_DELAY = 0.25  # seconds of no typing before the preview re-renders
+PREVIEW_DELAY = 0.25
+CACHED_DAYS = 15  # days kept after reading (the shown one and its neighbours read ahead)  # seconds of no typing before the preview re-renders
 
 EMPTY_PREVIEW = """\
 *Nothing written for this day yet.*
@@ -118,21 +122,32 @@ def summary_text(summary: DaySummary) -> Text:
 
 
 class DayLoaded(Message):
-    """A worker read study day ``summary.day`` (load number ``seq``)."""
+    """A worker read study day ``summary.day`` (cache ``generation`` at the time)."""
 
-    def __init__(self, seq: int, summary: DaySummary) -> None:
+    def __init__(self, generation: int, summary: DaySummary) -> None:
         super().__init__()
-        self.seq = seq
+        self.generation = generation
         self.summary = summary
 
 
 class DayFailed(Message):
     """Reading a day failed (for example a locked or unreadable database)."""
 
-    def __init__(self, seq: int, error: Exception) -> None:
+    def __init__(self, generation: int, day: date, error: Exception) -> None:
         super().__init__()
-        self.seq = seq
+        self.generation = generation
+        self.day = day
         self.error = error
+
+
+class CountsLoaded(Message):
+    """Reviews done, due and new cards and the streak of ``day``, read again."""
+
+    def __init__(self, generation: int, day: date, counts: dict[str, int]) -> None:
+        super().__init__()
+        self.generation = generation
+        self.day = day
+        self.counts = counts
 
 
 class TodayScreen(Screen[None]):
@@ -171,7 +186,9 @@ class TodayScreen(Screen[None]):
         self.entry_id: int | None = None  # the entry in the editor; None: a new draft
         self.saved_text = ""  # the editor's entry as stored, to tell unsaved changes
         self._shown: tuple[date | None, int | None] | None = None  # (day, entry) in the editor
-        self._seq = 0
+        self._generation = 0  # bumped by every write: older reads are dropped
+        self._cache: OrderedDict[date, DaySummary] = OrderedDict()
+        self._reading: set[date] = set()
         self._want_entry: int | None = None
         self._want_todo: int | None = None
         self._want_focus = False
@@ -244,40 +261,78 @@ class TodayScreen(Screen[None]):
         self._want_entry, self._want_todo = entry_id, todo_id
         self._want_focus = focus
         self.loaded = False
-        self._seq += 1
         self._update_day_label()
-        self._fetch(self._seq, day)
+        cached = self._cache.get(day)
+        if cached is not None:
+            self._cache.move_to_end(day)
+            self._apply(cached)
+        else:
+            self._read_day(day)
 
     def refresh_day(self) -> None:
         """Re-read the shown day (after reviews elsewhere), keeping the cursors."""
         if self.day is not None and self._ready:
+            self.invalidate()
             current = self.todo_list.current
-            # The entry: whatever the editor holds when the data arrives (see _loaded).
+            # The entry: whatever the editor holds when the data arrives (see _show_summary).
             self.show_day(self.day, todo_id=current.id if current is not None else None)
 
-    @work(thread=True, exclusive=True, group="today-day", exit_on_error=False)
-    def _fetch(self, seq: int, day: date) -> None:
+    def invalidate(self) -> None:
+        """Forget the days read ahead: something was written."""
+        self._generation += 1
+        self._cache.clear()
+        self._reading.clear()
+
+    def _read_day(self, day: date) -> None:
+        if day not in self._reading:
+            self._reading.add(day)
+            self._fetch(self._generation, day)
+
+    @work(thread=True, group="today-day", exit_on_error=False)
+    def _fetch(self, generation: int, day: date) -> None:
         app = self.app
         try:
             summary = today_service.summary(app.db, day, app.calendar)  # type: ignore[attr-defined]
         except Exception as error:  # noqa: BLE001 - reported on the UI thread
-            self.post_message(DayFailed(seq, error))
+            self.post_message(DayFailed(generation, day, error))
             return
-        self.post_message(DayLoaded(seq, summary))
+        self.post_message(DayLoaded(generation, summary))
 
     @on(DayFailed)
     def _failed(self, message: DayFailed) -> None:
-        if message.seq == self._seq:
-            self.query_one("#day-summary", Static).update(Text("could not read this day", "red"))
+        if message.generation != self._generation:
+            return
+        self._reading.discard(message.day)
+        if message.day == self.day:
+            self.query_one("#day-summary", Static).update(
+                Text("could not read this day", "red"), layout=False
+            )
             report(self, message.error)
 
     @on(DayLoaded)
     def _loaded(self, message: DayLoaded) -> None:
-        if message.seq != self._seq:
-            return  # a newer day was asked for meanwhile
+        if message.generation != self._generation:
+            return  # read before a write: out of date
         summary = message.summary
+        self._reading.discard(summary.day)
+        self._cache[summary.day] = summary
+        while len(self._cache) > CACHED_DAYS:
+            self._cache.popitem(last=False)
+        if summary.day == self.day and not self.loaded:
+            self._apply(summary)
+
+    def _apply(self, summary: DaySummary) -> None:
+        with self.app.batch_update():  # one repaint for the whole day
+            self._show_summary(summary)
+        self.loaded = True
+        # Read the neighbours ahead: [ and ] then show them without waiting.
+        for neighbour in (summary.day - timedelta(days=1), summary.day + timedelta(days=1)):
+            if neighbour not in self._cache:
+                self._read_day(neighbour)
+
+    def _show_summary(self, summary: DaySummary) -> None:
         self.summary = summary
-        self.query_one("#day-summary", Static).update(summary_text(summary))
+        self.query_one("#day-summary", Static).update(summary_text(summary), layout=False)
         # Entries: the wanted one, else the one in the editor, else the first.
         wanted = self._want_entry if self._want_entry is not None else self.entry_id
         ids = [e.id for e in summary.entries]
@@ -302,7 +357,6 @@ class TodayScreen(Screen[None]):
                 self.entries.focus()
         self._want_entry = self._want_todo = None
         self._want_focus = False
-        self.loaded = True
 
     def _update_day_label(self) -> None:
         assert self.day is not None
@@ -310,7 +364,7 @@ class TodayScreen(Screen[None]):
         label = Text()
         label.append(f" {self.day.isoformat()} {self.day.strftime('%a')} ", style="bold")
         label.append(f"· {relative_day(self.day, today)} ", style="dim")
-        self.query_one("#day-label", Static).update(label)
+        self.query_one("#day-label", Static).update(label, layout=False)  # fixed width
         self.app.sub_title = self.day.isoformat()
 
     def _update_todo_title(self) -> None:
@@ -332,7 +386,11 @@ class TodayScreen(Screen[None]):
 
     @guarded
     def action_go_today(self) -> None:
-        self.show_day(self.app.today())  # type: ignore[attr-defined]
+        today = self.app.today()  # type: ignore[attr-defined]
+        if self.day == today and self.loaded:
+            self.refresh_day()  # already there: read it again (the CLI may have written)
+        else:
+            self.show_day(today)
 
     def action_go_to_day(self) -> None:
         def chosen(text: str | None) -> None:
@@ -424,6 +482,7 @@ class TodayScreen(Screen[None]):
             entry = journal.add(db, text, self.day, now=now)
         else:
             entry = journal.edit(db, self.entry_id, text, now=now)
+        self.invalidate()
         self.entry_id = entry.id
         self.saved_text = text
         self._shown = (entry.day, entry.id)
@@ -489,6 +548,7 @@ class TodayScreen(Screen[None]):
             if not yes:
                 return
             journal.delete(screen.app.db, entry.id)  # type: ignore[attr-defined]
+            screen.invalidate()
             screen._reload_entries(select=None)
             if screen.entry_id == entry.id:  # the editor showed it: show what is left
                 screen._load_entry(screen.entries.current)
@@ -509,9 +569,39 @@ class TodayScreen(Screen[None]):
 
     @on(ScreenResume)
     def _resumed(self) -> None:
-        if self._stale and self.loaded:
+        if self._stale and self.loaded and self.day is not None:
+            # Other screens answer cards and add concepts: the counts may have changed
+            # (entries and TODOs are written here only). Re-read just the counts.
             self._stale = False
-            self.refresh_day()  # reviews or TODOs may have changed on another screen
+            self.invalidate()
+            self._fetch_counts(self._generation, self.day)
+
+    @work(thread=True, group="today-counts", exclusive=True, exit_on_error=False)
+    def _fetch_counts(self, generation: int, day: date) -> None:
+        app = self.app
+        db, calendar = app.db, app.calendar  # type: ignore[attr-defined]
+        try:
+            seen, new = today_service.due_counts(db, day, calendar)
+            counts = {
+                "reviews_done": today_service.reviews_on(db, day, calendar),
+                "due": seen,
+                "new_cards": new,
+                "streak": today_service.streak(db, day, calendar),
+            }
+        except Exception as error:  # noqa: BLE001 - reported on the UI thread
+            self.post_message(DayFailed(generation, day, error))
+            return
+        self.post_message(CountsLoaded(generation, day, counts))
+
+    @on(CountsLoaded)
+    def _counts_loaded(self, message: CountsLoaded) -> None:
+        if message.generation != self._generation or message.day != self.day:
+            return
+        if self.summary is not None and self.summary.day == message.day:
+            self.summary = replace(self.summary, **message.counts)
+            self.query_one("#day-summary", Static).update(
+                summary_text(self.summary), layout=False
+            )
 
     # --- links ------------------------------------------------------------------------
 
@@ -555,6 +645,7 @@ class TodayScreen(Screen[None]):
             todo = todo_service.add(
                 screen.app.db, text, day, now=screen.app.now()  # type: ignore[attr-defined]
             )
+            screen.invalidate()
             if day != screen.day:
                 return
             todo_list = screen.todo_list
@@ -578,6 +669,7 @@ class TodayScreen(Screen[None]):
             return
         app = self.app
         result = todo_service.toggle(app.db, todo.id, now=app.now())  # type: ignore[attr-defined]
+        self.invalidate()
         end = app.calendar.end_of(self.day)  # type: ignore[attr-defined]
         if result.done_at is not None and result.done_at >= end:
             # Done today, seen from an earlier day: on that day it was still open.
@@ -596,6 +688,7 @@ class TodayScreen(Screen[None]):
             if text is None or text == todo.text:
                 return
             result = todo_service.edit(screen.app.db, todo.id, text=text)  # type: ignore[attr-defined]
+            screen.invalidate()
             screen.todo_list.replace_row(result)
 
         self.app.push_screen(
@@ -612,6 +705,7 @@ class TodayScreen(Screen[None]):
             if not yes:
                 return
             todo_service.delete(screen.app.db, todo.id)  # type: ignore[attr-defined]
+            screen.invalidate()
             screen.todo_list.remove_row(todo.id)
             screen._update_todo_title()
 
@@ -625,4 +719,5 @@ class TodayScreen(Screen[None]):
         if todo is None:
             return
         todo_service.move(self.app.db, todo.id, offset)  # type: ignore[attr-defined]
+        self.invalidate()
         self.todo_list.move_row(todo.id, offset)

@@ -93,8 +93,10 @@ class EntryList(RowList[EntryInfo]):
         return max(2, len(self.rows))
 
     def set_rows(self, rows, *, cursor: int | None = None) -> None:  # noqa: ANN001
+        before = len(self.rows)
         super().set_rows(rows, cursor=cursor)
-        self.refresh(layout=True)  # height follows the number of entries
+        if max(2, before) != max(2, len(self.rows)):
+            self.refresh(layout=True)  # the height follows the number of entries
 
     def render_row(self, row: EntryInfo, index: int, line: int, width: int) -> Text:
         when = row.created_at.astimezone(self.zone).strftime("%H:%M")
