@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from textual.widgets import DataTable, Input, TextArea
+from textual.widgets import Input, TextArea
 
 from studylog.content.concept_file import parse_concept
 from studylog.paths import content_dir
@@ -51,15 +51,15 @@ def pack_front_matter() -> dict[str, dict]:
 
 
 def table_slugs(screen: ConceptsScreen) -> list[str]:
-    table = screen.query_one(DataTable)
-    return [str(table.coordinate_to_cell_key((i, 0)).row_key.value) for i in range(table.row_count)]
+    return [c.slug for c in screen.concept_list.rows]
 
 
 async def open_concepts(pilot) -> ConceptsScreen:  # noqa: ANN001
     await pilot.press("f4")
+    await pilot.app.workers.wait_for_complete()  # the list is read in a worker
     await pilot.pause()
     screen = pilot.app.screen
-    assert isinstance(screen, ConceptsScreen)
+    assert isinstance(screen, ConceptsScreen) and screen.loaded
     return screen
 
 
@@ -152,7 +152,9 @@ async def test_run_a_demo_in_the_worker_and_see_its_outputs(seeded_db: Database,
         concepts.template("my-sum", "내 합계").replace("sources: []", "sources: []\ntags: [mine]"),
         now=NOW,
     )
-    concepts.set_demo_code(seeded_db, "my-sum", SMALL_DEMO, now=NOW)
+    # A second of sleep: long enough to see that the page stays usable meanwhile.
+    slow = SMALL_DEMO.replace("def demo():\n", "def demo():\n    import time; time.sleep(1.0)\n")
+    concepts.set_demo_code(seeded_db, "my-sum", slow, now=NOW)
     app = make_app(seeded_db)
     async with app.run_test(size=SIZE) as pilot:
         await open_page(app, "my-sum")
@@ -160,7 +162,13 @@ async def test_run_a_demo_in_the_worker_and_see_its_outputs(seeded_db: Database,
         page = app.screen
         assert isinstance(page, ConceptPageScreen)
         await pilot.press("r")
-        assert page.running and page.has_class("-running")  # the UI is free while it runs
+        assert page.running and page.has_class("-running")
+        progress = page.query_one("#progress")
+        assert progress.display  # the progress bar shows while it runs
+        code = page.query_one("#implementation")
+        folded = code.collapsed
+        await pilot.press("i")  # the UI answers keys while the demo runs
+        assert code.collapsed is not folded and page.running
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert not page.running
@@ -344,5 +352,7 @@ async def test_new_concept_from_the_list(seeded_db: Database, make_app) -> None:
         assert info.origin == "user" and info.title == "Batch Norm (배치 정규화)"
         assert len(info.cards) == 1  # the template's example card
         await pilot.press("escape")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
         assert app.screen is screen
         assert "batch-norm" in table_slugs(screen)

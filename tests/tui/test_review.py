@@ -213,7 +213,8 @@ async def test_session_summary_counts_ratings(review_db, make_app) -> None:
         assert screen.card is not None and screen.card.id == review_db.card_ids[2]
         await pilot.press("space", "4")
         assert screen.card is None
-        assert screen.has_class("-done")
+        assert screen.query_one("#summary-text").display
+        assert not screen.query_one("#card").display
         summary = str(screen.query_one("#summary-text").render())
         assert "Reviewed 4 cards" in summary
         assert "Again 1" in summary and "Hard 0" in summary and "Easy 3" in summary

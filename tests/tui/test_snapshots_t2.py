@@ -38,7 +38,11 @@ def test_review_back(snap_compare, seeded_db, make_app) -> None:
 
 
 def test_concepts_list(snap_compare, seeded_db, make_app) -> None:
-    assert snap_compare(make_app(seeded_db), press=["f4", "_"], terminal_size=SIZE)
+    async def open_list(pilot) -> None:  # noqa: ANN001
+        await pilot.press("f4")
+        await _wait(pilot)  # the list is read in a worker
+
+    assert snap_compare(make_app(seeded_db), run_before=open_list, terminal_size=SIZE)
 
 
 def test_concept_page_with_cached_outputs(
@@ -59,6 +63,8 @@ def test_concept_page_with_cached_outputs(
     async def open_page(pilot) -> None:  # noqa: ANN001
         app.open_concept("softmax")
         await pilot.pause()
+        while app.screen.part("#below") is None:  # mounted after the first frame
+            await pilot.pause()
         await pilot.press("o")  # scroll to the demo outputs
         await pilot.pause()
 

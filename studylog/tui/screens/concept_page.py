@@ -20,12 +20,13 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.lazy import Lazy
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Collapsible, Footer, Markdown, ProgressBar, Static
 
-from studylog.errors import StudylogError
+from studylog.errors import NotFoundError, StudylogError
 from studylog.services import concepts as concept_service
 from studylog.services import demos as demo_service
 from studylog.services.cards import CardInfo
@@ -101,10 +102,13 @@ def load_page(db: Any, slug: str) -> PageData:
             error = str(err)
         cached = demo_service.cached(db, slug)
     related: list[tuple[str, str | None]] = []
-    for name in info.related:
-        target = concept_service.resolve(db, name)
-        title = concept_service.get(db, target).title if target else None
-        related.append((target or name, title))
+    for slug in info.related:
+        # ``related`` holds slugs (docs/concept-format.md): one indexed read each,
+        # not a scan of every concept's names as resolving a [[link]] needs.
+        try:
+            related.append((slug, concept_service.get(db, slug).title))
+        except NotFoundError:
+            related.append((slug, None))
     return PageData(info, source, error, cached, related)
 
 
@@ -168,6 +172,9 @@ class ConceptPageScreen(Screen[None]):
         margin: 1 0 0 0;
         text-style: bold;
         color: $accent;
+    }
+    ConceptPageScreen #below {
+        height: auto;
     }
     ConceptPageScreen #sources, ConceptPageScreen #cards {
         height: auto;
@@ -260,25 +267,41 @@ class ConceptPageScreen(Screen[None]):
         with VerticalScroll(id="page"):
             yield Static(self._meta_text(data), id="meta")
             yield Markdown(card_text.for_markdown(data.info.body), id="body", open_links=False)
-            yield Static("Sources", classes="section")
-            yield Static(self._sources_text(data), id="sources")
-            yield Static("Related", classes="section")
-            with Horizontal(id="related"):
-                yield from self._related_buttons(data)
-            yield Static(f"Cards ({len(data.info.cards)})", classes="section", id="cards-title")
-            yield Static(self._cards_text(data), id="cards")
-            with Collapsible(
-                title=self._code_title(data),
-                collapsed=self._code_lines(data) > COLLAPSE_CODE_LINES,
-                id="implementation",
-            ):
-                yield Static(self._source_renderable(data), id="source")
-            with Horizontal(id="demo-bar"):
-                yield Static("Demo outputs", id="demo-title")
-                yield Static(self._demo_hint(data), id="demo-hint")
-            yield ProgressBar(total=None, show_eta=False, show_percentage=False, id="progress")
-            yield DemoResultView(self._empty_text(data), run=data.cached, id="outputs")
+            # Everything below the explanation is mounted just after the first frame
+            # (textual.lazy): the page shows at once, the rest follows a moment later.
+            yield Lazy(self._below(data))
         yield Footer()
+
+    def _below(self, data: PageData) -> Vertical:
+        """Sources, related concepts, cards, the code and the demo's outputs."""
+        code = Collapsible(
+            Static(self._source_renderable(data), id="source"),
+            title=self._code_title(data),
+            collapsed=self._code_lines(data) > COLLAPSE_CODE_LINES,
+            id="implementation",
+        )
+        return Vertical(
+            Static("Sources", classes="section"),
+            Static(self._sources_text(data), id="sources"),
+            Static("Related", classes="section"),
+            Horizontal(*self._related_buttons(data), id="related"),
+            Static(f"Cards ({len(data.info.cards)})", classes="section", id="cards-title"),
+            Static(self._cards_text(data), id="cards"),
+            code,
+            Horizontal(
+                Static("Demo outputs", id="demo-title"),
+                Static(self._demo_hint(data), id="demo-hint"),
+                id="demo-bar",
+            ),
+            ProgressBar(total=None, show_eta=False, show_percentage=False, id="progress"),
+            DemoResultView(self._empty_text(data), run=data.cached, id="outputs"),
+            id="below",
+        )
+
+    def part(self, selector: str | type[Any]) -> Any:
+        """The widget matching ``selector``, or None while the lower part is mounting."""
+        found = self.query(selector)
+        return found.first() if found else None
 
     def _title_text(self, data: PageData) -> Text:
         info = data.info
@@ -378,6 +401,8 @@ class ConceptPageScreen(Screen[None]):
         self.query_one("#page-title", Static).update(self._title_text(data))
         self.query_one("#meta", Static).update(self._meta_text(data))
         await self.query_one("#body", Markdown).update(card_text.for_markdown(data.info.body))
+        if self.part("#below") is None:
+            return  # not mounted yet: it is built from the data read just now
         self.query_one("#sources", Static).update(self._sources_text(data))
         related = self.query_one("#related", Horizontal)
         await related.remove_children()
@@ -436,7 +461,9 @@ class ConceptPageScreen(Screen[None]):
         self.running = True
         self._run_started = time.monotonic()
         self.add_class("-running")
-        self.query_one("#demo-title", Static).update(Text("Demo outputs: running…"))
+        title = self.part("#demo-title")
+        if title is not None:
+            title.update(Text("Demo outputs: running…"))
         self._run_worker(self.slug)
 
     @work(thread=True, exclusive=True, group="concept-demo")
@@ -458,7 +485,9 @@ class ConceptPageScreen(Screen[None]):
     def _run_ended(self) -> None:
         self.running = False
         self.remove_class("-running")
-        self.query_one("#demo-title", Static).update("Demo outputs")
+        title = self.part("#demo-title")
+        if title is not None:
+            title.update("Demo outputs")
 
     async def on_demo_finished(self, message: DemoFinished) -> None:
         if message.slug != self.slug:
@@ -467,8 +496,11 @@ class ConceptPageScreen(Screen[None]):
         run = message.run
         if self.data is not None:
             self.data.cached = run
-            self.query_one("#demo-hint", Static).update(self._demo_hint(self.data))
-        await self.query_one(DemoResultView).show(run)
+        hint, view = self.part("#demo-hint"), self.part(DemoResultView)
+        if hint is not None and self.data is not None:
+            hint.update(self._demo_hint(self.data))
+        if view is not None:
+            await view.show(run)
         status = run.result.status
         if status == "ok":
             self.notify(f"Demo ran in {run.result.duration_ms} ms.")
@@ -493,14 +525,17 @@ class ConceptPageScreen(Screen[None]):
     def action_toggle_code(self) -> None:
         if self.data is None:
             return
-        collapsible = self.query_one("#implementation", Collapsible)
+        collapsible = self.part("#implementation")
+        if collapsible is None:
+            return
         collapsible.collapsed = not collapsible.collapsed
         if not collapsible.collapsed:
             self.call_after_refresh(collapsible.scroll_visible, top=True)
 
     def action_jump_outputs(self) -> None:
-        if self.data is not None:
-            self.query_one("#demo-bar").scroll_visible(top=True)
+        bar = self.part("#demo-bar")
+        if bar is not None:
+            bar.scroll_visible(top=True)
 
     @on(Button.Pressed, "RelatedButton")
     def _open_related(self, event: Button.Pressed) -> None:

@@ -13,14 +13,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rich.cells import cell_len, set_cell_size
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Select, Static
+from textual.widgets import Footer, Input, Select, Static
 
 from studylog.errors import NotFoundError, StudylogError
 from studylog.services import concepts as concept_service
@@ -30,10 +30,11 @@ from studylog.tui.screens.concept_page import open_concept
 from studylog.tui.widgets.dialogs import NewConceptScreen
 from studylog.tui.widgets.editors import ConceptFileEditorScreen
 from studylog.tui.widgets.modebar import ModeBar
+from studylog.tui.widgets.rowlist import RowList, fit
 
 CHOSEONG = "ㄱㄲㄴㄷㄸㄹㅁㅂㅃㅅㅆㅇㅈㅉㅊㅋㅌㅍㅎ"
 _HANGUL_FIRST, _HANGUL_LAST, _PER_INITIAL = 0xAC00, 0xD7A3, 21 * 28
-COLUMNS = (("Title", 34), ("Also called (별칭)", 36), ("Tags", 22), ("Cards", 5), ("Demo", 8))
+COLUMNS = ("Title", "Also called (별칭)", "Tags", "Cards", "Demo")
 ALL_TAGS = "__all__"
 
 
@@ -76,35 +77,65 @@ class Query:
             tags.append(tag.casefold())
         return cls(tuple(words), tuple(tags))
 
-    def matches(self, concept: ConceptSummary) -> bool:
+    def matches(self, concept: ConceptSummary, entry: IndexEntry | None = None) -> bool:
         """Every tag present and every word found in the title, slug or an alias."""
-        tags = {t.casefold() for t in concept.tags}
-        if any(t not in tags for t in self.tags):
+        entry = entry or IndexEntry.of(concept)
+        if any(t not in entry.tags for t in self.tags):
             return False
-        names = [concept.title, concept.slug, *concept.aliases]
-        haystack = "\n".join(n.casefold() for n in names)
         for word in self.words:
-            if word in haystack:
+            if word in entry.names:
                 continue
-            if _only_initials(word) and word in initials(haystack):
+            if _only_initials(word) and word in entry.initials:
                 continue
             return False
         return True
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """A concept's names prepared for matching: casefolded, and as Korean initials."""
+
+    names: str
+    initials: str
+    tags: frozenset[str]
+
+    @classmethod
+    def of(cls, concept: ConceptSummary) -> IndexEntry:
+        names = "\n".join(n.casefold() for n in (concept.title, concept.slug, *concept.aliases))
+        return cls(names, initials(names), frozenset(t.casefold() for t in concept.tags))
+
+
+class ConceptIndex:
+    """The concept list with its names prepared once, so filtering 20,000 concepts on
+    every key press costs a few milliseconds of substring tests."""
+
+    def __init__(self, concepts: Sequence[ConceptSummary]) -> None:
+        self.concepts = list(concepts)
+        entries = [IndexEntry.of(c) for c in self.concepts]
+        self.names = [e.names for e in entries]
+        self.initials = [e.initials for e in entries]
+        self.tags = [e.tags for e in entries]
+
+    def filter(self, text: str, tag: str | None = None) -> list[ConceptSummary]:
+        """The concepts matching every ``#tag`` and every word (see :class:`Query`)."""
+        query = Query.parse(text, tag)
+        keep: Iterable[int] = range(len(self.concepts))
+        # One tight pass per condition over the survivors of the previous one.
+        for t in query.tags:
+            keep = [i for i in keep if t in self.tags[i]]
+        for word in query.words:
+            if _only_initials(word):
+                keep = [i for i in keep if word in self.names[i] or word in self.initials[i]]
+            else:
+                keep = [i for i in keep if word in self.names[i]]
+        return [self.concepts[i] for i in keep]
 
 
 def filter_concepts(
     concepts: Iterable[ConceptSummary], text: str, tag: str | None = None
 ) -> list[ConceptSummary]:
     """The concepts matching search ``text`` (words and ``#tags``) and the selected ``tag``."""
-    query = Query.parse(text, tag)
-    return [c for c in concepts if query.matches(c)]
-
-
-def fit(text: str, width: int) -> str:
-    """``text`` cut to ``width`` terminal cells with an ellipsis (Korean counts double)."""
-    if cell_len(text) <= width:
-        return text
-    return set_cell_size(text, width - 1).rstrip() + "…"
+    return ConceptIndex(list(concepts)).filter(text, tag)
 
 
 def demo_marker(summary: ConceptSummary, status: dict[str, tuple[str | None, bool | None]]) -> Text:
@@ -119,8 +150,87 @@ def demo_marker(summary: ConceptSummary, status: dict[str, tuple[str | None, boo
     return Text(f"▶ {last}", style="green" if last == "ok" else "red")
 
 
+class ConceptsLoaded(Message):
+    """The worker read the concept list and the demos' last results."""
+
+    def __init__(
+        self,
+        concepts: list[ConceptSummary],
+        demo_status: dict[str, tuple[str | None, bool | None]],
+        index: ConceptIndex,
+    ) -> None:
+        super().__init__()
+        self.concepts = concepts
+        self.demo_status = demo_status
+        self.index = index
+
+
+class ConceptsFailed(Message):
+    def __init__(self, error: str) -> None:
+        super().__init__()
+        self.error = error
+
+
+class ConceptList(RowList[ConceptSummary]):
+    """The concepts as rows of columns; virtual, so 20,000 concepts cost what 20 do."""
+
+    EMPTY = "No concept matches. Esc clears the filter; n adds one."
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(empty=self.EMPTY, **kwargs)
+        self.demo_status: dict[str, tuple[str | None, bool | None]] = {}
+
+    def render_row(self, row: ConceptSummary, index: int, line: int, width: int) -> Text:
+        return concept_line(row, self.demo_status, width, self.style_of("rowlist--muted"))
+
+
+def column_widths(width: int) -> list[int]:
+    """Widths of title, aliases, tags, cards and demo for a list ``width`` cells wide."""
+    cards, demo = 5, 8
+    rest = max(width - cards - demo - 5, 30)  # one space between the five columns
+    title = rest * 36 // 100
+    aliases = rest * 38 // 100
+    return [title, aliases, rest - title - aliases, cards, demo]
+
+
+def concept_line(
+    c: ConceptSummary,
+    status: dict[str, tuple[str | None, bool | None]],
+    width: int,
+    muted: Any = "dim",
+) -> Text:
+    """One concept as a line of columns, cut and padded by terminal cells."""
+    w = column_widths(width)
+    title = Text(c.title, style="italic" if c.origin == "user" or c.user_modified else "")
+    line = Text(" ")
+    line.append_text(fit(title, w[0]))
+    line.append(" ")
+    line.append_text(fit(Text(", ".join(c.aliases), style=muted), w[1]))
+    line.append(" ")
+    line.append_text(fit(Text(" ".join(f"#{t}" for t in c.tags), style="magenta"), w[2]))
+    line.append(" ")
+    line.append_text(fit(Text(str(c.card_count)), w[3], align="right"))
+    line.append(" ")
+    line.append_text(fit(demo_marker(c, status), w[4]))
+    return line
+
+
+def header_line(width: int) -> Text:
+    w = column_widths(width)
+    text = Text(" ", style="bold")
+    for label, cells in zip(COLUMNS, w, strict=True):
+        text.append_text(fit(Text(label), cells, align="right" if label == "Cards" else "left"))
+        text.append(" ")
+    return text
+
+
 class ConceptsScreen(Screen[None]):
-    """All concepts, filterable by search text and tag; Enter opens one, ``n`` adds one."""
+    """All concepts, filterable by search text and tag; Enter opens one, ``n`` adds one.
+
+    The list is read in a worker (a collection can hold tens of thousands of
+    concepts) and shown in a virtual list. Coming back from a concept page
+    re-reads only that concept.
+    """
 
     DEFAULT_CSS = """
     ConceptsScreen #concepts-title {
@@ -138,10 +248,16 @@ class ConceptsScreen(Screen[None]):
     ConceptsScreen #tag {
         width: 30;
     }
-    ConceptsScreen DataTable {
+    ConceptsScreen #concept-header {
+        height: 1;
+        color: $text-accent;
+        text-style: bold;
+    }
+    ConceptsScreen ConceptList {
         height: 1fr;
     }
     """
+    AUTO_FOCUS = "ConceptList"
     BINDINGS = [
         Binding("slash", "focus_search", "Search", id="concepts.search"),
         Binding("t", "focus_tag", "Tag", id="concepts.tag"),
@@ -152,70 +268,105 @@ class ConceptsScreen(Screen[None]):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.concepts: list[ConceptSummary] = []
+        self.index = ConceptIndex([])
         self.demo_status: dict[str, tuple[str | None, bool | None]] = {}
         self.shown: list[ConceptSummary] = []
+        self.loaded = False
+        self._opened: str | None = None
+        self._names: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
-        # Read while composing: the tag list is part of the Select from the start
-        # (nested widgets may not be mounted yet in on_mount).
-        error = self._read()
         self.search_box = Input(
             placeholder="Search title, slug or 별칭 (Korean, ㅅㅍㅌㅁㅅ too); #tag filters",
             id="search",
         )
-        self.tag_select: Select[str] = Select[str](
-            self._tag_options(), prompt="All tags", id="tag", allow_blank=True
-        )
+        self.tag_select: Select[str] = Select[str]([], prompt="All tags", id="tag")
+        self.concept_list = ConceptList(id="concept-list")
+        self.concept_list.empty = "Loading the concepts…"
+        self.header = Static(id="concept-header")
         yield ModeBar("concepts")
-        yield Static("Concepts", id="concepts-title")
+        yield Static("Concepts: loading…", id="concepts-title")
         with Horizontal(id="filters"):
             yield self.search_box
             yield self.tag_select
-        table: DataTable[Any] = DataTable(id="concept-table", cursor_type="row", zebra_stripes=True)
-        for label, width in COLUMNS:
-            table.add_column(label, width=width, key=label)
-        yield table
+        yield self.header
+        yield self.concept_list
         yield Footer()
-        if error:
-            self.notify(error, severity="error")
 
     def on_mount(self) -> None:
-        self.refilter()
-        self.query_one(DataTable).focus()
+        self.load()
+
+    def on_resize(self) -> None:
+        self.header.update(header_line(self.concept_list.scrollable_content_region.width))
 
     def on_screen_resume(self) -> None:
-        # Back from a concept page or the editor: counts, titles or demos may have changed.
-        self.load()
+        # Back from a concept page: only that concept can have changed.
+        slug, self._opened = self._opened, None
+        if slug is not None and self.loaded:
+            self._refresh_one(slug)
 
     # --- data --------------------------------------------------------------------------
 
-    def _read(self) -> str | None:
-        """Read the concept list and the demos' last results; an error message or None."""
-        try:
-            self.concepts = concept_service.list_concepts(self.app.db)  # type: ignore[attr-defined]
-            self.demo_status = {
-                d.slug: (d.last_status, d.stale)
-                for d in demo_service.list_demos(self.app.db)  # type: ignore[attr-defined]
-            }
-        except StudylogError as err:
-            return str(err)
-        return None
-
-    def _tag_options(self) -> list[tuple[str, str]]:
-        return [(f"#{t}", t) for t in sorted({t for c in self.concepts for t in c.tags})]
-
     def load(self) -> None:
-        """Read the list again; keep the filter and the cursor."""
-        error = self._read()
-        if error:
-            self.notify(error, severity="error")
+        """Read the list in a worker; the filter and the cursor are kept."""
+        self._load_worker()
+
+    @work(thread=True, exclusive=True, group="concepts-list")
+    def _load_worker(self) -> None:
+        db = self.app.db  # type: ignore[attr-defined]
+        try:
+            listed = concept_service.list_concepts(db)
+            status = {d.slug: (d.last_status, d.stale) for d in demo_service.list_demos(db)}
+        except StudylogError as err:
+            self.post_message(ConceptsFailed(str(err)))
             return
+        self.post_message(ConceptsLoaded(listed, status, ConceptIndex(listed)))
+
+    def on_concepts_failed(self, message: ConceptsFailed) -> None:
+        self.notify(message.error, severity="error", timeout=8)
+
+    def on_concepts_loaded(self, message: ConceptsLoaded) -> None:
+        self.concepts = message.concepts
+        self.index = message.index
+        self.concept_list.empty = ConceptList.EMPTY
+        self.demo_status = message.demo_status
+        self.concept_list.demo_status = self.demo_status
+        self.loaded = True
         current = self.selected_tag()
         options = self._tag_options()
         self.tag_select.set_options(options)
         if current is not None and current in {value for _, value in options}:
             self.tag_select.value = current
+        self.on_resize()
         self.refilter()
+
+    def _refresh_one(self, slug: str) -> None:
+        """Re-read one concept (after its page was open) and redraw its row."""
+        try:
+            info = concept_service.get(self.app.db, slug)  # type: ignore[attr-defined]
+            run = demo_service.cached(self.app.db, slug) if info.demo or info.demo_code else None  # type: ignore[attr-defined]
+        except StudylogError:
+            self.load()  # deleted or unreadable: read everything again
+            return
+        summary = ConceptSummary(
+            slug=info.slug,
+            title=info.title,
+            aliases=info.aliases,
+            tags=info.tags,
+            origin=info.origin,
+            user_modified=info.user_modified,
+            demo=info.demo,
+            has_demo=bool(info.demo or (info.demo_code or "").strip()),
+            card_count=len(info.cards),
+        )
+        self.concepts = [summary if c.slug == slug else c for c in self.concepts]
+        self.index = ConceptIndex(self.concepts)
+        if run is not None:
+            self.demo_status[slug] = (run.result.status, run.stale)
+        self.refilter()
+
+    def _tag_options(self) -> list[tuple[str, str]]:
+        return [(f"#{t}", t) for t in sorted({t for c in self.concepts for t in c.tags})]
 
     def selected_tag(self) -> str | None:
         value = self.tag_select.value
@@ -223,40 +374,20 @@ class ConceptsScreen(Screen[None]):
 
     def refilter(self) -> None:
         """Show the concepts matching the search box and the tag selector."""
-        text = self.search_box.value
-        self.shown = filter_concepts(self.concepts, text, self.selected_tag())
-        table = self.query_one(DataTable)
-        keep = None
-        if table.row_count and table.cursor_row >= 0:
-            try:
-                keep = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-            except Exception:  # noqa: BLE001 - no cursor row yet
-                keep = None
-        table.clear()
-        for c in self.shown:
-            table.add_row(*self._cells(c), key=c.slug)
-        if keep is not None and keep in {c.slug for c in self.shown}:
-            table.move_cursor(row=table.get_row_index(keep))
+        current = self.concept_list.current
+        self.shown = self.index.filter(self.search_box.value, self.selected_tag())
+        cursor = 0
+        if current is not None:
+            cursor = next((i for i, c in enumerate(self.shown) if c.slug == current.slug), 0)
+        self.concept_list.set_rows(self.shown, cursor=cursor)
         total = len(self.concepts)
-        title = (
-            f"Concepts: {len(self.shown)} of {total}"
-            if len(self.shown) != total
-            else f"Concepts: {total}"
-        )
+        if not self.loaded:
+            title = "Concepts: loading…"
+        elif len(self.shown) != total:
+            title = f"Concepts: {len(self.shown):,} of {total:,}"
+        else:
+            title = f"Concepts: {total:,}"
         self.query_one("#concepts-title", Static).update(title)
-
-    def _cells(self, c: ConceptSummary) -> Sequence[Any]:
-        widths = [w for _, w in COLUMNS]
-        title = Text(fit(c.title, widths[0]))
-        if c.origin == "user" or c.user_modified:
-            title.stylize("italic")
-        return (
-            title,
-            Text(fit(", ".join(c.aliases), widths[1]), style="dim"),
-            Text(fit(" ".join(f"#{t}" for t in c.tags), widths[2]), style="magenta"),
-            Text(str(c.card_count), justify="right"),
-            demo_marker(c, self.demo_status),
-        )
 
     # --- events ------------------------------------------------------------------------
 
@@ -266,16 +397,21 @@ class ConceptsScreen(Screen[None]):
 
     @on(Input.Submitted, "#search")
     def _search_submitted(self) -> None:
-        self.query_one(DataTable).focus()
+        self.concept_list.focus()
 
     @on(Select.Changed, "#tag")
     def _tag_changed(self) -> None:
         self.refilter()
 
-    @on(DataTable.RowSelected)
-    def _open(self, event: DataTable.RowSelected) -> None:
-        if event.row_key.value is not None:
-            open_concept(self.app, str(event.row_key.value))
+    @on(RowList.Selected)
+    def _open(self, event: RowList.Selected) -> None:
+        if 0 <= event.index < len(self.shown):
+            self.open(self.shown[event.index].slug)
+
+    def open(self, slug: str) -> None:
+        """Open a concept's page (its row is re-read on return)."""
+        self._opened = slug
+        open_concept(self.app, slug)
 
     def action_focus_search(self) -> None:
         self.search_box.focus()
@@ -287,7 +423,7 @@ class ConceptsScreen(Screen[None]):
         if self.search_box.value or self.selected_tag():
             self.search_box.value = ""
             self.tag_select.clear()
-        self.query_one(DataTable).focus()
+        self.concept_list.focus()
 
     def action_new_concept(self) -> None:
         self.app.push_screen(NewConceptScreen(), self._named)
@@ -315,4 +451,4 @@ class ConceptsScreen(Screen[None]):
             return
         self.load()
         self.notify(f"Concept {slug} added.")
-        open_concept(self.app, slug)
+        self.open(slug)

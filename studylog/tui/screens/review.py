@@ -146,20 +146,11 @@ class ReviewScreen(Screen[None]):
     ReviewScreen #divider, ReviewScreen #back {
         display: none;
     }
-    ReviewScreen.-revealed #divider, ReviewScreen.-revealed #back {
-        display: block;
-    }
     ReviewScreen #reveal-bar, ReviewScreen #answer-bar {
         height: 3;
         align-horizontal: center;
     }
     ReviewScreen #answer-bar {
-        display: none;
-    }
-    ReviewScreen.-revealed #answer-bar {
-        display: block;
-    }
-    ReviewScreen.-revealed #reveal-bar {
         display: none;
     }
     ReviewScreen #answer-bar Button {
@@ -171,18 +162,10 @@ class ReviewScreen(Screen[None]):
         height: 1fr;
         padding: 1 2;
     }
-    ReviewScreen.-done #summary-text {
-        display: block;
-    }
-    ReviewScreen.-done #card, ReviewScreen.-done #reveal-bar, ReviewScreen.-done #answer-bar,
-    ReviewScreen.-done #card-meta {
-        display: none;
-    }
     """
     BINDINGS = [
-        Binding("space", "reveal", "Show answer", id="review.reveal"),
-        # Anki: on the answer side, space means Good.
-        Binding("space", "good", "Good", id="review.space_good"),
+        # Anki: space shows the answer, and on the answer side it means Good.
+        Binding("space", "space", "Show answer / Good", id="review.reveal"),
         Binding("1", "grade(1)", "Again", id="review.again", group=GRADE),
         Binding("2", "grade(2)", "Hard", id="review.hard", group=GRADE),
         Binding("3", "grade(3)", "Good", id="review.good", group=GRADE),
@@ -219,32 +202,65 @@ class ReviewScreen(Screen[None]):
             error = str(err)
         card = self.card
         labels = {p.rating: f"{p.label} {p.text}" for p in self.previews}
+        # References to the parts that change, usable before they are mounted.
+        self.parts = {
+            "meta": Static(self._meta(card) if card else "", id="card-meta"),
+            "card": VerticalScroll(id="card"),
+            "front": Markdown(front_markdown(card) if card else "", id="front", open_links=False),
+            "divider": Rule(id="divider"),
+            "back": Markdown("", id="back", open_links=False),
+            "reveal-bar": Horizontal(id="reveal-bar"),
+            "answer-bar": Horizontal(id="answer-bar"),
+            "summary": Static("", id="summary-text"),
+        }
+        p = self.parts
         yield ModeBar("review")
         yield Static(self._header_text(), id="review-header")
-        yield Static(self._meta(card) if card else "", id="card-meta")
-        with VerticalScroll(id="card"):
-            yield Markdown(front_markdown(card) if card else "", id="front", open_links=False)
-            yield Rule(id="divider")
-            yield Markdown("", id="back", open_links=False)
-        with Horizontal(id="reveal-bar"):
+        yield p["meta"]
+        with p["card"]:
+            yield p["front"]
+            yield p["divider"]
+            yield p["back"]
+        with p["reveal-bar"]:
             yield Button("Show answer (space)", id="reveal", variant="primary")
-        with Horizontal(id="answer-bar"):
+        with p["answer-bar"]:
             for rating, label in RATINGS.items():
                 yield Button(
                     labels.get(rating, label),
                     id=f"grade-{rating}",
                     variant=BUTTON_VARIANTS[rating],  # type: ignore[arg-type]
                 )
-        yield Static("", id="summary-text")
+        yield p["summary"]
         yield Footer()
         if error is not None:
             self.notify(error, severity="error")
 
+    def _layout(self) -> None:
+        """Show the parts for the current state: question, answer, or the summary.
+
+        Display is set on the few widgets concerned; toggling a class on the
+        screen would restyle every widget of the card's markdown (tens of ms).
+        """
+        done = self.card is None
+        shown = {
+            "meta": not done,
+            "card": not done,
+            "divider": self.revealed,
+            "back": self.revealed,
+            "reveal-bar": not done and not self.revealed,
+            "answer-bar": not done and self.revealed,
+            "summary": done,
+        }
+        for name, visible in shown.items():
+            widget = self.parts[name]
+            if widget.display != visible:
+                widget.display = visible
+
     def on_mount(self) -> None:
         self.shown_at = time.monotonic()
+        self._layout()
         if self.card is None:
             self._show_summary()
-        self.refresh_bindings()
 
     # --- the flow ----------------------------------------------------------------------
 
@@ -291,12 +307,10 @@ class ReviewScreen(Screen[None]):
     async def show_card(self, card: CardInfo | None) -> None:
         self.card = card
         self.revealed = False
-        self.remove_class("-revealed")
         if card is None:
             self._show_summary()
             return
         self._stop_polling()
-        self.remove_class("-done")
         try:
             self.previews = self._previews(card)
         except StudylogError as err:
@@ -304,12 +318,13 @@ class ReviewScreen(Screen[None]):
             self.previews = []
         for p in self.previews:
             self.query_one(f"#grade-{p.rating}", Button).label = f"{p.label} {p.text}"
-        self.query_one("#card-meta", Static).update(self._meta(card))
-        await self.query_one("#front", Markdown).update(front_markdown(card))
-        await self.query_one("#back", Markdown).update("")
-        self.query_one("#card", VerticalScroll).scroll_home(animate=False)
-        self._update_header()
-        self.refresh_bindings()
+        self._layout()
+        self.parts["meta"].update(self._meta(card))  # type: ignore[attr-defined]
+        await self.parts["front"].update(front_markdown(card))  # type: ignore[attr-defined]
+        await self.parts["back"].update("")  # type: ignore[attr-defined]
+        self.parts["card"].scroll_home(animate=False)
+        # The counts take a query over the new cards: after the card is on screen.
+        self.call_after_refresh(self._update_header)
         self.shown_at = time.monotonic()
 
     def _meta(self, card: CardInfo) -> Text:
@@ -347,16 +362,15 @@ class ReviewScreen(Screen[None]):
         return text
 
     def _show_summary(self) -> None:
-        self.add_class("-done")
+        self._layout()
         counts = None
         if self.session is not None:
             try:
                 counts = self.session.counts(now=self._now())
             except StudylogError:
                 counts = None
-        self.query_one("#summary-text", Static).update(summary_text(self.answers, counts))
+        self.parts["summary"].update(summary_text(self.answers, counts))  # type: ignore[attr-defined]
         self._update_header()
-        self.refresh_bindings()
         if self._poll is None:
             self._poll = self.set_interval(POLL_SECONDS, self._look_again)
 
@@ -374,11 +388,10 @@ class ReviewScreen(Screen[None]):
         if self.card is None or self.revealed:
             return
         question, answer = back_markdown(self.card)
-        await self.query_one("#front", Markdown).update(question)
-        await self.query_one("#back", Markdown).update(answer)
+        await self.parts["front"].update(question)  # type: ignore[attr-defined]
+        await self.parts["back"].update(answer)  # type: ignore[attr-defined]
         self.revealed = True
-        self.add_class("-revealed")
-        self.refresh_bindings()
+        self._layout()
 
     def answer_ms(self) -> int:
         """Milliseconds since the front was shown, capped at :data:`MAX_ANSWER_MS`."""
@@ -387,7 +400,10 @@ class ReviewScreen(Screen[None]):
 
     async def grade(self, rating: int) -> None:
         """Save the answer and move to the next card."""
-        if self.card is None or not self.revealed or self.session is None:
+        if self.card is None or self.session is None:
+            return
+        if not self.revealed:
+            self.notify("Show the answer first (space), then grade it 1-4.", timeout=3)
             return
         card = self.card
         duration = self.answer_ms()
@@ -411,28 +427,15 @@ class ReviewScreen(Screen[None]):
 
     # --- actions -----------------------------------------------------------------------
 
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "grade":
-            return True if self.revealed else None
-        if action == "reveal":
-            return self.card is not None and not self.revealed
-        if action == "good":
-            return self.revealed
-        if action in ("suspend", "bury"):
-            return True if self.card is not None else None
-        if action == "open_concept":
-            if self.card is None or not self.card.concept_slug:
-                return False
-            return True if self.revealed else None
-        if action == "undo":
-            return True if self.actions else None
-        return True
+    # The footer's keys stay the same for every card: re-checking them
+    # (refresh_bindings) recomposes the footer, about 25 ms a card. The actions
+    # check the state themselves.
 
-    async def action_reveal(self) -> None:
-        await self.reveal()
-
-    async def action_good(self) -> None:
-        await self.grade(3)
+    async def action_space(self) -> None:
+        if self.revealed:
+            await self.grade(3)
+        else:
+            await self.reveal()
 
     async def action_grade(self, rating: int) -> None:
         await self.grade(rating)

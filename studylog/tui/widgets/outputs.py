@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 from rich.cells import chop_cells
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
-from rich.measure import Measurement
+from rich.segment import Segment
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -48,6 +48,7 @@ class AtWidth:
         self._build = build
         self._keep = keep
         self._cache: OrderedDict[int, RenderableType] = OrderedDict()
+        self._lines: OrderedDict[int, list[list[Segment]]] = OrderedDict()
 
     def at(self, width: int) -> RenderableType:
         """The renderable for ``width`` cells (at least :data:`MIN_WIDTH`)."""
@@ -63,10 +64,19 @@ class AtWidth:
         return found
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield self.at(options.max_width)
-
-    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
-        return Measurement(MIN_WIDTH, options.max_width)
+        # Textual renders a widget once to measure its height and again to paint it;
+        # the segments are kept per width, so tables and plots are laid out once.
+        width = max(options.max_width, MIN_WIDTH)
+        lines = self._lines.get(width)
+        if lines is None:
+            lines = console.render_lines(self.at(width), options.update_width(width), pad=False)
+            self._lines[width] = lines
+            while len(self._lines) > self._keep:
+                self._lines.popitem(last=False)
+        newline = Segment.line()
+        for line in lines:
+            yield from line
+            yield newline
 
 
 class OutputView(Widget):
