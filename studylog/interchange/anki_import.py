@@ -48,6 +48,7 @@ from studylog.interchange.anki_package import (
     RevlogEntry,
     read_collection,
 )
+from studylog.interchange.review_log import existing_cards, stored_times
 from studylog.interchange.summary import ApplyContext, FileSummary
 from studylog.services import fsrs_vec
 from studylog.services import tags as tag_service
@@ -268,31 +269,6 @@ def read_anki(path: Path, *, cap: int = MAX_COLLECTION_BYTES) -> ParsedAnki:
 # --- writing -------------------------------------------------------------------------------
 
 
-def _existing(session: Session, external_ids: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for i in range(0, len(external_ids), _CHUNK):
-        rows = session.execute(
-            select(Card.id, Card.external_id)
-            .where(Card.external_id.in_(external_ids[i : i + _CHUNK]))
-            .order_by(Card.id)
-        )
-        for cid, ext in rows:
-            found.setdefault(ext, cid)  # the oldest card wins if several share the id
-    return found
-
-
-def _stored_times(session: Session, card_ids: list[int]) -> dict[int, set[datetime]]:
-    times: dict[int, set[datetime]] = defaultdict(set)
-    for i in range(0, len(card_ids), _CHUNK):
-        for cid, at in session.execute(
-            select(Review.card_id, Review.reviewed_at).where(
-                Review.card_id.in_(card_ids[i : i + _CHUNK])
-            )
-        ):
-            times[cid].add(at)
-    return times
-
-
 def _fill_placeholders(session: Session, specs: dict[int, AnkiCardSpec], now: datetime) -> int:
     """Give review-log cards (no text yet) the text of the same Anki card; return how many."""
     from studylog.interchange.review_log import BACK as LOG_BACK
@@ -325,7 +301,7 @@ def apply_anki(session: Session, parsed: ParsedAnki, ctx: ApplyContext) -> FileS
     summary.media_skipped = list(parsed.media)
     summary.notes.extend(parsed.notes)
     specs = parsed.cards
-    existing = _existing(session, [s.external_id for s in specs])
+    existing = existing_cards(session, [s.external_id for s in specs])
     recorded = records.known(session, KIND, [s.external_id for s in specs])
     fresh = [s for s in specs if s.external_id not in existing and s.external_id not in recorded]
     deleted = sum(1 for s in specs if s.external_id in recorded and s.external_id not in existing)
@@ -411,7 +387,7 @@ def _insert_reviews(
 ) -> set[int]:
     """Insert answers not stored yet (by card and time); return the cards that got any."""
     card_ids = [ids[s.external_id] for s in specs]
-    stored = _stored_times(session, card_ids)
+    stored = stored_times(session, card_ids)
     rows, touched = [], set()
     for spec in specs:
         cid = ids[spec.external_id]

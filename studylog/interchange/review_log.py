@@ -193,7 +193,8 @@ class _Plan:
     skipped: int
 
 
-def _existing_cards(session: Session, external_ids: list[str]) -> dict[str, int]:
+def existing_cards(session: Session, external_ids: list[str]) -> dict[str, int]:
+    """External id -> studylog card id for the ids already stored (looked up in chunks)."""
     found: dict[str, int] = {}
     for i in range(0, len(external_ids), _CHUNK):
         chunk = external_ids[i : i + _CHUNK]
@@ -204,7 +205,8 @@ def _existing_cards(session: Session, external_ids: list[str]) -> dict[str, int]
     return found
 
 
-def _stored_times(session: Session, card_ids: list[int]) -> dict[int, set[datetime]]:
+def stored_times(session: Session, card_ids: list[int]) -> dict[int, set[datetime]]:
+    """Card id -> the times of its stored reviews (how re-imports recognise known answers)."""
     times: dict[int, set[datetime]] = defaultdict(set)
     for i in range(0, len(card_ids), _CHUNK):
         chunk = card_ids[i : i + _CHUNK]
@@ -219,8 +221,8 @@ def _plan(session: Session, rows: list[ReviewLogRow]) -> _Plan:
     grouped: dict[str, list[ReviewLogRow]] = defaultdict(list)
     for row in rows:
         grouped[row.card_id].append(row)
-    existing = _existing_cards(session, list(grouped))
-    stored = _stored_times(session, list(existing.values()))
+    existing = existing_cards(session, list(grouped))
+    stored = stored_times(session, list(existing.values()))
     by_card: dict[str, list[ReviewLogRow]] = {}
     skipped = 0
     for ext, card_rows in grouped.items():
