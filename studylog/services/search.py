@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from studylog.errors import InvalidInputError
 from studylog.storage.engine import Database
-from studylog.storage.models import Card, Concept, JournalEntry, Todo
+from studylog.storage.models import Concept, JournalEntry, Todo
 
 KINDS = ("entry", "todo", "card", "concept")
 SNIPPET_WIDTH = 60
@@ -115,76 +116,38 @@ def search(
         return _hits(session, rows, terms)
 
 
-def _hits(session, rows, terms: list[str]) -> list[SearchHit]:  # noqa: ANN001
+def _column(session: Session, key, value, ids: list[int]) -> dict:  # noqa: ANN001
+    """``{key: value}`` for the rows whose ``key`` is in ``ids`` (one query)."""
+    if not ids:
+        return {}
+    return dict(session.execute(select(key, value).where(key.in_(ids))).all())
+
+
+def _hits(session: Session, rows, terms: list[str]) -> list[SearchHit]:  # noqa: ANN001
+    """Turn index rows into hits; the index row already holds each item's text."""
     ids: dict[str, list[int]] = {k: [] for k in KINDS}
     for kind, ref_id, _title, _body in rows:
         ids[kind].append(int(ref_id))
-    entry_days = dict(
-        session.execute(
-            select(JournalEntry.id, JournalEntry.day).where(JournalEntry.id.in_(ids["entry"]))
-        ).all()
-    )
-    todo_days = dict(
-        session.execute(select(Todo.id, Todo.origin_day).where(Todo.id.in_(ids["todo"]))).all()
-    )
-    slugs = dict(
-        session.execute(
-            select(Concept.id, Concept.slug).where(Concept.id.in_(ids["concept"]))
-        ).all()
-    )
-    fronts = dict(
-        session.execute(select(Card.id, Card.front).where(Card.id.in_(ids["card"]))).all()
-    )
-    concept_titles = dict(
-        session.execute(
-            select(Concept.id, Concept.title).where(Concept.id.in_(ids["concept"]))
-        ).all()
-    )
+    entry_days = _column(session, JournalEntry.id, JournalEntry.day, ids["entry"])
+    todo_days = _column(session, Todo.id, Todo.origin_day, ids["todo"])
+    slugs = _column(session, Concept.id, Concept.slug, ids["concept"])
+    titles = _column(session, Concept.id, Concept.title, ids["concept"])
     hits = []
-    for kind, ref_id, _title, body in rows:
+    for kind, ref_id, title, body in rows:
         ref_id = int(ref_id)
         if kind == "entry":
-            hits.append(
-                SearchHit(
-                    kind,
-                    str(ref_id),
-                    f"entry {entry_days[ref_id]}",
-                    _snippet(body, terms),
-                    entry_days[ref_id],
-                )
-            )
+            day = entry_days[ref_id]
+            hits.append(SearchHit(kind, str(ref_id), f"entry {day}", _snippet(body, terms), day))
         elif kind == "todo":
-            hits.append(
-                SearchHit(
-                    kind,
-                    str(ref_id),
-                    f"TODO of {todo_days[ref_id]}",
-                    _snippet(body, terms),
-                    todo_days[ref_id],
-                )
-            )
-        elif kind == "card":
-            front = fronts[ref_id]
-            hits.append(
-                SearchHit(
-                    kind, str(ref_id), _first_line(front), _snippet(front + " " + body, terms)
-                )
-            )
-        else:
-            hits.append(
-                SearchHit(
-                    kind,
-                    slugs[ref_id],
-                    concept_titles[ref_id],
-                    _snippet(_title_and_body(session, ref_id), terms),
-                )
-            )
+            day = todo_days[ref_id]
+            hits.append(SearchHit(kind, str(ref_id), f"TODO of {day}", _snippet(body, terms), day))
+        elif kind == "card":  # title = front, body = back
+            snippet = _snippet(f"{title} {body}", terms)
+            hits.append(SearchHit(kind, str(ref_id), _first_line(title), snippet))
+        else:  # title = "title slug aliases", body = the explanation
+            snippet = _snippet(f"{title} {body}", terms)
+            hits.append(SearchHit(kind, slugs[ref_id], titles[ref_id], snippet))
     return hits
-
-
-def _title_and_body(session, concept_id: int) -> str:  # noqa: ANN001
-    concept = session.get(Concept, concept_id)
-    return f"{concept.title} ({', '.join(concept.aliases)}) {concept.body}"
 
 
 def _first_line(text: str, width: int = SNIPPET_WIDTH) -> str:
