@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from textual.widgets import Input, TextArea
+from textual.widgets import Input, Markdown, TextArea
 
 from studylog.content.concept_file import parse_concept
 from studylog.paths import content_dir
@@ -25,6 +25,7 @@ from studylog.services.concepts import apply_file
 from studylog.storage.engine import Database
 from studylog.tui.screens.concept_page import ConceptPageScreen
 from studylog.tui.screens.concepts import ConceptsScreen, filter_concepts, initials
+from studylog.tui.widgets.card_text import for_markdown
 from studylog.tui.widgets.dialogs import ApproveCodeScreen, NewConceptScreen
 from studylog.tui.widgets.editors import CodeEditorScreen, ConceptFileEditorScreen
 from studylog.tui.widgets.outputs import DemoResultView, OutputView, kinds
@@ -226,6 +227,7 @@ async def test_untrusted_code_is_shown_for_approval_before_it_runs(
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert demos.is_trusted(seeded_db, "shared")
+        assert "untrusted" not in str(page.query_one("#page-title").render())
         stored = demos.cached(seeded_db, "shared")
         assert stored is not None and stored.result.status == "ok"
         assert kinds(page.query_one(DemoResultView).output_views) == ["value", "array"]
@@ -356,3 +358,34 @@ async def test_new_concept_from_the_list(seeded_db: Database, make_app) -> None:
         await pilot.pause()
         assert app.screen is screen
         assert "batch-norm" in table_slugs(screen)
+
+
+def test_concept_text_keeps_display_math_lines_and_makes_links() -> None:
+    body = (content_dir() / "concepts" / "lstm.md").read_text(encoding="utf-8").split("---", 2)[2]
+    text = for_markdown(body)
+    assert "[a plain RNN](concept:rnn)" in text
+    assert "[vanishing-exploding-gradients](concept:vanishing-exploding-gradients)" in text
+    # The aligned block of six equations stays six lines (CommonMark hard breaks).
+    block = text[text.index("iₜ = σ") :].split("\n\n", 1)[0]
+    lines = block.split("\\\n")
+    assert len(lines) == 6
+    assert lines[4] == "cₜ = fₜ ⊙ cₜ₋₁ \\+ iₜ ⊙ gₜ"  # '+' escaped for markdown
+    assert "$" not in block
+
+
+async def test_a_concept_link_in_the_explanation_opens_that_concept(
+    seeded_db: Database, make_app
+) -> None:
+    app = make_app(seeded_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_page(app, "lstm")
+        await pilot.pause()
+        page = app.screen
+        body = page.query_one("#body", Markdown)
+        body.post_message(Markdown.LinkClicked(body, "concept:rnn"))
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(app.screen, ConceptPageScreen) and app.screen.slug == "rnn"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is page

@@ -454,6 +454,15 @@ class ConceptPageScreen(Screen[None]):
             self.notify(str(err), severity="error")
             return
         self.notify("Approved this exact code; it runs now.")
+        if self.data is not None:
+            try:
+                self.data.source = demo_service.resolve(self.app.db, self.slug)  # type: ignore[attr-defined]
+            except StudylogError:
+                pass
+            self.query_one("#page-title", Static).update(self._title_text(self.data))
+            hint = self.part("#demo-hint")
+            if hint is not None:
+                hint.update(self._demo_hint(self.data))
         self.start_run()
 
     def start_run(self) -> None:
@@ -535,7 +544,8 @@ class ConceptPageScreen(Screen[None]):
     def action_jump_outputs(self) -> None:
         bar = self.part("#demo-bar")
         if bar is not None:
-            bar.scroll_visible(top=True)
+            # After the next refresh: outputs that just arrived change the layout.
+            self.call_after_refresh(bar.scroll_visible, top=True, animate=False)
 
     @on(Button.Pressed, "RelatedButton")
     def _open_related(self, event: Button.Pressed) -> None:

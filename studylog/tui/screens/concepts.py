@@ -300,10 +300,16 @@ class ConceptsScreen(Screen[None]):
         self.header.update(header_line(self.concept_list.scrollable_content_region.width))
 
     def on_screen_resume(self) -> None:
-        # Back from a concept page: only that concept can have changed.
         slug, self._opened = self._opened, None
-        if slug is not None and self.loaded:
+        if not self.loaded:
+            return
+        if slug is not None:
+            # Back from a concept page: only that concept can have changed.
             self._refresh_one(slug)
+        else:
+            # Back from another screen (or the command line added one): read the
+            # list again in the worker; the rows shown stay until it is done.
+            self.load()
 
     # --- data --------------------------------------------------------------------------
 

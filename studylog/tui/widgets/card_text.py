@@ -17,7 +17,7 @@ import re
 from rich.cells import cell_len, set_cell_size
 
 from studylog.content.concept_file import CLOZE
-from studylog.tui.mathtext import render_math, transform_prose
+from studylog.tui.mathtext import latex_to_unicode, render_math, transform_prose
 
 LINK_SCHEME = "concept:"
 WIKI_LINK = re.compile(r"\[\[([^\[\]|]+?)(?:\|([^\[\]]+?))?\]\]")
@@ -80,9 +80,30 @@ def readable_math(text: str, *, markdown: bool = True) -> str:
     return render_math(text, markdown=markdown)
 
 
+_DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.DOTALL)
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$&])")
+
+
+def display_math(text: str) -> str:
+    """``$$...$$`` blocks as paragraphs of their own, one line per formula line.
+
+    A multi-line block (``aligned``, ``\\``) converts to several lines, which
+    markdown would join into one paragraph; here they are kept apart with hard
+    line breaks (a backslash at the end of a line, CommonMark).
+    """
+
+    def block(m: re.Match[str]) -> str:
+        lines = [ln for ln in latex_to_unicode(m.group(1)).splitlines() if ln.strip()]
+        if not lines:
+            return m.group(0)
+        return "\n\n" + "\\\n".join(_MD_SPECIAL.sub(r"\\\1", ln) for ln in lines) + "\n\n"
+
+    return transform_prose(text, lambda part: _DISPLAY_MATH.sub(block, part))
+
+
 def for_markdown(text: str) -> str:
-    """Text for the Markdown widget: concept links, then readable math."""
-    return readable_math(concept_links(text))
+    """Text for the Markdown widget: concept links, display math blocks, then inline math."""
+    return readable_math(display_math(concept_links(text)))
 
 
 def one_line(text: str, width: int = 80) -> str:

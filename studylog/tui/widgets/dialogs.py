@@ -24,13 +24,17 @@ from studylog.content.concept_file import SLUG
 
 
 def code_syntax(code: str, *, line_numbers: bool = True) -> Syntax:
-    """Python source, syntax-highlighted by rich (pygments), for a read-only view."""
+    """Python source, syntax-highlighted by rich (pygments), for a read-only view.
+
+    Long lines wrap (under their line number): code shown for reading or for
+    approval must be visible in full, never cut at the edge.
+    """
     return Syntax(
         code,
         "python",
         theme="ansi_dark",
         line_numbers=line_numbers,
-        word_wrap=False,
+        word_wrap=True,
         background_color="default",
         indent_guides=True,
     )

@@ -181,9 +181,9 @@ class CodeEditorScreen(EditorScreen):
             self.notify("Demo code saved (your own copy of this concept).")
 
     def action_save_and_run(self) -> None:
-        if self.dirty or not self.saved:
-            if not self.save():
-                return
+        # Unchanged code runs as it is: no copy of a pack concept is made for nothing.
+        if self.dirty and not self.save():
+            return
         self.dismiss("run")
 
 
