@@ -90,7 +90,7 @@ def test_review_log_csv_goes_to_the_review_log_importer(run_cli, tmp_path):
     notes.write_text("2024-03-29\n오늘 복습 🧠\n", encoding="utf-8")
     out = run_cli("import", str(path), str(notes))
     assert out.exit_code == 0, out.output
-    assert "n.md (notes): added 1 entries" in out.output
+    assert "n.md (notes): added 1 entry" in out.output
     from studylog.storage.engine import Database
 
     db = Database(f"sqlite:///{tmp_path / 'studylog.db'}")

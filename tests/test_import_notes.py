@@ -411,9 +411,8 @@ def test_cli_import_summary_and_dry_run(run_cli, tmp_path):
     out = run_cli("import", str(TIL), "--date", "2021-11-12", "--dry-run")
     assert out.exit_code == 0
     assert out.output.splitlines()[0] == (
-        "til-attention-ntm.txt (notes): would add 1 entries, 4 TODOs, 0 concepts, 0 cards, "
-        "6 suggested cards, 0 reviews; skipped 0 entries, 0 TODOs, 0 concepts, 0 cards, "
-        "0 suggested cards, 0 reviews."
+        "til-attention-ntm.txt (notes): would add 1 entry, 4 TODOs, 6 suggested cards; "
+        "skipped nothing."
     )
     assert "Dry run: nothing was written." in out.output
     assert json.loads(run_cli("todo", "list", "--date", "2021-11-12", "--json").output) == []

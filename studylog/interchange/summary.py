@@ -10,13 +10,13 @@ from studylog.studyday import StudyCalendar
 
 # What imports count, in the order the summary names them.
 KINDS = ("entries", "todos", "concepts", "cards", "suggestions", "reviews")
-LABELS = {
-    "entries": "entries",
-    "todos": "TODOs",
-    "concepts": "concepts",
-    "cards": "cards",
-    "suggestions": "suggested cards",
-    "reviews": "reviews",
+LABELS = {  # kind -> (singular, plural)
+    "entries": ("entry", "entries"),
+    "todos": ("TODO", "TODOs"),
+    "concepts": ("concept", "concepts"),
+    "cards": ("card", "cards"),
+    "suggestions": ("suggested card", "suggested cards"),
+    "reviews": ("review", "reviews"),
 }
 
 # progress(label, done, total): called as work advances; total None when unknown.
@@ -68,8 +68,14 @@ class ImportReport:
 
 
 def describe(counts: dict[str, int]) -> str:
-    """``{"entries": 2, "todos": 1, ...}`` -> ``"2 entries, 1 TODOs, 0 concepts, ..."`` (all kinds)."""
-    return ", ".join(f"{counts.get(kind, 0)} {LABELS[kind]}" for kind in KINDS)
+    """``{"entries": 2, "todos": 1, "cards": 0}`` -> ``"2 entries, 1 TODO"``; all zero: ``"nothing"``."""
+    parts = []
+    for kind in KINDS:
+        n = counts.get(kind, 0)
+        if n:
+            singular, plural = LABELS[kind]
+            parts.append(f"{n:,} {singular if n == 1 else plural}")
+    return ", ".join(parts) or "nothing"
 
 
 @dataclass(frozen=True)
