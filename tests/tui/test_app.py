@@ -212,3 +212,28 @@ def test_the_cli_starts_the_app_on_a_terminal(db_path, monkeypatch) -> None:
     app = started[0]
     assert app.db is context.database()
     assert app.now() == NOW and app.today() == TODAY
+
+
+async def test_the_key_bar_shows_the_keys_that_apply_and_runs_a_clicked_one(
+    seeded_db: Database, make_app
+) -> None:
+    from studylog.tui.widgets.keybar import KeyBar
+    from studylog.tui.widgets.prompts import TextPrompt
+
+    app = make_app(seeded_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        bar = app.screen.query_one(KeyBar)
+        labels = [item.plain for item, _ in bar.items()]
+        assert labels[:3] == ["e Edit", "d Delete", "[ ] Prev/next day"]  # focused list first
+        app.screen.todo_list.focus()
+        await pilot.pause()
+        labels = [item.plain for item, _ in bar.items()]
+        assert labels[:5] == ["space Done/undo", "e Edit", "d Delete", "⇧↑/K Move up", "⇧↓/J Move down"]
+        app.screen.entries.focus()
+        await pilot.pause()
+        bar.render()
+        start = next(s for s, _, action in bar._targets if action == "screen.add_todo")
+        await pilot.click(KeyBar, offset=(start + 1, 0))
+        await pilot.pause()
+        assert isinstance(app.screen, TextPrompt)

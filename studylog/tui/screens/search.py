@@ -25,12 +25,13 @@ from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from studylog.errors import StudylogError
 from studylog.services import search as search_service
 from studylog.services.search import SearchHit
 from studylog.tui.widgets.guard import guarded, report
+from studylog.tui.widgets.keybar import KeyBar
 from studylog.tui.widgets.modebar import ModeBar
 from studylog.tui.widgets.rowlist import RowList, fit
 
@@ -136,7 +137,7 @@ class SearchScreen(Screen[None]):
             )
         yield Static(id="search-status")
         yield SearchResults(id="search-results")
-        yield Footer()
+        yield KeyBar()
 
     @property
     def results(self) -> SearchResults:

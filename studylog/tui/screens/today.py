@@ -40,7 +40,7 @@ from textual.events import ScreenResume, ScreenSuspend
 from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.timer import Timer
-from textual.widgets import Footer, Markdown, Static, TextArea
+from textual.widgets import Markdown, Static, TextArea
 
 from studylog.errors import InvalidInputError
 from studylog.services import concepts as concept_service
@@ -59,6 +59,7 @@ from studylog.tui.widgets.entry_editor import (
     preview_markdown,
 )
 from studylog.tui.widgets.guard import guarded, report
+from studylog.tui.widgets.keybar import KeyBar
 from studylog.tui.widgets.modebar import ModeBar
 from studylog.tui.widgets.prompts import Confirm, Picker, TextPrompt
 from studylog.tui.widgets.rowlist import RowList
@@ -212,7 +213,7 @@ class TodayScreen(Screen[None]):
                 with VerticalScroll(id="preview"):
                     yield Markdown(EMPTY_PREVIEW, id="preview-md", open_links=False)
             yield TodoList(id="todos")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self._ready = True
