@@ -279,7 +279,7 @@ def test_dry_run_writes_nothing(utc_db, built):
 def test_cli_reports_media_as_skipped(run_cli, built):
     out = run_cli("import", str(built.new_apkg))
     assert out.exit_code == 0, out.output
-    assert "new.apkg (anki): added 8 cards;" in out.output
+    assert "new.apkg (anki): added 8 cards, 19 reviews; skipped nothing." in out.output
     assert "1 media file(s) skipped (studylog keeps text only): figure.png" in out.output
     listed = json.loads(run_cli("card", "list", "--deck", "밑바닥2::8장 어텐션", "--json").output)
     assert len(listed) == 7  # all but the image card, which sits in Default
