@@ -139,7 +139,7 @@ def test_calendar_grid_shape_and_today_in_last_column() -> None:
         if not isinstance(span.style, str) and span.style.bgcolor is not None
     }
     assert {Color.parse(c).name for c in LEVEL_COLORS} <= backgrounds  # squares and legend
-    assert "2 study days in the last year" in text.plain
+    assert "2 study days in 52 weeks" in text.plain
 
 
 def test_bar_columns_in_eighths() -> None:
@@ -178,3 +178,16 @@ def test_study_days_merges_reviews_and_entries(seeded_db: Database) -> None:
     merged = study_days(stats, {TODAY: 2, TODAY - timedelta(days=9): 1})
     assert merged[TODAY] == DayActivity(reviews=2, entries=2)
     assert merged[TODAY - timedelta(days=9)] == DayActivity(reviews=0, entries=1)
+
+
+async def test_a_narrow_calendar_shows_the_latest_weeks(seeded_db: Database, make_app) -> None:
+    app = make_app(seeded_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_stats(app, pilot)
+        calendar = screen.query_one(YearHeatmap)
+        weeks = calendar.shown_weeks()
+        assert weeks == (calendar.content_size.width - LABEL_WIDTH) // CELL < 52
+        # Today is still in the last column drawn.
+        week = (TODAY - grid_start(TODAY, weeks)).days // 7
+        assert week == weeks - 1
+        assert calendar.day_at(LABEL_WIDTH + CELL * week, 1 + TODAY.weekday()) == TODAY

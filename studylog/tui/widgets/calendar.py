@@ -82,7 +82,9 @@ class YearHeatmap(Widget):
     DEFAULT_CSS = """
     YearHeatmap {
         height: 10;
-        width: auto;
+        width: 1fr;
+        text-wrap: nowrap;
+        text-overflow: clip;
     }
     """
 
@@ -105,27 +107,33 @@ class YearHeatmap(Widget):
         self.today = today
         self.refresh(layout=True)
 
-    def get_content_width(self, container: Any, viewport: Any) -> int:
-        return LABEL_WIDTH + CELL * self.weeks
+    def shown_weeks(self) -> int:
+        """The weeks that fit the widget's width (at most :attr:`weeks`), ending with today's."""
+        width = self.content_size.width
+        if width <= 0:
+            return self.weeks
+        return max(1, min(self.weeks, (width - LABEL_WIDTH) // CELL))
 
     def day_at(self, x: int, y: int) -> date | None:
         """The day drawn at content offset (x, y), if any (row 0 holds the month names)."""
+        weeks = self.shown_weeks()
         if y < 1 or y > 7 or x < LABEL_WIDTH:
             return None
         week, within = divmod(x - LABEL_WIDTH, CELL)
-        if within != 0 or week >= self.weeks:
+        if within != 0 or week >= weeks:
             return None
-        day = grid_start(self.today, self.weeks) + timedelta(weeks=week, days=y - 1)
+        day = grid_start(self.today, weeks) + timedelta(weeks=week, days=y - 1)
         return day if day <= self.today else None
 
     def render(self) -> Text:
-        start = grid_start(self.today, self.weeks)
+        weeks = self.shown_weeks()
+        start = grid_start(self.today, weeks)
         cuts = thresholds([a.reviews for a in self.days.values()])
         text = Text(no_wrap=True, overflow="crop")
         # Month names above the first week whose Monday is in that month.
-        header = [" "] * (LABEL_WIDTH + CELL * self.weeks)
+        header = [" "] * (LABEL_WIDTH + CELL * weeks)
         previous = None
-        for week in range(self.weeks):
+        for week in range(weeks):
             month = (start + timedelta(weeks=week)).month
             if month != previous:
                 name = MONTHS[month - 1]
@@ -137,7 +145,7 @@ class YearHeatmap(Widget):
         text.append("".join(header).rstrip() + "\n", style="dim")
         for weekday in range(7):
             text.append(DAY_NAMES[weekday].ljust(LABEL_WIDTH), style="dim")
-            for week in range(self.weeks):
+            for week in range(weeks):
                 day = start + timedelta(weeks=week, days=weekday)
                 if day > self.today:
                     text.append("  ")
@@ -155,7 +163,7 @@ class YearHeatmap(Widget):
             text.append(" ", style=Style(bgcolor=color))
             text.append(" ")
         text.append("more", style="dim")
-        text.append(f"    {active} study days in the last year", style="dim")
+        text.append(f"    {active} study days in {weeks} weeks", style="dim")
         return text
 
     def on_click(self, event: events.Click) -> None:

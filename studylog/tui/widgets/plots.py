@@ -52,6 +52,8 @@ class BarChart(Widget):
     BarChart {
         height: 12;
         width: 1fr;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     """
 
