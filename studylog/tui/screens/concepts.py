@@ -180,8 +180,16 @@ class ConceptList(RowList[ConceptSummary]):
         super().__init__(empty=self.EMPTY, **kwargs)
         self.demo_status: dict[str, tuple[str | None, bool | None]] = {}
 
+    @property
+    def columns_width(self) -> int:
+        """The width the columns are laid out in: the scrollbar's column is always kept
+        free, so the header lines up whether or not the list scrolls."""
+        return max(self.size.width - 1, 20)
+
     def render_row(self, row: ConceptSummary, index: int, line: int, width: int) -> Text:
-        return concept_line(row, self.demo_status, width, self.style_of("rowlist--muted"))
+        return concept_line(
+            row, self.demo_status, self.columns_width, self.style_of("rowlist--muted")
+        )
 
 
 def column_widths(width: int) -> list[int]:
@@ -297,7 +305,7 @@ class ConceptsScreen(Screen[None]):
         self.load()
 
     def on_resize(self) -> None:
-        self.header.update(header_line(self.concept_list.scrollable_content_region.width))
+        self.header.update(header_line(self.concept_list.columns_width))
 
     def on_screen_resume(self) -> None:
         slug, self._opened = self._opened, None
