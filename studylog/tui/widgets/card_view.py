@@ -16,6 +16,7 @@ from textual.widgets import Footer, Markdown, Static
 
 from studylog.content.concept_file import CLOZE
 from studylog.services.cards import CardInfo
+from studylog.studyday import StudyCalendar
 from studylog.tui.widgets.entry_editor import preview_markdown
 from studylog.tui.widgets.guard import guarded
 
@@ -32,13 +33,14 @@ def card_side(text: str, kind: str, ord_: int | None) -> str:
     return preview_markdown(text)
 
 
-def schedule_line(card: CardInfo) -> str:
-    """``deck · new`` or ``deck · due 2026-11-25 · 4 reviews, 1 lapse`` (+ suspended)."""
+def schedule_line(card: CardInfo, calendar: StudyCalendar) -> str:
+    """``deck · new`` or ``deck · due 2026-11-25 · 4 reviews · 1 lapse`` (+ suspended, tags);
+    the due date is the study day the due moment falls in."""
     parts = [card.deck]
     if card.is_new:
         parts.append("new")
     else:
-        parts.append(f"due {card.due.date().isoformat()}")
+        parts.append(f"due {calendar.day_of(card.due).isoformat()}")
         parts.append(f"{card.reps} review{'s' if card.reps != 1 else ''}")
         if card.lapses:
             parts.append(f"{card.lapses} lapse{'s' if card.lapses != 1 else ''}")
@@ -75,7 +77,8 @@ class CardView(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         card = self.card
         with Vertical():
-            yield Static(Text(f"Card {card.id} · {schedule_line(card)}"), classes="card-meta")
+            line = schedule_line(card, self.app.calendar)  # type: ignore[attr-defined]
+            yield Static(Text(f"Card {card.id} · {line}"), classes="card-meta")
             with VerticalScroll():
                 yield Static("Front", classes="card-label")
                 yield Markdown(card_side(card.front, card.kind, card.cloze_ord), open_links=False)

@@ -232,7 +232,7 @@ class RowList(ScrollView, Generic[T], can_focus=True):
         """What an empty list shows: the ``empty`` text, one line per text line."""
         lines = self.empty.splitlines()
         if line < len(lines):
-            return Text(lines[line], style=self.style_of("rowlist--empty"))
+            return Text(" " + lines[line], style=self.style_of("rowlist--empty"))
         return Text("")
 
     def render_line(self, y: int) -> Strip:
