@@ -40,6 +40,7 @@ from studylog.tui.widgets.editors import (
     ConceptFileEditorScreen,
     edit_in_editor,
 )
+from studylog.tui.widgets.guard import guarded
 from studylog.tui.widgets.outputs import DemoResultView
 
 STATE_NAMES = {0: "new", 1: "learning", 2: "review", 3: "relearning"}
@@ -420,6 +421,7 @@ class ConceptPageScreen(Screen[None]):
 
     # --- running the demo ----------------------------------------------------------------
 
+    @guarded
     def action_run_demo(self) -> None:
         if self.data is None:
             return
@@ -439,6 +441,7 @@ class ConceptPageScreen(Screen[None]):
             return
         self.start_run()
 
+    @guarded
     def _after_approval(self, approved: bool, source: DemoSource) -> None:
         if not approved:
             self.notify("Not approved: the demo did not run.", severity="warning")
@@ -498,6 +501,7 @@ class ConceptPageScreen(Screen[None]):
         if title is not None:
             title.update("Demo outputs")
 
+    @guarded
     async def on_demo_finished(self, message: DemoFinished) -> None:
         if message.slug != self.slug:
             return
@@ -519,6 +523,7 @@ class ConceptPageScreen(Screen[None]):
                 severity="error" if status == "error" else "warning",
             )
 
+    @guarded
     def on_demo_failed(self, message: DemoFailed) -> None:
         if message.slug != self.slug:
             return
@@ -527,10 +532,12 @@ class ConceptPageScreen(Screen[None]):
 
     # --- navigation --------------------------------------------------------------------
 
+    @guarded
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 1:
             self.app.pop_screen()
 
+    @guarded
     def action_toggle_code(self) -> None:
         if self.data is None:
             return
@@ -541,6 +548,7 @@ class ConceptPageScreen(Screen[None]):
         if not collapsible.collapsed:
             self.call_after_refresh(collapsible.scroll_visible, top=True)
 
+    @guarded
     def action_jump_outputs(self) -> None:
         bar = self.part("#demo-bar")
         if bar is not None:
@@ -548,11 +556,13 @@ class ConceptPageScreen(Screen[None]):
             self.call_after_refresh(bar.scroll_visible, top=True, animate=False)
 
     @on(Button.Pressed, "RelatedButton")
+    @guarded
     def _open_related(self, event: Button.Pressed) -> None:
         assert isinstance(event.button, RelatedButton)
         open_concept(self.app, event.button.slug)
 
     @on(Markdown.LinkClicked)
+    @guarded
     def _link(self, event: Markdown.LinkClicked) -> None:
         event.stop()
         target = card_text.link_target(event.href)
@@ -573,6 +583,7 @@ class ConceptPageScreen(Screen[None]):
             return self.data.source.code
         return DEMO_TEMPLATE.format(title=self.data.info.title)
 
+    @guarded
     def action_edit_code(self) -> None:
         if self.data is None:
             return
@@ -581,6 +592,7 @@ class ConceptPageScreen(Screen[None]):
             self._after_code_edit,
         )
 
+    @guarded
     async def _after_code_edit(self, result: str | None) -> None:
         if result is None:
             return
@@ -588,6 +600,7 @@ class ConceptPageScreen(Screen[None]):
         if result == "run":
             self.action_run_demo()
 
+    @guarded
     async def action_edit_code_external(self) -> None:
         if self.data is None:
             return
@@ -610,6 +623,7 @@ class ConceptPageScreen(Screen[None]):
         assert self.data is not None
         return self._draft or concept_service.to_markdown(self.data.info)
 
+    @guarded
     def action_edit_concept(self) -> None:
         if self.data is None:
             return
@@ -617,11 +631,13 @@ class ConceptPageScreen(Screen[None]):
             ConceptFileEditorScreen(self._concept_text(), slug=self.slug), self._after_concept_edit
         )
 
+    @guarded
     async def _after_concept_edit(self, slug: str | None) -> None:
         if slug is not None:
             self._draft = None
             await self.reload()
 
+    @guarded
     async def action_edit_concept_external(self) -> None:
         if self.data is None:
             return

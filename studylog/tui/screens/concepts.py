@@ -29,6 +29,7 @@ from studylog.services.concepts import ConceptSummary
 from studylog.tui.screens.concept_page import open_concept
 from studylog.tui.widgets.dialogs import NewConceptScreen
 from studylog.tui.widgets.editors import ConceptFileEditorScreen
+from studylog.tui.widgets.guard import guarded
 from studylog.tui.widgets.modebar import ModeBar
 from studylog.tui.widgets.rowlist import RowList, fit
 
@@ -336,9 +337,11 @@ class ConceptsScreen(Screen[None]):
             return
         self.post_message(ConceptsLoaded(listed, status, ConceptIndex(listed)))
 
+    @guarded
     def on_concepts_failed(self, message: ConceptsFailed) -> None:
         self.notify(message.error, severity="error", timeout=8)
 
+    @guarded
     def on_concepts_loaded(self, message: ConceptsLoaded) -> None:
         self.concepts = message.concepts
         self.index = message.index
@@ -418,6 +421,7 @@ class ConceptsScreen(Screen[None]):
         self.refilter()
 
     @on(RowList.Selected)
+    @guarded
     def _open(self, event: RowList.Selected) -> None:
         if 0 <= event.index < len(self.shown):
             self.open(self.shown[event.index].slug)
@@ -427,21 +431,26 @@ class ConceptsScreen(Screen[None]):
         self._opened = slug
         open_concept(self.app, slug)
 
+    @guarded
     def action_focus_search(self) -> None:
         self.search_box.focus()
 
+    @guarded
     def action_focus_tag(self) -> None:
         self.tag_select.focus()
 
+    @guarded
     def action_clear(self) -> None:
         if self.search_box.value or self.selected_tag():
             self.search_box.value = ""
             self.tag_select.clear()
         self.concept_list.focus()
 
+    @guarded
     def action_new_concept(self) -> None:
         self.app.push_screen(NewConceptScreen(), self._named)
 
+    @guarded
     def _named(self, named: tuple[str, str] | None) -> None:
         if named is None:
             return
@@ -460,6 +469,7 @@ class ConceptsScreen(Screen[None]):
             return
         self.app.push_screen(ConceptFileEditorScreen(text), self._created)
 
+    @guarded
     def _created(self, slug: str | None) -> None:
         if slug is None:
             return

@@ -38,6 +38,7 @@ from studylog.services.cards import CardInfo
 from studylog.services.review import RATINGS, IntervalPreview, QueueCounts, ReviewSession
 from studylog.tui.screens.concept_page import card_state, open_concept
 from studylog.tui.widgets import card_text
+from studylog.tui.widgets.guard import guarded
 from studylog.tui.widgets.modebar import ModeBar
 
 MAX_ANSWER_MS = 60_000  # Anki's default "maximum answer seconds"
@@ -431,15 +432,18 @@ class ReviewScreen(Screen[None]):
     # (refresh_bindings) recomposes the footer, about 25 ms a card. The actions
     # check the state themselves.
 
+    @guarded
     async def action_space(self) -> None:
         if self.revealed:
             await self.grade(3)
         else:
             await self.reveal()
 
+    @guarded
     async def action_grade(self, rating: int) -> None:
         await self.grade(rating)
 
+    @guarded
     async def action_undo(self) -> None:
         if not self.actions:
             self.notify("Nothing to undo in this session.")
@@ -469,9 +473,11 @@ class ReviewScreen(Screen[None]):
         self.notify(message)
         await self.show_card(card)
 
+    @guarded
     async def action_suspend(self) -> None:
         await self._set_aside("suspend")
 
+    @guarded
     async def action_bury(self) -> None:
         await self._set_aside("bury")
 
@@ -495,6 +501,7 @@ class ReviewScreen(Screen[None]):
         self.notify(message)
         await self.show_next()
 
+    @guarded
     def action_open_concept(self) -> None:
         if self.card is None or not self.card.concept_slug:
             self.notify("This card has no concept.")
@@ -507,15 +514,18 @@ class ReviewScreen(Screen[None]):
     # --- events ------------------------------------------------------------------------
 
     @on(Button.Pressed, "#reveal")
+    @guarded
     async def _reveal_pressed(self) -> None:
         await self.reveal()
 
     @on(Button.Pressed, "#answer-bar Button")
+    @guarded
     async def _grade_pressed(self, event: Button.Pressed) -> None:
         assert event.button.id is not None
         await self.grade(int(event.button.id.removeprefix("grade-")))
 
     @on(Markdown.LinkClicked)
+    @guarded
     def _link(self, event: Markdown.LinkClicked) -> None:
         event.stop()
         target = card_text.link_target(event.href)

@@ -35,6 +35,7 @@ from studylog.services import journal
 from studylog.services import stats as stats_service
 from studylog.services.stats import Stats
 from studylog.tui.widgets.calendar import WEEKS, DayActivity, YearHeatmap, grid_start
+from studylog.tui.widgets.guard import guarded
 from studylog.tui.widgets.modebar import ModeBar
 from studylog.tui.widgets.plots import BarChart, hbars
 
@@ -250,6 +251,7 @@ class StatsScreen(Screen[None]):
         if self.stats is not None:
             self.compute()  # answers or entries may have changed meanwhile
 
+    @guarded
     def action_refresh(self) -> None:
         self.compute()
 
@@ -279,12 +281,14 @@ class StatsScreen(Screen[None]):
             return
         self.post_message(StatsReady(stats, entries, time.perf_counter() - started))
 
+    @guarded
     def on_stats_failed(self, message: StatsFailed) -> None:
         self.computing = False
         self.notify(message.error, severity="error", timeout=8)
         if self.stats is not None:
             self._title(self.stats)
 
+    @guarded
     def on_stats_ready(self, message: StatsReady) -> None:
         self.computing = False
         self.stats = stats = message.stats

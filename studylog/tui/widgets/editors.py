@@ -30,6 +30,7 @@ from textual.widgets import Footer, Static, TextArea
 
 from studylog.errors import StudylogError
 from studylog.services import concepts as concept_service
+from studylog.tui.widgets.guard import guarded
 
 DEFAULT_EDITOR = "vi"
 _LINE = re.compile(r"^<[^>]*>:(\d+):")
@@ -135,6 +136,7 @@ class EditorScreen(Screen[str | None]):
     def set_status(self, message: str) -> None:
         self.query_one("#editor-status", Static).update(message)
 
+    @guarded
     def action_back(self) -> None:
         if self.dirty and not self._warned:
             self._warned = True
@@ -176,10 +178,12 @@ class CodeEditorScreen(EditorScreen):
         self.set_status(f"Saved ({text.count(chr(10)) + 1} lines) · ctrl+r run · escape back")
         return True
 
+    @guarded
     def action_save(self) -> None:
         if self.save():
             self.notify("Demo code saved (your own copy of this concept).")
 
+    @guarded
     def action_save_and_run(self) -> None:
         # Unchanged code runs as it is: no copy of a pack concept is made for nothing.
         if self.dirty and not self.save():
@@ -209,6 +213,7 @@ class ConceptFileEditorScreen(EditorScreen):
         self.slug = slug
         self.saved_slug: str | None = None
 
+    @guarded
     def action_save(self) -> None:
         text = self.text
         try:
@@ -227,6 +232,7 @@ class ConceptFileEditorScreen(EditorScreen):
         self.saved_slug = info.slug
         self.dismiss(info.slug)
 
+    @guarded
     def action_back(self) -> None:
         if self.dirty and not self._warned:
             self._warned = True
