@@ -14,6 +14,7 @@ one refresh):
   app and wait until Today shows the day's entries, TODOs and summary
   (target <= 1 s; a new process also pays the imports, shown on their own row);
 - previous / next day on Today (target <= 100 ms);
+- toggling and moving a TODO on a day with thousands of carried-over rows;
 - switching screens with F2-F6 (target <= 100 ms; the first visit of a screen
   builds it and is shown apart).
 
@@ -205,6 +206,24 @@ def days(opts: Options) -> list[Row]:
     return asyncio.run(_with_app(opts, body))
 
 
+def todos(opts: Options) -> list[Row]:
+    """Toggle (space) and move (J) a TODO on today's list of thousands of carried rows."""
+
+    async def body(pilot) -> list[Row]:  # noqa: ANN001
+        screen = pilot.app.screen
+        screen.todo_list.focus()
+        quiet = lambda p: settled(p, workers=False)  # noqa: E731
+        toggles = [await _timed_key(pilot, "space", quiet) for _ in range(opts.moves)]
+        moves = [await _timed_key(pilot, "J", quiet) for _ in range(opts.moves)]
+        rows = len(screen.todo_list.rows)
+        return [
+            Row(f"toggle a TODO (space) · {rows:,} rows", toggles, 0.1),
+            Row("move a TODO down (J)", moves, 0.1),
+        ]
+
+    return asyncio.run(_with_app(opts, body))
+
+
 SCREEN_KEYS = (("f3", "review"), ("f4", "concepts"), ("f5", "stats"), ("f6", "search"), ("f2", "today"))
 
 
@@ -259,7 +278,7 @@ def search(opts: Options) -> list[Row]:
     return asyncio.run(_with_app(opts, body))
 
 
-MEASUREMENTS: list[Callable[[Options], list[Row]]] = [first_screen, days, screens, search]
+MEASUREMENTS: list[Callable[[Options], list[Row]]] = [first_screen, days, todos, screens, search]
 
 
 def print_table(rows: list[Row]) -> None:

@@ -91,26 +91,27 @@ class StudylogCommands(Provider):
         for concept in self.concepts:
             names = " ".join([concept.title, concept.slug, *concept.aliases])
             score = max(matcher.match(concept.title), _alias_score(query, concept, matcher))
-            if score <= 0:
-                continue
-            alias = _matching_alias(query, concept)
-            label = concept.title + (f"  ({alias})" if alias else "")
-            yield Hit(
-                score,
-                matcher.highlight(label) if not alias else label,
-                partial(app.open_concept, concept.slug),  # type: ignore[attr-defined]
-                text=f"Concept: {names}",
-                help=f"Open the concept page · {', '.join(concept.tags) or concept.slug}",
-            )
+            if score > 0:
+                alias = _matching_alias(query, concept)
+                label = concept.title + (f"  ({alias})" if alias else "")
+                yield Hit(
+                    score,
+                    matcher.highlight(label) if not alias else label,
+                    partial(app.open_concept, concept.slug),  # type: ignore[attr-defined]
+                    text=f"Concept: {names}",
+                    help=f"Open the concept page · {', '.join(concept.tags) or concept.slug}",
+                )
             if concept.has_demo:
                 run_label = f"Run demo: {concept.title}"
-                yield Hit(
-                    score * 0.9,
-                    run_label,
-                    partial(app.run_demo, concept.slug),  # type: ignore[attr-defined]
-                    text=run_label,
-                    help="Open the concept page and run its demo",
-                )
+                run_score = max(matcher.match(run_label), score * 0.9)
+                if run_score > 0:
+                    yield Hit(
+                        run_score,
+                        matcher.highlight(run_label),
+                        partial(app.run_demo, concept.slug),  # type: ignore[attr-defined]
+                        text=run_label,
+                        help="Open the concept page and run its demo",
+                    )
 
 
 def _matching_alias(query: str, concept: ConceptSummary) -> str | None:

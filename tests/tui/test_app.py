@@ -237,3 +237,16 @@ async def test_the_key_bar_shows_the_keys_that_apply_and_runs_a_clicked_one(
         await pilot.click(KeyBar, offset=(start + 1, 0))
         await pilot.pause()
         assert isinstance(app.screen, TextPrompt)
+
+
+async def test_palette_runs_a_concepts_demo_on_its_page(seeded_db: Database, make_app, monkeypatch) -> None:
+    from studylog.tui.screens.concept_page import ConceptPageScreen
+
+    started: list[str] = []
+    monkeypatch.setattr(ConceptPageScreen, "action_run_demo", lambda self: started.append(self.slug))
+    app = make_app(seeded_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await palette(pilot, "Run demo: Softmax")
+        assert isinstance(app.screen, ConceptPageScreen) and app.screen.slug == "softmax"
+        assert started == ["softmax"]
