@@ -72,3 +72,19 @@ def test_the_index_follows_edits_and_deletes(filled: Database) -> None:
     assert ("entry", str(entry.id)) in kinds_and_refs(search.search(filled, "layer norm"))
     journal.delete(filled, entry.id)
     assert search.search(filled, "layer norm") == []
+
+
+def test_scheduling_writes_leave_the_index_alone(filled: Database) -> None:
+    from sqlalchemy import text as sql
+
+    with filled.write() as session:
+        before = session.execute(sql("SELECT count(*) FROM search_index_docsize")).scalar()
+        changes_before = session.execute(sql("SELECT total_changes()")).scalar()
+        session.execute(sql("UPDATE cards SET stability = 3.0, due = due"))
+        changes = session.execute(sql("SELECT total_changes()")).scalar() - changes_before
+    # Only the two card rows changed: no index rows were deleted and re-inserted.
+    assert changes == 2
+    cards.edit(filled, 1, front="What does the forget gate f_t decide?")
+    assert kinds_and_refs(search.search(filled, "f_t decide")) == {("card", "1")}
+    with filled.read() as session:
+        assert session.execute(sql("SELECT count(*) FROM search_index_docsize")).scalar() == before

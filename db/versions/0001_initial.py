@@ -19,7 +19,12 @@ depends_on = None
 KINDS = {"entry": 1, "todo": 2, "card": 3, "concept": 4}
 
 
-def _index_triggers(table: str, kind: str, title_sql: str, body_sql: str) -> list[str]:
+def _index_triggers(
+    table: str, kind: str, title_sql: str, body_sql: str, columns: str
+) -> list[str]:
+    """Triggers keeping the index current. The update trigger fires only when an
+    indexed column changes (``columns``): a card's scheduling writes (every answer,
+    a whole-collection reschedule) must not rewrite its index row."""
     code = KINDS[kind]
 
     def values(row: str) -> str:
@@ -32,7 +37,7 @@ def _index_triggers(table: str, kind: str, title_sql: str, body_sql: str) -> lis
         f"CREATE TRIGGER {table}_ai AFTER INSERT ON {table} BEGIN {insert}{values('new')}; END",
         f"CREATE TRIGGER {table}_ad AFTER DELETE ON {table} BEGIN "
         f"DELETE FROM search_index WHERE rowid = old.id * 8 + {code}; END",
-        f"CREATE TRIGGER {table}_au AFTER UPDATE ON {table} BEGIN "
+        f"CREATE TRIGGER {table}_au AFTER UPDATE OF {columns} ON {table} BEGIN "
         f"DELETE FROM search_index WHERE rowid = old.id * 8 + {code}; {insert}{values('new')}; END",
     ]
 
@@ -179,14 +184,15 @@ def upgrade() -> None:
         "kind UNINDEXED, ref_id UNINDEXED, title, body, tokenize = 'trigram')"
     )
     statements = (
-        _index_triggers("journal_entries", "entry", "''", "{r}.body")
-        + _index_triggers("todos", "todo", "''", "{r}.text")
-        + _index_triggers("cards", "card", "{r}.front", "{r}.back")
+        _index_triggers("journal_entries", "entry", "''", "{r}.body", "body")
+        + _index_triggers("todos", "todo", "''", "{r}.text", "text")
+        + _index_triggers("cards", "card", "{r}.front", "{r}.back", "front, back")
         + _index_triggers(
             "concepts",
             "concept",
             "{r}.title || ' ' || {r}.slug || ' ' || {r}.aliases",
             "{r}.body",
+            "title, slug, aliases, body",
         )
     )
     for statement in statements:
