@@ -24,7 +24,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.lazy import Lazy
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Collapsible, Footer, Markdown, ProgressBar, Static
+from textual.widgets import Button, Collapsible, Markdown, ProgressBar, Static
 
 from studylog.errors import NotFoundError, StudylogError
 from studylog.services import concepts as concept_service
@@ -41,6 +41,7 @@ from studylog.tui.widgets.editors import (
     edit_in_editor,
 )
 from studylog.tui.widgets.guard import guarded
+from studylog.tui.widgets.keybar import KeyBar
 from studylog.tui.widgets.outputs import DemoResultView
 
 STATE_NAMES = {0: "new", 1: "learning", 2: "review", 3: "relearning"}
@@ -209,11 +210,7 @@ class ConceptPageScreen(Screen[None]):
         padding: 0 0 0 2;
     }
     ConceptPageScreen #progress {
-        display: none;
         height: 1;
-    }
-    ConceptPageScreen.-running #progress {
-        display: block;
     }
     ConceptPageScreen.-running #outputs {
         opacity: 50%;
@@ -261,7 +258,7 @@ class ConceptPageScreen(Screen[None]):
         except StudylogError as err:
             self.data = None
             yield Static(Text(f"Cannot open concept {self.slug!r}: {err}", style="bold red"))
-            yield Footer()
+            yield KeyBar()
             return
         data = self.data
         yield Static(self._title_text(data), id="page-title")
@@ -271,7 +268,7 @@ class ConceptPageScreen(Screen[None]):
             # Everything below the explanation is mounted just after the first frame
             # (textual.lazy): the page shows at once, the rest follows a moment later.
             yield Lazy(self._below(data))
-        yield Footer()
+        yield KeyBar()
 
     def _below(self, data: PageData) -> Vertical:
         """Sources, related concepts, cards, the code and the demo's outputs."""
@@ -294,7 +291,6 @@ class ConceptPageScreen(Screen[None]):
                 Static(self._demo_hint(data), id="demo-hint"),
                 id="demo-bar",
             ),
-            ProgressBar(total=None, show_eta=False, show_percentage=False, id="progress"),
             DemoResultView(self._empty_text(data), run=data.cached, id="outputs"),
             id="below",
         )
@@ -476,6 +472,13 @@ class ConceptPageScreen(Screen[None]):
         title = self.part("#demo-title")
         if title is not None:
             title.update(Text("Demo outputs: running…"))
+        bar = self.part("#demo-bar")
+        if bar is not None and self.part("#progress") is None:
+            # Mounted only while running: an indeterminate bar repaints 15 times a second.
+            bar.parent.mount(
+                ProgressBar(total=None, show_eta=False, show_percentage=False, id="progress"),
+                after=bar,
+            )
         self._run_worker(self.slug)
 
     @work(thread=True, exclusive=True, group="concept-demo")
@@ -500,6 +503,9 @@ class ConceptPageScreen(Screen[None]):
         title = self.part("#demo-title")
         if title is not None:
             title.update("Demo outputs")
+        progress = self.part("#progress")
+        if progress is not None:
+            progress.remove()
 
     @guarded
     async def on_demo_finished(self, message: DemoFinished) -> None:

@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Select, Static
+from textual.widgets import Input, Select, Static
 
 from studylog.errors import NotFoundError, StudylogError
 from studylog.services import concepts as concept_service
@@ -30,6 +30,7 @@ from studylog.tui.screens.concept_page import open_concept
 from studylog.tui.widgets.dialogs import NewConceptScreen
 from studylog.tui.widgets.editors import ConceptFileEditorScreen
 from studylog.tui.widgets.guard import guarded
+from studylog.tui.widgets.keybar import KeyBar
 from studylog.tui.widgets.modebar import ModeBar
 from studylog.tui.widgets.rowlist import RowList, fit
 
@@ -300,7 +301,7 @@ class ConceptsScreen(Screen[None]):
             yield self.tag_select
         yield self.header
         yield self.concept_list
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.load()

@@ -29,7 +29,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Markdown, Rule, Static
+from textual.widgets import Button, Markdown, Rule, Static
 
 from studylog.errors import StudylogError
 from studylog.services import cards as card_service
@@ -39,6 +39,7 @@ from studylog.services.review import RATINGS, IntervalPreview, QueueCounts, Revi
 from studylog.tui.screens.concept_page import card_state, open_concept
 from studylog.tui.widgets import card_text
 from studylog.tui.widgets.guard import guarded
+from studylog.tui.widgets.keybar import KeyBar
 from studylog.tui.widgets.modebar import ModeBar
 
 MAX_ANSWER_MS = 60_000  # Anki's default "maximum answer seconds"
@@ -232,7 +233,7 @@ class ReviewScreen(Screen[None]):
                     variant=BUTTON_VARIANTS[rating],  # type: ignore[arg-type]
                 )
         yield p["summary"]
-        yield Footer()
+        yield KeyBar()
         if error is not None:
             self.notify(error, severity="error")
 

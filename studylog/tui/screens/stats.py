@@ -28,7 +28,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, LoadingIndicator, Static
+from textual.widgets import LoadingIndicator, Static
 
 from studylog.errors import StudylogError
 from studylog.services import journal
@@ -36,6 +36,7 @@ from studylog.services import stats as stats_service
 from studylog.services.stats import Stats
 from studylog.tui.widgets.calendar import WEEKS, DayActivity, YearHeatmap, grid_start
 from studylog.tui.widgets.guard import guarded
+from studylog.tui.widgets.keybar import KeyBar
 from studylog.tui.widgets.modebar import ModeBar
 from studylog.tui.widgets.plots import BarChart, hbars
 
@@ -242,7 +243,7 @@ class StatsScreen(Screen[None]):
                 yield Static(id="counts")
                 yield Static(id="retention")
                 yield Static(id="memory")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.compute()

@@ -26,11 +26,12 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Footer, Static, TextArea
+from textual.widgets import Static, TextArea
 
 from studylog.errors import StudylogError
 from studylog.services import concepts as concept_service
 from studylog.tui.widgets.guard import guarded
+from studylog.tui.widgets.keybar import KeyBar
 
 DEFAULT_EDITOR = "vi"
 _LINE = re.compile(r"^<[^>]*>:(\d+):")
@@ -117,7 +118,7 @@ class EditorScreen(Screen[str | None]):
             self.initial, language=self.language, id="editor-text", soft_wrap=False
         )
         yield Static(self.hint(), id="editor-status")
-        yield Footer()
+        yield KeyBar()
 
     def hint(self) -> str:
         return "ctrl+s save · escape back"
