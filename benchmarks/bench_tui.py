@@ -224,7 +224,13 @@ def todos(opts: Options) -> list[Row]:
     return asyncio.run(_with_app(opts, body))
 
 
-SCREEN_KEYS = (("f3", "review"), ("f4", "concepts"), ("f5", "stats"), ("f6", "search"), ("f2", "today"))
+SCREEN_KEYS = (
+    ("f3", "review"),
+    ("f4", "concepts"),
+    ("f5", "stats"),
+    ("f6", "search"),
+    ("f2", "today"),
+)
 
 
 def screens(opts: Options) -> list[Row]:
@@ -242,9 +248,7 @@ def screens(opts: Options) -> list[Row]:
                 else:
                     later[mode].append(elapsed)
         rows = [Row(f"switch to {mode} ({key})", later[mode], 0.1) for key, mode in SCREEN_KEYS]
-        rows.append(
-            Row("first visit of each screen (builds it)", list(first.values()), None)
-        )
+        rows.append(Row("first visit of each screen (builds it)", list(first.values()), None))
         return rows
 
     return asyncio.run(_with_app(opts, body))

@@ -45,7 +45,8 @@ class StudylogCommands(Provider):
         self.concepts: list[ConceptSummary] = []
         try:
             self.concepts = await asyncio.to_thread(
-                concept_service.list_concepts, self.app.db  # type: ignore[attr-defined]
+                concept_service.list_concepts,
+                self.app.db,  # type: ignore[attr-defined]
             )
         except StudylogError as error:
             self.app.notify(f"concepts unavailable: {error}", severity="error")
@@ -53,7 +54,11 @@ class StudylogCommands(Provider):
     def _static_commands(self) -> list[tuple[str, object, str]]:
         app = self.app
         commands: list[tuple[str, object, str]] = [
-            (f"Go to {label} ({key})", partial(app.action_goto, mode), f"Switch to the {label} screen")  # type: ignore[attr-defined]
+            (
+                f"Go to {label} ({key})",
+                partial(app.action_goto, mode),
+                f"Switch to the {label} screen",
+            )  # type: ignore[attr-defined]
             for mode, key, label in SCREENS
         ]
         commands += [

@@ -48,7 +48,9 @@ _FUNCTIONS = (
     "log ln exp max min sup inf lim arg det tanh sinh cosh sin cos tan sec csc cot "
     "dim ker deg gcd Pr".split()
 )
-_FUNCTION = re.compile(r"\\(" + "|".join(sorted(_FUNCTIONS, key=len, reverse=True)) + r")(?![A-Za-z])")
+_FUNCTION = re.compile(
+    r"\\(" + "|".join(sorted(_FUNCTIONS, key=len, reverse=True)) + r")(?![A-Za-z])"
+)
 # Relations and binary operators get one space on each side (pylatexenc eats the
 # space after a macro: "x \geq 0" -> "x ≥0").
 _SPACED = "=≠≈≡≤≥<>∈∉⊂⊆⊃⊇∝→←↦⇒⇔⟹⊙⊗⊕±∓×∣∼≪≫"
@@ -247,11 +249,7 @@ def split_code(text: str) -> list[tuple[bool, str]]:
             code.append(line)
             stripped = bare.strip()
             indent = len(bare) - len(bare.lstrip(" "))
-            if (
-                indent <= 3
-                and len(stripped) >= fence[1]
-                and set(stripped) == {fence[0]}
-            ):
+            if indent <= 3 and len(stripped) >= fence[1] and set(stripped) == {fence[0]}:
                 blocks.append((True, "".join(code)))
                 code.clear()
                 fence = None

@@ -32,7 +32,9 @@ ENTRY_TODAY = (
     "[[어텐션]] 과 [[softmax|소프트맥스]] 참고.\n\n"
     "```python\nc = (a * hs).sum(axis=0)  # $not math$\n```\n"
 )
-ENTRY_TODAY_2 = "Transformer 블록: $\\mathrm{LN}(x + \\mathrm{MHA}(x))$, 잔차 연결 [[skip-connection]]"
+ENTRY_TODAY_2 = (
+    "Transformer 블록: $\\mathrm{LN}(x + \\mathrm{MHA}(x))$, 잔차 연결 [[skip-connection]]"
+)
 ENTRY_YESTERDAY = (
     "LSTM 게이트 정리: 망각 게이트 $f = \\sigma(x_t W_x + h_{t-1} W_h + b)$\n\n"
     "기울기 소실 문제 [[vanishing-exploding-gradients|기울기 소실]]"
@@ -60,7 +62,10 @@ OWN_CARDS = [
 
 def seed(db: Database) -> None:
     """Write the deterministic sample data (see the module docstring) into ``db``."""
-    at = lambda day, hour, minute=0: datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC)  # noqa: E731
+
+    def at(day: date, hour: int, minute: int = 0) -> datetime:
+        return datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC)
+
     d2, d1 = TODAY - timedelta(days=2), TODAY - timedelta(days=1)
     journal.add(db, ENTRY_TWO_DAYS_AGO, d2, now=at(d2, 21))
     journal.add(db, ENTRY_YESTERDAY, d1, now=at(d1, 22, 30))

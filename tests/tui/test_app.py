@@ -34,22 +34,47 @@ async def test_f_keys_switch_between_the_five_screens(seeded_db: Database, make_
         assert app.current_mode == "today" and isinstance(app.screen, TodayScreen)
 
 
-async def test_the_footer_bindings_have_ids_and_show_the_screen_keys(seeded_db: Database, make_app) -> None:
+async def test_the_footer_bindings_have_ids_and_show_the_screen_keys(
+    seeded_db: Database, make_app
+) -> None:
     app = make_app(seeded_db)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         ids = {b.id for b in StudylogApp.BINDINGS}
-        assert {"app.help", "app.today", "app.review", "app.concepts", "app.stats", "app.search", "app.quit"} <= ids
-        shown = {b.binding.description for b in app.screen.active_bindings.values() if b.binding.show}
+        assert {
+            "app.help",
+            "app.today",
+            "app.review",
+            "app.concepts",
+            "app.stats",
+            "app.search",
+            "app.quit",
+        } <= ids
+        shown = {
+            b.binding.description for b in app.screen.active_bindings.values() if b.binding.show
+        }
         # With the entry list focused: its keys, the day keys, and the screens.
-        assert {"Edit", "Delete", "Prev day", "Next day", "New entry", "Add TODO", "Review", "Search"} <= shown
+        assert {
+            "Edit",
+            "Delete",
+            "Prev day",
+            "Next day",
+            "New entry",
+            "Add TODO",
+            "Review",
+            "Search",
+        } <= shown
         app.screen.todo_list.focus()
         await pilot.pause()
-        shown = {b.binding.description for b in app.screen.active_bindings.values() if b.binding.show}
+        shown = {
+            b.binding.description for b in app.screen.active_bindings.values() if b.binding.show
+        }
         assert {"Done/undo", "Move up", "Move down"} <= shown
 
 
-async def test_a_missing_screen_module_shows_a_placeholder(seeded_db: Database, make_app, monkeypatch) -> None:
+async def test_a_missing_screen_module_shows_a_placeholder(
+    seeded_db: Database, make_app, monkeypatch
+) -> None:
     monkeypatch.setitem(
         app_module.SCREEN_CLASSES, "stats", ("studylog.tui.screens.no_such_module", "X", "Stats")
     )
@@ -119,7 +144,9 @@ async def test_palette_jumps_to_a_day_and_adds_a_todo(seeded_db: Database, make_
         assert app.screen.todo_list.current.id == added[0].id
 
 
-async def test_palette_switches_screens_and_starts_a_new_entry(seeded_db: Database, make_app) -> None:
+async def test_palette_switches_screens_and_starts_a_new_entry(
+    seeded_db: Database, make_app
+) -> None:
     app = make_app(seeded_db)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -152,7 +179,9 @@ async def test_the_theme_is_kept_in_the_settings(seeded_db: Database, make_app) 
         assert again.theme == "nord"
 
 
-async def test_a_failing_service_call_is_a_notification_not_a_crash(seeded_db: Database, make_app) -> None:
+async def test_a_failing_service_call_is_a_notification_not_a_crash(
+    seeded_db: Database, make_app
+) -> None:
     app = make_app(seeded_db)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -186,7 +215,11 @@ async def test_quitting_saves_the_entry_being_written(seeded_db: Database, make_
 async def test_open_card_shows_both_sides_with_math(seeded_db: Database, make_app) -> None:
     from studylog.services import cards
 
-    card = next(c for c in cards.list_cards(seeded_db, tag="밑바닥2") if c.front.startswith("LSTM의 기억 셀"))
+    card = next(
+        c
+        for c in cards.list_cards(seeded_db, tag="밑바닥2")
+        if c.front.startswith("LSTM의 기억 셀")
+    )
     app = make_app(seeded_db)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -229,7 +262,13 @@ async def test_the_key_bar_shows_the_keys_that_apply_and_runs_a_clicked_one(
         app.screen.todo_list.focus()
         await pilot.pause()
         labels = [item.plain for item, _ in bar.items()]
-        assert labels[:5] == ["space Done/undo", "e Edit", "d Delete", "⇧↑/K Move up", "⇧↓/J Move down"]
+        assert labels[:5] == [
+            "space Done/undo",
+            "e Edit",
+            "d Delete",
+            "⇧↑/K Move up",
+            "⇧↓/J Move down",
+        ]
         app.screen.entries.focus()
         await pilot.pause()
         bar.render()
@@ -239,11 +278,15 @@ async def test_the_key_bar_shows_the_keys_that_apply_and_runs_a_clicked_one(
         assert isinstance(app.screen, TextPrompt)
 
 
-async def test_palette_runs_a_concepts_demo_on_its_page(seeded_db: Database, make_app, monkeypatch) -> None:
+async def test_palette_runs_a_concepts_demo_on_its_page(
+    seeded_db: Database, make_app, monkeypatch
+) -> None:
     from studylog.tui.screens.concept_page import ConceptPageScreen
 
     started: list[str] = []
-    monkeypatch.setattr(ConceptPageScreen, "action_run_demo", lambda self: started.append(self.slug))
+    monkeypatch.setattr(
+        ConceptPageScreen, "action_run_demo", lambda self: started.append(self.slug)
+    )
     app = make_app(seeded_db)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)

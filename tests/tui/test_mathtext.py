@@ -49,8 +49,10 @@ def test_the_attention_weight_of_the_brief_reads_as_unicode() -> None:
         (r"\mathbf{W} \odot \nabla L", "W ⊙ ∇L"),
         (r"a_{i,j}", "aᵢ,ⱼ"),
         (r"\beta_1, \beta_2", "β₁, β₂"),
-        (r"\mathrm{Attention}(Q, K, V) = \mathrm{softmax}\!\left(\frac{QK^\top}{\sqrt{d_k}}\right)V",
-         "Attention(Q, K, V) = softmax(QKᵀ/√dₖ)V"),
+        (
+            r"\mathrm{Attention}(Q, K, V) = \mathrm{softmax}\!\left(\frac{QK^\top}{\sqrt{d_k}}\right)V",
+            "Attention(Q, K, V) = softmax(QKᵀ/√dₖ)V",
+        ),
     ],
 )
 def test_formulas_read_as_expected(latex: str, expected: str) -> None:

@@ -80,7 +80,9 @@ async def test_two_character_korean_word_uses_the_fallback(seeded_db: Database, 
         assert app.screen is screen
 
 
-async def test_a_todo_hit_opens_its_day_with_the_todo_focused(seeded_db: Database, make_app) -> None:
+async def test_a_todo_hit_opens_its_day_with_the_todo_focused(
+    seeded_db: Database, make_app
+) -> None:
     app = make_app(seeded_db)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_search(pilot)

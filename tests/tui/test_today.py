@@ -93,7 +93,9 @@ async def test_edit_an_entry_and_leaving_the_editor_saves(seeded_db: Database, m
         assert journal.get(seeded_db, first.id).body.splitlines()[0] == "# 8장 어텐션 추가"
 
 
-async def test_unsaved_text_is_saved_when_moving_to_another_day(seeded_db: Database, make_app) -> None:
+async def test_unsaved_text_is_saved_when_moving_to_another_day(
+    seeded_db: Database, make_app
+) -> None:
     app = make_app(seeded_db)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -183,12 +185,17 @@ async def test_add_toggle_edit_and_delete_a_todo(seeded_db: Database, make_app) 
         assert screen.todo_list.current.done
         assert screen.todo_list.border_title == "TODO 3/7 · ↪ 3 carried"
         await pilot.press("x")
-        assert not next(t for t in todos.for_day(seeded_db, TODAY, app.calendar) if t.id == added.id).done
+        assert not next(
+            t for t in todos.for_day(seeded_db, TODAY, app.calendar) if t.id == added.id
+        ).done
 
         await pilot.press("e")
         assert app.screen.query_one("Input").value == "어텐션 복습"
         await pilot.press("ctrl+u", *"8장 다시", "enter")
-        assert next(t for t in todos.for_day(seeded_db, TODAY, app.calendar) if t.id == added.id).text == "8장 다시"
+        assert (
+            next(t for t in todos.for_day(seeded_db, TODAY, app.calendar) if t.id == added.id).text
+            == "8장 다시"
+        )
 
         await pilot.press("d", "y")
         assert added.id not in [t.id for t in todos.for_day(seeded_db, TODAY, app.calendar)]
@@ -201,7 +208,11 @@ async def test_reorder_todos_with_shift_arrows_and_k_j(seeded_db: Database, make
         await settle(pilot)
         screen = app.screen
         screen.todo_list.focus()
-        own = lambda: [t.text for t in todos.for_day(seeded_db, TODAY, app.calendar) if not t.carried]  # noqa: E731
+
+        def own() -> list[str]:
+            rows = todos.for_day(seeded_db, TODAY, app.calendar)
+            return [t.text for t in rows if not t.carried]
+
         before = own()
         await pilot.press("shift+down")
         assert own() == [before[1], before[0], before[2]]
@@ -217,7 +228,9 @@ async def test_reorder_todos_with_shift_arrows_and_k_j(seeded_db: Database, make
         assert screen.todo_list.current.text == "밑바닥2 7장 연습문제 풀기"
 
 
-async def test_a_carried_todo_done_today_seen_from_an_earlier_day(seeded_db: Database, make_app) -> None:
+async def test_a_carried_todo_done_today_seen_from_an_earlier_day(
+    seeded_db: Database, make_app
+) -> None:
     app = make_app(seeded_db)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -332,3 +345,18 @@ async def test_counts_are_read_again_after_reviews_on_another_screen(
         await settle(pilot)
         summary = str(app.screen.query_one("#day-summary").render())
         assert summary.startswith("reviews 3 · ")
+
+
+async def test_go_to_a_typed_date_and_a_bad_date_is_explained(
+    seeded_db: Database, make_app
+) -> None:
+    app = make_app(seeded_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("g", *"2026-11-19", "enter")
+        await settle(pilot)
+        assert app.screen.day == TODAY - timedelta(days=2)
+        await pilot.press("g", *"2026-13-01", "enter")
+        await settle(pilot)
+        assert app.screen.day == TODAY - timedelta(days=2)  # unchanged
+        assert any("not a real date" in n.message for n in app._notifications)

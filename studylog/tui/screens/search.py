@@ -80,16 +80,19 @@ class SearchResults(RowList[SearchHit]):
         if line == 0:
             text = Text(" ")
             text.append_text(
-                fit(Text(KIND_LABEL.get(row.kind, row.kind), style=self.style_of("rowlist--accent")), KIND_WIDTH)
+                fit(
+                    Text(
+                        KIND_LABEL.get(row.kind, row.kind), style=self.style_of("rowlist--accent")
+                    ),
+                    KIND_WIDTH,
+                )
             )
             title = row.title
             if row.kind == "entry" and row.day is not None:
                 title = f"{row.day.isoformat()} {row.day.strftime('%a')}"
             text.append_text(fit(Text(title, style="bold"), max(1, width - KIND_WIDTH - 1)))
             return text
-        snippet = highlight_snippet(
-            row.snippet, self.query, str(self.style_of("rowlist--match"))
-        )
+        snippet = highlight_snippet(row.snippet, self.query, str(self.style_of("rowlist--match")))
         snippet.stylize_before(self.style_of("rowlist--muted"))
         return Text(" " * (KIND_WIDTH + 1)) + fit(snippet, max(1, width - KIND_WIDTH - 1))
 
@@ -203,7 +206,9 @@ class SearchScreen(Screen[None]):
         self.searched = query
         results = self.results
         results.query = query
-        results.empty = HELP if not query else f"No results for {query!r}.\nTry fewer or shorter words."
+        results.empty = (
+            HELP if not query else f"No results for {query!r}.\nTry fewer or shorter words."
+        )
         results.set_rows(hits, cursor=0)
         status = Text(" ")
         if query:
@@ -214,7 +219,9 @@ class SearchScreen(Screen[None]):
             status.append(f"{len(hits)}{more} result{'s' if len(hits) != 1 else ''}", "bold")
             status.append(f" for {query!r}")
             if counts:
-                parts = ", ".join(f"{n} {PLURAL[k] if n != 1 else KIND_LABEL[k]}" for k, n in counts.items())
+                parts = ", ".join(
+                    f"{n} {PLURAL[k] if n != 1 else KIND_LABEL[k]}" for k, n in counts.items()
+                )
                 status.append(f"  ({parts})", "dim")
         self.query_one("#search-status", Static).update(status)
         if hits and self._focus_after:

@@ -337,9 +337,7 @@ class TodayScreen(Screen[None]):
         # Entries: the wanted one, else the one in the editor, else the first.
         wanted = self._want_entry if self._want_entry is not None else self.entry_id
         ids = [e.id for e in summary.entries]
-        self.entries.set_rows(
-            summary.entries, cursor=ids.index(wanted) if wanted in ids else 0
-        )
+        self.entries.set_rows(summary.entries, cursor=ids.index(wanted) if wanted in ids else 0)
         self.entries.border_title = f"Entries ({len(ids)})" if ids else "Entries"
         keep_draft = self._want_entry is None and self._shown == (summary.day, None)
         if not keep_draft:  # a new entry being written on this day stays in the editor
@@ -491,9 +489,7 @@ class TodayScreen(Screen[None]):
             self._reload_entries(select=entry.id)
         self._update_editor_title()
         self._render_preview()
-        self.notify(
-            f"Saved entry of {entry.day.isoformat()}.", timeout=2 if not quiet else 3
-        )
+        self.notify(f"Saved entry of {entry.day.isoformat()}.", timeout=2 if not quiet else 3)
         return entry
 
     def flush_draft(self) -> None:
@@ -600,9 +596,7 @@ class TodayScreen(Screen[None]):
             return
         if self.summary is not None and self.summary.day == message.day:
             self.summary = replace(self.summary, **message.counts)
-            self.query_one("#day-summary", Static).update(
-                summary_text(self.summary), layout=False
-            )
+            self.query_one("#day-summary", Static).update(summary_text(self.summary), layout=False)
 
     # --- links ------------------------------------------------------------------------
 
@@ -644,7 +638,10 @@ class TodayScreen(Screen[None]):
             if not text or day is None:
                 return
             todo = todo_service.add(
-                screen.app.db, text, day, now=screen.app.now()  # type: ignore[attr-defined]
+                screen.app.db,
+                text,
+                day,
+                now=screen.app.now(),  # type: ignore[attr-defined]
             )
             screen.invalidate()
             if day != screen.day:

@@ -65,7 +65,9 @@ class KeyBar(Widget):
                 continue
             seen_actions.add(binding.action)
             key_style = "bold $footer-key-foreground" if active.enabled else "$text-disabled"
-            key = Content.styled(binding.key_display or self.app.get_key_display(binding), key_style)
+            key = Content.styled(
+                binding.key_display or self.app.get_key_display(binding), key_style
+            )
             label = binding.group.description if binding.group else binding.description
             if binding.group is not None and label in groups:
                 entries[groups[label]][0].append(key)  # another key of the group

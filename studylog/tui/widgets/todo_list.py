@@ -104,4 +104,3 @@ class TodoList(RowList[TodoInfo]):
         done = sum(1 for t in self.rows if t.done)
         carried = sum(1 for t in self.rows if t.carried)
         return done, len(self.rows), carried
-
