@@ -244,3 +244,22 @@ def test_render_result_shows_outputs_then_the_traceback() -> None:
         render_result({"status": "timeout", "duration_ms": 1000, "error": "stopped after 1 s"})
     )
     assert "stopped after 1 s" in timeout
+
+
+def test_line_plots_use_the_width_asked_for_without_a_terminal(monkeypatch) -> None:
+    from rich.console import Console
+
+    from studylog.demo.render import render_output
+
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("LINES", raising=False)
+    output = {
+        "kind": "line",
+        "label": "loss",
+        "x": list(range(50)),
+        "series": {"a": [float(i) for i in range(50)]},
+    }
+    console = Console(width=140, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    console.print(render_output(output, width=130))
+    widest = max(len(line) for line in console.export_text().splitlines())
+    assert widest > 100

@@ -461,6 +461,9 @@ def _render_line(output: Output, width: int, height: int = PLOT_HEIGHT) -> Rende
     with _PLOT_LOCK:
         plt.clear_figure()
         plt.theme("clear")
+        # Without this plotext clips the chart to the terminal it finds, which is
+        # 80x24 for pipes and the app's worker threads.
+        plt.limitsize(False, False)
         plt.plotsize(width, height)
         drawn = 0
         for k, (name, ys) in enumerate(series.items()):
