@@ -188,3 +188,20 @@ def test_version_and_help() -> None:
     assert result.returncode == 0 and result.stdout.startswith("studylog, version ")
     for command in ("log", "today", "todo", "card", "concept", "search", "export", "import", "db"):
         assert _studylog(command, "--help", env={}).returncode == 0
+
+
+def test_concept_revert(run_cli, tmp_path: Path) -> None:
+    edited = tmp_path / "bleu.md"
+    shown = json.loads(run_cli("concept", "show", "bleu", "--json").output)
+    run_cli("concept", "show", "bleu")
+    from studylog.content.concept_file import parse_concept
+    from studylog.paths import content_dir
+
+    text = (content_dir() / "concepts" / "bleu.md").read_text(encoding="utf-8")
+    edited.write_text(text.replace(parse_concept(text).body, "# BLEU\n\n내 메모"), encoding="utf-8")
+    assert run_cli("concept", "edit", "bleu", "--file", str(edited)).exit_code == 0
+    assert json.loads(run_cli("concept", "show", "bleu", "--json").output)["user_modified"]
+    assert run_cli("concept", "revert", "bleu").output == "Reverted bleu to the pack's version.\n"
+    again = json.loads(run_cli("concept", "show", "bleu", "--json").output)
+    assert (again["body"], again["user_modified"]) == (shown["body"], False)
+    assert _error(run_cli("concept", "revert", "nope")) == "Error: no concept with slug 'nope'"

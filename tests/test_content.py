@@ -200,3 +200,30 @@ def test_user_concepts_can_be_added_and_resolved_by_korean_alias(db: Database) -
     assert concepts.resolve(db, "겔루") == "my-gelu"
     assert concepts.resolve(db, "gelu") == "my-gelu"
     assert concepts.resolve(db, "nope") is None
+
+
+def test_reverting_a_pack_concept_takes_the_pack_text_back(db: Database) -> None:
+    sync_pack(db)
+    slug = "softmax"
+    original = concepts.get(db, slug)
+    concepts.edit(db, slug, concepts.to_markdown(original).replace(original.body, "내 설명"))
+    concepts.set_demo_code(db, slug, "def demo():\n    print('mine')\n")
+    assert concepts.get(db, slug).user_modified
+    back = concepts.revert_to_pack(db, slug)
+    assert (back.body, back.user_modified, back.demo_code) == (original.body, False, None)
+    assert [c.id for c in back.cards] == [c.id for c in original.cards]
+
+
+def test_saving_code_of_an_imported_concept_makes_it_the_users(db: Database) -> None:
+    text = concepts.template("imported", "Imported")
+    concepts.add(db, text)
+    with db.write() as session:
+        from sqlalchemy import select
+
+        from studylog.storage.models import Concept
+
+        session.scalar(select(Concept).where(Concept.slug == "imported")).origin = "import"
+    concepts.set_demo_code(db, "imported", "def demo():\n    pass\n")
+    assert concepts.get(db, "imported").origin == "user"
+    with pytest.raises(Exception, match="not a pack concept"):
+        concepts.revert_to_pack(db, "imported")

@@ -126,3 +126,14 @@ def edit(app: AppContext, slug: str, file: Path | None) -> None:
         text = edited
     info = concepts.edit(db, slug, text, now=app.now())
     click.echo(f"Saved concept {info.slug} ({len(info.cards)} card(s)).")
+
+
+@concept.command("revert")
+@click.argument("slug")
+@pass_app
+def revert(app: AppContext, slug: str) -> None:
+    """Drop your edits of a pack concept and take the pack's version again (cards keep their history)."""
+    from studylog.services import concepts
+
+    info = concepts.revert_to_pack(app.database(), slug, now=app.now())
+    click.echo(f"Reverted {info.slug} to the pack's version.")

@@ -181,13 +181,45 @@ def edit(db: Database, slug: str, text: str, *, now: datetime | None = None) -> 
 
 
 def set_demo_code(db: Database, slug: str, code: str, *, now: datetime | None = None) -> None:
-    """Store the user's own demo code for a concept (a pack concept becomes the user's copy)."""
+    """Store the user's own demo code for a concept.
+
+    A pack concept becomes the user's copy. An imported concept becomes the
+    user's own: code the user wrote (or saved after reading it) is trusted.
+    """
     with db.write() as session:
         concept = _load(session, slug)
         concept.demo_code = code
         if concept.origin == "pack":
             concept.user_modified = True
+        elif concept.origin == "import":
+            concept.origin = "user"
         concept.updated_at = now or utcnow()
+
+
+def revert_to_pack(db: Database, slug: str, *, now: datetime | None = None) -> ConceptInfo:
+    """Drop the user's edits of a pack concept and take the pack's version again.
+
+    Cards keep their schedules and history (they are matched by key).
+
+    Raises:
+        NotFoundError: unknown slug.
+        InvalidInputError: the concept is not from the pack, or the pack no longer has it.
+    """
+    from studylog.content.concept_file import parse_concept
+    from studylog.paths import content_dir
+
+    path = content_dir() / "concepts" / f"{slug}.md"
+    with db.write() as session:
+        concept = _load(session, slug)
+        if concept.origin != "pack":
+            raise InvalidInputError(f"{slug!r} is not a pack concept; there is nothing to revert to")
+        if not path.is_file():
+            raise InvalidInputError(f"the pack no longer has {slug!r}")
+        parsed = parse_concept(path.read_text(encoding="utf-8"), str(path))
+        concept.user_modified = False
+        concept.demo_code = None
+        apply_file(session, parsed, origin="pack", now=now or utcnow())
+    return get(db, slug)
 
 
 def get(db: Database, slug: str) -> ConceptInfo:
