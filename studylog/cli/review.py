@@ -56,24 +56,14 @@ class Keys:
         return line.strip().lower()[:1] or "\n"
 
 
-def _cloze(text: str, ord_: int | None, reveal: bool) -> str:
-    """A cloze card's text: its own deletion hidden as [...] / [hint], or shown in bold."""
-    from studylog.content.concept_file import CLOZE
-
-    def sub(match) -> str:  # noqa: ANN001 - re.Match
-        if ord_ is not None and int(match.group(1)) == ord_:
-            return f"**{match.group(2)}**" if reveal else f"**[{match.group(3) or '...'}]**"
-        return match.group(2)
-
-    return CLOZE.sub(sub, text)
-
-
 def _sides(card: CardInfo) -> tuple[str, str]:
     if card.kind == "cloze":
-        back = _cloze(card.front, card.cloze_ord, True)
+        from studylog.content.cloze import cloze_back, cloze_front
+
+        back = cloze_back(card.front, card.cloze_ord)
         if card.back.strip():
             back += "\n\n" + card.back
-        return _cloze(card.front, card.cloze_ord, False), back
+        return cloze_front(card.front, card.cloze_ord), back
     return card.front, card.back
 
 

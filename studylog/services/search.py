@@ -132,6 +132,7 @@ def _hits(session: Session, rows, terms: list[str]) -> list[SearchHit]:  # noqa:
     todo_days = _column(session, Todo.id, Todo.origin_day, ids["todo"])
     slugs = _column(session, Concept.id, Concept.slug, ids["concept"])
     titles = _column(session, Concept.id, Concept.title, ids["concept"])
+    aliases = _column(session, Concept.id, Concept.aliases, ids["concept"])
     hits = []
     for kind, ref_id, title, body in rows:
         ref_id = int(ref_id)
@@ -144,8 +145,9 @@ def _hits(session: Session, rows, terms: list[str]) -> list[SearchHit]:  # noqa:
         elif kind == "card":  # title = front, body = back
             snippet = _snippet(f"{title} {body}", terms)
             hits.append(SearchHit(kind, str(ref_id), _first_line(title), snippet))
-        else:  # title = "title slug aliases", body = the explanation
-            snippet = _snippet(f"{title} {body}", terms)
+        else:  # the index title is "title slug [aliases as JSON]": show it readably
+            shown = f"{titles[ref_id]} ({', '.join(aliases[ref_id])})"
+            snippet = _snippet(f"{shown} {body}", terms)
             hits.append(SearchHit(kind, slugs[ref_id], titles[ref_id], snippet))
     return hits
 

@@ -75,8 +75,8 @@ def add_imported(db: Database, slug: str, code: str) -> None:
     """A concept as an import would bring it: origin 'import', demo code not yet approved."""
     text = f"---\nslug: {slug}\ntitle: Imported {slug}\n---\n\nFrom a friend's deck.\n"
     with db.write() as session:
-        apply_file(session, parse_concept(text), origin="import", now=NOW)
-    concepts.set_demo_code(db, slug, code, now=NOW)
+        # As the importers do: the code arrives with the concept, nobody has read it.
+        apply_file(session, parse_concept(text), origin="import", now=NOW).demo_code = code
 
 
 def test_korean_initials() -> None:

@@ -16,44 +16,13 @@ import re
 
 from rich.cells import cell_len, set_cell_size
 
-from studylog.content.concept_file import CLOZE
+from studylog.content.cloze import cloze_back, cloze_front
 from studylog.tui.mathtext import latex_to_unicode, render_math, transform_prose
+
+__all__ = ["cloze_back", "cloze_front"]  # re-exported for the screens
 
 LINK_SCHEME = "concept:"
 WIKI_LINK = re.compile(r"\[\[([^\[\]|]+?)(?:\|([^\[\]]+?))?\]\]")
-
-
-def cloze_front(text: str, ord_: int | None, *, markdown: bool = True) -> str:
-    """The question side of cloze card ``ord_``: its deletion as ``[...]`` or ``[hint]``.
-
-    In bold for markdown; plain with ``markdown=False``.
-
-    >>> cloze_front("The {{c1::cell state}} and {{c2::gates}}", 1)
-    'The **[...]** and gates'
-    """
-
-    def hide(m: re.Match[str]) -> str:
-        if ord_ is not None and int(m.group(1)) == ord_:
-            hidden = f"[{m.group(3) or '...'}]"
-            return f"**{hidden}**" if markdown else hidden
-        return m.group(2)
-
-    return CLOZE.sub(hide, text)
-
-
-def cloze_back(text: str, ord_: int | None) -> str:
-    """The answer side of cloze card ``ord_``: the deletion shown in bold.
-
-    >>> cloze_back("The {{c1::cell state}} and {{c2::gates}}", 1)
-    'The **cell state** and gates'
-    """
-
-    def show(m: re.Match[str]) -> str:
-        if ord_ is not None and int(m.group(1)) == ord_:
-            return f"**{m.group(2)}**"
-        return m.group(2)
-
-    return CLOZE.sub(show, text)
 
 
 def concept_links(text: str) -> str:
