@@ -571,15 +571,7 @@ class ConceptPageScreen(Screen[None]):
     @guarded
     def _link(self, event: Markdown.LinkClicked) -> None:
         event.stop()
-        target = card_text.link_target(event.href)
-        if target is None:
-            self.app.open_url(event.href)
-            return
-        slug = concept_service.resolve(self.app.db, target)  # type: ignore[attr-defined]
-        if slug is None:
-            self.notify(f"no concept called {target!r} yet (n on the Concepts screen adds one)")
-            return
-        open_concept(self.app, slug)
+        self.app.open_link(event.href)  # type: ignore[attr-defined]
 
     # --- editing -----------------------------------------------------------------------
 

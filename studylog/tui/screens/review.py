@@ -529,17 +529,7 @@ class ReviewScreen(Screen[None]):
     @guarded
     def _link(self, event: Markdown.LinkClicked) -> None:
         event.stop()
-        target = card_text.link_target(event.href)
-        if target is None:
-            self.app.open_url(event.href)
-            return
-        from studylog.services import concepts as concept_service
-
-        slug = concept_service.resolve(self.app.db, target)  # type: ignore[attr-defined]
-        if slug is None:
-            self.notify(f"no concept called {target!r}")
-            return
-        open_concept(self.app, slug)
+        self.app.open_link(event.href)  # type: ignore[attr-defined]
 
     def on_screen_suspend(self) -> None:
         self._away_since = time.monotonic()
