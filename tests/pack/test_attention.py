@@ -18,22 +18,12 @@ from attention import (
     load_model,
     make_reversal_data,
 )
-from common import numerical_gradient, relative_error
+from common import numerical_gradient, relative_error, richardson_gradient
 from seq2seq import TimeSoftmaxWithLoss
 
 from studylog.demo import api as out
 
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "train_attention.py"
-
-
-def num_grad(f, x):
-    """Central differences at eps and 2 eps combined by Richardson extrapolation.
-
-    (4 g(eps) - g(2 eps)) / 3 cancels the eps^2 error term, so eps can be 1e-3 and the
-    rounding noise (~1e-16 |L| / eps) stays near 1e-13: whole seq2seq models have
-    gradient entries of 1e-6 that a plain eps = 1e-6 check cannot resolve to 1e-6.
-    """
-    return (4 * numerical_gradient(f, x, eps=1e-3) - numerical_gradient(f, x, eps=2e-3)) / 3
 
 
 def load_script():
@@ -92,7 +82,7 @@ def test_decoder_backward_gives_encoder_state_gradients(tiny):
         dec = AttentionSeq2seq(p).decoder
         return TimeSoftmaxWithLoss().forward(dec.forward(ts[:, :-1], hs), ts[:, 1:])
 
-    assert relative_error(dhs, num_grad(loss, hs)) < 1e-6
+    assert relative_error(dhs, richardson_gradient(loss, hs)) < 1e-6
 
 
 def test_full_model_gradients_match_central_differences(tiny):
@@ -106,7 +96,7 @@ def test_full_model_gradients_match_central_differences(tiny):
         return AttentionSeq2seq(p).forward(xs, ts)
 
     for name, arr in p.items():
-        assert relative_error(model.grads[name], num_grad(loss, arr)) < 1e-6, name
+        assert relative_error(model.grads[name], richardson_gradient(loss, arr)) < 1e-6, name
 
 
 def test_generation_matches_teacher_forced_forward(tiny):
@@ -149,7 +139,9 @@ def test_weights_file_is_small_and_matches_the_architecture():
 def test_weights_are_found_on_sys_path_when_the_demo_runs_from_a_copy(monkeypatch, tmp_path):
     import attention
 
-    monkeypatch.setattr(attention, "WEIGHTS", tmp_path / "copy" / WEIGHTS.name)  # as from a temp dir
+    monkeypatch.setattr(
+        attention, "WEIGHTS", tmp_path / "copy" / WEIGHTS.name
+    )  # as from a temp dir
     monkeypatch.syspath_prepend(str(WEIGHTS.parent))
     assert attention.find_weights() == WEIGHTS.parent / WEIGHTS.name
     monkeypatch.setattr("sys.path", [str(tmp_path)])

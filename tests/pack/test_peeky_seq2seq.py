@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from common import numerical_gradient, relative_error
+from common import relative_error, richardson_gradient
 from lstm import lstm_cell
 from peeky_seq2seq import PeekyDecoder, PeekySeq2seq, demo, init_peeky_seq2seq
 from seq2seq import Decoder, TimeSoftmaxWithLoss, gather, sub_params
@@ -8,16 +8,6 @@ from seq2seq import Decoder, TimeSoftmaxWithLoss, gather, sub_params
 from studylog.demo import api as out
 
 V, D, H = 5, 3, 4
-
-
-def num_grad(f, x):
-    """Central differences at eps and 2 eps combined by Richardson extrapolation.
-
-    (4 g(eps) - g(2 eps)) / 3 cancels the eps^2 error term, so eps can be 1e-3 and the
-    rounding noise (~1e-16 |L| / eps) stays near 1e-13: whole seq2seq models have
-    gradient entries of 1e-6 that a plain eps = 1e-6 check cannot resolve to 1e-6.
-    """
-    return (4 * numerical_gradient(f, x, eps=1e-3) - numerical_gradient(f, x, eps=2e-3)) / 3
 
 
 @pytest.fixture
@@ -61,7 +51,9 @@ def test_zero_peek_weights_give_plain_seq2seq_decoder(tiny):
     plain = dict(dec)
     plain["lstm.W_ih"] = dec["lstm.W_ih"][:, H:]
     plain["affine.W"] = dec["affine.W"][H:]
-    np.testing.assert_allclose(PeekyDecoder(dec).forward(ts, h), Decoder(plain).forward(ts, h), atol=1e-14)
+    np.testing.assert_allclose(
+        PeekyDecoder(dec).forward(ts, h), Decoder(plain).forward(ts, h), atol=1e-14
+    )
 
 
 def test_peeky_decoder_backward_matches_central_differences(tiny):
@@ -77,9 +69,9 @@ def test_peeky_decoder_backward_matches_central_differences(tiny):
     def loss():
         return TimeSoftmaxWithLoss().forward(PeekyDecoder(dec_p).forward(ts[:, :-1], h), ts[:, 1:])
 
-    assert relative_error(dh, num_grad(loss, h)) < 1e-6
+    assert relative_error(dh, richardson_gradient(loss, h)) < 1e-6
     for name, g in grads.items():
-        assert relative_error(g, num_grad(loss, p[name])) < 1e-6, name
+        assert relative_error(g, richardson_gradient(loss, p[name])) < 1e-6, name
 
 
 def test_full_model_gradients_match_central_differences(tiny):
@@ -93,7 +85,7 @@ def test_full_model_gradients_match_central_differences(tiny):
         return PeekySeq2seq(p).forward(xs, ts)
 
     for name, arr in p.items():
-        assert relative_error(model.grads[name], num_grad(loss, arr)) < 1e-6, name
+        assert relative_error(model.grads[name], richardson_gradient(loss, arr)) < 1e-6, name
 
 
 def test_greedy_generation_agrees_with_teacher_forced_argmax(tiny):

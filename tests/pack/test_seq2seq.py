@@ -2,7 +2,7 @@ import math
 
 import numpy as np
 import pytest
-from common import numerical_gradient, relative_error
+from common import numerical_gradient, relative_error, richardson_gradient
 from lstm import lstm_cell
 from seq2seq import (
     Seq2seq,
@@ -15,16 +15,6 @@ from seq2seq import (
 )
 
 from studylog.demo import api as out
-
-
-def num_grad(f, x):
-    """Central differences at eps and 2 eps combined by Richardson extrapolation.
-
-    (4 g(eps) - g(2 eps)) / 3 cancels the eps^2 error term, so eps can be 1e-3 and the
-    rounding noise (~1e-16 |L| / eps) stays near 1e-13: whole seq2seq models have
-    gradient entries of 1e-6 that a plain eps = 1e-6 check cannot resolve to 1e-6.
-    """
-    return (4 * numerical_gradient(f, x, eps=1e-3) - numerical_gradient(f, x, eps=2e-3)) / 3
 
 
 @pytest.fixture
@@ -52,7 +42,12 @@ def test_softmax_loss_matches_explicit_formula():
     layer = TimeSoftmaxWithLoss()
     assert layer.forward(scores, targets) == pytest.approx(ref / 6, rel=1e-12)
     d = layer.backward()
-    assert relative_error(d, numerical_gradient(lambda: TimeSoftmaxWithLoss().forward(scores, targets), scores)) < 1e-6
+    assert (
+        relative_error(
+            d, numerical_gradient(lambda: TimeSoftmaxWithLoss().forward(scores, targets), scores)
+        )
+        < 1e-6
+    )
 
 
 def test_embedding_backward_accumulates_repeated_ids():
@@ -91,16 +86,26 @@ def test_decoder_starts_from_encoder_h_and_zero_cell(tiny):
     # encoder: h is the last state of an LSTM over the embedded source
     hh = cc = np.zeros((2, 4))
     for t in range(xs.shape[1]):
-        hh, cc = lstm_cell(p["enc.embed.W"][xs[:, t]], hh, cc,
-                           *(p[f"enc.lstm.{k}"] for k in ("W_ih", "W_hh", "b_ih", "b_hh")))
+        hh, cc = lstm_cell(
+            p["enc.embed.W"][xs[:, t]],
+            hh,
+            cc,
+            *(p[f"enc.lstm.{k}"] for k in ("W_ih", "W_hh", "b_ih", "b_hh")),
+        )
     np.testing.assert_allclose(h, hh, atol=1e-14)
     # decoder: starts from (h, c = 0), one cell per target step, then the affine layer
     scores = model.decoder.forward(ts[:, :-1], h)
     c = np.zeros_like(h)
     for t in range(ts.shape[1] - 1):
-        hh, c = lstm_cell(p["dec.embed.W"][ts[:, t]], hh, c,
-                          *(p[f"dec.lstm.{k}"] for k in ("W_ih", "W_hh", "b_ih", "b_hh")))
-        np.testing.assert_allclose(scores[:, t], hh @ p["dec.affine.W"] + p["dec.affine.b"], atol=1e-13)
+        hh, c = lstm_cell(
+            p["dec.embed.W"][ts[:, t]],
+            hh,
+            c,
+            *(p[f"dec.lstm.{k}"] for k in ("W_ih", "W_hh", "b_ih", "b_hh")),
+        )
+        np.testing.assert_allclose(
+            scores[:, t], hh @ p["dec.affine.W"] + p["dec.affine.b"], atol=1e-13
+        )
 
 
 def test_encoder_backward_matches_central_differences(tiny):
@@ -115,7 +120,7 @@ def test_encoder_backward_matches_central_differences(tiny):
         return float(np.sum(Seq2seq(p).encoder.forward(xs) * dh))
 
     for name in grads:
-        num = num_grad(loss, p[name])
+        num = richardson_gradient(loss, p[name])
         assert relative_error(grads[name], num) < 1e-6, name
 
 
@@ -132,9 +137,9 @@ def test_decoder_backward_matches_central_differences(tiny):
     def loss():
         return TimeSoftmaxWithLoss().forward(Seq2seq(p).decoder.forward(ts[:, :-1], h), ts[:, 1:])
 
-    assert relative_error(dh, num_grad(loss, h)) < 1e-6
+    assert relative_error(dh, richardson_gradient(loss, h)) < 1e-6
     for name in grads:
-        num = num_grad(loss, p[name])
+        num = richardson_gradient(loss, p[name])
         assert relative_error(grads[name], num) < 1e-6, name
 
 
@@ -149,7 +154,7 @@ def test_seq2seq_gradients_match_central_differences(tiny):
         return Seq2seq(p).forward(xs, ts)
 
     for name, arr in p.items():
-        num = num_grad(loss, arr)
+        num = richardson_gradient(loss, arr)
         assert relative_error(model.grads[name], num) < 1e-6, name
 
 
