@@ -21,6 +21,7 @@ from textual import on, work
 from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.lazy import Lazy
 from textual.message import Message
 from textual.screen import Screen
@@ -297,8 +298,10 @@ class ConceptPageScreen(Screen[None]):
 
     def part(self, selector: str | type[Any]) -> Any:
         """The widget matching ``selector``, or None while the lower part is mounting."""
-        found = self.query(selector)
-        return found.first() if found else None
+        try:
+            return self.query_one(selector)
+        except NoMatches:
+            return None
 
     def _title_text(self, data: PageData) -> Text:
         info = data.info

@@ -259,7 +259,7 @@ class DemoResultView(Vertical):
     @property
     def output_views(self) -> list[OutputView]:
         """The output widgets now shown, in order."""
-        return list(self.query(OutputView))
+        return self.walk_children(OutputView)
 
 
 def kinds(views: Iterable[OutputView]) -> list[str]:
