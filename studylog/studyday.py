@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -85,6 +86,20 @@ class StudyCalendar:
     def end_of(self, day: date) -> datetime:
         """The UTC moment at which study day ``day`` ends (the next day's start)."""
         return self.start_of(day + timedelta(days=1))
+
+
+def streak_length(is_active: Callable[[date], bool], today: date, *, limit_days: int = 3660) -> int:
+    """Consecutive active study days counting back from ``today``.
+
+    Today without activity yet does not break the streak: it then counts from
+    yesterday (the day is not over). ``limit_days`` bounds the walk.
+    """
+    day = today if is_active(today) else today - timedelta(days=1)
+    count = 0
+    while count < limit_days and is_active(day):
+        count += 1
+        day -= timedelta(days=1)
+    return count
 
 
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")

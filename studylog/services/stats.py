@@ -47,7 +47,7 @@ from studylog.services import settings as settings_service
 from studylog.services.review import config_in
 from studylog.storage.engine import Database
 from studylog.storage.models import JournalEntry, Review
-from studylog.studyday import StudyCalendar, ensure_utc, utcnow
+from studylog.studyday import StudyCalendar, ensure_utc, streak_length, utcnow
 
 MATURE_DAYS = 21
 HISTORY_DAYS = 365
@@ -383,15 +383,6 @@ def _cards(session: Session, calendar: StudyCalendar, today: date, now_us: int, 
 # --- putting it together ------------------------------------------------------------------
 
 
-def _streak(active_days: set[date], today: date) -> int:
-    day = today if today in active_days else today - timedelta(days=1)
-    n = 0
-    while day in active_days:
-        n += 1
-        day -= timedelta(days=1)
-    return n
-
-
 def _retention(rows: np.ndarray) -> TrueRetention:
     total = rows.sum(axis=0) if rows.size else np.zeros(_WIDTH)
     return TrueRetention(
@@ -437,7 +428,7 @@ def collection_stats(db: Database, *, now: datetime | None = None, use_cache: bo
     return Stats(
         today=today,
         reviews_per_day=per_day,
-        streak=_streak(active | journal_days, today),
+        streak=streak_length((active | journal_days).__contains__, today, limit_days=10**6),
         forecast=[(today + timedelta(days=i), n) for i, n in enumerate(forecast)],
         true_retention=retention,
         counts=counts,

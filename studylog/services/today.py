@@ -12,7 +12,7 @@ from studylog.services.journal import EntryInfo
 from studylog.services.todos import TodoInfo
 from studylog.storage.engine import Database
 from studylog.storage.models import Card, JournalEntry, Review
-from studylog.studyday import StudyCalendar
+from studylog.studyday import StudyCalendar, streak_length
 
 
 @dataclass(frozen=True)
@@ -86,12 +86,7 @@ def streak(db: Database, today: date, calendar: StudyCalendar, *, limit_days: in
             )
             return bool(session.scalar(select(probe)))
 
-        day = today if active(today) else today - timedelta(days=1)
-        count = 0
-        while count < limit_days and active(day):
-            count += 1
-            day -= timedelta(days=1)
-        return count
+        return streak_length(active, today, limit_days=limit_days)
 
 
 def summary(db: Database, day: date, calendar: StudyCalendar) -> DaySummary:
