@@ -187,7 +187,8 @@ def create(
         return [info(c) for c in made]
 
 
-def _load(session: Session, card_id: int) -> Card:
+def load_card(session: Session, card_id: int) -> Card:
+    """The card with ``card_id`` in ``session``. Raises NotFoundError."""
     card = session.get(Card, card_id)
     if card is None:
         raise NotFoundError(f"no card with id {card_id}")
@@ -197,7 +198,7 @@ def _load(session: Session, card_id: int) -> Card:
 def get(db: Database, card_id: int) -> CardInfo:
     """One card. Raises NotFoundError."""
     with db.read() as session:
-        return info(_load(session, card_id))
+        return info(load_card(session, card_id))
 
 
 def edit(
@@ -218,7 +219,7 @@ def edit(
         InvalidInputError: the new text is empty.
     """
     with db.write() as session:
-        card = _load(session, card_id)
+        card = load_card(session, card_id)
         new_front = card.front if front is None else front
         new_back = card.back if back is None else back
         _check_text(new_front, new_back, card.kind)
@@ -237,7 +238,7 @@ def edit(
 def add_tags(db: Database, card_id: int, names: Iterable[str]) -> CardInfo:
     """Add tags to a card (existing ones are kept)."""
     with db.write() as session:
-        card = _load(session, card_id)
+        card = load_card(session, card_id)
         current = [t.name for t in card.tags]
         card.tags = tag_service.get_or_create(session, [*current, *names])
         session.flush()
@@ -248,7 +249,7 @@ def remove_tags(db: Database, card_id: int, names: Iterable[str]) -> CardInfo:
     """Remove tags from a card."""
     drop = set(tag_service.normalise(names))
     with db.write() as session:
-        card = _load(session, card_id)
+        card = load_card(session, card_id)
         card.tags = [t for t in card.tags if t.name not in drop]
         session.flush()
         return info(card)
@@ -257,7 +258,7 @@ def remove_tags(db: Database, card_id: int, names: Iterable[str]) -> CardInfo:
 def delete(db: Database, card_id: int) -> None:
     """Delete a card and its review history. Raises NotFoundError."""
     with db.write() as session:
-        session.delete(_load(session, card_id))
+        session.delete(load_card(session, card_id))
 
 
 def list_cards(

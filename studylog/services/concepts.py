@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from studylog.content.concept_file import CardSpec, ConceptFile, parse_concept
-from studylog.errors import InvalidInputError, NotFoundError
+from studylog.errors import InvalidInputError
 from studylog.services import cards as card_service
 from studylog.services import tags as tag_service
 from studylog.storage.engine import Database
@@ -56,11 +56,7 @@ class ConceptInfo:
     cards: list[card_service.CardInfo] = field(default_factory=list)
 
 
-def _load(session: Session, slug: str) -> Concept:
-    concept = session.scalar(select(Concept).where(Concept.slug == slug))
-    if concept is None:
-        raise NotFoundError(f"no concept with slug {slug!r}")
-    return concept
+_load = card_service.concept_by_slug
 
 
 def _upsert_cards(

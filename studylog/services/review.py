@@ -39,7 +39,7 @@ from studylog.formatting import format_interval
 from studylog.services import fsrs_vec
 from studylog.services import settings as settings_service
 from studylog.services import tags as tag_service
-from studylog.services.cards import CardInfo, info
+from studylog.services.cards import CardInfo, info, load_card
 from studylog.storage.engine import Database
 from studylog.storage.models import Card, Review
 from studylog.studyday import StudyCalendar, ensure_utc, utcnow
@@ -349,13 +349,6 @@ class AnswerResult:
     leech: bool
 
 
-def _load(session: Session, card_id: int) -> Card:
-    card = session.get(Card, card_id)
-    if card is None:
-        raise NotFoundError(f"no card with id {card_id}")
-    return card
-
-
 def _now(now: datetime | None) -> datetime:
     return ensure_utc(now) if now is not None else utcnow()
 
@@ -377,7 +370,7 @@ def preview(db: Database, card_id: int, *, now: datetime | None = None) -> list[
     moment = _now(now)
     with db.read() as session:
         config = config_in(session)
-        return preview_card(_load(session, card_id), moment, config, config.scheduler())
+        return preview_card(load_card(session, card_id), moment, config, config.scheduler())
 
 
 def answer_in(
@@ -395,7 +388,7 @@ def answer_in(
     rating = check_rating(rating)
     if duration_ms is not None and duration_ms < 0:
         raise InvalidInputError(f"answer duration cannot be negative: {duration_ms} ms")
-    card = _load(session, card_id)
+    card = load_card(session, card_id)
     if card.suspended:
         raise InvalidInputError(f"card {card_id} is suspended: unsuspend it before answering")
     after = schedule(card, rating, now, config, scheduler)
@@ -498,7 +491,7 @@ def undo_review(db: Database, review_id: int) -> CardInfo:
             raise InvalidInputError(
                 f"review {review_id} is not the latest answer of card {review.card_id}: undo that first"
             )
-        card = _load(session, review.card_id)
+        card = load_card(session, review.card_id)
         threshold = limits_in(session).leech_threshold
         if review.state_before == REVIEW and review.rating == 1:
             if card.suspended and is_leech(card.lapses, threshold):
@@ -520,7 +513,7 @@ def undo_review(db: Database, review_id: int) -> CardInfo:
 
 def _set_flag(db: Database, card_id: int, **values: Any) -> CardInfo:
     with db.write() as session:
-        card = _load(session, card_id)
+        card = load_card(session, card_id)
         for key, value in values.items():
             setattr(card, key, value)
         session.flush()
@@ -859,7 +852,7 @@ class ReviewSession:
     def preview(self, card_id: int, *, now: datetime | None = None) -> list[IntervalPreview]:
         """The four answer buttons for ``card_id`` (see :func:`preview`)."""
         with self.db.read() as session:
-            return preview_card(_load(session, card_id), _now(now), self.config, self.scheduler)
+            return preview_card(load_card(session, card_id), _now(now), self.config, self.scheduler)
 
     # writing --------------------------------------------------------------------
 
