@@ -6,12 +6,12 @@ Heavy modules are imported inside the commands.
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any
 
 import click
 
+from studylog.cli.output import print_json
 from studylog.errors import StudylogError
 
 # Exit code of `demo run` when the demo did not end with status ok.
@@ -51,7 +51,7 @@ def _looks_like_path(target: str) -> bool:
 def _print_json(data: Any) -> None:
     from studylog.demo.runner import json_safe
 
-    click.echo(json.dumps(json_safe(data), ensure_ascii=False, indent=2))
+    print_json(json_safe(data))
 
 
 _LIST_COLUMNS = ("slug", "code", "last run", "title")
