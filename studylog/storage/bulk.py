@@ -108,21 +108,30 @@ class Histories:
     current_due_us: np.ndarray | None = None
 
 
-def load_histories(session: Session) -> Histories:
-    """All review rows, ordered by (card, time, id), as arrays."""
-    m = fetch_matrix(
-        session,
-        f"SELECT card_id, id, rating, {us_sql('reviewed_at')} FROM reviews "
-        "ORDER BY card_id, reviewed_at, id",
-    )
+def _histories(m: np.ndarray) -> Histories:
+    """Histories from rows (card id, review id, rating, time µs[, due before µs, card due µs])."""
     card_col = m[:, 0].astype(np.int64)
     starts, offsets = group_by_card(card_col)
+    with_dues = m.shape[1] > 4
     return Histories(
         card_ids=card_col[starts],
         offsets=offsets,
         review_ids=m[:, 1].astype(np.int64),
         ratings=m[:, 2].astype(np.int64),
         times_us=m[:, 3].astype(np.int64),
+        initial_due_us=m[starts, 4].astype(np.int64) if with_dues else None,
+        current_due_us=m[starts, 5].astype(np.int64) if with_dues else None,
+    )
+
+
+def load_histories(session: Session) -> Histories:
+    """All review rows, ordered by (card, time, id), as arrays."""
+    return _histories(
+        fetch_matrix(
+            session,
+            f"SELECT card_id, id, rating, {us_sql('reviewed_at')} FROM reviews "
+            "ORDER BY card_id, reviewed_at, id",
+        )
     )
 
 
@@ -147,17 +156,7 @@ def load_replay_histories(session: Session, card_ids: Iterable[int] | None = Non
     )
     if card_ids is not None:
         raw.execute("DELETE FROM replay_ids")
-    card_col = m[:, 0].astype(np.int64)
-    starts, offsets = group_by_card(card_col)
-    return Histories(
-        card_ids=card_col[starts],
-        offsets=offsets,
-        review_ids=m[:, 1].astype(np.int64),
-        ratings=m[:, 2].astype(np.int64),
-        times_us=m[:, 3].astype(np.int64),
-        initial_due_us=m[starts, 4].astype(np.int64),
-        current_due_us=m[starts, 5].astype(np.int64),
-    )
+    return _histories(m)
 
 
 @dataclass(frozen=True)
