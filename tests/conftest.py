@@ -27,6 +27,22 @@ SHARED = REPO.parent / "shared"
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 
 
+@pytest.fixture(autouse=True)
+def _time_twins_stay_in_step(tmp_path: Path):
+    """After each test, every database it left in tmp_path has its ``*_ms`` twins in step.
+
+    This is how every write path the suite exercises (answers, undo, imports,
+    reschedules, restores...) is checked against the rule of
+    :mod:`studylog.storage.times`.
+    """
+    yield
+    from tests.twins import out_of_step
+
+    for path in sorted(tmp_path.rglob("*.db")):
+        problems = out_of_step(path)
+        assert not problems, f"{path.name}: time twins out of step: {problems}"
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "studylog.db"

@@ -47,7 +47,7 @@ def test_rows_of_revision_0002_survive_and_the_new_tables_exist(tmp_path: Path) 
 
     backup = migrate.prepare(db)
     assert backup is not None and backup.exists()
-    assert migrate.current_revision_of(path) == "0003"
+    assert migrate.current_revision_of(path) == migrate.HEAD_REVISION
 
     con = sqlite3.connect(path)
     assert {"import_records", "suggested_cards"} <= _table_names(con)

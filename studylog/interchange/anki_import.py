@@ -54,7 +54,9 @@ from studylog.scheduling.states import CardState
 from studylog.services import tags as tag_service
 from studylog.services.reschedule import replay_in
 from studylog.services.review import config_in
+from studylog.storage.bulk import insert_rows
 from studylog.storage.models import Card, Review, card_tags
+from studylog.storage.times import to_ms
 
 KIND = "anki_card"
 LEARN, REVIEW_KIND, RELEARN, FILTERED, MANUAL, RESCHEDULED = range(6)
@@ -349,8 +351,9 @@ def _insert_cards(session: Session, fresh: list[AnkiCardSpec], ctx: ApplyContext
     ids: dict[str, int] = {}
     for start in range(0, len(fresh), _CHUNK):
         chunk = fresh[start : start + _CHUNK]
-        rows = session.execute(
-            insert(Card).returning(Card.id, Card.external_id, sort_by_parameter_order=True),
+        made = insert_rows(
+            session,
+            Card.__table__,
             [
                 {
                     "front": s.front,
@@ -372,8 +375,8 @@ def _insert_cards(session: Session, fresh: list[AnkiCardSpec], ctx: ApplyContext
                 }
                 for s in chunk
             ],
-        ).all()
-        ids.update({ext: cid for cid, ext in rows})
+        )
+        ids.update(zip((s.external_id for s in chunk), made, strict=True))
         links = [
             {"card_id": ids[s.external_id], "tag_id": tag_ids[t]} for s in chunk for t in s.tags
         ]
@@ -394,10 +397,11 @@ def _insert_reviews(
         cid = ids[spec.external_id]
         have = stored.get(cid, set())
         for r in spec.reviews:
-            if r.time in have:
+            at = to_ms(r.time)
+            if at in have:
                 summary.skip("reviews")
                 continue
-            have.add(r.time)
+            have.add(at)
             touched.add(cid)
             # State columns are placeholders; the replay fills in every touched card's rows.
             rows.append(
@@ -410,7 +414,6 @@ def _insert_reviews(
                     "state_after": CardState.LEARNING,
                 }
             )
-    for start in range(0, len(rows), 5000):
-        session.execute(insert(Review), rows[start : start + 5000])
+    insert_rows(session, Review.__table__, rows, returning=False)
     summary.add("reviews", len(rows))
     return touched

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from studylog.content.concept_file import cloze_ords
@@ -32,9 +32,11 @@ from studylog.interchange.summary import ApplyContext, FileSummary
 from studylog.interchange.textio import read_text
 from studylog.services import cards as card_service
 from studylog.services import tags as tag_service
-from studylog.storage.models import Card
+from studylog.storage.bulk import insert_rows, raw_connection
+from studylog.storage.models import Card, card_tags
 
 KIND = "csv_card"
+BATCH = 5000  # rows per batch of inserts (and per progress report)
 ALIASES = {
     "front": "front", "question": "front", "앞면": "front", "질문": "front",
     "back": "back", "answer": "back", "뒷면": "back", "답": "back",
@@ -121,49 +123,87 @@ def _row(name: str, line: int, values: dict[str, str]) -> CsvCard:
 
 
 def apply_cards_csv(session: Session, parsed: ParsedCsv, ctx: ApplyContext) -> FileSummary:
-    """Add the cards of ``parsed`` in the caller's transaction; return what was done."""
+    """Add the cards of ``parsed`` in the caller's transaction; return what was done.
+
+    Set-based, so the cost grows linearly with the rows: one lookup of the
+    rows' keys among the import records, one of their text among the cards
+    (:func:`_already_there`), the tags created once, the cards and their tag
+    links inserted in batches.
+    """
     summary = FileSummary(parsed.name, "cards-csv")
     if parsed.encoding != "utf-8-sig":
         summary.notes.append(f"read as {parsed.encoding.upper()} text")
     keys = [records.digest("csv", r.kind, r.front, r.back) for r in parsed.rows]
     seen = records.known(session, KIND, keys)
-    new_records: list[tuple[str, int | None, str | None]] = []
-    for n, (row, key) in enumerate(zip(parsed.rows, keys, strict=True)):
+    there = _already_there(
+        session, [r for r, k in zip(parsed.rows, keys, strict=True) if k not in seen]
+    )
+    fresh: list[tuple[CsvCard, str, list[int | None]]] = []
+    for row, key in zip(parsed.rows, keys, strict=True):
         ords: list[int | None] = cloze_ords(row.front) if row.kind == "cloze" else [None]
-        if key in seen or _exists(session, row):
+        if key in seen or (row.kind, row.front, row.back) in there:
             summary.skip("cards", len(ords))
             continue
-        made = []
-        for o in ords:
-            made.append(
-                card_service.new_card(
-                    session,
-                    front=row.front,
-                    back=row.back,
-                    kind=row.kind,
-                    cloze_ord=o,
-                    deck=row.deck,
-                    tags=row.tags,
-                    origin="import",
-                    now=ctx.now,
-                )
+        seen[key] = None  # a repeat later in the file is skipped too
+        fresh.append((row, key, ords))
+    tag_ids = {
+        t.name: t
+        for t in tag_service.get_or_create(session, {t for r, _, _ in fresh for t in r.tags})
+    }
+    session.flush()  # the new tags get their ids
+    new_records: list[tuple[str, int | None, str | None]] = []
+    for start in range(0, len(fresh), BATCH):
+        chunk = fresh[start : start + BATCH]
+        values = [
+            card_service.new_card_values(
+                front=row.front,
+                back=row.back,
+                kind=row.kind,
+                cloze_ord=o,
+                deck=row.deck,
+                origin="import",
+                now=ctx.now,
             )
-            session.flush()  # new_card looks tags up without autoflush: one card at a time
-        seen[key] = made[0].id
-        new_records.append((key, made[0].id, None))
-        summary.add("cards", len(made))
-        ctx.progress(parsed.name, n + 1, len(parsed.rows))
+            for row, _, ords in chunk
+            for o in ords
+        ]
+        ids = iter(insert_rows(session, Card.__table__, values))
+        links = []
+        for row, key, ords in chunk:
+            made = [next(ids) for _ in ords]
+            links.extend({"card_id": c, "tag_id": tag_ids[t].id} for c in made for t in row.tags)
+            new_records.append((key, made[0], None))
+            summary.add("cards", len(made))
+        if links:
+            session.execute(insert(card_tags), links)
+        ctx.progress(parsed.name, min(start + BATCH, len(fresh)), len(fresh))
     records.remember(session, KIND, new_records, source=parsed.name, now=ctx.now)
     return summary
 
 
-def _exists(session: Session, row: CsvCard) -> bool:
-    """An identical card (kind, front, back) is there already, e.g. added by hand."""
-    return (
-        session.scalar(
-            select(Card.id).where(
-                Card.kind == row.kind, Card.front == row.front, Card.back == row.back
-            )
-        )
-        is not None
+def _already_there(session: Session, rows: list[CsvCard]) -> set[tuple[str, str, str]]:
+    """The (kind, front, back) of ``rows`` that a card has already, e.g. one added by hand.
+
+    One join against a temporary table of the rows, so SQLite reads the cards
+    once, instead of one unindexed lookup per row.
+    """
+    if not rows:
+        return set()
+    raw = raw_connection(session)
+    raw.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS csv_import_rows "
+        "(front TEXT, back TEXT, kind TEXT, PRIMARY KEY (front, back, kind)) WITHOUT ROWID"
     )
+    raw.execute("DELETE FROM csv_import_rows")
+    raw.executemany(
+        "INSERT OR IGNORE INTO csv_import_rows (kind, front, back) VALUES (?, ?, ?)",
+        [(r.kind, r.front, r.back) for r in rows],
+    )
+    # CROSS JOIN keeps the cards as the outer loop in SQLite: one scan of the
+    # cards, each probing the temporary table's key.
+    found = raw.execute(
+        "SELECT DISTINCT c.kind, c.front, c.back FROM cards c CROSS JOIN csv_import_rows t "
+        "ON t.front = c.front AND t.back = c.back AND t.kind = c.kind"
+    ).fetchall()
+    raw.execute("DELETE FROM csv_import_rows")
+    return {tuple(r) for r in found}

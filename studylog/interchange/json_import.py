@@ -46,6 +46,7 @@ from studylog.services import settings as settings_service
 from studylog.services import tags as tag_service
 from studylog.services.reschedule import replay_in
 from studylog.services.review import config_in
+from studylog.storage.bulk import insert_rows
 from studylog.storage.import_models import ImportRecord, SuggestedCard
 from studylog.storage.models import (
     Card,
@@ -55,6 +56,7 @@ from studylog.storage.models import (
     Todo,
     card_tags,
 )
+from studylog.storage.times import to_ms
 
 _CHUNK = 500
 
@@ -258,19 +260,6 @@ def read_json(path: Path) -> ParsedJson:
 # --- writing -------------------------------------------------------------------------------
 
 
-def _bulk_insert(session: Session, table, values: list[dict[str, Any]]) -> list[int]:  # noqa: ANN001
-    """Insert rows in chunks; return their ids in the order given."""
-    ids: list[int] = []
-    for i in range(0, len(values), _CHUNK):
-        ids.extend(
-            session.scalars(
-                insert(table).returning(table.c.id, sort_by_parameter_order=True),
-                values[i : i + _CHUNK],
-            )
-        )
-    return ids
-
-
 def _empty(session: Session, model: type) -> bool:
     return not session.scalar(select(func.count()).select_from(model))
 
@@ -365,7 +354,7 @@ class _Writer:
             if keep_ids:
                 value["id"] = row["id"]
             fresh.append((row["id"], value))
-        new_ids = _bulk_insert(self.s, _T_ENTRY, [v for _, v in fresh])
+        new_ids = insert_rows(self.s, _T_ENTRY, [v for _, v in fresh])
         self.ids["entries"].update(zip((f for f, _ in fresh), new_ids, strict=True))
         self.summary.add("entries", len(fresh))
         self._progress("entries", len(rows))
@@ -389,7 +378,7 @@ class _Writer:
             if keep_ids:
                 value["id"] = row["id"]
             fresh.append((row["id"], value))
-        new_ids = _bulk_insert(self.s, _T_TODO, [v for _, v in fresh])
+        new_ids = insert_rows(self.s, _T_TODO, [v for _, v in fresh])
         self.ids["todos"].update(zip((f for f, _ in fresh), new_ids, strict=True))
         self.summary.add("todos", len(fresh))
         self._progress("todos", len(rows))
@@ -424,7 +413,7 @@ class _Writer:
                 fresh.append((row, value))
         for start in range(0, len(fresh), 5000):
             chunk = fresh[start : start + 5000]
-            new_ids = _bulk_insert(self.s, _T_CARD, [v for _, v in chunk])
+            new_ids = insert_rows(self.s, _T_CARD, [v for _, v in chunk])
             links = []
             for (row, _value), cid in zip(chunk, new_ids, strict=True):
                 self.ids["cards"][row["id"]] = cid
@@ -468,11 +457,12 @@ class _Writer:
         rows = self.p.sections["reviews"]
         keep_ids = _empty(self.s, Review)
         mapped = self.ids["cards"]
-        stored: dict[int, set[datetime]] = defaultdict(set)
+        # times compared as epoch ms: stored times are kept to the millisecond
+        stored: dict[int, set[int]] = defaultdict(set)
         targets = sorted(set(mapped.values()))
         for i in range(0, len(targets), _CHUNK):
             for cid, at in self.s.execute(
-                select(Review.card_id, Review.reviewed_at).where(
+                select(Review.card_id, Review.reviewed_at_ms).where(
                     Review.card_id.in_(targets[i : i + _CHUNK])
                 )
             ):
@@ -480,10 +470,11 @@ class _Writer:
         values = []
         for row in rows:
             cid = mapped[row["card"]]
-            if row["reviewed_at"] in stored[cid]:
+            at = to_ms(row["reviewed_at"])
+            if at in stored[cid]:
                 self.summary.skip("reviews")
                 continue
-            stored[cid].add(row["reviewed_at"])
+            stored[cid].add(at)
             value = {k: row[k] for k in SPEC["reviews"] if k not in ("id", "card")}
             value["card_id"] = cid
             if keep_ids:
@@ -492,7 +483,7 @@ class _Writer:
             if cid in self.reviewed_before:
                 self.replay.add(cid)  # merged histories: rebuild the state from all answers
         for i in range(0, len(values), 5000):
-            self.s.execute(insert(_T_REVIEW), values[i : i + 5000])
+            insert_rows(self.s, _T_REVIEW, values[i : i + 5000], returning=False)
             self.ctx.progress(f"{self.p.name}: reviews", i + len(values[i : i + 5000]), len(values))
         self.summary.add("reviews", len(values))
 

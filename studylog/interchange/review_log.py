@@ -29,15 +29,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from studylog.errors import InvalidInputError
 from studylog.scheduling.states import CardState
 from studylog.services.reschedule import replay_in
 from studylog.services.review import config_in
+from studylog.storage.bulk import insert_rows
 from studylog.storage.engine import Database
 from studylog.storage.models import Card, Review
+from studylog.storage.times import to_ms
 from studylog.studyday import utcnow
 
 COLUMNS = ("card_id", "review_rating", "review_time", "review_duration")
@@ -206,13 +208,14 @@ def existing_cards(session: Session, external_ids: list[str]) -> dict[str, int]:
     return found
 
 
-def stored_times(session: Session, card_ids: list[int]) -> dict[int, set[datetime]]:
-    """Card id -> the times of its stored reviews (how re-imports recognise known answers)."""
-    times: dict[int, set[datetime]] = defaultdict(set)
+def stored_times(session: Session, card_ids: list[int]) -> dict[int, set[int]]:
+    """Card id -> the times of its stored reviews as epoch ms (how re-imports recognise
+    known answers: compare with :func:`studylog.storage.times.to_ms` of the new time)."""
+    times: dict[int, set[int]] = defaultdict(set)
     for i in range(0, len(card_ids), _CHUNK):
         chunk = card_ids[i : i + _CHUNK]
         for cid, at in session.execute(
-            select(Review.card_id, Review.reviewed_at).where(Review.card_id.in_(chunk))
+            select(Review.card_id, Review.reviewed_at_ms).where(Review.card_id.in_(chunk))
         ):
             times[cid].add(at)
     return times
@@ -230,10 +233,11 @@ def _plan(session: Session, rows: list[ReviewLogRow]) -> _Plan:
         have = set(stored.get(existing[ext], ())) if ext in existing else set()
         fresh = []
         for row in sorted(card_rows, key=lambda r: (r.time, r.line)):
-            if row.time in have:
+            at = to_ms(row.time)
+            if at in have:
                 skipped += 1
                 continue
-            have.add(row.time)
+            have.add(at)
             fresh.append(row)
         if fresh:
             by_card[ext] = fresh
@@ -281,8 +285,9 @@ def _apply(session: Session, plan: _Plan, now: datetime) -> None:
     new_ext = [ext for ext in plan.by_card if ext not in plan.existing]
     ids = dict(plan.existing)
     if new_ext:
-        created = session.execute(
-            insert(Card).returning(Card.id, Card.external_id, sort_by_parameter_order=True),
+        created = insert_rows(
+            session,
+            Card.__table__,
             [
                 {
                     "front": f"Review-log card {ext}",
@@ -302,12 +307,13 @@ def _apply(session: Session, plan: _Plan, now: datetime) -> None:
                 }
                 for ext in new_ext
             ],
-        ).all()
-        ids.update({ext: cid for cid, ext in created})
+        )
+        ids.update(zip(new_ext, created, strict=True))
     # New rows go in with placeholder state; the replay below fills in every
     # touched card's rows (old and new), so merged histories stay consistent.
-    session.execute(
-        insert(Review),
+    insert_rows(
+        session,
+        Review.__table__,
         [
             {
                 "card_id": ids[ext],
@@ -320,5 +326,6 @@ def _apply(session: Session, plan: _Plan, now: datetime) -> None:
             for ext, card_rows in plan.by_card.items()
             for row in card_rows
         ],
+        returning=False,
     )
     replay_in(session, params, sorted(ids[ext] for ext in plan.by_card))

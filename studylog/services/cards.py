@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -104,6 +105,50 @@ def concept_by_slug(session: Session, slug: str) -> Concept:
     return concept
 
 
+def new_card_values(
+    *,
+    front: str,
+    back: str = "",
+    kind: str = "basic",
+    cloze_ord: int | None = None,
+    deck: str = "Default",
+    concept_id: int | None = None,
+    external_id: str | None = None,
+    pack_key: str | None = None,
+    origin: str = "user",
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The column values of a new card (Learning, step 0, due at once), checked.
+
+    The one definition of a new card, for :func:`new_card` and for bulk
+    inserts (:func:`studylog.storage.bulk.insert_rows`).
+
+    Raises:
+        InvalidInputError: empty front/back, unknown kind, cloze without deletions.
+    """
+    _check_text(front, back, kind)
+    moment = now or utcnow()
+    return {
+        "front": front,
+        "back": back,
+        "kind": kind,
+        "cloze_ord": cloze_ord if kind == "cloze" else None,
+        "deck": deck.strip() or "Default",
+        "concept_id": concept_id,
+        "external_id": external_id,
+        "pack_key": pack_key,
+        "origin": origin,
+        "state": LEARNING,
+        "step": 0,
+        "due": moment,
+        "reps": 0,
+        "lapses": 0,
+        "suspended": False,
+        "created_at": moment,
+        "updated_at": moment,
+    }
+
+
 def new_card(
     session: Session,
     *,
@@ -120,27 +165,19 @@ def new_card(
     now: datetime | None = None,
 ) -> Card:
     """Add a new card to ``session`` (inside the caller's transaction) and return it."""
-    _check_text(front, back, kind)
-    moment = now or utcnow()
-    card = Card(
+    values = new_card_values(
         front=front,
         back=back,
         kind=kind,
-        cloze_ord=cloze_ord if kind == "cloze" else None,
-        deck=deck.strip() or "Default",
-        concept=concept,
+        cloze_ord=cloze_ord,
+        deck=deck,
         external_id=external_id,
         pack_key=pack_key,
         origin=origin,
-        state=LEARNING,
-        step=0,
-        due=moment,
-        reps=0,
-        lapses=0,
-        suspended=False,
-        created_at=moment,
-        updated_at=moment,
+        now=now,
     )
+    del values["concept_id"]
+    card = Card(**values, concept=concept)
     session.add(card)
     # The tag lookup would autoflush a half-built card (and a new concept) otherwise.
     with session.no_autoflush:

@@ -38,7 +38,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from studylog.errors import DatabaseError
@@ -48,7 +48,8 @@ from studylog.services import settings as settings_service
 from studylog.services.review import config_in
 from studylog.storage import bulk
 from studylog.storage.engine import Database
-from studylog.storage.models import JournalEntry, Review
+from studylog.storage.models import JournalEntry
+from studylog.storage.times import DAY_MS, from_ms, to_ms
 from studylog.studyday import StudyCalendar, ensure_utc, streak_length, utcnow
 
 MATURE_DAYS = 21
@@ -199,49 +200,64 @@ class Stats:
 
 
 def _boundaries(calendar: StudyCalendar, first: date, n_days: int) -> np.ndarray:
-    """Epoch µs of the start of each of ``n_days`` study days from ``first``, plus the last end."""
+    """Epoch ms of the start of each of ``n_days`` study days from ``first``, plus the last end."""
     return np.array(
-        [batch.to_us(calendar.start_of(first + timedelta(days=i))) for i in range(n_days + 1)],
+        [to_ms(calendar.start_of(first + timedelta(days=i))) for i in range(n_days + 1)],
         dtype=np.int64,
     )
 
 
-def _fingerprints(session: Session, bounds_text: list[str]) -> np.ndarray:
-    """(count, sum of ids) of the reviews of each day, from the ``reviewed_at`` index only."""
-    cursor = bulk.raw_connection(session).cursor()
-    out = np.zeros((len(bounds_text) - 1, 2), dtype=np.int64)
-    sql = "SELECT count(*), total(id) FROM reviews WHERE reviewed_at >= ? AND reviewed_at < ?"
-    for i in range(len(bounds_text) - 1):
-        n, s = cursor.execute(sql, (bounds_text[i], bounds_text[i + 1])).fetchone()
-        out[i] = (n, int(s))
-    return out
+def _fingerprint(session: Session, end_ms: int) -> list[int]:
+    """(count, sum of ids) of the reviews before ``end_ms``: one scan of the time index.
 
-
-def _day_aggregates(session: Session, bounds: np.ndarray, p: batch.Params) -> np.ndarray:
-    """The per-day aggregates (n_days, 10) of the reviews between bounds[0] and bounds[-1].
-
-    One query fetches four numbers per review (Python objects are the cost
-    here: ~2 s per million rows): the time and the previous answer's time as
-    exact epoch µs, the stability before, and a code packing the state before,
-    the rating and whether the interval before was >= 21 days.
+    Any answer, undo, deletion or import before that moment changes it; a
+    replay, which rewrites rows in place, drops the cache itself.
     """
-    lo, hi = bulk.us_to_text(bounds[[0, -1]])
-    us = bulk.us_sql
-    m = bulk.fetch_matrix(
+    n, total = (
+        bulk.raw_connection(session)
+        .execute("SELECT count(*), total(id) FROM reviews WHERE reviewed_at_ms < ?", (end_ms,))
+        .fetchone()
+    )
+    return [int(n), int(total)]
+
+
+def _day_aggregates(
+    session: Session, bounds: np.ndarray, p: batch.Params, *, every_review: bool = False
+) -> np.ndarray:
+    """The per-day aggregates (n_days, 10) of the reviews between bounds[0] and bounds[-1] (ms).
+
+    ``every_review``: the bounds hold every review, so the table is read in
+    order instead of through the time index (a million index lookups in
+    random row order cost several times a scan).
+
+    Three numbers per review come out of SQLite as whole columns
+    (:func:`studylog.storage.bulk.fetch_columns`): the time packed with a code
+    (state before, rating, interval before >= 21 days), the time since the
+    previous answer (ms, -1 if unknown) and the stability before.
+    """
+    mature_ms = (MATURE_DAYS - 0.5) * DAY_MS  # intervals are whole days: keep 21 clear of noise
+    packed, elapsed_ms, stability = bulk.fetch_columns(
         session,
-        f"SELECT {us('reviewed_at')}, COALESCE({us('last_review_before')}, -1), "
-        "COALESCE(stability_before, -1), state_before * 16 + rating + 8 * ("
-        "state_before = 2 AND julianday(due_before) - julianday(last_review_before) >= ?) "
-        "FROM reviews WHERE reviewed_at >= ? AND reviewed_at < ?",
-        # intervals are whole days; 20.5 keeps float noise in julianday away from 21
-        (MATURE_DAYS - 0.5, lo, hi),
+        [
+            (
+                "reviewed_at_ms * 64 + state_before * 16 + rating + 8 * COALESCE("
+                f"state_before = {int(CardState.REVIEW)} "
+                f"AND due_before_ms - last_review_before_ms >= {mature_ms:.0f}, 0)",
+                np.int64,
+            ),
+            ("COALESCE(reviewed_at_ms - last_review_before_ms, -1)", np.int64),
+            ("COALESCE(stability_before, -1)", np.float64),
+        ],
+        "FROM reviews ORDER BY id"
+        if every_review
+        else "FROM reviews WHERE reviewed_at_ms >= ? AND reviewed_at_ms < ? ORDER BY id",
+        () if every_review else (int(bounds[0]), int(bounds[-1])),
     )
     n_days = bounds.size - 1
     out = np.zeros((n_days, _WIDTH), dtype=np.float64)
-    if not m.size:
+    if not packed.size:
         return out
-    t, last, stability = m[:, 0].astype(np.int64), m[:, 1].astype(np.int64), m[:, 2]
-    code = m[:, 3].astype(np.int64)
+    t, code = packed >> 6, packed & 63
     state_before, mature, passed = code // 16, (code & 8) > 0, (code & 7) > 1
     day = np.searchsorted(bounds, t, side="right") - 1
 
@@ -249,9 +265,9 @@ def _day_aggregates(session: Session, bounds: np.ndarray, p: batch.Params) -> np
         w = mask.astype(np.float64) if weights is None else np.where(mask, weights, 0.0)
         out[:, col] += np.bincount(day, weights=w, minlength=n_days)
 
-    known = (last >= 0) & (stability > 0)
-    elapsed = np.where(known, (t - np.where(known, last, t)) // batch.DAY_US, 0)
-    inter = known & (elapsed >= 1)
+    known = elapsed_ms >= 0
+    elapsed = np.where(known, elapsed_ms // DAY_MS, 0)  # timedelta.days: a floor
+    inter = known & (stability > 0) & (elapsed >= 1)
     with np.errstate(invalid="ignore", divide="ignore"):
         prob = batch.retrievability_from_elapsed(
             np.where(inter, stability, 1.0), elapsed.astype(np.float64), p
@@ -264,7 +280,7 @@ def _day_aggregates(session: Session, bounds: np.ndarray, p: batch.Params) -> np
     add(_LL, inter, -(y * np.log(prob) + (1 - y) * np.log(1 - prob)))
     add(_SQ, inter, (prob - y) ** 2)
     # true retention: the day's first answer of a Review card (previous answer before the day began)
-    first_of_day = (state_before == CardState.REVIEW) & (last >= 0) & (last < bounds[day])
+    first_of_day = (state_before == CardState.REVIEW) & known & (t - elapsed_ms < bounds[day])
     add(_YP, first_of_day & ~mature & passed)
     add(_YF, first_of_day & ~mature & ~passed)
     add(_MP, first_of_day & mature & passed)
@@ -285,51 +301,51 @@ def _history(
 ) -> tuple[date, np.ndarray, dict[str, Any] | None]:
     """Per-day aggregates of every study day from the first review to today (and any later one).
 
+    The days before today are closed: their aggregates are cached with the
+    fingerprint of every review before today (:func:`_fingerprint`); when it
+    still matches, only the days since the cache was made are computed.
     Returns (the first day, the aggregates (n_days, 10), the cache to store or None).
     """
+    raw = bulk.raw_connection(session)
     # two queries: SQLite answers a lone min() or max() from the index in O(log n)
-    oldest = session.scalar(select(func.min(Review.reviewed_at)))
-    newest = session.scalar(select(func.max(Review.reviewed_at)))
+    oldest = raw.execute("SELECT min(reviewed_at_ms) FROM reviews").fetchone()[0]
+    newest = raw.execute("SELECT max(reviewed_at_ms) FROM reviews").fetchone()[0]
     if oldest is None:
         return today, np.zeros((1, _WIDTH)), None
-    first = min(calendar.day_of(oldest), today)
-    last = max(calendar.day_of(newest), today)
+    first = min(calendar.day_of(from_ms(oldest)), today)
+    last = max(calendar.day_of(from_ms(newest)), today)
     n_days = (last - first).days + 1
     bounds = _boundaries(calendar, first, n_days)
-    prints = _fingerprints(session, bulk.us_to_text(bounds))
     key = _cache_key(calendar, p)
     cached = settings_service.get_in(session, CACHE_KEY) if use_cache else None
-    days = cached.get("days", {}) if isinstance(cached, dict) and cached.get("key") == key else {}
     out = np.zeros((n_days, _WIDTH))
-    dirty = np.zeros(n_days, dtype=bool)
-    for i in range(n_days):
-        if prints[i, 0] == 0:
-            continue
-        hit = days.get((first + timedelta(days=i)).isoformat())
-        if hit is not None and hit[_COUNT] == prints[i, 0] and hit[_SUM_ID] == prints[i, 1]:
-            out[i] = hit
-        else:
-            dirty[i] = True
-    # recompute each run of changed days with one query
-    i = 0
-    while i < n_days:
-        if not dirty[i]:
-            i += 1
-            continue
-        j = i
-        while j + 1 < n_days and dirty[j + 1]:
-            j += 1
-        out[i : j + 1] = _day_aggregates(session, bounds[i : j + 2], p)
-        out[i : j + 1, _SUM_ID] = prints[i : j + 1, 1]
-        i = j + 1
+    done = 0  # days [0, done) come from the cache
+    if isinstance(cached, dict) and cached.get("key") == key and "until" in cached:
+        until = date.fromisoformat(cached["until"])
+        k = (until - first).days
+        if 0 <= k <= (today - first).days and cached.get("fingerprint") == _fingerprint(
+            session, int(bounds[k])
+        ):
+            for iso, row in cached["days"].items():
+                i = (date.fromisoformat(iso) - first).days
+                if 0 <= i < k:
+                    out[i] = row
+            done = k
+    # bounds span every review: first and last are the days of the oldest and newest
+    out[done:] = _day_aggregates(session, bounds[done:], p, every_review=done == 0)
+    closed = (today - first).days  # days [0, closed) are before today
     store = None
-    if use_cache and dirty[: (today - first).days].any():
-        closed = {
-            (first + timedelta(days=k)).isoformat(): out[k].tolist()
-            for k in range((today - first).days)
-            if prints[k, 0] > 0
+    if use_cache and closed > done:
+        store = {
+            "key": key,
+            "until": today.isoformat(),
+            "fingerprint": _fingerprint(session, int(bounds[closed])),
+            "days": {
+                (first + timedelta(days=i)).isoformat(): out[i].tolist()
+                for i in range(closed)
+                if out[i, _COUNT] > 0
+            },
         }
-        store = {"key": key, "days": closed}
     return first, out, store
 
 
@@ -345,21 +361,27 @@ def _store_cache(db: Database, value: dict[str, Any]) -> None:
 # --- the cards ----------------------------------------------------------------------------
 
 
-def _cards(session: Session, calendar: StudyCalendar, today: date, now_us: int, p: batch.Params):
-    us = bulk.us_sql
-    # one packed flags column: fewer Python objects per row is what makes this fast
-    m = bulk.fetch_matrix(
+def _cards(session: Session, calendar: StudyCalendar, today: date, now_ms: int, p: batch.Params):
+    # one packed flags column: fewer values per row is what makes this fast
+    flags, stability, last, due = bulk.fetch_columns(
         session,
-        "SELECT state + 4 * (last_review IS NULL) + 8 * suspended + 16 * COALESCE(buried_until > ?, 0), "
-        f"COALESCE(stability, -1), COALESCE({us('last_review')}, -1), {us('due')} FROM cards",
+        [
+            (
+                "state + 4 * (last_review_ms IS NULL) + 8 * suspended "
+                "+ 16 * COALESCE(buried_until > ?, 0)",
+                np.int64,
+            ),
+            ("COALESCE(stability, -1)", np.float64),
+            ("COALESCE(last_review_ms, -1)", np.int64),
+            ("due_ms", np.int64),
+        ],
+        "FROM cards ORDER BY id",
         (today.isoformat(),),
     )
-    flags = m[:, 0].astype(np.int64)
     state, new, suspended = flags & 3, (flags & 4) > 0, (flags & 8) > 0
     buried = ((flags & 16) > 0) & ~suspended
-    stability, last, due = m[:, 1], m[:, 2].astype(np.int64), m[:, 3].astype(np.int64)
     active = ~suspended & ~buried
-    interval = np.rint((due - last) / batch.DAY_US)
+    interval = np.rint((due - last) / DAY_MS)
     review = active & ~new & (state == CardState.REVIEW)
     counts = StateCounts(
         new=int(np.sum(active & new)),
@@ -372,7 +394,10 @@ def _cards(session: Session, calendar: StudyCalendar, today: date, now_us: int, 
     )
     reviewed = ~new & (stability > 0)
     r = batch.retrievability(
-        np.where(reviewed, stability, np.nan), np.where(reviewed, last, batch.NO_TIME), now_us, p
+        np.where(reviewed, stability, np.nan),
+        np.where(reviewed, last * 1000, batch.NO_TIME),
+        now_ms * 1000,
+        p,
     )[reviewed]
     histogram = np.bincount(np.minimum((r * R_BINS).astype(np.int64), R_BINS - 1), minlength=R_BINS)
     due_bounds = _boundaries(calendar, today, FORECAST_DAYS)
@@ -429,9 +454,7 @@ def collection_stats(db: Database, *, now: datetime | None = None, use_cache: bo
     with db.read() as session:
         p = config_in(session).params()
         first, days, store = _history(session, calendar, p, today, use_cache)
-        counts, histogram, knowledge, forecast = _cards(
-            session, calendar, today, batch.to_us(moment), p
-        )
+        counts, histogram, knowledge, forecast = _cards(session, calendar, today, to_ms(moment), p)
         journal_days = set(
             session.scalars(select(JournalEntry.day).where(JournalEntry.day <= today).distinct())
         )

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -23,10 +24,12 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from studylog.storage.types import UTCDateTime
+from studylog.storage.times import TWINS, floor_ms, to_ms
+from studylog.storage.types import MillisecondUTCDateTime, UTCDateTime
 
 
 class Base(DeclarativeBase):
@@ -119,8 +122,9 @@ class Card(Base):
     ``state`` follows :class:`fsrs.State` (1 Learning, 2 Review, 3 Relearning);
     a card never reviewed has ``last_review`` NULL and counts as *new*.
     ``stability`` is in days, ``difficulty`` in [1, 10], ``due`` and
-    ``last_review`` are aware UTC. ``buried_until`` is the study day on which a
-    buried card comes back.
+    ``last_review`` are aware UTC, stored to the millisecond with integer twins
+    ``due_ms``/``last_review_ms`` (epoch ms, :mod:`studylog.storage.times`).
+    ``buried_until`` is the study day on which a buried card comes back.
     """
 
     __tablename__ = "cards"
@@ -146,8 +150,12 @@ class Card(Base):
     step: Mapped[int | None] = mapped_column(Integer, default=0)
     stability: Mapped[float | None] = mapped_column(Float)
     difficulty: Mapped[float | None] = mapped_column(Float)
-    due: Mapped[datetime] = mapped_column(UTCDateTime)
-    last_review: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due: Mapped[datetime] = mapped_column(MillisecondUTCDateTime)
+    last_review: Mapped[datetime | None] = mapped_column(MillisecondUTCDateTime)
+    # Integer twins (epoch ms) for bulk reads; nullable only because SQLite cannot
+    # add a NOT NULL column without a default to a table with rows.
+    due_ms: Mapped[int | None] = mapped_column(BigInteger)
+    last_review_ms: Mapped[int | None] = mapped_column(BigInteger)
     reps: Mapped[int] = mapped_column(Integer, default=0)
     lapses: Mapped[int] = mapped_column(Integer, default=0)
     suspended: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -169,30 +177,38 @@ class Review(Base):
 
     ``duration_ms`` is the answer time in milliseconds; ``interval_days`` the
     interval scheduled by this answer (due_after - reviewed_at) in days. The
-    *before* columns hold everything needed to undo the answer exactly.
+    *before* columns hold everything needed to undo the answer exactly. Times
+    are stored to the millisecond; ``reviewed_at``, ``due_before`` and
+    ``last_review_before`` have integer twins (epoch ms) for bulk reads.
     """
 
     __tablename__ = "reviews"
-    __table_args__ = (Index("ix_reviews_card_time", "card_id", "reviewed_at"),)
+    __table_args__ = (
+        Index("ix_reviews_card_time", "card_id", "reviewed_at"),
+        Index("ix_reviews_reviewed_at_ms", "reviewed_at_ms"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     card_id: Mapped[int] = mapped_column(ForeignKey("cards.id", ondelete="CASCADE"))
     rating: Mapped[int] = mapped_column(Integer)
-    reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    reviewed_at: Mapped[datetime] = mapped_column(MillisecondUTCDateTime, index=True)
+    reviewed_at_ms: Mapped[int | None] = mapped_column(BigInteger)
     duration_ms: Mapped[int | None] = mapped_column(Integer)
 
     state_before: Mapped[int] = mapped_column(Integer)
     step_before: Mapped[int | None] = mapped_column(Integer)
     stability_before: Mapped[float | None] = mapped_column(Float)
     difficulty_before: Mapped[float | None] = mapped_column(Float)
-    due_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_review_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_before: Mapped[datetime | None] = mapped_column(MillisecondUTCDateTime)
+    last_review_before: Mapped[datetime | None] = mapped_column(MillisecondUTCDateTime)
+    due_before_ms: Mapped[int | None] = mapped_column(BigInteger)
+    last_review_before_ms: Mapped[int | None] = mapped_column(BigInteger)
 
     state_after: Mapped[int] = mapped_column(Integer)
     step_after: Mapped[int | None] = mapped_column(Integer)
     stability_after: Mapped[float | None] = mapped_column(Float)
     difficulty_after: Mapped[float | None] = mapped_column(Float)
-    due_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_after: Mapped[datetime | None] = mapped_column(MillisecondUTCDateTime)
     interval_days: Mapped[float | None] = mapped_column(Float)
 
 
@@ -203,3 +219,17 @@ class Setting(Base):
 
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[Any] = mapped_column(JSON, nullable=True)
+
+
+def _keep_twin_in_step(model: type[Base], column: str, twin: str) -> None:
+    """Whenever the ORM assigns ``column``, store it to the millisecond and set ``twin``."""
+
+    @event.listens_for(getattr(model, column), "set", retval=True)
+    def _set(target: Base, value: datetime | None, _old: object, _initiator: object):  # noqa: ANN202
+        setattr(target, twin, to_ms(value))
+        return floor_ms(value)
+
+
+for _model in (Card, Review):
+    for _column, _twin in TWINS[_model.__tablename__].items():
+        _keep_twin_in_step(_model, _column, _twin)

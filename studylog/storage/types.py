@@ -32,3 +32,19 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
+
+
+class MillisecondUTCDateTime(UTCDateTime):
+    """A :class:`UTCDateTime` stored to the millisecond (the times with an integer twin).
+
+    Sub-millisecond digits are dropped (floored) when written, so the text and
+    its ``*_ms`` twin (:mod:`studylog.storage.times`) are the same instant.
+    """
+
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        stored = super().process_bind_param(value, dialect)
+        if stored is None:
+            return None
+        return stored.replace(microsecond=stored.microsecond - stored.microsecond % 1000)
