@@ -1,6 +1,8 @@
 """Import and export throughput on a large Anki package and its JSON round trip.
 
 Usage: python benchmarks/bench_import.py [--notes 10000] [--reviews 10]
+       python benchmarks/bench_import.py --vs-anki [--rows 1000,20000,100000] [--blocks 3]
+       (CSV import side by side with Anki's, see ``import_vs_anki.py``)
 
 Builds (once per size, in benchmarks/_data/) an Anki collection with Anki's own
 code (the ``anki`` test dependency): NOTES Basic notes with HTML and MathJax, a
@@ -84,6 +86,12 @@ def timed(label: str, fn, unit: str = "", count: int = 0):  # noqa: ANN001, ANN2
 
 
 def main() -> None:
+    if "--vs-anki" in sys.argv:  # CSV import side by side with Anki's import_csv
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import import_vs_anki
+
+        import_vs_anki.main(sys.argv[1:])
+        return
     parser = argparse.ArgumentParser()
     parser.add_argument("--notes", type=int, default=10_000)
     parser.add_argument("--reviews", type=int, default=10)

@@ -18,9 +18,20 @@ from pathlib import Path
 
 from studylog.storage import migrate
 from studylog.storage.engine import Database
+from studylog.storage.times import floor_ms, to_ms
 
 END = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 FMT = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def _t(moment: datetime | None) -> str | None:
+    """A time as studylog stores it: text to the millisecond (its twin is :func:`_ms`)."""
+    return None if moment is None else floor_ms(moment).strftime(FMT)
+
+
+def _ms(moment: datetime | None) -> int | None:
+    return to_ms(moment)
+
 
 WORDS = (
     "어텐션 attention 기울기 소실 vanishing gradient LSTM 게이트 cell state hidden state "
@@ -94,8 +105,10 @@ def generate(path: Path, cards: int, reviews: int, years: int, seed: int = 0) ->
                 None if reviewed else 0,
                 stability,
                 rng.uniform(1, 10) if reviewed else None,
-                due.strftime(FMT),
-                last.strftime(FMT) if last else None,
+                _t(due),
+                _ms(due),
+                _t(last),
+                _ms(last),
                 rng.randint(1, 20) if reviewed else 0,
                 rng.randint(0, 3) if reviewed else 0,
                 created.strftime(FMT),
@@ -104,8 +117,8 @@ def generate(path: Path, cards: int, reviews: int, years: int, seed: int = 0) ->
         )
     con.executemany(
         "INSERT INTO cards(front, back, kind, deck, origin, state, step, stability, difficulty, "
-        "due, last_review, reps, lapses, suspended, created_at, updated_at) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,0,?,?)",
+        "due, due_ms, last_review, last_review_ms, reps, lapses, suspended, created_at, "
+        "updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,0,?,?)",
         rows,
     )
     con.commit()
@@ -120,11 +133,12 @@ def generate(path: Path, cards: int, reviews: int, years: int, seed: int = 0) ->
         rating = rng.choices((1, 2, 3, 4), (10, 15, 65, 10))[0]
         s_before = rng.lognormvariate(1.5, 1.0)
         s_after = s_before * (0.3 if rating == 1 else rng.uniform(1.5, 4))
+        last_before = at - timedelta(days=s_before)
         batch.append(
             (
-                card, rating, at.strftime(FMT), rng.randint(1500, 20000), 2, None, s_before,
-                rng.uniform(1, 10), at.strftime(FMT), (at - timedelta(days=s_before)).strftime(FMT),
-                2, None, s_after, rng.uniform(1, 10), (at + timedelta(days=s_after)).strftime(FMT), s_after,
+                card, rating, _t(at), _ms(at), rng.randint(1500, 20000), 2, None, s_before,
+                rng.uniform(1, 10), _t(at), _ms(at), _t(last_before), _ms(last_before),
+                2, None, s_after, rng.uniform(1, 10), _t(at + timedelta(days=s_after)), s_after,
             )
         )  # fmt: skip
         if len(batch) == 100_000:
@@ -142,10 +156,11 @@ def generate(path: Path, cards: int, reviews: int, years: int, seed: int = 0) ->
 
 def _insert_reviews(con: sqlite3.Connection, batch: list[tuple]) -> None:
     con.executemany(
-        "INSERT INTO reviews(card_id, rating, reviewed_at, duration_ms, state_before, step_before, "
-        "stability_before, difficulty_before, due_before, last_review_before, state_after, "
-        "step_after, stability_after, difficulty_after, due_after, interval_days) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "INSERT INTO reviews(card_id, rating, reviewed_at, reviewed_at_ms, duration_ms, "
+        "state_before, step_before, stability_before, difficulty_before, due_before, "
+        "due_before_ms, last_review_before, last_review_before_ms, state_after, step_after, "
+        "stability_after, difficulty_after, due_after, interval_days) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         batch,
     )
 

@@ -14,6 +14,7 @@ from studylog.storage.engine import Database
 from studylog.storage.models import Card, Review
 from tests.test_migration_0003 import SECOND_REVISION_ROWS
 from tests.test_migrations import FIRST_REVISION_ROWS
+from tests.twins import TWINS, expected_ms
 
 THIRD_REVISION_ROWS = {
     "import_records": [
@@ -38,24 +39,6 @@ EXTRA_REVIEWS = [
     {**_REVIEW, "id": 2, "card_id": 2, "reviewed_at": "2024-02-28 00:00:00.000999", "due_before": None, "last_review_before": None},
     {**_REVIEW, "id": 3, "card_id": 4, "reviewed_at": "1969-07-20 20:17:40.123456", "due_before": "1969-07-20 20:17:40", "last_review_before": "1969-07-19 00:00:00.001000"},
 ]  # fmt: skip
-TWINS = {
-    "cards": {"due": "due_ms", "last_review": "last_review_ms"},
-    "reviews": {
-        "reviewed_at": "reviewed_at_ms",
-        "due_before": "due_before_ms",
-        "last_review_before": "last_review_before_ms",
-    },
-}
-
-
-def _expected_ms(text: str | None) -> int | None:
-    """Floored epoch ms of the text, computed with datetime arithmetic (not the migration's SQL)."""
-    if text is None:
-        return None
-    moment = datetime.fromisoformat(text).replace(tzinfo=UTC)
-    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
-    us = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-    return us // 1000
 
 
 def _insert(con: sqlite3.Connection, table: str, row: dict) -> None:
@@ -97,7 +80,7 @@ def test_rows_of_revision_0003_survive_and_get_exact_integer_times(tmp_path: Pat
             ).fetchall()
             assert len(found) == 1, f"{table} lost {row}"
             for column, twin in TWINS.get(table, {}).items():
-                assert found[0][twin] == _expected_ms(row[column]), (table, row["id"], column)
+                assert found[0][twin] == expected_ms(row[column]), (table, row["id"], column)
     # spot checks against hand-computed values
     due_ms = dict(con.execute("SELECT id, due_ms FROM cards").fetchall())
     assert due_ms[2] == 1_709_251_199_999  # 2024-02-29 23:59:59.999 UTC
