@@ -69,6 +69,7 @@ def _register() -> None:
     for module, names in (
         ("studylog.cli.demo", ("demo",)),
         ("studylog.cli.review", ("review", "stats")),
+        ("studylog.cli.fsrs", ("fsrs",)),
     ):
         try:
             mod = __import__(module, fromlist=list(names))
