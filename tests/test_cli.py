@@ -54,9 +54,9 @@ def test_card_commands(run_cli) -> None:
     first = run_cli("card", "add", "어텐션 가중치의 합은?", "1", "--tag", "my-attention").output
     assert re.fullmatch(r"Added card \d+\.\n", first)
     one = int(re.findall(r"\d+", first)[0])
-    assert run_cli("card", "add", "{{c1::Q}}, {{c2::K}}, V", "--cloze", "--tag", "새태그").output == (
-        f"Added cards {one + 1}, {one + 2}.\n"
-    )
+    assert run_cli(
+        "card", "add", "{{c1::Q}}, {{c2::K}}, V", "--cloze", "--tag", "새태그"
+    ).output == (f"Added cards {one + 1}, {one + 2}.\n")
     assert run_cli("card", "edit", str(one), "--back", "항상 1 (softmax)").exit_code == 0
     cards = json.loads(run_cli("card", "list", "--tag", "my-attention", "--json").output)
     assert [(c["id"], c["back"], c["tags"]) for c in cards] == [

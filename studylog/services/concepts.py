@@ -208,7 +208,9 @@ def revert_to_pack(db: Database, slug: str, *, now: datetime | None = None) -> C
     with db.write() as session:
         concept = _load(session, slug)
         if concept.origin != "pack":
-            raise InvalidInputError(f"{slug!r} is not a pack concept; there is nothing to revert to")
+            raise InvalidInputError(
+                f"{slug!r} is not a pack concept; there is nothing to revert to"
+            )
         if not path.is_file():
             raise InvalidInputError(f"the pack no longer has {slug!r}")
         parsed = parse_concept(path.read_text(encoding="utf-8"), str(path))

@@ -36,9 +36,7 @@ def get_or_create(session: Session, names: Iterable[str]) -> list[Tag]:
     # Tags added earlier in this transaction but not flushed yet (callers may
     # run with autoflush off) count as existing too.
     found = {t.name: t for t in session.new if isinstance(t, Tag) and t.name in wanted}
-    found.update(
-        (t.name, t) for t in session.scalars(select(Tag).where(Tag.name.in_(wanted)))
-    )
+    found.update((t.name, t) for t in session.scalars(select(Tag).where(Tag.name.in_(wanted))))
     tags = []
     for name in wanted:
         tag = found.get(name)

@@ -51,7 +51,9 @@ def test_weights_form_a_distribution_and_ignore_a_common_shift(data):
     v = rng.standard_normal(4)
     np.testing.assert_allclose(AttentionWeight().forward(hs + v, h), a, atol=1e-14)
     # ... and the context moves by exactly v
-    np.testing.assert_allclose(Attention().forward(hs + v, h), Attention().forward(hs, h) + v, atol=1e-13)
+    np.testing.assert_allclose(
+        Attention().forward(hs + v, h), Attention().forward(hs, h) + v, atol=1e-13
+    )
 
 
 def test_identical_encoder_states_give_uniform_weights():

@@ -45,7 +45,9 @@ def test_backward_half_at_t_ignores_inputs_before_t(setup):
     xs2 = xs.copy()
     xs2[:, :3] = rng.standard_normal(xs2[:, :3].shape)  # change x_0..x_2 only
     hs2 = TimeBiLSTM(p_f, p_b).forward(xs2)
-    np.testing.assert_array_equal(hs[:, 3:, 4:], hs2[:, 3:, 4:])  # backward half at t >= 3 unchanged
+    np.testing.assert_array_equal(
+        hs[:, 3:, 4:], hs2[:, 3:, 4:]
+    )  # backward half at t >= 3 unchanged
     assert not np.allclose(hs[:, :3, 4:], hs2[:, :3, 4:])
     assert not np.allclose(hs[:, 3:, :4], hs2[:, 3:, :4])  # the forward half sees the change
 
@@ -89,7 +91,9 @@ def test_dependency_map_matches_finite_differences(setup):
         for d in range(D):
             e = np.zeros_like(x1)
             e[0, s, d] = 1e-6
-            jac[:, :, s, d] = (TimeLSTM(**p_f).forward(x1 + e)[0] - TimeLSTM(**p_f).forward(x1 - e)[0]) / 2e-6
+            jac[:, :, s, d] = (
+                TimeLSTM(**p_f).forward(x1 + e)[0] - TimeLSTM(**p_f).forward(x1 - e)[0]
+            ) / 2e-6
     ref = np.sqrt(np.sum(jac**2, axis=(1, 3)))
     np.testing.assert_allclose(dep, ref, atol=1e-8)
 
@@ -103,7 +107,9 @@ def test_demo_outputs():
     T = 8
     tril = np.tril(np.ones((T, T), dtype=bool))
     assert np.all(fwd[~tril] == 0) and np.all(fwd[tril] > 0)
-    assert np.all(bwd[tril & ~np.eye(T, dtype=bool)] == 0) and np.all(bwd[~tril | np.eye(T, dtype=bool)] > 0)
+    assert np.all(bwd[tril & ~np.eye(T, dtype=bool)] == 0) and np.all(
+        bwd[~tril | np.eye(T, dtype=bool)] > 0
+    )
     np.testing.assert_allclose(rev, bwd[::-1])  # same weights, rows in the wrong order
     hs = next(np.array(o["data"]) for o in outputs if o["kind"] == "array")
     assert hs.shape == (8, 6)

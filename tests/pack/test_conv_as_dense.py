@@ -38,16 +38,21 @@ def scalar_conv(x, w, b, stride=1):
 
 def scalar_dense(x_flat, w, b):
     N, D = x_flat.shape
-    return np.array([[sum(x_flat[n, d] * w[d, k] for d in range(D)) + b[k] for k in range(w.shape[1])]
-                     for n in range(N)])
+    return np.array(
+        [
+            [sum(x_flat[n, d] * w[d, k] for d in range(D)) + b[k] for k in range(w.shape[1])]
+            for n in range(N)
+        ]
+    )
 
 
 def test_conv2d_matches_scalar_loop():
     rng = np.random.default_rng(0)
     x, w, b = rng.normal(size=(2, 3, 6, 5)), rng.normal(size=(4, 3, 3, 2)), rng.normal(size=4)
     for stride in (1, 2):
-        np.testing.assert_allclose(conv2d(x, w, b, stride), scalar_conv(x, w, b, stride),
-                                   rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(
+            conv2d(x, w, b, stride), scalar_conv(x, w, b, stride), rtol=1e-12, atol=1e-12
+        )
 
 
 def test_im2col_shapes_from_the_book():
@@ -88,8 +93,9 @@ def test_dense_to_conv_round_trip_and_sliding():
     for i in range(3):
         for j in range(4):
             crop = big[:, :, i : i + 3, j : j + 3].reshape(1, -1)
-            np.testing.assert_allclose(maps[0, :, i, j], scalar_dense(crop, w_dense, b)[0],
-                                       rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(
+                maps[0, :, i, j], scalar_dense(crop, w_dense, b)[0], rtol=1e-12, atol=1e-12
+            )
 
 
 def test_flatten_order_matters():
@@ -126,8 +132,12 @@ def test_any_full_size_kernel(shape):
     rng = np.random.default_rng(4)
     x = rng.normal(size=shape)
     w, b = rng.normal(size=(4, *shape[1:])), rng.normal(size=4)
-    np.testing.assert_allclose(conv2d(x, w, b).reshape(shape[0], 4),
-                               dense(x, conv_weight_as_dense(w), b), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        conv2d(x, w, b).reshape(shape[0], 4),
+        dense(x, conv_weight_as_dense(w), b),
+        rtol=1e-12,
+        atol=1e-12,
+    )
 
 
 def test_concept_file_parses():

@@ -91,7 +91,8 @@ def test_entropy_floors_closed_form():
     assert conditional_entropy(corpus, "prefix") == pytest.approx((math.log(4) + math.log(3)) / 4)
     # With only the last token, the verb after an object is a coin flip (honorific or not).
     assert conditional_entropy(corpus, "last") == pytest.approx(
-        (math.log(4) + math.log(3) + math.log(2)) / 4)
+        (math.log(4) + math.log(3) + math.log(2)) / 4
+    )
 
 
 def test_first_adam_step_moves_each_weight_by_lr():
@@ -103,7 +104,9 @@ def test_first_adam_step_moves_each_weight_by_lr():
     train(p, tokens, steps=1, lr=0.01)
     for k in p:
         mask = np.abs(grads[k]) > 1e-6
-        np.testing.assert_allclose((before[k] - p[k])[mask], 0.01 * np.sign(grads[k][mask]), rtol=1e-3)
+        np.testing.assert_allclose(
+            (before[k] - p[k])[mask], 0.01 * np.sign(grads[k][mask]), rtol=1e-3
+        )
 
 
 def test_pretraining_reaches_the_floor_but_never_below():
@@ -114,7 +117,13 @@ def test_pretraining_reaches_the_floor_but_never_below():
     floor, bigram = conditional_entropy(corpus, "prefix"), conditional_entropy(corpus, "last")
     assert floor - 1e-9 <= loss < floor + 0.005  # cross-entropy >= conditional entropy
     assert loss < bigram - 0.1  # so it uses the subject two tokens back
-    assert generate(p, ["<s>", "할머니께서", "물을"], 3) == ["<s>", "할머니께서", "물을", "드신다", "."]
+    assert generate(p, ["<s>", "할머니께서", "물을"], 3) == [
+        "<s>",
+        "할머니께서",
+        "물을",
+        "드신다",
+        ".",
+    ]
     assert generate(p, ["<s>", "고양이는", "물을"], 3) == ["<s>", "고양이는", "물을", "마신다", "."]
 
 

@@ -68,11 +68,11 @@ def test_update_gate_one_copies_h_and_reset_zero_drops_it(inputs):
     x, h, p, _ = inputs
     H = h.shape[1]
     b = p["b_ih"].copy()
-    b[H:2 * H] = 60.0  # z = 1
+    b[H : 2 * H] = 60.0  # z = 1
     np.testing.assert_allclose(gru_cell(x, h, p["W_ih"], p["W_hh"], b, p["b_hh"]), h)
     b = p["b_ih"].copy()
-    b[:H], b[H:2 * H] = -60.0, -60.0  # r = 0, z = 0: h' = tanh(W_in x + b_in)
-    expected = np.tanh(x @ p["W_ih"][2 * H:].T + p["b_ih"][2 * H:])
+    b[:H], b[H : 2 * H] = -60.0, -60.0  # r = 0, z = 0: h' = tanh(W_in x + b_in)
+    expected = np.tanh(x @ p["W_ih"][2 * H :].T + p["b_ih"][2 * H :])
     got = gru_cell(x, h, p["W_ih"], p["W_hh"], b, p["b_hh"])
     np.testing.assert_allclose(got, expected, atol=1e-12)
     got_other_h = gru_cell(x, h * 0 + 3.0, p["W_ih"], p["W_hh"], b, p["b_hh"])

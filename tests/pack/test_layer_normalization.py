@@ -30,8 +30,9 @@ def test_matches_loop_reference():
     x = rng.normal(size=(2, 3, 5)) * 3 + 1
     w, b = rng.normal(size=5), rng.normal(size=5)
     for eps in (1e-5, 0.1):
-        np.testing.assert_allclose(layer_norm(x, w, b, eps), loop_layer_norm(x, w, b, eps),
-                                   rtol=1e-12, atol=1e-13)
+        np.testing.assert_allclose(
+            layer_norm(x, w, b, eps), loop_layer_norm(x, w, b, eps), rtol=1e-12, atol=1e-13
+        )
 
 
 def test_published_torch_values():
@@ -58,8 +59,9 @@ def test_invariant_to_per_sample_shift_and_scale():
     w, b = rng.normal(size=8), rng.normal(size=8)
     a = rng.uniform(0.5, 20, size=(4, 1))
     c = rng.normal(size=(4, 1)) * 100
-    np.testing.assert_allclose(layer_norm(a * x + c, w, b, eps=0.0), layer_norm(x, w, b, eps=0.0),
-                               rtol=1e-10, atol=1e-11)
+    np.testing.assert_allclose(
+        layer_norm(a * x + c, w, b, eps=0.0), layer_norm(x, w, b, eps=0.0), rtol=1e-10, atol=1e-11
+    )
 
 
 def test_independent_of_other_samples_unlike_batch_norm():

@@ -31,8 +31,12 @@ def reference_cell(x, h, c, W_ih, W_hh, b_ih, b_hh):
 
     def pre(block, n, j):
         row = block * H + j
-        return (sum(W_ih[row, d] * x[n, d] for d in range(D)) + b_ih[row]
-                + sum(W_hh[row, k] * h[n, k] for k in range(H)) + b_hh[row])
+        return (
+            sum(W_ih[row, d] * x[n, d] for d in range(D))
+            + b_ih[row]
+            + sum(W_hh[row, k] * h[n, k] for k in range(H))
+            + b_hh[row]
+        )
 
     h_next, c_next = np.zeros((N, H)), np.zeros((N, H))
     for n in range(N):
@@ -72,14 +76,14 @@ def test_gate_order_is_i_f_g_o(cell_inputs):
     H = h.shape[1]
     zero = {k: np.zeros_like(v) for k, v in p.items()}
     b = np.zeros(4 * H)
-    b[H:2 * H] = 50.0  # f = 1; i = 0.5, g = 0, o = 0.5
+    b[H : 2 * H] = 50.0  # f = 1; i = 0.5, g = 0, o = 0.5
     _, c_next = lstm_cell(x, h, c, zero["W_ih"], zero["W_hh"], b, zero["b_hh"])
     np.testing.assert_allclose(c_next, c)  # only a forget gate of 1 keeps c unchanged
     b = np.zeros(4 * H)
-    b[:H], b[H:2 * H], b[2 * H:3 * H] = 50.0, -50.0, 50.0  # i = 1, f = 0, g = 1
+    b[:H], b[H : 2 * H], b[2 * H : 3 * H] = 50.0, -50.0, 50.0  # i = 1, f = 0, g = 1
     _, c_next = lstm_cell(x, h, c, zero["W_ih"], zero["W_hh"], b, zero["b_hh"])
     np.testing.assert_allclose(c_next, 1.0)
-    b[3 * H:] = -50.0  # o = 0 hides the cell
+    b[3 * H :] = -50.0  # o = 0 hides the cell
     h_next, _ = lstm_cell(x, h, c, zero["W_ih"], zero["W_hh"], b, zero["b_hh"])
     np.testing.assert_allclose(h_next, 0.0, atol=1e-20)
 
@@ -90,7 +94,7 @@ def test_book_layout_conversion_reproduces_the_book_equations(cell_inputs):
     H = h.shape[1]
     # 밑바닥2 6.3: A = x Wx + h Wh + b, slices f, g, i, o.
     A = x @ Wx + h @ Wh + b
-    f, g, i, o = (A[:, k * H:(k + 1) * H] for k in range(4))
+    f, g, i, o = (A[:, k * H : (k + 1) * H] for k in range(4))
     f, g, i, o = 1 / (1 + np.exp(-f)), np.tanh(g), 1 / (1 + np.exp(-i)), 1 / (1 + np.exp(-o))
     c_book = f * c + g * i
     h_book = o * np.tanh(c_book)
@@ -174,12 +178,18 @@ def test_demo_outputs():
     assert c0[5] == pytest.approx(math.tanh(1.6), rel=1e-2)  # 0.8 * 2 written at t1, kept
     assert abs(c0[7]) < 1e-2 and c0[9] == pytest.approx(math.tanh(-1.8), rel=1e-2)
     assert o0[4] > 0.99 and o0[5] < 0.01
-    h = next(np.array(o["data"]) for o in outputs if o["kind"] == "array" and o["label"].startswith("h ="))
+    h = next(
+        np.array(o["data"])
+        for o in outputs
+        if o["kind"] == "array" and o["label"].startswith("h =")
+    )
     assert h[4, 0] == pytest.approx(math.tanh(c0[4]), rel=1e-3)  # read: o ≈ 1
     assert abs(h[5, 0]) < 1e-3  # no read: hidden
     line = next(o for o in outputs if o["kind"] == "line")
     assert line["log_y"]
     f = data[2:4]  # forget gates of both units, from the forward pass
     expected = np.array([np.prod(f[:, t:], axis=1) for t in range(10)])
-    got = np.stack([line["series"]["unit 0 (latch)"], line["series"]["unit 1 (leaky, f=0.5)"]], axis=1)
+    got = np.stack(
+        [line["series"]["unit 0 (latch)"], line["series"]["unit 1 (leaky, f=0.5)"]], axis=1
+    )
     np.testing.assert_allclose(got, expected, rtol=1e-12)

@@ -57,8 +57,16 @@ def test_matches_paper_per_head_loop(num_heads):
     x = rng.normal(size=(N, L, E))
     p = init_params(E, rng)
     got, w = multi_head_attention(x, x, x, num_heads, **p)
-    ref, ref_w = paper_multi_head(x, x, x, num_heads, p["in_proj_weight"], p["in_proj_bias"],
-                                  p["out_proj_weight"], p["out_proj_bias"])
+    ref, ref_w = paper_multi_head(
+        x,
+        x,
+        x,
+        num_heads,
+        p["in_proj_weight"],
+        p["in_proj_bias"],
+        p["out_proj_weight"],
+        p["out_proj_bias"],
+    )
     assert got.shape == (N, L, E) and w.shape == (N, num_heads, L, L)
     np.testing.assert_allclose(w, ref_w, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(got, ref, rtol=1e-11, atol=1e-13)
@@ -67,13 +75,26 @@ def test_matches_paper_per_head_loop(num_heads):
 def test_cross_attention_with_mask_matches_loop():
     rng = np.random.default_rng(1)
     N, L, S, E, h = 2, 3, 5, 6, 3
-    query, key, value = rng.normal(size=(N, L, E)), rng.normal(size=(N, S, E)), rng.normal(size=(N, S, E))
+    query, key, value = (
+        rng.normal(size=(N, L, E)),
+        rng.normal(size=(N, S, E)),
+        rng.normal(size=(N, S, E)),
+    )
     p = init_params(E, rng)
     mask = rng.random((L, S)) < 0.5
     mask[:, 1] = False
     got, w = multi_head_attention(query, key, value, h, **p, attn_mask=mask)
-    ref, ref_w = paper_multi_head(query, key, value, h, p["in_proj_weight"], p["in_proj_bias"],
-                                  p["out_proj_weight"], p["out_proj_bias"], mask)
+    ref, ref_w = paper_multi_head(
+        query,
+        key,
+        value,
+        h,
+        p["in_proj_weight"],
+        p["in_proj_bias"],
+        p["out_proj_weight"],
+        p["out_proj_bias"],
+        mask,
+    )
     np.testing.assert_allclose(got, ref, rtol=1e-11, atol=1e-13)
     np.testing.assert_allclose(w, ref_w, rtol=1e-12, atol=1e-15)
     assert np.all(w[:, :, mask] == 0.0)
@@ -84,7 +105,9 @@ def test_one_head_identity_projection_is_plain_attention():
     rng = np.random.default_rng(2)
     x = rng.normal(size=(1, 4, 3))
     eye = np.eye(3)
-    got, w = multi_head_attention(x, x, x, 1, np.vstack([eye, eye, eye]), np.zeros(9), eye, np.zeros(3))
+    got, w = multi_head_attention(
+        x, x, x, 1, np.vstack([eye, eye, eye]), np.zeros(9), eye, np.zeros(3)
+    )
     s = x[0] @ x[0].T / math.sqrt(3)
     ref_w = np.exp(s) / np.exp(s).sum(axis=1, keepdims=True)
     np.testing.assert_allclose(w[0, 0], ref_w, rtol=1e-13)
@@ -122,8 +145,12 @@ def test_permuting_heads_consistently_changes_nothing():
     p = init_params(E, rng)
     perm = np.r_[d : 2 * d, 0:d]
     swapped = dict(p)
-    swapped["in_proj_weight"] = np.vstack([p["in_proj_weight"][b * E : (b + 1) * E][perm] for b in range(3)])
-    swapped["in_proj_bias"] = np.concatenate([p["in_proj_bias"][b * E : (b + 1) * E][perm] for b in range(3)])
+    swapped["in_proj_weight"] = np.vstack(
+        [p["in_proj_weight"][b * E : (b + 1) * E][perm] for b in range(3)]
+    )
+    swapped["in_proj_bias"] = np.concatenate(
+        [p["in_proj_bias"][b * E : (b + 1) * E][perm] for b in range(3)]
+    )
     swapped["out_proj_weight"] = p["out_proj_weight"][:, perm]
     a, wa = multi_head_attention(x, x, x, h, **p)
     b, wb = multi_head_attention(x, x, x, h, **swapped)

@@ -71,8 +71,12 @@ def test_shift_by_one_moves_the_weighting_by_one():
     N = 6
     for start in range(N):
         w = np.eye(N)[start]
-        np.testing.assert_array_equal(circular_shift(w, np.array([0.0, 0.0, 1.0])), np.eye(N)[(start + 1) % N])
-        np.testing.assert_array_equal(circular_shift(w, np.array([1.0, 0.0, 0.0])), np.eye(N)[(start - 1) % N])
+        np.testing.assert_array_equal(
+            circular_shift(w, np.array([0.0, 0.0, 1.0])), np.eye(N)[(start + 1) % N]
+        )
+        np.testing.assert_array_equal(
+            circular_shift(w, np.array([1.0, 0.0, 0.0])), np.eye(N)[(start - 1) % N]
+        )
         np.testing.assert_array_equal(circular_shift(w, np.array([0.0, 1.0, 0.0])), w)
 
 
@@ -90,7 +94,9 @@ def test_shift_matches_equation_8_loop():
     by5 = np.zeros(N)
     for weight, shift in zip(s5, (-2, -1, 0, 1, 2), strict=True):
         by5[shift % N] = weight
-    np.testing.assert_allclose(circular_shift(w, s5, (-2, -1, 0, 1, 2)), loop_shift(w, by5), rtol=1e-13)
+    np.testing.assert_allclose(
+        circular_shift(w, s5, (-2, -1, 0, 1, 2)), loop_shift(w, by5), rtol=1e-13
+    )
 
 
 def test_sharpening():
@@ -108,7 +114,9 @@ def test_address_pipeline_equals_the_equations_in_order():
     beta, g, gamma = 2.5, 0.3, 1.7
     s = np.array([0.2, 0.5, 0.3])
     # eq. 5-6 by hand
-    sims = [float(memory[i] @ key) / (np.linalg.norm(memory[i]) * np.linalg.norm(key)) for i in range(N)]
+    sims = [
+        float(memory[i] @ key) / (np.linalg.norm(memory[i]) * np.linalg.norm(key)) for i in range(N)
+    ]
     e = [math.exp(beta * x) for x in sims]
     w_c = np.array(e) / sum(e)
     w_g = g * w_c + (1 - g) * w_prev  # eq. 7

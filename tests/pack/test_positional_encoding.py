@@ -24,8 +24,9 @@ def loop_pe(length, d_model):
 
 @pytest.mark.parametrize("length,d_model", [(10, 8), (50, 512), (7, 5)])
 def test_matches_formula_loop(length, d_model):
-    np.testing.assert_allclose(positional_encoding(length, d_model), loop_pe(length, d_model),
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        positional_encoding(length, d_model), loop_pe(length, d_model), rtol=1e-12, atol=1e-12
+    )
 
 
 def test_known_values():

@@ -55,8 +55,11 @@ def test_matches_loop_reference_with_and_without_mask():
 
 def test_batched_leading_dims_match_per_item():
     rng = np.random.default_rng(2)
-    q, k, v = (rng.normal(size=(2, 3, 4, 8)), rng.normal(size=(2, 3, 5, 8)),
-               rng.normal(size=(2, 3, 5, 2)))
+    q, k, v = (
+        rng.normal(size=(2, 3, 4, 8)),
+        rng.normal(size=(2, 3, 5, 8)),
+        rng.normal(size=(2, 3, 5, 2)),
+    )
     got, w = scaled_dot_product_attention(q, k, v)
     assert got.shape == (2, 3, 4, 2) and w.shape == (2, 3, 4, 5)
     for a in range(2):

@@ -43,7 +43,9 @@ def ref_self_attention(xs, p, h):
             m = max(scores)
             e = [math.exp(sc - m) for sc in scores]
             concat.append(sum(e[s] / sum(e) * vs[s] for s in range(L)))
-        outs[t] = p["self_attn.out_proj.weight"] @ np.concatenate(concat) + p["self_attn.out_proj.bias"]
+        outs[t] = (
+            p["self_attn.out_proj.weight"] @ np.concatenate(concat) + p["self_attn.out_proj.bias"]
+        )
     return outs
 
 
@@ -82,8 +84,9 @@ def test_relu_block_matches_reference(norm_first):
     x = rng.normal(size=(2, 5, 8))
     got = transformer_block(x, p, 2, norm_first=norm_first, activation="relu")
     for n in range(2):
-        np.testing.assert_allclose(got[n], ref_block(x[n], p, 2, norm_first, "relu"),
-                                   rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(
+            got[n], ref_block(x[n], p, 2, norm_first, "relu"), rtol=1e-10, atol=1e-12
+        )
 
 
 @pytest.mark.parametrize("norm_first", [False, True])
@@ -115,8 +118,12 @@ def test_post_ln_output_is_normalized_per_token():
 def test_pre_ln_with_silent_sublayers_is_identity():
     rng = np.random.default_rng(3)
     p = init_block_params(8, 32, rng)
-    for name in ("self_attn.out_proj.weight", "self_attn.out_proj.bias",
-                 "linear2.weight", "linear2.bias"):
+    for name in (
+        "self_attn.out_proj.weight",
+        "self_attn.out_proj.bias",
+        "linear2.weight",
+        "linear2.bias",
+    ):
         p[name] = np.zeros_like(p[name])
     x = rng.normal(size=(2, 5, 8))
     np.testing.assert_array_equal(transformer_block(x, p, 2, norm_first=True), x)
@@ -129,16 +136,22 @@ def test_ffn_is_position_wise_and_block_is_permutation_equivariant():
     rng = np.random.default_rng(4)
     p = init_block_params(8, 16, rng)
     x = rng.normal(size=(1, 6, 8))
-    ff = feed_forward(x, p["linear1.weight"], p["linear1.bias"], p["linear2.weight"],
-                      p["linear2.bias"])
-    np.testing.assert_allclose(ff[0, 3], feed_forward(x[0, 3], p["linear1.weight"],
-                               p["linear1.bias"], p["linear2.weight"], p["linear2.bias"]),
-                               rtol=1e-13)
+    ff = feed_forward(
+        x, p["linear1.weight"], p["linear1.bias"], p["linear2.weight"], p["linear2.bias"]
+    )
+    np.testing.assert_allclose(
+        ff[0, 3],
+        feed_forward(
+            x[0, 3], p["linear1.weight"], p["linear1.bias"], p["linear2.weight"], p["linear2.bias"]
+        ),
+        rtol=1e-13,
+    )
     perm = rng.permutation(6)
     for norm_first in (False, True):
         y = transformer_block(x, p, 2, norm_first)
-        np.testing.assert_allclose(transformer_block(x[:, perm], p, 2, norm_first), y[:, perm],
-                                   rtol=1e-12, atol=1e-13)
+        np.testing.assert_allclose(
+            transformer_block(x[:, perm], p, 2, norm_first), y[:, perm], rtol=1e-12, atol=1e-13
+        )
 
 
 def test_causal_mask_keeps_the_past_independent_of_the_future():

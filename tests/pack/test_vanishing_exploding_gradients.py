@@ -86,7 +86,10 @@ def test_demo_outputs():
     line = next(o for o in outputs if o["kind"] == "line")
     assert line["log_y"] is True
     assert set(line["series"]) == {
-        "tanh, σ_max=0.8", "tanh, σ_max=2.0", "relu, σ_max=0.8", "relu, σ_max=2.0"
+        "tanh, σ_max=0.8",
+        "tanh, σ_max=2.0",
+        "relu, σ_max=0.8",
+        "relu, σ_max=2.0",
     }
     assert line["series"]["relu, σ_max=2.0"][-1] > 1e6
     assert line["series"]["tanh, σ_max=0.8"][-1] < 1e-8

@@ -33,7 +33,10 @@ def scalar_conv(images, weight, bias, stride):
                     for c in range(C):
                         for u in range(K):
                             for v in range(K):
-                                acc += images[n, c, i * stride + u, j * stride + v] * weight[d, c, u, v]
+                                acc += (
+                                    images[n, c, i * stride + u, j * stride + v]
+                                    * weight[d, c, u, v]
+                                )
                     y[n, d, i, j] = acc
     return y
 
@@ -45,8 +48,12 @@ def test_projection_equals_convolution_kernel_equals_stride():
     tokens = patch_embedding(images, weight, bias)  # (2, 6, 5)
     conv = scalar_conv(images, weight, bias, stride=4)  # (2, 5, 2, 3)
     # Conv output flattened over (row, col), channels last: the usual flatten(2).transpose(1, 2).
-    np.testing.assert_allclose(tokens, conv.reshape(2, 5, 6).transpose(0, 2, 1), rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(conv2d_stride_loop(images, weight, bias, 4), conv, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        tokens, conv.reshape(2, 5, 6).transpose(0, 2, 1), rtol=1e-12, atol=1e-12
+    )
+    np.testing.assert_allclose(
+        conv2d_stride_loop(images, weight, bias, 4), conv, rtol=1e-12, atol=1e-12
+    )
 
 
 def test_patch_order_and_content():
@@ -79,7 +86,9 @@ def test_eq1_assembly():
         for i in range(4):
             r, c = divmod(i, 2)
             x_p = images[n, 0, 2 * r : 2 * r + 2, 2 * c : 2 * c + 2].reshape(-1)
-            np.testing.assert_allclose(z0[n, 1 + i], x_p @ weight.reshape(3, 4).T + bias + pos[1 + i])
+            np.testing.assert_allclose(
+                z0[n, 1 + i], x_p @ weight.reshape(3, 4).T + bias + pos[1 + i]
+            )
 
 
 def test_vit_b16_published_sizes():
