@@ -48,7 +48,9 @@ class Adam:
     p <- p - lr * m_hat / (sqrt(v_hat) + eps), with m_hat = m / (1 - b1^t), v_hat = v / (1 - b2^t)
     """
 
-    def __init__(self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> None:
+    def __init__(
+        self, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8
+    ) -> None:
         self.lr, self.beta1, self.beta2, self.eps = lr, beta1, beta2, eps
         self.m: dict[str, np.ndarray] = {}
         self.v: dict[str, np.ndarray] = {}
@@ -106,8 +108,11 @@ def train(
         if log and (it % log_every == 0 or it == iters):
             acc = exact_match_accuracy(model, held_xs, held_ts)
             elapsed = time.perf_counter() - start
-            print(f"iter {it:5d}  loss {np.mean(losses[-log_every:]):.4f}  "
-                  f"held-out exact match {acc:.2f}  {elapsed:.0f} s", flush=True)
+            print(
+                f"iter {it:5d}  loss {np.mean(losses[-log_every:]):.4f}  "
+                f"held-out exact match {acc:.2f}  {elapsed:.0f} s",
+                flush=True,
+            )
     return params, losses
 
 
@@ -123,7 +128,9 @@ def main() -> None:
     args = ap.parse_args()
     params, _ = train(args.iters, args.batch, args.embed, args.hidden, args.lr, seed=args.seed)
     np.savez_compressed(args.out, **{k: v.astype(np.float32) for k, v in params.items()})
-    print(f"saved {args.out} ({args.out.stat().st_size / 1024:.0f} KiB); start token {CHARS[START]!r}")
+    print(
+        f"saved {args.out} ({args.out.stat().st_size / 1024:.0f} KiB); start token {CHARS[START]!r}"
+    )
 
 
 if __name__ == "__main__":

@@ -74,21 +74,25 @@ def demo() -> None:
     # Hand-made encoder states for "나 는 고양이 로소 이다" ("I am a cat", 밑바닥2 8.1).
     # Features: [person, particle, animal, copula].
     src = ["나", "는", "고양이", "로소", "이다"]
-    hs = np.array([
-        [2.0, 0.0, 0.0, 0.0],  # 나: a person
-        [0.0, 2.0, 0.0, 0.0],  # 는: a particle
-        [0.0, 0.0, 2.0, 0.0],  # 고양이: an animal
-        [0.0, 0.6, 0.0, 1.4],  # 로소: particle-like, part of the copula
-        [0.0, 0.0, 0.0, 2.0],  # 이다: the copula ("be")
-    ])[None]
+    hs = np.array(
+        [
+            [2.0, 0.0, 0.0, 0.0],  # 나: a person
+            [0.0, 2.0, 0.0, 0.0],  # 는: a particle
+            [0.0, 0.0, 2.0, 0.0],  # 고양이: an animal
+            [0.0, 0.6, 0.0, 1.4],  # 로소: particle-like, part of the copula
+            [0.0, 0.0, 0.0, 2.0],  # 이다: the copula ("be")
+        ]
+    )[None]
     # Hand-made decoder states, one per English output word: what each step "looks for".
     tgt = ["I", "am", "a", "cat"]
-    dec = np.array([
-        [1.5, 0.0, 0.0, 0.0],  # I   -> a person
-        [0.0, 0.0, 0.0, 1.5],  # am  -> the copula
-        [0.2, 0.2, 0.2, 0.2],  # a   -> nothing in particular (Korean has no article)
-        [0.0, 0.0, 1.5, 0.0],  # cat -> an animal
-    ])
+    dec = np.array(
+        [
+            [1.5, 0.0, 0.0, 0.0],  # I   -> a person
+            [0.0, 0.0, 0.0, 1.5],  # am  -> the copula
+            [0.2, 0.2, 0.2, 0.2],  # a   -> nothing in particular (Korean has no article)
+            [0.0, 0.0, 1.5, 0.0],  # cat -> an animal
+        ]
+    )
     feats = ["person", "particle", "animal", "copula"]
     out.array("encoder states hs (T, H)", hs[0], rows=src, cols=feats)
 

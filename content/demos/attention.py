@@ -32,7 +32,9 @@ WEIGHTS = Path(__file__).with_name("attention_seq2seq.npz")
 HELD_OUT_SEED = 2024  # the fixed held-out set; training never uses these strings
 
 
-def make_reversal_data(n: int, rng: np.random.Generator, length: int = LENGTH) -> tuple[np.ndarray, np.ndarray]:
+def make_reversal_data(
+    n: int, rng: np.random.Generator, length: int = LENGTH
+) -> tuple[np.ndarray, np.ndarray]:
     """n random digit strings and their reversals, as ids.
 
     Returns xs (n, length) source digits and ts (n, length + 1) = [START, reversed
@@ -60,7 +62,9 @@ class TimeAttention:
 
     def forward(self, hs: np.ndarray, dec_hs: np.ndarray) -> np.ndarray:
         self.layers = [Attention() for _ in range(dec_hs.shape[1])]
-        cs = np.stack([layer.forward(hs, dec_hs[:, t]) for t, layer in enumerate(self.layers)], axis=1)
+        cs = np.stack(
+            [layer.forward(hs, dec_hs[:, t]) for t, layer in enumerate(self.layers)], axis=1
+        )
         self.attention_weights = np.stack([layer.attention_weight for layer in self.layers], axis=1)
         return cs
 
@@ -127,7 +131,9 @@ class AttentionDecoder:
             h, c = lstm_cell(self.embed.params["W"][ids], h, c, **self.lstm.params)
             ctx = attention.forward(hs, h)
             weights[:, t] = attention.attention_weight
-            scores = np.concatenate([ctx, h], axis=1) @ self.affine.params["W"] + self.affine.params["b"]
+            scores = (
+                np.concatenate([ctx, h], axis=1) @ self.affine.params["W"] + self.affine.params["b"]
+            )
             ids = np.argmax(scores, axis=1)
             out_ids[:, t] = ids
         return out_ids, weights
@@ -136,7 +142,9 @@ class AttentionDecoder:
         return {"embed": self.embed, "lstm": self.lstm, "affine": self.affine}
 
 
-def init_attention_seq2seq(V: int, D: int, H: int, rng: np.random.Generator, dtype: type = np.float64) -> Params:
+def init_attention_seq2seq(
+    V: int, D: int, H: int, rng: np.random.Generator, dtype: type = np.float64
+) -> Params:
     """Flat dict of all weights: enc.embed.W (V, D), enc.lstm.*, dec.embed.W, dec.lstm.*,
     dec.affine.W (2H, V), dec.affine.b (V,)."""
     p: Params = {}
@@ -168,7 +176,9 @@ class AttentionSeq2seq:
 
     def backward(self) -> None:
         self.encoder.backward(self.decoder.backward(self.loss_layer.backward()))
-        self.grads = gather("enc", self.encoder.layers(), "grads") | gather("dec", self.decoder.layers(), "grads")
+        self.grads = gather("enc", self.encoder.layers(), "grads") | gather(
+            "dec", self.decoder.layers(), "grads"
+        )
 
     def generate(self, xs: np.ndarray, start_id: int, length: int) -> tuple[np.ndarray, np.ndarray]:
         return self.decoder.generate(self.encoder.forward(xs), start_id, length)
@@ -214,7 +224,9 @@ def demo() -> None:
     out.table(
         "translations",
         columns=["source", "output", "correct"],
-        rows=[[decode(xs[i]), decode(pred[i]), bool(np.all(pred[i] == ts[i, 1:]))] for i in range(5)],
+        rows=[
+            [decode(xs[i]), decode(pred[i]), bool(np.all(pred[i] == ts[i, 1:]))] for i in range(5)
+        ],
     )
     acc = float(np.mean(np.all(pred == ts[:, 1:], axis=1)))
     out.value(f"exact-match accuracy on {len(xs)} held-out strings", acc)

@@ -28,7 +28,9 @@ class TimeBiLSTM:
     backward: dhs (N, T, 2H) -> dxs (N, T, D); weight gradients in ``fwd.grads`` and ``bwd.grads``.
     """
 
-    def __init__(self, fwd_params: dict[str, np.ndarray], bwd_params: dict[str, np.ndarray]) -> None:
+    def __init__(
+        self, fwd_params: dict[str, np.ndarray], bwd_params: dict[str, np.ndarray]
+    ) -> None:
         self.fwd = TimeLSTM(**fwd_params)
         self.bwd = TimeLSTM(**bwd_params)
 
@@ -83,11 +85,19 @@ def demo() -> None:
     out.table(
         "shapes",
         columns=["tensor", "shape"],
-        rows=[["xs", str(xs.shape)], ["forward states", f"(1, {T}, {H})"],
-              ["backward states (flipped back)", f"(1, {T}, {H})"], ["concatenated hs", str(hs.shape)]],
+        rows=[
+            ["xs", str(xs.shape)],
+            ["forward states", f"(1, {T}, {H})"],
+            ["backward states (flipped back)", f"(1, {T}, {H})"],
+            ["concatenated hs", str(hs.shape)],
+        ],
     )
-    out.array("hs[0]: [forward | backward] per word", hs[0], rows=words,
-              cols=[f"f{j}" for j in range(H)] + [f"b{j}" for j in range(H)])
+    out.array(
+        "hs[0]: [forward | backward] per word",
+        hs[0],
+        rows=words,
+        cols=[f"f{j}" for j in range(H)] + [f"b{j}" for j in range(H)],
+    )
 
     fwd_only = TimeLSTM(**p_f)
     bwd_only = TimeLSTM(**p_b)
@@ -95,18 +105,27 @@ def demo() -> None:
     dep_bwd = dependency_map(
         lambda x: bwd_only.forward(x[:, ::-1])[:, ::-1],
         lambda d: bwd_only.backward(d[:, ::-1])[:, ::-1],
-        xs, H,
+        xs,
+        H,
     )
     rev = TimeLSTM(**p_b)  # the same backward LSTM fed the reversed sentence, output NOT flipped
     dep_rev = dependency_map(
         lambda x: rev.forward(x[:, ::-1]),
         lambda d: rev.backward(d)[:, ::-1],
-        xs, H,
+        xs,
+        H,
     )
-    kw = {"x_labels": words, "y_labels": words, "x_title": "input word s", "y_title": "output position t"}
+    kw = {
+        "x_labels": words,
+        "y_labels": words,
+        "x_title": "input word s",
+        "y_title": "output position t",
+    }
     out.heatmap("forward direction: ||∂h_t/∂x_s|| (sees x[:t+1])", dep_fwd, **kw)
     out.heatmap("backward direction, flipped back: ||∂h_t/∂x_s|| (sees x[t:])", dep_bwd, **kw)
-    out.heatmap("one LSTM on the reversed sentence, not flipped: position t sees x[T-1-t:]", dep_rev, **kw)
+    out.heatmap(
+        "one LSTM on the reversed sentence, not flipped: position t sees x[T-1-t:]", dep_rev, **kw
+    )
     out.text(
         "Reading the reversed sentence with a single LSTM is not the same thing: its t-th "
         "output summarises the last t+1 words, so row 'you' sees only '.', and it has no "

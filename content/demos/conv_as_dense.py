@@ -87,38 +87,67 @@ def demo() -> None:
         columns=["layer", "input", "weight", "output"],
         rows=[
             ["conv (kernel = input size)", str(x.shape), str(weight.shape), str(conv_out.shape)],
-            ["dense (Affine)", str((2, C * H * W)), str(conv_weight_as_dense(weight).shape),
-             str(dense_out.shape)],
+            [
+                "dense (Affine)",
+                str((2, C * H * W)),
+                str(conv_weight_as_dense(weight).shape),
+                str(dense_out.shape),
+            ],
         ],
     )
     classes = [f"c{k}" for k in range(FN)]
-    out.array("conv output (reshaped to (N, 10))", conv_out.reshape(2, FN).round(4),
-              rows=["x0", "x1"], cols=classes)
+    out.array(
+        "conv output (reshaped to (N, 10))",
+        conv_out.reshape(2, FN).round(4),
+        rows=["x0", "x1"],
+        cols=classes,
+    )
     out.array("dense output", dense_out.round(4), rows=["x0", "x1"], cols=classes)
     out.value("max |conv - dense|", float(np.abs(conv_out.reshape(2, FN) - dense_out).max()))
     out.table(
         "parameters of a 4x4x16 -> 10 layer",
         columns=["", "conv", "dense", "formula"],
         rows=[
-            ["weights", param_count(weight), param_count(conv_weight_as_dense(weight)), "4*4*16*10"],
+            [
+                "weights",
+                param_count(weight),
+                param_count(conv_weight_as_dense(weight)),
+                "4*4*16*10",
+            ],
             ["biases", param_count(bias), param_count(bias), "10"],
-            ["total", param_count(weight, bias), param_count(conv_weight_as_dense(weight), bias),
-             "2560 + 10"],
+            [
+                "total",
+                param_count(weight, bias),
+                param_count(conv_weight_as_dense(weight), bias),
+                "2560 + 10",
+            ],
         ],
     )
 
     # The payoff: the same filters slide over a larger input.
     big = rng.standard_normal((1, C, 6, 6))
     score_map = conv2d(big, weight, bias)  # (1, 10, 3, 3)
-    crops = np.array([[dense(big[:, :, i : i + 4, j : j + 4], conv_weight_as_dense(weight), bias)[0]
-                       for j in range(3)] for i in range(3)])  # (3, 3, 10)
+    crops = np.array(
+        [
+            [
+                dense(big[:, :, i : i + 4, j : j + 4], conv_weight_as_dense(weight), bias)[0]
+                for j in range(3)
+            ]
+            for i in range(3)
+        ]
+    )  # (3, 3, 10)
     out.heatmap(
         "6x6x16 input: the 'dense' layer as a conv gives a 3x3 map of scores (class c0)",
-        score_map[0, 0].round(3), x_labels=["x0", "x1", "x2"], y_labels=["y0", "y1", "y2"],
-        x_title="window position", y_title="window position",
+        score_map[0, 0].round(3),
+        x_labels=["x0", "x1", "x2"],
+        y_labels=["y0", "y1", "y2"],
+        x_title="window position",
+        y_title="window position",
     )
-    out.value("max |score map - dense applied to each 4x4 crop|",
-              float(np.abs(score_map[0].transpose(1, 2, 0) - crops).max()))
+    out.value(
+        "max |score map - dense applied to each 4x4 crop|",
+        float(np.abs(score_map[0].transpose(1, 2, 0) - crops).max()),
+    )
     out.text(
         "Written as a convolution, the classifier accepts a larger input and evaluates all "
         "nine 4x4 windows in one pass, sharing the computation: the fully convolutional "

@@ -36,13 +36,36 @@ from scaled_dot_product_attention import (
     scaled_dot_product_attention_backward,
 )
 
-VOCAB = ["<s>", ".", "=", "할머니께서", "선생님께서", "고양이는", "강아지는", "사과를", "물을", "책을",
-         "먹는다", "마신다", "읽는다", "드신다", "읽으신다", "사람", "동물"]
+VOCAB = [
+    "<s>",
+    ".",
+    "=",
+    "할머니께서",
+    "선생님께서",
+    "고양이는",
+    "강아지는",
+    "사과를",
+    "물을",
+    "책을",
+    "먹는다",
+    "마신다",
+    "읽는다",
+    "드신다",
+    "읽으신다",
+    "사람",
+    "동물",
+]
 TOKEN = {w: i for i, w in enumerate(VOCAB)}
 # Subject honorification (주체 높임): an honoured subject (…께서) takes the -시- verb form.
 HONORIFIC = {"할머니께서": True, "선생님께서": True, "고양이는": False, "강아지는": False}
-VERB = {("사과를", False): "먹는다", ("물을", False): "마신다", ("책을", False): "읽는다",
-        ("사과를", True): "드신다", ("물을", True): "드신다", ("책을", True): "읽으신다"}
+VERB = {
+    ("사과를", False): "먹는다",
+    ("물을", False): "마신다",
+    ("책을", False): "읽는다",
+    ("사과를", True): "드신다",
+    ("물을", True): "드신다",
+    ("책을", True): "읽으신다",
+}
 OBJECTS = ["사과를", "물을", "책을"]
 HEADS = 2
 PRETRAIN_STEPS, PRETRAIN_LR = 150, 0.03
@@ -104,8 +127,9 @@ def conditional_entropy(corpus: np.ndarray, context: str = "prefix") -> float:
     return float(-sum(np.log(joint[p] / ctx_count[p[0]]) for p in pairs) / len(pairs))
 
 
-def init_params(vocab_size: int, max_len: int, dim: int, rng: np.random.Generator,
-                dtype=np.float64) -> dict[str, np.ndarray]:
+def init_params(
+    vocab_size: int, max_len: int, dim: int, rng: np.random.Generator, dtype=np.float64
+) -> dict[str, np.ndarray]:
     """Small random weights (std 0.1 embeddings, 1/sqrt(dim) projections, zero output bias)."""
     s = 1.0 / np.sqrt(dim)
     return {
@@ -119,8 +143,9 @@ def init_params(vocab_size: int, max_len: int, dim: int, rng: np.random.Generato
     }
 
 
-def forward(params: dict[str, np.ndarray], tokens: np.ndarray, num_heads: int = HEADS
-            ) -> tuple[np.ndarray, dict]:
+def forward(
+    params: dict[str, np.ndarray], tokens: np.ndarray, num_heads: int = HEADS
+) -> tuple[np.ndarray, dict]:
     """tokens (B, T) int -> logits (B, T, V); logits[:, t] predict the token at t + 1."""
     T = tokens.shape[1]
     x = params["wte"][tokens] + params["wpe"][:T]
@@ -137,8 +162,11 @@ def flat(a: np.ndarray) -> np.ndarray:
 
 
 def next_token_loss(
-    params: dict[str, np.ndarray], tokens: np.ndarray, loss_mask: np.ndarray | None = None,
-    with_grads: bool = True, num_heads: int = HEADS,
+    params: dict[str, np.ndarray],
+    tokens: np.ndarray,
+    loss_mask: np.ndarray | None = None,
+    with_grads: bool = True,
+    num_heads: int = HEADS,
 ) -> tuple[float, dict[str, np.ndarray] | None]:
     """Mean cross-entropy of predicting tokens[:, 1:] from tokens[:, :-1] (shifted targets).
 
@@ -172,8 +200,12 @@ def next_token_loss(
     }
     dh = dlogits @ params["w_out"].T
     H = c["q"].shape[1]
-    dq, dk, dv = (merge_heads(d) for d in scaled_dot_product_attention_backward(
-        split_heads(dh, H), c["q"], c["k"], c["v"], c["att"]))
+    dq, dk, dv = (
+        merge_heads(d)
+        for d in scaled_dot_product_attention_backward(
+            split_heads(dh, H), c["q"], c["k"], c["v"], c["att"]
+        )
+    )
     grads["w_q"] = flat(c["x"]).T @ flat(dq)  # x is (B, T, E): sum over batch and time
     grads["w_k"] = flat(c["x"]).T @ flat(dk)
     grads["w_v"] = flat(c["x"]).T @ flat(dv)
@@ -186,7 +218,10 @@ def next_token_loss(
 
 
 def train(
-    params: dict[str, np.ndarray], tokens: np.ndarray, steps: int, lr: float,
+    params: dict[str, np.ndarray],
+    tokens: np.ndarray,
+    steps: int,
+    lr: float,
     eval_fn=None,
 ) -> list[float]:
     """Full-batch Adam (Kingma & Ba 2015) on next_token_loss; params change in place.
@@ -211,8 +246,9 @@ def train(
     return losses
 
 
-def label_loss_and_accuracy(params: dict[str, np.ndarray], tokens: np.ndarray
-                            ) -> tuple[float, float]:
+def label_loss_and_accuracy(
+    params: dict[str, np.ndarray], tokens: np.ndarray
+) -> tuple[float, float]:
     """Task metrics: next-token loss at the label (last) position only, and greedy accuracy."""
     mask = np.zeros((tokens.shape[0], tokens.shape[1] - 1))
     mask[:, -1] = 1.0
@@ -222,8 +258,9 @@ def label_loss_and_accuracy(params: dict[str, np.ndarray], tokens: np.ndarray
     return loss, accuracy
 
 
-def generate(params: dict[str, np.ndarray], prompt: list[str], max_new: int,
-             stop: str = ".") -> list[str]:
+def generate(
+    params: dict[str, np.ndarray], prompt: list[str], max_new: int, stop: str = "."
+) -> list[str]:
     """Greedy decoding: append the most likely next token until ``stop`` (밑바닥2 ch. 7.1)."""
     ids = encode(prompt)
     for _ in range(max_new):
@@ -259,31 +296,48 @@ def demo() -> None:
     curve = train(params, corpus, PRETRAIN_STEPS, PRETRAIN_LR)
     pre_loss, _ = next_token_loss(params, corpus, with_grads=False)
     out.line(
-        "pre-training loss (nats per token)", x=list(range(len(curve))),
-        series={"train loss": curve, "best with the whole prefix": [floor] * len(curve),
-                "best with the last token only (bigram)": [bigram] * len(curve)},
-        x_title="Adam step (full batch)", y_title="cross-entropy",
+        "pre-training loss (nats per token)",
+        x=list(range(len(curve))),
+        series={
+            "train loss": curve,
+            "best with the whole prefix": [floor] * len(curve),
+            "best with the last token only (bigram)": [bigram] * len(curve),
+        },
+        x_title="Adam step (full batch)",
+        y_title="cross-entropy",
     )
     out.table(
         "pre-training loss",
         columns=["", "nats per token"],
-        rows=[[f"at init (ln V = {np.log(len(VOCAB)):.3f})", round(init_loss, 4)],
-              [f"after {PRETRAIN_STEPS} steps", round(pre_loss, 4)],
-              ["best possible, whole prefix: (ln 4 + ln 3) / 4", round(floor, 4)],
-              ["best possible, last token only: (ln 4 + ln 3 + ln 2) / 4", round(bigram, 4)]],
+        rows=[
+            [f"at init (ln V = {np.log(len(VOCAB)):.3f})", round(init_loss, 4)],
+            [f"after {PRETRAIN_STEPS} steps", round(pre_loss, 4)],
+            ["best possible, whole prefix: (ln 4 + ln 3) / 4", round(floor, 4)],
+            ["best possible, last token only: (ln 4 + ln 3 + ln 2) / 4", round(bigram, 4)],
+        ],
     )
     verbs = ["먹는다", "마신다", "드신다", "읽는다", "읽으신다"]
     prompts = [["<s>", "고양이는", "물을"], ["<s>", "할머니께서", "물을"]]
     probs = [softmax(forward(params, np.array([encode(pr)]))[0][0, -1]) for pr in prompts]
-    out.array("P(next token) after pre-training", np.array([p[encode(verbs)] for p in probs]).round(3),
-              rows=[" ".join(pr[1:]) for pr in prompts], cols=verbs)
-    out.value("greedy generation from '<s> 선생님께서 책을'",
-              " ".join(generate(params, ["<s>", "선생님께서", "책을"], 3)))
+    out.array(
+        "P(next token) after pre-training",
+        np.array([p[encode(verbs)] for p in probs]).round(3),
+        rows=[" ".join(pr[1:]) for pr in prompts],
+        cols=verbs,
+    )
+    out.value(
+        "greedy generation from '<s> 선생님께서 책을'",
+        " ".join(generate(params, ["<s>", "선생님께서", "책을"], 3)),
+    )
     subjects = list(HONORIFIC)
     emb = params["wte"][encode(subjects)]
     emb = emb / np.linalg.norm(emb, axis=1, keepdims=True)
-    out.heatmap("cosine similarity of the subject embeddings after pre-training",
-                (emb @ emb.T).round(2), x_labels=subjects, y_labels=subjects)
+    out.heatmap(
+        "cosine similarity of the subject embeddings after pre-training",
+        (emb @ emb.T).round(2),
+        x_labels=subjects,
+        y_labels=subjects,
+    )
 
     # --- Fine-tuning: the same weights and the same loss, on two labelled lines.
     scratch = init_params(len(VOCAB), 6, 16, np.random.default_rng(0))  # same init, no pre-training
@@ -292,8 +346,13 @@ def demo() -> None:
     curves: dict[str, list[float]] = {}
     for name, p in models.items():
         held: list[float] = []
-        train(p, task_train, FINETUNE_STEPS, FINETUNE_LR,
-              eval_fn=lambda p=p, held=held: held.append(label_loss_and_accuracy(p, task_held)[0]))
+        train(
+            p,
+            task_train,
+            FINETUNE_STEPS,
+            FINETUNE_LR,
+            eval_fn=lambda p=p, held=held: held.append(label_loss_and_accuracy(p, task_held)[0]),
+        )
         curves[f"{name}: held-out label loss"] = held
     after = {name: label_loss_and_accuracy(p, task_held) for name, p in models.items()}
     out.text(
@@ -302,21 +361,38 @@ def demo() -> None:
     )
     out.line(
         "fine-tuning: loss of the label token on the held-out lines",
-        x=list(range(1, FINETUNE_STEPS + 1)), series=curves,
-        x_title="Adam step", y_title="cross-entropy", log_y=True,
+        x=list(range(1, FINETUNE_STEPS + 1)),
+        series=curves,
+        x_title="Adam step",
+        y_title="cross-entropy",
+        log_y=True,
     )
     pre_after, _ = next_token_loss(params, corpus, with_grads=False)
     out.table(
         "before vs after fine-tuning",
         columns=["", "before", "after"],
         rows=[
-            ["pre-trained: held-out label loss", round(before["pre-trained"][0], 3),
-             round(after["pre-trained"][0], 4)],
+            [
+                "pre-trained: held-out label loss",
+                round(before["pre-trained"][0], 3),
+                round(after["pre-trained"][0], 4),
+            ],
             ["pre-trained: held-out accuracy", before["pre-trained"][1], after["pre-trained"][1]],
-            ["from scratch: held-out label loss", round(before["from scratch"][0], 3),
-             round(after["from scratch"][0], 4)],
-            ["from scratch: held-out accuracy", before["from scratch"][1], after["from scratch"][1]],
-            ["pre-trained: loss on the pre-training corpus", round(pre_loss, 3), round(pre_after, 3)],
+            [
+                "from scratch: held-out label loss",
+                round(before["from scratch"][0], 3),
+                round(after["from scratch"][0], 4),
+            ],
+            [
+                "from scratch: held-out accuracy",
+                before["from scratch"][1],
+                after["from scratch"][1],
+            ],
+            [
+                "pre-trained: loss on the pre-training corpus",
+                round(pre_loss, 3),
+                round(pre_after, 3),
+            ],
         ],
     )
     out.text(

@@ -78,7 +78,9 @@ def gru_cell_backward(dh_next: np.ndarray, cache: dict[str, np.ndarray]) -> dict
     }
 
 
-def init_gru(D: int, H: int, rng: np.random.Generator, dtype: type = np.float64) -> dict[str, np.ndarray]:
+def init_gru(
+    D: int, H: int, rng: np.random.Generator, dtype: type = np.float64
+) -> dict[str, np.ndarray]:
     """Weights drawn like torch.nn.GRU: uniform(-1/sqrt(H), 1/sqrt(H))."""
     k = 1.0 / np.sqrt(H)
     shapes = {"W_ih": (3 * H, D), "W_hh": (3 * H, H), "b_ih": (3 * H,), "b_hh": (3 * H,)}
@@ -92,7 +94,9 @@ class TimeGRU:
     backward: dhs (N, T, H), optional dh_last -> dxs; grads in ``self.grads``, ``self.dh0``.
     """
 
-    def __init__(self, W_ih: np.ndarray, W_hh: np.ndarray, b_ih: np.ndarray, b_hh: np.ndarray) -> None:
+    def __init__(
+        self, W_ih: np.ndarray, W_hh: np.ndarray, b_ih: np.ndarray, b_hh: np.ndarray
+    ) -> None:
         self.params = {"W_ih": W_ih, "W_hh": W_hh, "b_ih": b_ih, "b_hh": b_hh}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         self.caches: list[dict[str, np.ndarray]] = []

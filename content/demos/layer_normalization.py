@@ -56,8 +56,9 @@ def layer_norm_backward(
     dweight = np.sum(dy * x_hat, axis=lead)
     dbias = np.sum(dy, axis=lead)
     g = dy * weight
-    dx = (g - g.mean(axis=-1, keepdims=True)
-          - x_hat * np.mean(g * x_hat, axis=-1, keepdims=True)) / sigma
+    dx = (
+        g - g.mean(axis=-1, keepdims=True) - x_hat * np.mean(g * x_hat, axis=-1, keepdims=True)
+    ) / sigma
     return dx, dweight, dbias
 
 
@@ -88,16 +89,36 @@ def demo() -> None:
 
     y_ln = layer_norm(x, w, b)
     y_bn = batch_norm_train(x, w, b)
-    out.heatmap("layer norm output (each ROW normalized)", y_ln.round(3),
-                x_labels=feats, y_labels=samples, x_title="feature", y_title="sample")
-    out.heatmap("batch norm output (each COLUMN normalized)", y_bn.round(3),
-                x_labels=feats, y_labels=samples, x_title="feature", y_title="sample")
+    out.heatmap(
+        "layer norm output (each ROW normalized)",
+        y_ln.round(3),
+        x_labels=feats,
+        y_labels=samples,
+        x_title="feature",
+        y_title="sample",
+    )
+    out.heatmap(
+        "batch norm output (each COLUMN normalized)",
+        y_bn.round(3),
+        x_labels=feats,
+        y_labels=samples,
+        x_title="feature",
+        y_title="sample",
+    )
     stats_ln = np.stack([y_ln.mean(axis=1), y_ln.std(axis=1)]).round(6) + 0.0  # + 0.0: no -0.0
     stats_bn = np.stack([y_bn.mean(axis=0), y_bn.std(axis=0)]).round(6) + 0.0
-    out.array("layer norm: mean and std of each sample (row)", stats_ln,
-              rows=["mean", "std"], cols=samples)
-    out.array("batch norm: mean and std of each feature (column)", stats_bn,
-              rows=["mean", "std"], cols=feats)
+    out.array(
+        "layer norm: mean and std of each sample (row)",
+        stats_ln,
+        rows=["mean", "std"],
+        cols=samples,
+    )
+    out.array(
+        "batch norm: mean and std of each feature (column)",
+        stats_bn,
+        rows=["mean", "std"],
+        cols=feats,
+    )
     out.text(
         f"Sample 0 has a small spread (std {x[0].std():.3f}), so eps = 1e-5 in sqrt(var + eps) "
         f"is not negligible and its std after layer norm is {y_ln[0].std():.5f}, not 1."
@@ -110,10 +131,16 @@ def demo() -> None:
         "does sample 0's output depend on the other samples in the batch?",
         columns=["method", "max |change of sample 0 output|", "same output at batch size 1?"],
         rows=[
-            ["layer norm", float(np.abs(layer_norm(x2, w, b)[0] - y_ln[0]).max()),
-             bool(np.allclose(layer_norm(x[:1], w, b), y_ln[:1]))],
-            ["batch norm (train)", round(float(np.abs(batch_norm_train(x2, w, b)[0] - y_bn[0]).max()), 4),
-             bool(np.allclose(batch_norm_train(x[:1], w, b), y_bn[:1]))],
+            [
+                "layer norm",
+                float(np.abs(layer_norm(x2, w, b)[0] - y_ln[0]).max()),
+                bool(np.allclose(layer_norm(x[:1], w, b), y_ln[:1])),
+            ],
+            [
+                "batch norm (train)",
+                round(float(np.abs(batch_norm_train(x2, w, b)[0] - y_bn[0]).max()), 4),
+                bool(np.allclose(batch_norm_train(x[:1], w, b), y_bn[:1])),
+            ],
         ],
     )
     out.text(

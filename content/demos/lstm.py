@@ -46,8 +46,18 @@ def lstm_cell_forward(
     c_next = f * c + i * g
     tanh_c = np.tanh(c_next)
     h_next = o * tanh_c
-    cache = {"x": x, "h": h, "c": c, "i": i, "f": f, "g": g, "o": o, "tanh_c": tanh_c,
-             "W_ih": W_ih, "W_hh": W_hh}
+    cache = {
+        "x": x,
+        "h": h,
+        "c": c,
+        "i": i,
+        "f": f,
+        "g": g,
+        "o": o,
+        "tanh_c": tanh_c,
+        "W_ih": W_ih,
+        "W_hh": W_hh,
+    }
     return h_next, c_next, cache
 
 
@@ -101,7 +111,9 @@ def lstm_cell_backward(
     }
 
 
-def init_lstm(D: int, H: int, rng: np.random.Generator, dtype: type = np.float64) -> dict[str, np.ndarray]:
+def init_lstm(
+    D: int, H: int, rng: np.random.Generator, dtype: type = np.float64
+) -> dict[str, np.ndarray]:
     """Weights drawn like torch.nn.LSTM: uniform(-1/sqrt(H), 1/sqrt(H)) for all four arrays."""
     k = 1.0 / np.sqrt(H)
     shapes = {"W_ih": (4 * H, D), "W_hh": (4 * H, H), "b_ih": (4 * H,), "b_hh": (4 * H,)}
@@ -131,7 +143,9 @@ class TimeLSTM:
     ``self.grads`` and the initial-state gradients to ``self.dh0``, ``self.dc0``.
     """
 
-    def __init__(self, W_ih: np.ndarray, W_hh: np.ndarray, b_ih: np.ndarray, b_hh: np.ndarray) -> None:
+    def __init__(
+        self, W_ih: np.ndarray, W_hh: np.ndarray, b_ih: np.ndarray, b_hh: np.ndarray
+    ) -> None:
         self.params = {"W_ih": W_ih, "W_hh": W_hh, "b_ih": b_ih, "b_hh": b_hh}
         self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
         self.caches: list[dict[str, np.ndarray]] = []
@@ -140,7 +154,9 @@ class TimeLSTM:
         self.dh0: np.ndarray | None = None
         self.dc0: np.ndarray | None = None
 
-    def forward(self, xs: np.ndarray, h0: np.ndarray | None = None, c0: np.ndarray | None = None) -> np.ndarray:
+    def forward(
+        self, xs: np.ndarray, h0: np.ndarray | None = None, c0: np.ndarray | None = None
+    ) -> np.ndarray:
         N, T, _ = xs.shape
         H = self.params["W_hh"].shape[1]
         dtype = np.result_type(xs, self.params["W_hh"])

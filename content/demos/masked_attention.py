@@ -63,14 +63,21 @@ def demo() -> None:
         "scaled scores after masking (the softmax input)",
         columns=["query \\ key", *tokens],
         rows=[
-            [tokens[t], *["-inf" if mask[t, s] else round(float(scores[t, s]), 3) for s in range(T)]]
+            [
+                tokens[t],
+                *["-inf" if mask[t, s] else round(float(scores[t, s]), 3) for s in range(T)],
+            ]
             for t in range(T)
         ],
     )
     output, weights = causal_self_attention(x, w_q, w_k, w_v)
     out.heatmap(
-        "causal attention weights (exactly 0 above the diagonal)", weights.round(3),
-        x_labels=tokens, y_labels=tokens, x_title="key", y_title="query",
+        "causal attention weights (exactly 0 above the diagonal)",
+        weights.round(3),
+        x_labels=tokens,
+        y_labels=tokens,
+        x_title="key",
+        y_title="query",
     )
     out.value("largest weight above the diagonal", float(weights[mask].max()))
 
@@ -81,8 +88,12 @@ def demo() -> None:
     for causal in (True, False):
         before, _ = causal_self_attention(x, w_q, w_k, w_v, causal=causal)
         after, _ = causal_self_attention(x_changed, w_q, w_k, w_v, causal=causal)
-        rows.append(["causal" if causal else "no mask",
-                     *[float(np.abs(after[t] - before[t]).max()) for t in range(T)]])
+        rows.append(
+            [
+                "causal" if causal else "no mask",
+                *[float(np.abs(after[t] - before[t]).max()) for t in range(T)],
+            ]
+        )
     out.table(
         f"max |change of output[t]| when only the last token '{tokens[-1]}' changes",
         columns=["attention", *[f"t={t} {tok}" for t, tok in enumerate(tokens)]],

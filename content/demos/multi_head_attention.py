@@ -72,14 +72,18 @@ def multi_head_attention(
 
     # Each head attends in its own head_dim-sized subspace; scaling uses sqrt(head_dim).
     heads, weights = scaled_dot_product_attention(
-        split_heads(q, num_heads), split_heads(k, num_heads), split_heads(v, num_heads),
+        split_heads(q, num_heads),
+        split_heads(k, num_heads),
+        split_heads(v, num_heads),
         mask=attn_mask,
     )  # heads: (N, h, L, head_dim), weights: (N, h, L, S)
     concat = merge_heads(heads)  # (N, L, E)
     return concat @ out_proj_weight.T + out_proj_bias, weights
 
 
-def init_params(embed_dim: int, rng: np.random.Generator, dtype=np.float64) -> dict[str, np.ndarray]:
+def init_params(
+    embed_dim: int, rng: np.random.Generator, dtype=np.float64
+) -> dict[str, np.ndarray]:
     """Random parameters with PyTorch's shapes and weight init (Xavier-uniform in_proj).
 
     PyTorch starts both biases at zero; here they are small and random so that
@@ -131,13 +135,19 @@ def demo() -> None:
         ],
     )
     out.array(
-        "Q for token 0, split into heads (row = head)", q[0, 0].reshape(H, hd).round(3),
-        rows=[f"head {i}" for i in range(H)], cols=[f"f{j}" for j in range(hd)],
+        "Q for token 0, split into heads (row = head)",
+        q[0, 0].reshape(H, hd).round(3),
+        rows=[f"head {i}" for i in range(H)],
+        cols=[f"f{j}" for j in range(hd)],
     )
     for i in range(H):
         out.heatmap(
-            f"head {i} attention weights", weights[0, i].round(3),
-            x_labels=tokens, y_labels=tokens, x_title="key", y_title="query",
+            f"head {i} attention weights",
+            weights[0, i].round(3),
+            x_labels=tokens,
+            y_labels=tokens,
+            x_title="key",
+            y_title="query",
         )
     out.array("output (L, E)", output[0].round(3), rows=tokens, cols=[f"e{j}" for j in range(E)])
 
@@ -149,8 +159,10 @@ def demo() -> None:
     )
     per_head = [heads[0, i] @ p["out_proj_weight"][:, i * hd : (i + 1) * hd].T for i in range(H)]
     summed = sum(per_head) + p["out_proj_bias"]
-    out.value("max |concat W_o^T - sum_i head_i W_o[:, block_i]^T|",
-              float(np.abs(summed - output[0]).max()))
+    out.value(
+        "max |concat W_o^T - sum_i head_i W_o[:, block_i]^T|",
+        float(np.abs(summed - output[0]).max()),
+    )
     out.text(
         "So W_o mixes the heads: each head writes into the output through its own column block "
         "of W_o, and the output is the sum of those contributions."

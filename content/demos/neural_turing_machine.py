@@ -42,7 +42,9 @@ def interpolate(w_content: np.ndarray, w_prev: np.ndarray, g: float) -> np.ndarr
     return g * w_content + (1.0 - g) * w_prev
 
 
-def circular_shift(w: np.ndarray, s: np.ndarray, shifts: tuple[int, ...] = (-1, 0, 1)) -> np.ndarray:
+def circular_shift(
+    w: np.ndarray, s: np.ndarray, shifts: tuple[int, ...] = (-1, 0, 1)
+) -> np.ndarray:
     """Circular convolution with a shift weighting (eq. 8).
 
     Args:
@@ -111,8 +113,9 @@ def demo() -> None:
         "An NTM controller (e.g. an LSTM) reads and writes an external memory of N rows "
         "through soft weightings over the rows: attention over memory locations."
     )
-    out.array("memory M (N = 8 locations, M = 4)", memory, rows=locs,
-              cols=[f"m{j}" for j in range(M)])
+    out.array(
+        "memory M (N = 8 locations, M = 4)", memory, rows=locs, cols=[f"m{j}" for j in range(M)]
+    )
 
     key = memory[2] + 0.1 * rng.standard_normal(M)
     sims = cosine_similarity(key, memory)
@@ -130,24 +133,42 @@ def demo() -> None:
         w = np.full(N, 1.0 / N)
         for t in range(steps):
             if t == 0:
-                w = address(memory, w, key, beta=50.0, g=1.0, s=np.array([0.0, 1.0, 0.0]), gamma=1.0)
+                w = address(
+                    memory, w, key, beta=50.0, g=1.0, s=np.array([0.0, 1.0, 0.0]), gamma=1.0
+                )
             else:
                 w = address(memory, w, key, beta=50.0, g=0.0, s=move_on, gamma=gamma)
             history.append(w)
     step_labels = ["t0 content", *[f"t{t} shift+1" for t in range(1, steps)]]
     out.heatmap(
-        "head weighting per step, sharpening gamma = 3", np.array(weightings_sharp).round(3),
-        x_labels=locs, y_labels=step_labels, x_title="memory location", y_title="step",
+        "head weighting per step, sharpening gamma = 3",
+        np.array(weightings_sharp).round(3),
+        x_labels=locs,
+        y_labels=step_labels,
+        x_title="memory location",
+        y_title="step",
     )
     out.heatmap(
-        "the same steps without sharpening (gamma = 1): the focus blurs", np.array(weightings_blur).round(3),
-        x_labels=locs, y_labels=step_labels, x_title="memory location", y_title="step",
+        "the same steps without sharpening (gamma = 1): the focus blurs",
+        np.array(weightings_blur).round(3),
+        x_labels=locs,
+        y_labels=step_labels,
+        x_title="memory location",
+        y_title="step",
     )
     out.table(
         "largest weight per step",
         columns=["step", "argmax gamma=3", "max gamma=3", "argmax gamma=1", "max gamma=1"],
-        rows=[[t, int(np.argmax(a)), round(float(a.max()), 3), int(np.argmax(b)), round(float(b.max()), 3)]
-              for t, (a, b) in enumerate(zip(weightings_sharp, weightings_blur, strict=True))],
+        rows=[
+            [
+                t,
+                int(np.argmax(a)),
+                round(float(a.max()), 3),
+                int(np.argmax(b)),
+                round(float(b.max()), 3),
+            ]
+            for t, (a, b) in enumerate(zip(weightings_sharp, weightings_blur, strict=True))
+        ],
     )
     out.text(
         "Content addressing finds where something is; the gate g = 0 then keeps the previous "
@@ -160,7 +181,12 @@ def demo() -> None:
     w = weightings_sharp[1]  # focused on location 3
     new_row = np.array([1.0, -1.0, 0.5, 2.0])
     written = write(memory, w, erase=np.ones(M), add=new_row)
-    out.array("write at step 1: erase = 1, add = (1, -1, 0.5, 2); rows 2-4 after", written[2:5].round(3),
-              rows=locs[2:5], cols=[f"m{j}" for j in range(M)])
-    out.array("read with the same weighting", read(written, w).round(3),
-              cols=[f"m{j}" for j in range(M)])
+    out.array(
+        "write at step 1: erase = 1, add = (1, -1, 0.5, 2); rows 2-4 after",
+        written[2:5].round(3),
+        rows=locs[2:5],
+        cols=[f"m{j}" for j in range(M)],
+    )
+    out.array(
+        "read with the same weighting", read(written, w).round(3), cols=[f"m{j}" for j in range(M)]
+    )

@@ -66,7 +66,10 @@ class PeekyDecoder:
         for t in range(length):
             x = np.concatenate([peek, self.embed.params["W"][ids]], axis=1)
             state, c = lstm_cell(x, state, c, **self.lstm.params)
-            scores = np.concatenate([peek, state], axis=1) @ self.affine.params["W"] + self.affine.params["b"]
+            scores = (
+                np.concatenate([peek, state], axis=1) @ self.affine.params["W"]
+                + self.affine.params["b"]
+            )
             ids = np.argmax(scores, axis=1)
             result[:, t] = ids
         return result
@@ -75,7 +78,9 @@ class PeekyDecoder:
         return {"embed": self.embed, "lstm": self.lstm, "affine": self.affine}
 
 
-def init_peeky_seq2seq(V: int, D: int, H: int, rng: np.random.Generator, dtype: type = np.float64) -> Params:
+def init_peeky_seq2seq(
+    V: int, D: int, H: int, rng: np.random.Generator, dtype: type = np.float64
+) -> Params:
     """Like :func:`seq2seq.init_seq2seq`, with the decoder's LSTM input H + D and Affine input 2H."""
     p = init_seq2seq(V, D, H, rng, dtype)
     for k, v in init_lstm(H + D, H, rng, dtype).items():
@@ -99,13 +104,17 @@ class PeekySeq2seq:
 
     def backward(self) -> None:
         self.encoder.backward(self.decoder.backward(self.loss_layer.backward()))
-        self.grads = gather("enc", self.encoder.layers(), "grads") | gather("dec", self.decoder.layers(), "grads")
+        self.grads = gather("enc", self.encoder.layers(), "grads") | gather(
+            "dec", self.decoder.layers(), "grads"
+        )
 
     def generate(self, xs: np.ndarray, start_id: int, length: int) -> np.ndarray:
         return self.decoder.generate(self.encoder.forward(xs), start_id, length)
 
 
-def _score_sensitivity(decoder: Decoder | PeekyDecoder, ids: np.ndarray, h: np.ndarray) -> np.ndarray:
+def _score_sensitivity(
+    decoder: Decoder | PeekyDecoder, ids: np.ndarray, h: np.ndarray
+) -> np.ndarray:
     """||∂ scores[0, t] / ∂h||_F for every decoder step t (one backward pass per score)."""
     scores = decoder.forward(ids, h)
     T, V = scores.shape[1], scores.shape[2]
@@ -122,8 +131,10 @@ def demo() -> None:
     V, D, H = 13, 16, 128  # the addition task of 밑바닥2 7.2.4 / 7.4
     plain = init_seq2seq(V, D, H, np.random.default_rng(0))
     peeky = init_peeky_seq2seq(V, D, H, np.random.default_rng(0))
-    count = {name: sum(v.size for k, v in p.items() if k.startswith("dec.")) for name, p in
-             [("seq2seq", plain), ("peeky", peeky)]}
+    count = {
+        name: sum(v.size for k, v in p.items() if k.startswith("dec."))
+        for name, p in [("seq2seq", plain), ("peeky", peeky)]
+    }
     out.table(
         f"decoder inputs and parameters (V={V}, D={D}, H={H})",
         columns=["", "seq2seq", "peeky seq2seq"],

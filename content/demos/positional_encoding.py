@@ -67,9 +67,12 @@ def demo() -> None:
         "the last ones barely move over 12 positions."
     )
     out.heatmap(
-        "positional encoding PE (d_model = 12)", pe.round(3),
-        x_labels=dims, y_labels=[str(p) for p in range(L)],
-        x_title="dimension (sin/cos pair i)", y_title="position",
+        "positional encoding PE (d_model = 12)",
+        pe.round(3),
+        x_labels=dims,
+        y_labels=[str(p) for p in range(L)],
+        x_title="dimension (sin/cos pair i)",
+        y_title="position",
     )
     out.array("PE[1]", pe[1].round(4), cols=dims)
 
@@ -78,14 +81,18 @@ def demo() -> None:
         "PE columns over 64 positions (d_model = 64)",
         x=list(range(64)),
         series={f"dim {j}": long[:, j].round(4) for j in (0, 2, 8, 16)},
-        x_title="position", y_title="PE value",
+        x_title="position",
+        y_title="PE value",
     )
 
     gram = pe @ pe.T
     out.heatmap(
-        "PE[p] . PE[q] (constant along each diagonal: depends only on q - p)", gram.round(2),
-        x_labels=[str(p) for p in range(L)], y_labels=[str(p) for p in range(L)],
-        x_title="position q", y_title="position p",
+        "PE[p] . PE[q] (constant along each diagonal: depends only on q - p)",
+        gram.round(2),
+        x_labels=[str(p) for p in range(L)],
+        y_labels=[str(p) for p in range(L)],
+        x_title="position q",
+        y_title="position p",
     )
     big = positional_encoding(40, d)
     offsets = [0, 1, 2, 3, 5, 8]
@@ -93,8 +100,11 @@ def demo() -> None:
         "dot products PE[p] . PE[p + k] for different starting positions p",
         columns=["offset k", "p = 0", "p = 7", "p = 20", "sum_i cos(k w_i)"],
         rows=[
-            [k, *(round(float(big[p] @ big[p + k]), 6) for p in (0, 7, 20)),
-             round(float(np.sum(np.cos(k * 10000.0 ** (-np.arange(0, d, 2) / d)))), 6)]
+            [
+                k,
+                *(round(float(big[p] @ big[p + k]), 6) for p in (0, 7, 20)),
+                round(float(np.sum(np.cos(k * 10000.0 ** (-np.arange(0, d, 2) / d)))), 6),
+            ]
             for k in offsets
         ],
     )
@@ -104,5 +114,7 @@ def demo() -> None:
         f"sqrt(d_model / 2) = {np.sqrt(d / 2):.4f}, so PE[p] . PE[p] is {d // 2} everywhere."
     )
     R3 = offset_rotation(3, d)
-    out.value("max |PE[pos + 3] - PE[pos] @ R_3| over pos = 0..36",
-              float(np.abs(big[3:] - big[:-3] @ R3).max()))
+    out.value(
+        "max |PE[pos + 3] - PE[pos] @ R_3| over pos = 0..36",
+        float(np.abs(big[3:] - big[:-3] @ R3).max()),
+    )

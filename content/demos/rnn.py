@@ -88,7 +88,9 @@ class TimeRNN:
         return dxs
 
 
-def init_rnn(D: int, H: int, rng: np.random.Generator, dtype: type = np.float64) -> dict[str, np.ndarray]:
+def init_rnn(
+    D: int, H: int, rng: np.random.Generator, dtype: type = np.float64
+) -> dict[str, np.ndarray]:
     """Xavier initial values (std 1/sqrt(fan_in), as in 밑바닥2's RNNLM) and a zero bias."""
     return {
         "W_x": (rng.standard_normal((D, H)) / np.sqrt(D)).astype(dtype),
@@ -126,12 +128,20 @@ def demo() -> None:
 
     # Many-to-many: an output at every step (e.g. language model, POS tagging).
     y_many = hs @ W_out
-    out.array("many-to-many: y = hs @ W_out, shape (N, T, O)", y_many[0], rows=steps,
-              cols=[f"y{k}" for k in range(O)])
+    out.array(
+        "many-to-many: y = hs @ W_out, shape (N, T, O)",
+        y_many[0],
+        rows=steps,
+        cols=[f"y{k}" for k in range(O)],
+    )
     # Many-to-one: only the last state is read (e.g. sentence classification).
     y_one = hs[:, -1, :] @ W_out
-    out.array("many-to-one: y = hs[:, -1] @ W_out, shape (N, O)", y_one, rows=["sample 0"],
-              cols=[f"y{k}" for k in range(O)])
+    out.array(
+        "many-to-one: y = hs[:, -1] @ W_out, shape (N, O)",
+        y_one,
+        rows=["sample 0"],
+        cols=[f"y{k}" for k in range(O)],
+    )
     out.text(
         "The many-to-one output equals the last row of the many-to-many output: the "
         "difference is only which hidden states the loss reads."

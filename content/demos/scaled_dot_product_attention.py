@@ -127,18 +127,30 @@ def demo() -> None:
     out.array("V (S, d_v)", v, rows=tokens, cols=[f"v{i}" for i in range(d_v)])
 
     scores = q @ k.T
-    out.array("Q K^T: raw scores (query row, key column)", scores.round(3), rows=tokens, cols=tokens)
     out.array(
-        f"Q K^T / sqrt(d_k) = Q K^T / {np.sqrt(d_k):g}", (scores / np.sqrt(d_k)).round(3),
-        rows=tokens, cols=tokens,
+        "Q K^T: raw scores (query row, key column)", scores.round(3), rows=tokens, cols=tokens
+    )
+    out.array(
+        f"Q K^T / sqrt(d_k) = Q K^T / {np.sqrt(d_k):g}",
+        (scores / np.sqrt(d_k)).round(3),
+        rows=tokens,
+        cols=tokens,
     )
     output, weights = scaled_dot_product_attention(q, k, v)
     out.heatmap(
-        "attention weights softmax(Q K^T / sqrt(d_k))", weights.round(3),
-        x_labels=tokens, y_labels=tokens, x_title="key", y_title="query",
+        "attention weights softmax(Q K^T / sqrt(d_k))",
+        weights.round(3),
+        x_labels=tokens,
+        y_labels=tokens,
+        x_title="key",
+        y_title="query",
     )
-    out.array("output = weights @ V (L, d_v)", output.round(3), rows=tokens,
-              cols=[f"v{i}" for i in range(d_v)])
+    out.array(
+        "output = weights @ V (L, d_v)",
+        output.round(3),
+        rows=tokens,
+        cols=[f"v{i}" for i in range(d_v)],
+    )
 
     out.text(
         "Why divide by sqrt(d_k)? With N(0, 1) entries, q . k is a sum of d_k terms, so its "
@@ -150,12 +162,16 @@ def demo() -> None:
     stats = [saturation_stats(d, n_keys=8, n_samples=400, seed=0) for d in sizes]
     out.table(
         "softmax saturation: unscaled vs scaled scores",
-        columns=["d_k", "std(q.k)", "max weight raw", "max weight scaled",
-                 "|J| raw", "|J| scaled"],
+        columns=["d_k", "std(q.k)", "max weight raw", "max weight scaled", "|J| raw", "|J| scaled"],
         rows=[
-            [d, round(s["score_std"], 2), round(s["max_weight_raw"], 3),
-             round(s["max_weight_scaled"], 3), round(s["grad_norm_raw"], 4),
-             round(s["grad_norm_scaled"], 4)]
+            [
+                d,
+                round(s["score_std"], 2),
+                round(s["max_weight_raw"], 3),
+                round(s["max_weight_scaled"], 3),
+                round(s["grad_norm_raw"], 4),
+                round(s["grad_norm_scaled"], 4),
+            ]
             for d, s in zip(sizes, stats, strict=True)
         ],
     )
@@ -166,7 +182,9 @@ def demo() -> None:
             "raw q.k": [s["grad_norm_raw"] for s in stats],
             "q.k / sqrt(d_k)": [s["grad_norm_scaled"] for s in stats],
         },
-        x_title="d_k", y_title="|diag(p) - p p^T|_F", log_y=True,
+        x_title="d_k",
+        y_title="|diag(p) - p p^T|_F",
+        log_y=True,
     )
     out.text(
         "With scaling, the score spread, the largest weight and the gradient stay the same "

@@ -75,13 +75,19 @@ class TimeSoftmaxWithLoss:
     def backward(self, dout: float = 1.0) -> np.ndarray:
         p, targets = self.cache
         d = p.copy()
-        np.put_along_axis(d, targets[..., None], np.take_along_axis(d, targets[..., None], -1) - 1.0, -1)
+        np.put_along_axis(
+            d, targets[..., None], np.take_along_axis(d, targets[..., None], -1) - 1.0, -1
+        )
         return d * dout / targets.size
 
 
 def gather(prefix: str, layers: dict[str, object], attr: str) -> Params:
     """Flatten the layers' params (or grads) into one dict: "<prefix>.<layer>.<name>"."""
-    return {f"{prefix}.{ln}.{k}": v for ln, layer in layers.items() for k, v in getattr(layer, attr).items()}
+    return {
+        f"{prefix}.{ln}.{k}": v
+        for ln, layer in layers.items()
+        for k, v in getattr(layer, attr).items()
+    }
 
 
 class Encoder:
@@ -137,7 +143,9 @@ class Decoder:
         return {"embed": self.embed, "lstm": self.lstm, "affine": self.affine}
 
 
-def init_seq2seq(V: int, D: int, H: int, rng: np.random.Generator, dtype: type = np.float64) -> Params:
+def init_seq2seq(
+    V: int, D: int, H: int, rng: np.random.Generator, dtype: type = np.float64
+) -> Params:
     """All weights in one flat dict: "enc.*" and "dec.*" (embedding std 0.01 as in 밑바닥2 7.3)."""
     p: Params = {}
     for part in ("enc", "dec"):
@@ -175,7 +183,9 @@ class Seq2seq:
     def backward(self) -> None:
         dh = self.decoder.backward(self.loss_layer.backward())
         self.encoder.backward(dh)
-        self.grads = gather("enc", self.encoder.layers(), "grads") | gather("dec", self.decoder.layers(), "grads")
+        self.grads = gather("enc", self.encoder.layers(), "grads") | gather(
+            "dec", self.decoder.layers(), "grads"
+        )
 
     def generate(self, xs: np.ndarray, start_id: int, length: int) -> np.ndarray:
         return self.decoder.generate(self.encoder.forward(xs), start_id, length)
@@ -194,21 +204,32 @@ def demo() -> None:
         "Untrained weights: the point here is the data flow and the shapes, not the "
         "translation. The encoder reads the whole source and passes ONE vector h to the decoder."
     )
-    out.array(f"encoder's final h for '{src}' (N=1, H={H})", h, rows=["h"], cols=[f"h{j}" for j in range(H)])
+    out.array(
+        f"encoder's final h for '{src}' (N=1, H={H})",
+        h,
+        rows=["h"],
+        cols=[f"h{j}" for j in range(H)],
+    )
 
     rows = []
     for n in (3, 10, 30):
         ids = rng.integers(0, 10, size=(1, n))
         rows.append([n, str(ids.shape), str(model.encoder.forward(ids).shape)])
-    out.table("fixed-length vector: h has the same shape for any source length",
-              columns=["source length", "xs shape", "h shape"], rows=rows)
+    out.table(
+        "fixed-length vector: h has the same shape for any source length",
+        columns=["source length", "xs shape", "h shape"],
+        rows=rows,
+    )
 
     gen = model.generate(xs, chars.index("_"), 5)
     dec_in = np.concatenate([[[chars.index("_")]], gen[:, :-1]], axis=1)
     scores = model.decoder.forward(dec_in, h)
     trace = [[t, chars[dec_in[0, t]], str(scores[:, t].shape), chars[gen[0, t]]] for t in range(5)]
-    out.table("greedy decoding: each output is fed back as the next input",
-              columns=["step", "decoder input", "scores shape (N, V)", "argmax output"], rows=trace)
+    out.table(
+        "greedy decoding: each output is fed back as the next input",
+        columns=["step", "decoder input", "scores shape (N, V)", "argmax output"],
+        rows=trace,
+    )
 
     # How much does each source token still influence h? Backprop a unit vector from h
     # to the source embeddings of a 30-token source.

@@ -22,8 +22,9 @@ def init_stack(
     depth: int, width: int, rng: np.random.Generator, dtype=np.float64
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Xavier-initialised weights (std 1/sqrt(width)) and zero biases for ``depth`` layers."""
-    weights = [(rng.standard_normal((width, width)) / np.sqrt(width)).astype(dtype)
-               for _ in range(depth)]
+    weights = [
+        (rng.standard_normal((width, width)) / np.sqrt(width)).astype(dtype) for _ in range(depth)
+    ]
     biases = [np.zeros(width, dtype=dtype) for _ in range(depth)]
     return weights, biases
 
@@ -80,8 +81,9 @@ def stack_backward(
     return dh, dWs, dbs, norms[::-1]
 
 
-def gradient_norms(depth: int = 50, width: int = 16, batch: int = 8, seed: int = 0
-                   ) -> dict[str, list[float]]:
+def gradient_norms(
+    depth: int = 50, width: int = 16, batch: int = 8, seed: int = 0
+) -> dict[str, list[float]]:
     """||dLoss/dh_l|| for l = 0..depth, plain vs residual, same weights and input.
 
     The loss is sum(out * g) with a fixed random g normalised to norm 1, so the
@@ -113,14 +115,18 @@ def demo() -> None:
         "||dL/dh_l|| per layer (log scale)",
         x=list(range(depth + 1)),
         series={"plain h = F(h)": norms["plain"], "residual h = h + F(h)": norms["residual"]},
-        x_title="layer l (0 = input)", y_title="gradient norm", log_y=True,
+        x_title="layer l (0 = input)",
+        y_title="gradient norm",
+        log_y=True,
     )
     picks = [depth, 45, 40, 30, 20, 10, 0]
     out.table(
         "gradient norm at selected layers",
         columns=["layer", "plain", "residual"],
-        rows=[[layer, float(f"{norms['plain'][layer]:.4g}"), round(norms["residual"][layer], 4)]
-              for layer in picks],
+        rows=[
+            [layer, float(f"{norms['plain'][layer]:.4g}"), round(norms["residual"][layer], 4)]
+            for layer in picks
+        ],
     )
     per_layer = (norms["plain"][0] / norms["plain"][depth]) ** (1 / depth)
     out.value("plain stack: average shrink factor per layer", round(per_layer, 4))

@@ -38,7 +38,11 @@ ACTIVATIONS = {"relu": relu, "gelu": gelu}
 
 
 def feed_forward(
-    x: np.ndarray, w1: np.ndarray, b1: np.ndarray, w2: np.ndarray, b2: np.ndarray,
+    x: np.ndarray,
+    w1: np.ndarray,
+    b1: np.ndarray,
+    w2: np.ndarray,
+    b2: np.ndarray,
     activation: str = "relu",
 ) -> np.ndarray:
     """Position-wise FFN (Vaswani et al. 2017, eq. 2): every token goes through the same MLP.
@@ -81,15 +85,26 @@ def transformer_block(
 
     def attn(h: np.ndarray) -> np.ndarray:
         return multi_head_attention(
-            h, h, h, num_heads,
-            p["self_attn.in_proj_weight"], p["self_attn.in_proj_bias"],
-            p["self_attn.out_proj.weight"], p["self_attn.out_proj.bias"],
+            h,
+            h,
+            h,
+            num_heads,
+            p["self_attn.in_proj_weight"],
+            p["self_attn.in_proj_bias"],
+            p["self_attn.out_proj.weight"],
+            p["self_attn.out_proj.bias"],
             attn_mask=attn_mask,
         )[0]
 
     def ffn(h: np.ndarray) -> np.ndarray:
-        return feed_forward(h, p["linear1.weight"], p["linear1.bias"],
-                            p["linear2.weight"], p["linear2.bias"], activation)
+        return feed_forward(
+            h,
+            p["linear1.weight"],
+            p["linear1.bias"],
+            p["linear2.weight"],
+            p["linear2.bias"],
+            activation,
+        )
 
     def norm1(h: np.ndarray) -> np.ndarray:
         return layer_norm(h, p["norm1.weight"], p["norm1.bias"], eps)
@@ -127,7 +142,10 @@ def init_block_params(
 
 
 def stack_statistics(
-    x: np.ndarray, blocks: list[dict[str, np.ndarray]], num_heads: int, norm_first: bool,
+    x: np.ndarray,
+    blocks: list[dict[str, np.ndarray]],
+    num_heads: int,
+    norm_first: bool,
     activation: str = "relu",
 ) -> dict[str, list[float]]:
     """Run the blocks in sequence and record, after each block l = 1..len(blocks):
@@ -168,21 +186,32 @@ def demo() -> None:
     pre = stack_statistics(x, blocks, H, norm_first=True, activation="gelu")
     layers = list(range(1, depth + 1))
     out.line(
-        "std of the token vectors after each block", x=layers,
+        "std of the token vectors after each block",
+        x=layers,
         series={"post-LN": post["std"], "pre-LN": pre["std"]},
-        x_title="block", y_title="mean per-token std",
+        x_title="block",
+        y_title="mean per-token std",
     )
     out.line(
-        "relative update ||x_l - x_(l-1)|| / ||x_(l-1)||", x=layers,
+        "relative update ||x_l - x_(l-1)|| / ||x_(l-1)||",
+        x=layers,
         series={"post-LN": post["update"], "pre-LN": pre["update"]},
-        x_title="block", y_title="relative change",
+        x_title="block",
+        y_title="relative change",
     )
     out.table(
         "after selected blocks",
         columns=["block", "post-LN std", "pre-LN std", "post-LN update", "pre-LN update"],
-        rows=[[b, round(post["std"][b - 1], 4), round(pre["std"][b - 1], 4),
-               round(post["update"][b - 1], 4), round(pre["update"][b - 1], 4)]
-              for b in (1, 2, 6, 12, 24, 48)],
+        rows=[
+            [
+                b,
+                round(post["std"][b - 1], 4),
+                round(pre["std"][b - 1], 4),
+                round(post["update"][b - 1], 4),
+                round(pre["update"][b - 1], 4),
+            ]
+            for b in (1, 2, 6, 12, 24, 48)
+        ],
     )
     out.text(
         "Post-LN ends every block with a layer norm, so each token vector leaves with std 1 "
@@ -197,5 +226,7 @@ def demo() -> None:
     y = transformer_block(x[:1], blocks[0], H, activation="gelu")
     perm = rng.permutation(L)
     y_perm = transformer_block(x[:1, perm], blocks[0], H, activation="gelu")
-    out.value("max |block(x[perm]) - block(x)[perm]| (no mask, no positions)",
-              float(np.abs(y_perm - y[:, perm]).max()))
+    out.value(
+        "max |block(x[perm]) - block(x)[perm]| (no mask, no positions)",
+        float(np.abs(y_perm - y[:, perm]).max()),
+    )

@@ -184,8 +184,16 @@ def demo() -> None:
         columns=["method", "||dW_h||", "cosine with original"],
         rows=[
             ["no clipping", before, 1.0],
-            ["clip global norm (밑바닥2 6.1.4)", float(np.linalg.norm(clipped)), cos(clipped, dW_h)],
-            ["clip each element (np.clip)", float(np.linalg.norm(value_clipped)), cos(value_clipped, dW_h)],
+            [
+                "clip global norm (밑바닥2 6.1.4)",
+                float(np.linalg.norm(clipped)),
+                cos(clipped, dW_h),
+            ],
+            [
+                "clip each element (np.clip)",
+                float(np.linalg.norm(value_clipped)),
+                cos(value_clipped, dW_h),
+            ],
         ],
     )
     out.text(

@@ -84,7 +84,9 @@ def pool(tokens: np.ndarray, method: str = "cls") -> np.ndarray:
     raise ValueError(f"unknown pooling {method!r}")
 
 
-def conv2d_stride_loop(images: np.ndarray, weight: np.ndarray, bias: np.ndarray, stride: int) -> np.ndarray:
+def conv2d_stride_loop(
+    images: np.ndarray, weight: np.ndarray, bias: np.ndarray, stride: int
+) -> np.ndarray:
     """Direct convolution (no padding), one output pixel at a time: (N, D, H_out, W_out)."""
     N, C, H, W = images.shape
     D, _, K, _ = weight.shape
@@ -102,8 +104,12 @@ def conv2d_stride_loop(images: np.ndarray, weight: np.ndarray, bias: np.ndarray,
 def projection_params(image_size: int, channels: int, patch: int, dim: int) -> dict[str, int]:
     """Token count and parameter count of the patch projection of a square image."""
     num = (image_size // patch) ** 2
-    return {"patches": num, "tokens": num + 1, "patch_dim": patch * patch * channels,
-            "params": patch * patch * channels * dim + dim}
+    return {
+        "patches": num,
+        "tokens": num + 1,
+        "patch_dim": patch * patch * channels,
+        "params": patch * patch * channels * dim + dim,
+    }
 
 
 def demo() -> None:
@@ -122,36 +128,66 @@ def demo() -> None:
 
     patches = image_to_patches(images, P)
     names = [f"p({r},{c})" for r in range(3) for c in range(3)]
-    out.array("flattened patches x_p (9 patches, P*P*C = 9 values each)", patches[0],
-              rows=names, cols=[f"v{j}" for j in range(9)])
+    out.array(
+        "flattened patches x_p (9 patches, P*P*C = 9 values each)",
+        patches[0],
+        rows=names,
+        cols=[f"v{j}" for j in range(9)],
+    )
 
     weight = rng.standard_normal((D, 1, P, P)) / 3
     bias = 0.1 * rng.standard_normal(D)
     tokens = patch_embedding(images, weight, bias)
     conv = conv2d_stride_loop(images, weight, bias, stride=P)  # (1, D, 3, 3)
     conv_tokens = conv.reshape(1, D, 9).transpose(0, 2, 1)
-    out.array("patch embeddings x_p E + b (9, D = 6)", tokens[0].round(3), rows=names,
-              cols=[f"d{j}" for j in range(D)])
-    out.value("max |linear projection - Conv2d(kernel = stride = 3)|",
-              float(np.abs(tokens - conv_tokens).max()))
+    out.array(
+        "patch embeddings x_p E + b (9, D = 6)",
+        tokens[0].round(3),
+        rows=names,
+        cols=[f"d{j}" for j in range(D)],
+    )
+    out.value(
+        "max |linear projection - Conv2d(kernel = stride = 3)|",
+        float(np.abs(tokens - conv_tokens).max()),
+    )
 
     cls_token = 0.02 * rng.standard_normal(D)
     pos = 0.5 * rng.standard_normal((10, D))
     z0 = embed(images, weight, bias, cls_token, pos)
-    out.heatmap("z_0 = [x_class; x_p E] + E_pos (10 tokens x D)", z0[0].round(3),
-                x_labels=[f"d{j}" for j in range(D)], y_labels=["[CLS]", *names],
-                x_title="feature", y_title="token")
+    out.heatmap(
+        "z_0 = [x_class; x_p E] + E_pos (10 tokens x D)",
+        z0[0].round(3),
+        x_labels=[f"d{j}" for j in range(D)],
+        y_labels=["[CLS]", *names],
+        x_title="feature",
+        y_title="token",
+    )
 
     rows = []
-    for name, size, patch, dim in (("ViT-B/16", 224, 16, 768), ("ViT-B/32", 224, 32, 768),
-                                   ("ViT-L/16", 224, 16, 1024), ("this demo", 9, 3, 6)):
+    for name, size, patch, dim in (
+        ("ViT-B/16", 224, 16, 768),
+        ("ViT-B/32", 224, 32, 768),
+        ("ViT-L/16", 224, 16, 1024),
+        ("this demo", 9, 3, 6),
+    ):
         c = 3 if name != "this demo" else 1
         prm = projection_params(size, c, patch, dim)
-        rows.append([name, f"{size}x{size}x{c}", patch, prm["patches"], prm["tokens"],
-                     prm["patch_dim"], prm["params"]])
-    out.table("sequence length and projection size",
-              columns=["model", "image", "P", "patches", "tokens (+CLS)", "P*P*C", "proj. params"],
-              rows=rows)
+        rows.append(
+            [
+                name,
+                f"{size}x{size}x{c}",
+                patch,
+                prm["patches"],
+                prm["tokens"],
+                prm["patch_dim"],
+                prm["params"],
+            ]
+        )
+    out.table(
+        "sequence length and projection size",
+        columns=["model", "image", "P", "patches", "tokens (+CLS)", "P*P*C", "proj. params"],
+        rows=rows,
+    )
 
     # Aggregation after one self-attention layer.
     ap = {
@@ -162,10 +198,18 @@ def demo() -> None:
     }
     z1, w = multi_head_attention(z0, z0, z0, 1, **ap)
     z1 = z0 + z1
-    out.heatmap("how the [CLS] query attends over all tokens (one attention layer)",
-                w[0, 0, :1].round(3), x_labels=["[CLS]", *names], y_labels=["[CLS]"])
-    out.array("pooled image vector", np.stack([pool(z1, "cls")[0], pool(z1, "mean")[0]]).round(3),
-              rows=["[CLS] output", "mean of patch tokens"], cols=[f"d{j}" for j in range(D)])
+    out.heatmap(
+        "how the [CLS] query attends over all tokens (one attention layer)",
+        w[0, 0, :1].round(3),
+        x_labels=["[CLS]", *names],
+        y_labels=["[CLS]"],
+    )
+    out.array(
+        "pooled image vector",
+        np.stack([pool(z1, "cls")[0], pool(z1, "mean")[0]]).round(3),
+        rows=["[CLS] output", "mean of patch tokens"],
+        cols=[f"d{j}" for j in range(D)],
+    )
 
     # Shuffle the patches: without position embeddings the model cannot tell.
     perm = np.r_[0, 1 + rng.permutation(9)]
@@ -176,10 +220,18 @@ def demo() -> None:
         shuffled = content[:, perm] + pos_used  # patches change places, positions stay
         a = z + multi_head_attention(z, z, z, 1, **ap)[0]
         b = shuffled + multi_head_attention(shuffled, shuffled, shuffled, 1, **ap)[0]
-        table_rows.append([label, float(np.abs(pool(a, "cls") - pool(b, "cls")).max()),
-                           float(np.abs(pool(a, "mean") - pool(b, "mean")).max())])
-    out.table("shuffle the 9 patches: change of the pooled vector",
-              columns=["input", "[CLS] pooling", "mean pooling"], rows=table_rows)
+        table_rows.append(
+            [
+                label,
+                float(np.abs(pool(a, "cls") - pool(b, "cls")).max()),
+                float(np.abs(pool(a, "mean") - pool(b, "mean")).max()),
+            ]
+        )
+    out.table(
+        "shuffle the 9 patches: change of the pooled vector",
+        columns=["input", "[CLS] pooling", "mean pooling"],
+        rows=table_rows,
+    )
     out.text(
         "Attention treats the tokens as a set: without position embeddings a shuffled image "
         "gives the same pooled vector (up to rounding). The [CLS] token starts as the same "
