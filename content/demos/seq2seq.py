@@ -15,8 +15,8 @@ Sutskever, Vinyals & Le (2014), Sequence to Sequence Learning with Neural Networ
 from __future__ import annotations
 
 import numpy as np
-from common import softmax
 from lstm import TimeLSTM, init_lstm, lstm_cell
+from softmax import log_softmax
 
 from studylog.demo import api as out
 
@@ -61,16 +61,21 @@ class TimeAffine:
 
 
 class TimeSoftmaxWithLoss:
-    """Mean cross-entropy over all N*T positions: scores (N, T, V), targets (N, T) ints."""
+    """Mean cross-entropy over all N*T positions: scores (N, T, V), targets (N, T) ints.
+
+    The loss is -mean(log_softmax(scores)[targets]) (밑바닥2 5.4, Time Softmax with
+    Loss), computed from the log-softmax directly, so a confident wrong prediction costs its true
+    value (e.g. 800 nats) instead of a clipped -log(1e-300) = 690.8.
+    """
 
     def __init__(self) -> None:
         self.cache: tuple[np.ndarray, np.ndarray] | None = None
 
     def forward(self, scores: np.ndarray, targets: np.ndarray) -> float:
-        p = softmax(scores, axis=-1)
-        self.cache = (p, targets)
-        picked = np.take_along_axis(p, targets[..., None], axis=-1)[..., 0]
-        return float(-np.mean(np.log(picked + 1e-300)))
+        log_p = log_softmax(scores)  # over the vocabulary, the last axis
+        self.cache = (np.exp(log_p), targets)
+        picked = np.take_along_axis(log_p, targets[..., None], axis=-1)[..., 0]
+        return float(-np.mean(picked))
 
     def backward(self, dout: float = 1.0) -> np.ndarray:
         p, targets = self.cache

@@ -152,3 +152,16 @@ def test_all_expected_concepts_exist():
     assert len(EXPECTED_SLUGS) == len(set(EXPECTED_SLUGS)) == 29
     missing = [s for s in EXPECTED_SLUGS if not (CONCEPTS / f"{s}.md").is_file()]
     assert not missing, f"{len(missing)} of {len(EXPECTED_SLUGS)} concepts missing: {missing}"
+
+
+def test_no_name_belongs_to_two_concepts():
+    # A slug, title or alias is how [[links]], search and the palette find a concept;
+    # one name for two concepts (it was 어텐션, 어텐션 가중치 and context vector) makes
+    # [[어텐션]] open whichever comes first. Compared case-insensitively, as resolve() does.
+    owners: dict[str, set[str]] = {}
+    for path in CONCEPT_FILES:
+        c = parse_concept(path.read_text(encoding="utf-8"), str(path))
+        for name in {c.slug, c.title, *c.aliases}:
+            owners.setdefault(name.strip().casefold(), set()).add(c.slug)
+    shared = {name: sorted(slugs) for name, slugs in owners.items() if len(slugs) > 1}
+    assert not shared, f"names of more than one concept: {shared}"

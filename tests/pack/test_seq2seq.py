@@ -181,3 +181,20 @@ def test_demo_outputs():
     line = next(o for o in outputs if o["kind"] == "line")
     infl = line["series"]["influence on h"]
     assert len(infl) == 30 and infl[-1] > 100 * infl[0]
+
+
+def test_loss_is_exact_for_confident_wrong_predictions():
+    # -log softmax at the target, from log-sum-exp: scores [0, 800] with target 0 cost
+    # log(1 + e^800) = 800 + log(1 + e^-800) = 800 nats exactly in float64. The old
+    # log(p + 1e-300) gave -log(1e-300) = 690.78; log(softmax) alone gives inf.
+    from seq2seq import TimeSoftmaxWithLoss
+
+    layer = TimeSoftmaxWithLoss()
+    scores = np.array([[[0.0, 800.0], [3.0, 1.0]]])  # (N=1, T=2, V=2)
+    targets = np.array([[0, 0]])
+    expected = (800.0 + math.log1p(math.exp(-2.0))) / 2  # step 2: -log(e^3 / (e^3 + e^1))
+    assert layer.forward(scores, targets) == pytest.approx(expected, rel=1e-15)
+    # the gradient is still (p - onehot) / (N T) and finite
+    d = layer.backward()
+    np.testing.assert_allclose(d[0, 0], [-0.5, 0.5], atol=1e-15)
+    assert np.all(np.isfinite(d))
