@@ -36,10 +36,10 @@ def reference_conv(x, w, b, stride, padding):
                     total = 0.0 if b is None else b[f]
                     for c in range(C):
                         for k in range(KH):
-                            for l in range(KW):
-                                r, s = i * sh + k - ph, j * sw + l - pw
+                            for m in range(KW):
+                                r, s = i * sh + k - ph, j * sw + m - pw
                                 if 0 <= r < H and 0 <= s < W:  # outside: zero padding
-                                    total += w[f, c, k, l] * x[n, c, r, s]
+                                    total += w[f, c, k, m] * x[n, c, r, s]
                     y[n, f, i, j] = total
     return y
 
