@@ -20,3 +20,28 @@ def test_import_linter_contracts_hold() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Contracts: 3 kept, 0 broken." in result.stdout
+
+
+def _sources(*folders: str) -> list[Path]:
+    return sorted(p for folder in folders for p in (REPO / "studylog" / folder).rglob("*.py"))
+
+
+def test_screens_and_widgets_use_the_typed_app_not_ignores() -> None:
+    """``app = studylog_app()`` types ``self.app``: no attr-defined ignores are needed."""
+    offenders = [
+        f"{p.relative_to(REPO)}:{n}"
+        for p in _sources("tui")
+        for n, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1)
+        if "type: ignore[attr-defined]" in line
+    ]
+    assert offenders == []
+
+
+def test_screens_and_commands_are_plain_imports_not_importlib_fallbacks() -> None:
+    """A typo in a screen or command module must fail loudly, not become a placeholder."""
+    offenders = [
+        str(p.relative_to(REPO))
+        for p in _sources("tui", "cli")
+        if any(call in p.read_text(encoding="utf-8") for call in ("import_module(", "__import__("))
+    ]
+    assert offenders == []

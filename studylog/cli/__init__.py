@@ -1,7 +1,9 @@
 """The ``studylog`` command line: parses arguments, calls services, prints with rich.
 
-Heavy modules (SQLAlchemy, NumPy, Textual) are imported inside the commands
-that need them, so ``studylog --help`` starts fast.
+The command modules are imported plainly (a typo fails at once, loudly); they
+import only click and the standard library at module level. Heavy modules
+(SQLAlchemy, NumPy, Textual) are imported inside the commands that need them,
+so ``studylog --help`` starts fast (``benchmarks/bench_cli.py`` measures it).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import sys
 import click
 
 from studylog import __version__
+from studylog.cli import card, concept, data, demo, journal, review, search, todo
 from studylog.cli.context import AppContext, pass_app
 from studylog.errors import StudylogError
 
@@ -51,36 +54,23 @@ def cli(ctx: click.Context, db_path: str | None) -> None:
         open_app_or_summary(ctx.obj)
 
 
-def _register() -> None:
-    from studylog.cli import card, concept, data, journal, search, todo
-
-    for command in (
-        journal.log,
-        journal.today,
-        todo.todo,
-        card.card,
-        concept.concept,
-        search.search_command,
-        data.export_command,
-        data.import_command,
-        data.db_group,
-    ):
-        cli.add_command(command)
-    for module, names in (
-        ("studylog.cli.demo", ("demo",)),
-        ("studylog.cli.review", ("review", "stats")),
-    ):
-        try:
-            mod = __import__(module, fromlist=list(names))
-        except ImportError:
-            continue
-        for name in names:
-            command = getattr(mod, name, None)
-            if command is not None:
-                cli.add_command(command)
-
-
-_register()
+# The one registry of commands (``studylog --help`` lists them by name).
+COMMANDS: tuple[click.Command, ...] = (
+    journal.log,
+    journal.today,
+    todo.todo,
+    card.card,
+    concept.concept,
+    search.search_command,
+    data.export_command,
+    data.import_command,
+    data.db_group,
+    demo.demo,
+    review.review,
+    review.stats,
+)
+for _command in COMMANDS:
+    cli.add_command(_command)
 
 
 def main() -> None:

@@ -5,83 +5,64 @@ synced) and a clock; ``run_app`` runs it (``studylog`` on a terminal). Screens
 reach the services through ``self.app.db``, ``self.app.now()`` and
 ``self.app.calendar``; no screen touches SQLAlchemy.
 
-Modes (F2-F6): today, review, concepts, stats, search. A mode whose screen
-module is missing or broken shows a placeholder instead, so the app always
-runs. Errors from services are notifications (see
+Modes (F2-F6): today, review, concepts, stats, search, one registry
+(:data:`SCREENS`) of plain imports: a broken screen module fails at start,
+loudly, as any other bug. Errors from services are notifications (see
 :mod:`studylog.tui.widgets.guard`), never a crash.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import ClassVar
 
-from rich.text import Text
-from textual.app import App, ComposeResult
+from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.theme import Theme
-from textual.widgets import Footer, Static
 
 from studylog.errors import StudylogError
 from studylog.services import cards as card_service
 from studylog.services import concepts as concept_service
 from studylog.services import settings
+from studylog.services import todos as todo_service
 from studylog.storage.engine import Database
 from studylog.studyday import StudyCalendar, ensure_utc, utcnow
 from studylog.tui.commands import StudylogCommands
+from studylog.tui.screens.concept_page import ConceptPageScreen
+from studylog.tui.screens.concepts import ConceptsScreen
+from studylog.tui.screens.help import HelpScreen
+from studylog.tui.screens.review import ReviewScreen
+from studylog.tui.screens.search import SearchScreen
+from studylog.tui.screens.stats import StatsScreen
+from studylog.tui.screens.today import TodayScreen
+from studylog.tui.widgets.card_view import CardView
 from studylog.tui.widgets.entry_editor import link_target
 from studylog.tui.widgets.guard import guarded, report
-from studylog.tui.widgets.modebar import ModeBar
 
 THEME_KEY = "theme"
 
-# mode -> (module, class, title)
-SCREEN_CLASSES: dict[str, tuple[str, str, str]] = {
-    "today": ("studylog.tui.screens.today", "TodayScreen", "Today"),
-    "review": ("studylog.tui.screens.review", "ReviewScreen", "Review"),
-    "concepts": ("studylog.tui.screens.concepts", "ConceptsScreen", "Concepts"),
-    "stats": ("studylog.tui.screens.stats", "StatsScreen", "Stats"),
-    "search": ("studylog.tui.screens.search", "SearchScreen", "Search"),
-}
+
+@dataclass(frozen=True)
+class Mode:
+    """One of the app's five screens: its F-key mode name, class and title."""
+
+    name: str
+    screen: type[Screen[None]]
+    title: str
 
 
-class PlaceholderScreen(Screen[None]):
-    """Stands in for a screen whose module cannot be imported (yet)."""
-
-    def __init__(self, mode: str, title: str, reason: str) -> None:
-        super().__init__()
-        self.mode = mode
-        self.title_text = title
-        self.reason = reason
-
-    def compose(self) -> ComposeResult:
-        yield ModeBar(self.mode)
-        yield Static(
-            Text.assemble(
-                (f"\n  {self.title_text}\n\n", "bold"),
-                ("  This screen is not available in this build: ", ""),
-                (self.reason, "dim"),
-                "\n\n  F2-F6 switch screens · F1 lists the keys.",
-            ),
-            id="placeholder",
-        )
-        yield Footer()
-
-
-def _screen_factory(mode: str) -> Callable[[], Screen[None]]:
-    module_name, class_name, title = SCREEN_CLASSES[mode]
-
-    def make() -> Screen[None]:
-        try:
-            cls = getattr(importlib.import_module(module_name), class_name)
-        except (ImportError, AttributeError) as error:
-            return PlaceholderScreen(mode, title, f"{type(error).__name__}: {error}")
-        return cls()
-
-    return make
+# The one registry of the app's modes (F2-F6, in this order).
+SCREENS: tuple[Mode, ...] = (
+    Mode("today", TodayScreen, "Today"),
+    Mode("review", ReviewScreen, "Review"),
+    Mode("concepts", ConceptsScreen, "Concepts"),
+    Mode("stats", StatsScreen, "Stats"),
+    Mode("search", SearchScreen, "Search"),
+)
+MODE_NAMES = tuple(mode.name for mode in SCREENS)
 
 
 class StudylogApp(App[None]):
@@ -89,8 +70,8 @@ class StudylogApp(App[None]):
 
     CSS_PATH = "studylog.tcss"
     TITLE = "studylog"
-    MODES: ClassVar[dict[str, Callable[[], Screen[None]]]] = {  # type: ignore[assignment]
-        mode: _screen_factory(mode) for mode in SCREEN_CLASSES
+    MODES: ClassVar[dict[str, str | Callable[[], Screen[None]]]] = {
+        mode.name: mode.screen for mode in SCREENS
     }
     DEFAULT_MODE = "today"
     COMMANDS = App.COMMANDS | {StudylogCommands}
@@ -159,14 +140,12 @@ class StudylogApp(App[None]):
     @guarded
     async def action_goto(self, mode: str) -> None:
         """Switch to screen ``mode`` (today, review, concepts, stats, search)."""
-        if mode not in SCREEN_CLASSES:
+        if mode not in MODE_NAMES:
             self.notify(f"no screen called {mode!r}", severity="error")
             return
         await self.switch_mode(mode)
 
     def action_help(self) -> None:
-        from studylog.tui.screens.help import HelpScreen
-
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
 
@@ -174,10 +153,8 @@ class StudylogApp(App[None]):
         stack = self._screen_stacks.get(mode)
         return stack[0] if stack else None
 
-    def _today_screen(self):  # noqa: ANN202 - TodayScreen (imported lazily)
+    def _today_screen(self) -> TodayScreen | None:
         """Switch to Today and return its screen, closing anything pushed over it."""
-        from studylog.tui.screens.today import TodayScreen
-
         self.switch_mode("today")
         while len(self.screen_stack) > 1:
             self.pop_screen()
@@ -199,7 +176,7 @@ class StudylogApp(App[None]):
                 focus=entry_id is not None or todo_id is not None,
             )
 
-    def _today_on_today(self):  # noqa: ANN202 - TodayScreen | None
+    def _today_on_today(self) -> TodayScreen | None:
         screen = self._today_screen()
         if screen is not None and screen.day != self.today():
             screen.show_day(self.today())
@@ -228,49 +205,28 @@ class StudylogApp(App[None]):
     @guarded
     def add_todo_today(self, text: str) -> None:
         """Add TODO ``text`` to today's list and show it."""
-        from studylog.services import todos
-
-        todo = todos.add(self.db, text, self.today(), now=self.now())
+        todo = todo_service.add(self.db, text, self.today(), now=self.now())
         self.notify(f"Added TODO: {todo.text}", timeout=3)
         screen = self._base_screen("today")
-        invalidate = getattr(screen, "invalidate", None)
-        if invalidate is not None:
-            invalidate()  # the days it read ahead do not have the new TODO
+        if isinstance(screen, TodayScreen):
+            screen.invalidate()  # the days it read ahead do not have the new TODO
         self.open_day(self.today(), todo_id=todo.id)
-
-    def _concept_page(self, slug: str) -> Screen[None] | None:
-        try:
-            from studylog.tui.screens.concept_page import ConceptPageScreen
-        except ImportError as error:
-            self.notify(f"concept pages are not available: {error}", severity="error")
-            return None
-        return ConceptPageScreen(slug)
 
     @guarded
     def open_concept(self, slug: str) -> None:
         """Push the page of concept ``slug``."""
-        page = self._concept_page(slug)
-        if page is not None:
-            self.push_screen(page)
+        self.push_screen(ConceptPageScreen(slug))
 
     @guarded
     def run_demo(self, slug: str) -> None:
         """Open concept ``slug``'s page and run its demo there (in a worker, with progress)."""
-        page = self._concept_page(slug)
-        if page is None:
-            return
-        run = getattr(page, "action_run_demo", None)
+        page = ConceptPageScreen(slug)
         self.push_screen(page)
-        if run is None:
-            self.notify("this build cannot run demos from the palette", severity="warning")
-            return
-        page.call_after_refresh(run)
+        page.call_after_refresh(page.action_run_demo)
 
     @guarded
     def open_card(self, card_id: int) -> None:
         """Show card ``card_id`` (both sides, schedule, its concept)."""
-        from studylog.tui.widgets.card_view import CardView
-
         card = card_service.get(self.db, card_id)
         self.push_screen(CardView(card))
 
@@ -291,11 +247,9 @@ class StudylogApp(App[None]):
 
     async def action_quit(self) -> None:
         """Save the entry being written, then quit."""
-        for mode in SCREEN_CLASSES:
-            screen = self._base_screen(mode)
-            flush = getattr(screen, "flush_draft", None)
-            if callable(flush):
-                flush()
+        today = self._base_screen("today")
+        if isinstance(today, TodayScreen):
+            today.flush_draft()
         self.exit()
 
 

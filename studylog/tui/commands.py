@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Callable
 from datetime import date, timedelta
 from functools import partial
+from typing import TYPE_CHECKING, Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
@@ -19,7 +21,11 @@ from studylog.errors import StudylogError
 from studylog.services import concepts as concept_service
 from studylog.services.concepts import ConceptSummary
 from studylog.studyday import parse_day
+from studylog.tui.access import as_studylog_app
 from studylog.tui.widgets.modebar import SCREENS
+
+if TYPE_CHECKING:
+    from studylog.tui.app import StudylogApp
 
 _OFFSET = re.compile(r"^[-+]\d{1,4}$")
 
@@ -41,57 +47,62 @@ def day_from_query(query: str, today: date) -> date | None:
 class StudylogCommands(Provider):
     """See the module docstring."""
 
+    @property
+    def studylog(self) -> StudylogApp:
+        """The app, typed (a provider is not a widget; Textual types its ``app`` loosely)."""
+        return as_studylog_app(self.app, self)
+
     async def startup(self) -> None:
         self.concepts: list[ConceptSummary] = []
         try:
             self.concepts = await asyncio.to_thread(
                 concept_service.list_concepts,
-                self.app.db,  # type: ignore[attr-defined]
+                self.studylog.db,
             )
         except StudylogError as error:
             self.app.notify(f"concepts unavailable: {error}", severity="error")
 
-    def _static_commands(self) -> list[tuple[str, object, str]]:
-        app = self.app
-        commands: list[tuple[str, object, str]] = [
+    def _static_commands(self) -> list[tuple[str, Callable[[], Any], str]]:
+        app = self.studylog
+        commands: list[tuple[str, Callable[[], Any], str]] = [
             (
                 f"Go to {label} ({key})",
                 partial(app.action_goto, mode),
                 f"Switch to the {label} screen",
-            )  # type: ignore[attr-defined]
+            )
             for mode, key, label in SCREENS
         ]
         commands += [
-            ("New journal entry", app.action_new_entry, "Write a new entry for today"),  # type: ignore[attr-defined]
-            ("Add TODO", app.action_add_todo, "Add a TODO to today's list"),  # type: ignore[attr-defined]
-            ("Go to today", partial(app.open_day, None), "Today on the current study day"),  # type: ignore[attr-defined]
-            ("Go to date…", app.action_go_to_day, "Jump to a study day (YYYY-MM-DD)"),  # type: ignore[attr-defined]
-            ("Help: keys", app.action_help, "Every key of the app (F1)"),  # type: ignore[attr-defined]
+            ("New journal entry", app.action_new_entry, "Write a new entry for today"),
+            ("Add TODO", app.action_add_todo, "Add a TODO to today's list"),
+            ("Go to today", partial(app.open_day, None), "Today on the current study day"),
+            ("Go to date…", app.action_go_to_day, "Jump to a study day (YYYY-MM-DD)"),
+            ("Help: keys", app.action_help, "Every key of the app (F1)"),
         ]
         return commands
 
     async def discover(self) -> Hits:
         for text, callback, help_text in self._static_commands():
-            yield DiscoveryHit(text, callback, help=help_text)  # type: ignore[arg-type]
+            yield DiscoveryHit(text, callback, help=help_text)
 
     async def search(self, query: str) -> Hits:
-        app = self.app
+        app = self.studylog
         matcher = self.matcher(query)
         for text, callback, help_text in self._static_commands():
             score = matcher.match(text)
             if score > 0:
-                yield Hit(score, matcher.highlight(text), callback, text=text, help=help_text)  # type: ignore[arg-type]
+                yield Hit(score, matcher.highlight(text), callback, text=text, help=help_text)
 
-        day = day_from_query(query, app.today())  # type: ignore[attr-defined]
+        day = day_from_query(query, app.today())
         if day is not None:
             text = f"Go to study day {day.isoformat()} ({day.strftime('%a')})"
-            yield Hit(1.0, text, partial(app.open_day, day), text=text)  # type: ignore[attr-defined]
+            yield Hit(1.0, text, partial(app.open_day, day), text=text)
 
         lowered = query.strip()
         if lowered.lower().startswith("todo ") and lowered[5:].strip():
             todo_text = lowered[5:].strip()
             text = f"Add TODO to today: {todo_text}"
-            yield Hit(1.0, text, partial(app.add_todo_today, todo_text), text=text)  # type: ignore[attr-defined]
+            yield Hit(1.0, text, partial(app.add_todo_today, todo_text), text=text)
 
         for concept in self.concepts:
             names = " ".join([concept.title, concept.slug, *concept.aliases])
@@ -102,7 +113,7 @@ class StudylogCommands(Provider):
                 yield Hit(
                     score,
                     matcher.highlight(label) if not alias else label,
-                    partial(app.open_concept, concept.slug),  # type: ignore[attr-defined]
+                    partial(app.open_concept, concept.slug),
                     text=f"Concept: {names}",
                     help=f"Open the concept page · {', '.join(concept.tags) or concept.slug}",
                 )
@@ -113,7 +124,7 @@ class StudylogCommands(Provider):
                     yield Hit(
                         run_score,
                         matcher.highlight(run_label),
-                        partial(app.run_demo, concept.slug),  # type: ignore[attr-defined]
+                        partial(app.run_demo, concept.slug),
                         text=run_label,
                         help="Open the concept page and run its demo",
                     )

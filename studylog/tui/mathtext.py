@@ -385,10 +385,10 @@ def _math_in(text: str, markdown: bool) -> str:
             i += 2
             continue
         if i + 1 < n and not text[i + 1].isspace():
-            close = _closing_inline(text, i + 1)
-            if close is not None:
-                out.append(_emit(latex_to_unicode(text[i + 1 : close]), markdown))
-                i = close + 1
+            inline_end = _closing_inline(text, i + 1)
+            if inline_end is not None:
+                out.append(_emit(latex_to_unicode(text[i + 1 : inline_end]), markdown))
+                i = inline_end + 1
                 continue
         out.append("$")
         i += 1

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from markdown_it import MarkdownIt
 from textual.command import CommandPalette
 
 from studylog.services import journal, settings, todos
 from studylog.storage.engine import Database
-from studylog.tui import app as app_module
-from studylog.tui.app import PlaceholderScreen, StudylogApp
+from studylog.tui.app import SCREENS, StudylogApp
 from studylog.tui.commands import day_from_query
 from studylog.tui.screens.help import HelpScreen, key_groups
 from studylog.tui.screens.today import TodayScreen
@@ -27,8 +27,8 @@ async def test_f_keys_switch_between_the_five_screens(seeded_db: Database, make_
             await pilot.press(key)
             await settle(pilot)
             assert app.current_mode == mode
-            module, name, _ = app_module.SCREEN_CLASSES[mode]
-            assert type(app.screen).__name__ in (name, "PlaceholderScreen")
+            (registered,) = [m.screen for m in SCREENS if m.name == mode]
+            assert type(app.screen) is registered
         await pilot.press("f2")
         await settle(pilot)
         assert app.current_mode == "today" and isinstance(app.screen, TodayScreen)
@@ -72,22 +72,39 @@ async def test_the_footer_bindings_have_ids_and_show_the_screen_keys(
         assert {"Done/undo", "Move up", "Move down"} <= shown
 
 
-async def test_a_missing_screen_module_shows_a_placeholder(
-    seeded_db: Database, make_app, monkeypatch
-) -> None:
-    monkeypatch.setitem(
-        app_module.SCREEN_CLASSES, "stats", ("studylog.tui.screens.no_such_module", "X", "Stats")
-    )
-    monkeypatch.setitem(StudylogApp.MODES, "stats", app_module._screen_factory("stats"))
+def test_one_registry_of_plain_screen_classes() -> None:
+    from studylog.tui.screens.concepts import ConceptsScreen
+    from studylog.tui.screens.review import ReviewScreen
+    from studylog.tui.screens.search import SearchScreen
+    from studylog.tui.screens.stats import StatsScreen
+
+    assert [(m.name, m.screen) for m in SCREENS] == [
+        ("today", TodayScreen),
+        ("review", ReviewScreen),
+        ("concepts", ConceptsScreen),
+        ("stats", StatsScreen),
+        ("search", SearchScreen),
+    ]
+    assert StudylogApp.MODES == {m.name: m.screen for m in SCREENS}
+
+
+async def test_an_unknown_mode_is_a_notification(seeded_db: Database, make_app) -> None:
     app = make_app(seeded_db)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        await pilot.press("f5")
-        await settle(pilot)
-        assert isinstance(app.screen, PlaceholderScreen)
-        assert "no_such_module" in app.screen.reason
-        await pilot.press("f2")
+        await app.action_goto("nowhere")
+        await pilot.pause()
         assert app.current_mode == "today"
+        assert [n.message for n in app._notifications] == ["no screen called 'nowhere'"]
+
+
+def test_a_screen_outside_the_studylog_app_says_so() -> None:
+    from textual.app import App
+
+    from studylog.tui.access import as_studylog_app
+
+    with pytest.raises(TypeError, match="TodayScreen runs only inside the studylog app"):
+        as_studylog_app(App(), TodayScreen())
 
 
 async def test_help_lists_every_key_grouped(seeded_db: Database, make_app) -> None:

@@ -33,6 +33,7 @@ from studylog.services import demos as demo_service
 from studylog.services.cards import CardInfo
 from studylog.services.concepts import ConceptInfo
 from studylog.services.demos import DemoRun, DemoSource
+from studylog.tui.access import studylog_app
 from studylog.tui.widgets import card_text
 from studylog.tui.widgets.dialogs import ApproveCodeScreen, code_syntax
 from studylog.tui.widgets.editors import (
@@ -47,16 +48,6 @@ from studylog.tui.widgets.outputs import DemoResultView
 
 STATE_NAMES = {0: "new", 1: "learning", 2: "review", 3: "relearning"}
 COLLAPSE_CODE_LINES = 30  # longer implementations start folded
-
-
-def open_concept(app: Any, slug: str) -> None:
-    """Open a concept page through the app shell (``open_concept``), or push it directly."""
-    opener = getattr(app, "open_concept", None)
-    if callable(opener):
-        # The shell's opener may be a coroutine function: call_next awaits it.
-        app.call_next(opener, slug)
-    else:
-        app.push_screen(ConceptPageScreen(slug))
 
 
 def card_state(card: CardInfo) -> str:
@@ -149,6 +140,8 @@ class ConceptPageScreen(Screen[None]):
     complete when it first shows; nested widgets are never looked up in
     ``on_mount``, when they may not be mounted yet.
     """
+
+    app = studylog_app()
 
     AUTO_FOCUS = "#page"
 
@@ -255,7 +248,7 @@ class ConceptPageScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         try:
-            self.data = load_page(self.app.db, self.slug)  # type: ignore[attr-defined]
+            self.data = load_page(self.app.db, self.slug)
         except StudylogError as err:
             self.data = None
             yield Static(Text(f"Cannot open concept {self.slug!r}: {err}", style="bold red"))
@@ -393,7 +386,7 @@ class ConceptPageScreen(Screen[None]):
     async def reload(self) -> None:
         """Read the concept again and refresh every part of the page."""
         try:
-            data = load_page(self.app.db, self.slug)  # type: ignore[attr-defined]
+            data = load_page(self.app.db, self.slug)
         except StudylogError as err:
             self.notify(str(err), severity="error")
             return
@@ -428,7 +421,7 @@ class ConceptPageScreen(Screen[None]):
             self.notify("The demo is already running.")
             return
         try:
-            source = demo_service.resolve(self.app.db, self.slug)  # type: ignore[attr-defined]
+            source = demo_service.resolve(self.app.db, self.slug)
         except StudylogError as err:
             self.notify(str(err), severity="error")
             return
@@ -447,10 +440,10 @@ class ConceptPageScreen(Screen[None]):
             return
         try:
             demo_service.approve(
-                self.app.db,  # type: ignore[attr-defined]
+                self.app.db,
                 self.slug,
                 expected_hash=source.trust_hash,
-                now=self.app.now(),  # type: ignore[attr-defined]
+                now=self.app.now(),
             )
         except StudylogError as err:
             self.notify(str(err), severity="error")
@@ -458,7 +451,7 @@ class ConceptPageScreen(Screen[None]):
         self.notify("Approved this exact code; it runs now.")
         if self.data is not None:
             try:
-                self.data.source = demo_service.resolve(self.app.db, self.slug)  # type: ignore[attr-defined]
+                self.data.source = demo_service.resolve(self.app.db, self.slug)
             except StudylogError:
                 pass
             self.query_one("#page-title", Static).update(self._title_text(self.data))
@@ -486,8 +479,8 @@ class ConceptPageScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="concept-demo")
     def _run_worker(self, slug: str) -> None:
-        db = self.app.db  # type: ignore[attr-defined]
-        now = self.app.now  # type: ignore[attr-defined]
+        db = self.app.db
+        now = self.app.now
         try:
             run = demo_service.run(db, slug, now=now())
         except StudylogError as err:
@@ -568,13 +561,13 @@ class ConceptPageScreen(Screen[None]):
     @guarded
     def _open_related(self, event: Button.Pressed) -> None:
         assert isinstance(event.button, RelatedButton)
-        open_concept(self.app, event.button.slug)
+        self.app.call_next(self.app.open_concept, event.button.slug)
 
     @on(Markdown.LinkClicked)
     @guarded
     def _link(self, event: Markdown.LinkClicked) -> None:
         event.stop()
-        self.app.open_link(event.href)  # type: ignore[attr-defined]
+        self.app.open_link(event.href)
 
     # --- editing -----------------------------------------------------------------------
 
@@ -613,7 +606,7 @@ class ConceptPageScreen(Screen[None]):
         if edited is None:
             return
         try:
-            concept_service.set_demo_code(self.app.db, self.slug, edited, now=self.app.now())  # type: ignore[attr-defined]
+            concept_service.set_demo_code(self.app.db, self.slug, edited, now=self.app.now())
         except StudylogError as err:
             self.notify(str(err), severity="error")
             return
@@ -650,7 +643,7 @@ class ConceptPageScreen(Screen[None]):
         if edited is None:
             return
         try:
-            concept_service.edit(self.app.db, self.slug, edited, now=self.app.now())  # type: ignore[attr-defined]
+            concept_service.edit(self.app.db, self.slug, edited, now=self.app.now())
         except StudylogError as err:
             self._draft = edited  # M again continues from the failed text
             self.notify(f"{err} (M edits your text again)", severity="error", timeout=10)

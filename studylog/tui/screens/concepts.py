@@ -26,7 +26,7 @@ from studylog.errors import NotFoundError, StudylogError
 from studylog.services import concepts as concept_service
 from studylog.services import demos as demo_service
 from studylog.services.concepts import ConceptSummary
-from studylog.tui.screens.concept_page import open_concept
+from studylog.tui.access import studylog_app
 from studylog.tui.widgets.dialogs import NewConceptScreen
 from studylog.tui.widgets.editors import ConceptFileEditorScreen
 from studylog.tui.widgets.guard import guarded
@@ -242,6 +242,8 @@ class ConceptsScreen(Screen[None]):
     re-reads only that concept.
     """
 
+    app = studylog_app()
+
     DEFAULT_CSS = """
     ConceptsScreen #concepts-title {
         height: 1;
@@ -329,7 +331,7 @@ class ConceptsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="concepts-list")
     def _load_worker(self) -> None:
-        db = self.app.db  # type: ignore[attr-defined]
+        db = self.app.db
         try:
             listed = concept_service.list_concepts(db)
             status = {d.slug: (d.last_status, d.stale) for d in demo_service.list_demos(db)}
@@ -361,8 +363,8 @@ class ConceptsScreen(Screen[None]):
     def _refresh_one(self, slug: str) -> None:
         """Re-read one concept (after its page was open) and redraw its row."""
         try:
-            info = concept_service.get(self.app.db, slug)  # type: ignore[attr-defined]
-            run = demo_service.cached(self.app.db, slug) if info.demo or info.demo_code else None  # type: ignore[attr-defined]
+            info = concept_service.get(self.app.db, slug)
+            run = demo_service.cached(self.app.db, slug) if info.demo or info.demo_code else None
         except StudylogError:
             self.load()  # deleted or unreadable: read everything again
             return
@@ -430,7 +432,7 @@ class ConceptsScreen(Screen[None]):
     def open(self, slug: str) -> None:
         """Open a concept's page (its row is re-read on return)."""
         self._opened = slug
-        open_concept(self.app, slug)
+        self.app.call_next(self.app.open_concept, slug)
 
     @guarded
     def action_focus_search(self) -> None:
@@ -457,7 +459,7 @@ class ConceptsScreen(Screen[None]):
             return
         slug, title = named
         try:
-            concept_service.get(self.app.db, slug)  # type: ignore[attr-defined]
+            concept_service.get(self.app.db, slug)
         except NotFoundError:
             pass
         else:

@@ -1,13 +1,11 @@
 """The help screen (F1): every key of the app, grouped by where it applies.
 
 The tables are built from the ``BINDINGS`` of the app, screens and widgets
-themselves, so they can never drift from what the keys really do. Screens
-that are not there (yet) are left out.
+themselves, so they can never drift from what the keys really do.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Iterable
 from typing import ClassVar
 
@@ -16,22 +14,32 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
+from textual.dom import DOMNode
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-# (group title, "module:Class" whose BINDINGS to list)
-GROUPS: tuple[tuple[str, str], ...] = (
-    ("Everywhere", "studylog.tui.app:StudylogApp"),
-    ("Today", "studylog.tui.screens.today:TodayScreen"),
-    ("Today · entry list", "studylog.tui.widgets.entry_editor:EntryList"),
-    ("Today · editor", "studylog.tui.widgets.entry_editor:EntryEditor"),
-    ("Today · TODO list", "studylog.tui.widgets.todo_list:TodoList"),
-    ("Review", "studylog.tui.screens.review:ReviewScreen"),
-    ("Concepts", "studylog.tui.screens.concepts:ConceptsScreen"),
-    ("Concept page", "studylog.tui.screens.concept_page:ConceptPageScreen"),
-    ("Stats", "studylog.tui.screens.stats:StatsScreen"),
-    ("Search", "studylog.tui.screens.search:SearchScreen"),
-    ("Lists", "studylog.tui.widgets.rowlist:RowList"),
+from studylog.tui.screens.concept_page import ConceptPageScreen
+from studylog.tui.screens.concepts import ConceptsScreen
+from studylog.tui.screens.review import ReviewScreen
+from studylog.tui.screens.search import SearchScreen
+from studylog.tui.screens.stats import StatsScreen
+from studylog.tui.screens.today import TodayScreen
+from studylog.tui.widgets.entry_editor import EntryEditor, EntryList
+from studylog.tui.widgets.rowlist import RowList
+from studylog.tui.widgets.todo_list import TodoList
+
+# (group title, the class whose BINDINGS to list); "Everywhere" is the app's own.
+GROUPS: tuple[tuple[str, type[DOMNode]], ...] = (
+    ("Today", TodayScreen),
+    ("Today · entry list", EntryList),
+    ("Today · editor", EntryEditor),
+    ("Today · TODO list", TodoList),
+    ("Review", ReviewScreen),
+    ("Concepts", ConceptsScreen),
+    ("Concept page", ConceptPageScreen),
+    ("Stats", StatsScreen),
+    ("Search", SearchScreen),
+    ("Lists", RowList),
 )
 
 EXTRA: dict[str, list[tuple[str, str]]] = {
@@ -43,16 +51,8 @@ EXTRA: dict[str, list[tuple[str, str]]] = {
 }
 
 
-def _bindings(target: str) -> list[Binding] | None:
-    module_name, _, name = target.partition(":")
-    try:
-        cls = getattr(importlib.import_module(module_name), name)
-    except (ImportError, AttributeError):
-        return None
-    found: list[Binding] = []
-    for item in getattr(cls, "BINDINGS", []):
-        found.extend(Binding.make_bindings([item]))
-    return found
+def _bindings(cls: type[DOMNode]) -> list[Binding]:
+    return list(Binding.make_bindings(cls.BINDINGS))
 
 
 def _rows(app: App[object], bindings: Iterable[Binding]) -> list[tuple[str, str]]:
@@ -85,12 +85,10 @@ def key_table(app: App[object], title: str, rows: list[tuple[str, str]]) -> Tabl
 
 
 def key_groups(app: App[object]) -> list[tuple[str, list[tuple[str, str]]]]:
-    """Every group that exists, with its (keys, description) rows."""
+    """Every group, with its (keys, description) rows; the first is the app's own keys."""
     groups = []
-    for title, target in GROUPS:
-        bindings = _bindings(target)
-        if bindings is None:
-            continue
+    for title, cls in (("Everywhere", type(app)), *GROUPS):
+        bindings = _bindings(cls)
         rows = _rows(app, bindings) + EXTRA.get(title, [])
         if rows:
             groups.append((title, rows))

@@ -29,14 +29,17 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Button, Markdown, Rule, Static
+from textual.widgets.button import ButtonVariant
 
 from studylog.errors import StudylogError
 from studylog.services import cards as card_service
 from studylog.services import review as review_service
 from studylog.services.cards import CardInfo
 from studylog.services.review import RATINGS, IntervalPreview, QueueCounts, ReviewSession
-from studylog.tui.screens.concept_page import card_state, open_concept
+from studylog.tui.access import studylog_app
+from studylog.tui.screens.concept_page import card_state
 from studylog.tui.widgets import card_text
 from studylog.tui.widgets.guard import guarded
 from studylog.tui.widgets.keybar import KeyBar
@@ -45,7 +48,7 @@ from studylog.tui.widgets.modebar import ModeBar
 MAX_ANSWER_MS = 60_000  # Anki's default "maximum answer seconds"
 POLL_SECONDS = 30  # when the queue is empty: look again for learning cards coming due
 GRADE = Binding.Group("Grade", compact=True)
-BUTTON_VARIANTS = {1: "error", 2: "warning", 3: "success", 4: "primary"}
+BUTTON_VARIANTS: dict[int, ButtonVariant] = {1: "error", 2: "warning", 3: "success", 4: "primary"}
 
 
 @dataclass(frozen=True)
@@ -127,6 +130,8 @@ def summary_text(answers: list[Answered], counts: QueueCounts | None) -> Text:
 class ReviewScreen(Screen[None]):
     """The due queue, one card at a time."""
 
+    app = studylog_app()
+
     DEFAULT_CSS = """
     ReviewScreen #review-header {
         height: 1;
@@ -197,7 +202,7 @@ class ReviewScreen(Screen[None]):
         # on_mount); later cards update the widgets in place.
         error = None
         try:
-            self.session = ReviewSession(self.app.db, now=self._now())  # type: ignore[attr-defined]
+            self.session = ReviewSession(self.app.db, now=self._now())
             self.card = self.next_card()
             self.previews = self._previews(self.card)
         except StudylogError as err:
@@ -205,15 +210,22 @@ class ReviewScreen(Screen[None]):
         card = self.card
         labels = {p.rating: f"{p.label} {p.text}" for p in self.previews}
         # References to the parts that change, usable before they are mounted.
-        self.parts = {
-            "meta": Static(self._meta(card) if card else "", id="card-meta"),
-            "card": VerticalScroll(id="card"),
-            "front": Markdown(front_markdown(card) if card else "", id="front", open_links=False),
+        self.meta_part = Static(self._meta(card) if card else "", id="card-meta")
+        self.front_part = Markdown(
+            front_markdown(card) if card else "", id="front", open_links=False
+        )
+        self.back_part = Markdown("", id="back", open_links=False)
+        self.summary_part = Static("", id="summary-text")
+        self.card_part = VerticalScroll(id="card")
+        self.parts: dict[str, Widget] = {
+            "meta": self.meta_part,
+            "card": self.card_part,
+            "front": self.front_part,
             "divider": Rule(id="divider"),
-            "back": Markdown("", id="back", open_links=False),
+            "back": self.back_part,
             "reveal-bar": Horizontal(id="reveal-bar"),
             "answer-bar": Horizontal(id="answer-bar"),
-            "summary": Static("", id="summary-text"),
+            "summary": self.summary_part,
         }
         p = self.parts
         yield ModeBar("review")
@@ -230,7 +242,7 @@ class ReviewScreen(Screen[None]):
                 yield Button(
                     labels.get(rating, label),
                     id=f"grade-{rating}",
-                    variant=BUTTON_VARIANTS[rating],  # type: ignore[arg-type]
+                    variant=BUTTON_VARIANTS[rating],
                 )
         yield p["summary"]
         yield KeyBar()
@@ -267,7 +279,7 @@ class ReviewScreen(Screen[None]):
     # --- the flow ----------------------------------------------------------------------
 
     def _now(self) -> Any:
-        return self.app.now()  # type: ignore[attr-defined]
+        return self.app.now()
 
     def _pinned_card(self) -> CardInfo | None:
         """The latest card brought back by an undo that may still be shown."""
@@ -276,7 +288,7 @@ class ReviewScreen(Screen[None]):
         day = self.session.calendar.day_of(self._now())
         while self.pinned:
             try:
-                card = card_service.get(self.app.db, self.pinned[-1])  # type: ignore[attr-defined]
+                card = card_service.get(self.app.db, self.pinned[-1])
             except StudylogError:
                 card = None
             buried = card is not None and card.buried_until is not None and card.buried_until > day
@@ -321,10 +333,10 @@ class ReviewScreen(Screen[None]):
         for p in self.previews:
             self.query_one(f"#grade-{p.rating}", Button).label = f"{p.label} {p.text}"
         self._layout()
-        self.parts["meta"].update(self._meta(card))  # type: ignore[attr-defined]
-        await self.parts["front"].update(front_markdown(card))  # type: ignore[attr-defined]
-        await self.parts["back"].update("")  # type: ignore[attr-defined]
-        self.parts["card"].scroll_home(animate=False)
+        self.meta_part.update(self._meta(card))
+        await self.front_part.update(front_markdown(card))
+        await self.back_part.update("")
+        self.card_part.scroll_home(animate=False)
         # The counts take a query over the new cards: after the card is on screen.
         self.call_after_refresh(self._update_header)
         self.shown_at = time.monotonic()
@@ -371,7 +383,7 @@ class ReviewScreen(Screen[None]):
                 counts = self.session.counts(now=self._now())
             except StudylogError:
                 counts = None
-        self.parts["summary"].update(summary_text(self.answers, counts))  # type: ignore[attr-defined]
+        self.summary_part.update(summary_text(self.answers, counts))
         self._update_header()
         if self._poll is None:
             self._poll = self.set_interval(POLL_SECONDS, self._look_again)
@@ -390,8 +402,8 @@ class ReviewScreen(Screen[None]):
         if self.card is None or self.revealed:
             return
         question, answer = back_markdown(self.card)
-        await self.parts["front"].update(question)  # type: ignore[attr-defined]
-        await self.parts["back"].update(answer)  # type: ignore[attr-defined]
+        await self.front_part.update(question)
+        await self.back_part.update(answer)
         self.revealed = True
         self._layout()
 
@@ -450,7 +462,7 @@ class ReviewScreen(Screen[None]):
             self.notify("Nothing to undo in this session.")
             return
         kind, card_id = self.actions.pop()
-        db = self.app.db  # type: ignore[attr-defined]
+        db = self.app.db
         try:
             if kind == "answer":
                 assert self.session is not None
@@ -510,7 +522,7 @@ class ReviewScreen(Screen[None]):
         if not self.revealed:
             self.notify("Show the answer first (space).")
             return
-        open_concept(self.app, self.card.concept_slug)
+        self.app.call_next(self.app.open_concept, self.card.concept_slug)
 
     # --- events ------------------------------------------------------------------------
 
@@ -529,7 +541,7 @@ class ReviewScreen(Screen[None]):
     @guarded
     def _link(self, event: Markdown.LinkClicked) -> None:
         event.stop()
-        self.app.open_link(event.href)  # type: ignore[attr-defined]
+        self.app.open_link(event.href)
 
     def on_screen_suspend(self) -> None:
         self._away_since = time.monotonic()

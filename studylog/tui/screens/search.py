@@ -30,6 +30,7 @@ from textual.widgets import Input, Static
 from studylog.errors import StudylogError
 from studylog.services import search as search_service
 from studylog.services.search import SearchHit
+from studylog.tui.access import studylog_app
 from studylog.tui.widgets.guard import guarded, report
 from studylog.tui.widgets.keybar import KeyBar
 from studylog.tui.widgets.modebar import ModeBar
@@ -71,7 +72,7 @@ class SearchResults(RowList[SearchHit]):
     """Two lines per hit: kind and title, then the highlighted snippet."""
 
     row_height = 2
-    query = ""
+    words = ""  # the query shown (its words are highlighted in the snippets)
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(empty=HELP, id=id)
@@ -92,7 +93,7 @@ class SearchResults(RowList[SearchHit]):
                 title = f"{row.day.isoformat()} {row.day.strftime('%a')}"
             text.append_text(fit(Text(title, style="bold"), max(1, width - KIND_WIDTH - 1)))
             return text
-        snippet = highlight_snippet(row.snippet, self.query, str(self.style_of("rowlist--match")))
+        snippet = highlight_snippet(row.snippet, self.words, str(self.style_of("rowlist--match")))
         snippet.stylize_before(self.style_of("rowlist--muted"))
         return Text(" " * (KIND_WIDTH + 1)) + fit(snippet, max(1, width - KIND_WIDTH - 1))
 
@@ -115,6 +116,8 @@ class SearchFailed(Message):
 
 class SearchScreen(Screen[None]):
     """See the module docstring."""
+
+    app = studylog_app()
 
     AUTO_FOCUS = "#search-input"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -179,7 +182,7 @@ class SearchScreen(Screen[None]):
     def _run(self, seq: int, query: str) -> None:
         start = time.perf_counter()
         try:
-            hits = search_service.search(self.app.db, query, limit=LIMIT)  # type: ignore[attr-defined]
+            hits = search_service.search(self.app.db, query, limit=LIMIT)
         except Exception as error:  # noqa: BLE001 - reported on the UI thread
             self.post_message(SearchFailed(seq, error))
             return
@@ -205,7 +208,7 @@ class SearchScreen(Screen[None]):
         self.hits = hits
         self.searched = query
         results = self.results
-        results.query = query
+        results.words = query
         results.empty = (
             HELP if not query else f"No results for {query!r}.\nTry fewer or shorter words."
         )
@@ -238,13 +241,13 @@ class SearchScreen(Screen[None]):
         """Jump to ``hit``: Today on its day, the concept page or the card view."""
         app = self.app
         if hit.kind == "entry" and hit.day is not None:
-            app.open_day(hit.day, entry_id=int(hit.ref))  # type: ignore[attr-defined]
+            app.open_day(hit.day, entry_id=int(hit.ref))
         elif hit.kind == "todo" and hit.day is not None:
-            app.open_day(hit.day, todo_id=int(hit.ref))  # type: ignore[attr-defined]
+            app.open_day(hit.day, todo_id=int(hit.ref))
         elif hit.kind == "concept":
-            app.open_concept(hit.ref)  # type: ignore[attr-defined]
+            app.open_concept(hit.ref)
         elif hit.kind == "card":
-            app.open_card(int(hit.ref))  # type: ignore[attr-defined]
+            app.open_card(int(hit.ref))
 
     def action_focus_input(self) -> None:
         self.query_one("#search-input", Input).focus()

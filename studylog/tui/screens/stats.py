@@ -34,6 +34,7 @@ from studylog.errors import StudylogError
 from studylog.services import journal
 from studylog.services import stats as stats_service
 from studylog.services.stats import Stats
+from studylog.tui.access import studylog_app
 from studylog.tui.widgets.calendar import WEEKS, DayActivity, YearHeatmap, grid_start
 from studylog.tui.widgets.guard import guarded
 from studylog.tui.widgets.keybar import KeyBar
@@ -164,6 +165,8 @@ def memory_text(stats: Stats) -> Text:
 class StatsScreen(Screen[None]):
     """The collection's statistics, computed in a worker."""
 
+    app = studylog_app()
+
     DEFAULT_CSS = """
     StatsScreen #stats-title {
         height: 1;
@@ -267,8 +270,8 @@ class StatsScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="stats")
     def _worker(self) -> None:
-        db = self.app.db  # type: ignore[attr-defined]
-        now = self.app.now()  # type: ignore[attr-defined]
+        db = self.app.db
+        now = self.app.now()
         started = time.perf_counter()
         try:
             stats = stats_service.collection_stats(db, now=now)

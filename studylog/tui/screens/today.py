@@ -51,6 +51,7 @@ from studylog.services.journal import EntryInfo
 from studylog.services.today import DaySummary
 from studylog.services.todos import TodoInfo
 from studylog.studyday import parse_day
+from studylog.tui.access import studylog_app
 from studylog.tui.widgets.entry_editor import (
     EntryEditor,
     EntryList,
@@ -154,6 +155,8 @@ class CountsLoaded(Message):
 class TodayScreen(Screen[None]):
     """See the module docstring."""
 
+    app = studylog_app()
+
     AUTO_FOCUS = "#entries"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -208,7 +211,7 @@ class TodayScreen(Screen[None]):
             yield Static(id="day-summary")
         with Horizontal(id="today-main"):
             with Vertical(id="journal"):
-                yield EntryList(zone=self.app.calendar.zone, id="entries")  # type: ignore[attr-defined]
+                yield EntryList(zone=self.app.calendar.zone, id="entries")
                 yield EntryEditor(id="editor")
                 with VerticalScroll(id="preview"):
                     yield Markdown(EMPTY_PREVIEW, id="preview-md", open_links=False)
@@ -222,7 +225,7 @@ class TodayScreen(Screen[None]):
         self.query_one("#todos").border_title = "TODO"
         self.query_one("#editor").border_title = "New entry"
         self.show_day(
-            self.day or self.app.today(),  # type: ignore[attr-defined]
+            self.day or self.app.today(),
             entry_id=self._want_entry,
             todo_id=self._want_todo,
             focus=self._want_focus,
@@ -293,7 +296,7 @@ class TodayScreen(Screen[None]):
     def _fetch(self, generation: int, day: date) -> None:
         app = self.app
         try:
-            summary = today_service.summary(app.db, day, app.calendar)  # type: ignore[attr-defined]
+            summary = today_service.summary(app.db, day, app.calendar)
         except Exception as error:  # noqa: BLE001 - reported on the UI thread
             self.post_message(DayFailed(generation, day, error))
             return
@@ -359,7 +362,7 @@ class TodayScreen(Screen[None]):
 
     def _update_day_label(self) -> None:
         assert self.day is not None
-        today = self.app.today()  # type: ignore[attr-defined]
+        today = self.app.today()
         label = Text()
         label.append(f" {self.day.isoformat()} {self.day.strftime('%a')} ", style="bold")
         label.append(f"· {relative_day(self.day, today)} ", style="dim")
@@ -385,7 +388,7 @@ class TodayScreen(Screen[None]):
 
     @guarded
     def action_go_today(self) -> None:
-        today = self.app.today()  # type: ignore[attr-defined]
+        today = self.app.today()
         if self.day == today and self.loaded:
             self.refresh_day()  # already there: read it again (the CLI may have written)
         else:
@@ -395,7 +398,7 @@ class TodayScreen(Screen[None]):
         def chosen(text: str | None) -> None:
             if text:
                 try:
-                    self.show_day(parse_day(text, self.app.today()))  # type: ignore[attr-defined]
+                    self.show_day(parse_day(text, self.app.today()))
                 except InvalidInputError as error:
                     report(self, error)
 
@@ -475,8 +478,8 @@ class TodayScreen(Screen[None]):
                 self.notify("Nothing to save yet.", severity="warning", timeout=3)
             return None
         assert self.day is not None
-        now = self.app.now()  # type: ignore[attr-defined]
-        db = self.app.db  # type: ignore[attr-defined]
+        now = self.app.now()
+        db = self.app.db
         if self.entry_id is None:
             entry = journal.add(db, text, self.day, now=now)
         else:
@@ -502,7 +505,7 @@ class TodayScreen(Screen[None]):
 
     def _reload_entries(self, *, select: int | None) -> None:
         assert self.day is not None
-        rows = journal.on_day(self.app.db, self.day)  # type: ignore[attr-defined]
+        rows = journal.on_day(self.app.db, self.day)
         ids = [e.id for e in rows]
         self.entries.set_rows(rows, cursor=ids.index(select) if select in ids else 0)
         self.entries.border_title = f"Entries ({len(ids)})" if ids else "Entries"
@@ -544,7 +547,7 @@ class TodayScreen(Screen[None]):
         def confirmed(screen: TodayScreen, yes: bool | None) -> None:
             if not yes:
                 return
-            journal.delete(screen.app.db, entry.id)  # type: ignore[attr-defined]
+            journal.delete(screen.app.db, entry.id)
             screen.invalidate()
             screen._reload_entries(select=None)
             if screen.entry_id == entry.id:  # the editor showed it: show what is left
@@ -576,7 +579,7 @@ class TodayScreen(Screen[None]):
     @work(thread=True, group="today-counts", exclusive=True, exit_on_error=False)
     def _fetch_counts(self, generation: int, day: date) -> None:
         app = self.app
-        db, calendar = app.db, app.calendar  # type: ignore[attr-defined]
+        db, calendar = app.db, app.calendar
         try:
             seen, new = today_service.due_counts(db, day, calendar)
             counts = {
@@ -595,7 +598,14 @@ class TodayScreen(Screen[None]):
         if message.generation != self._generation or message.day != self.day:
             return
         if self.summary is not None and self.summary.day == message.day:
-            self.summary = replace(self.summary, **message.counts)
+            counts = message.counts
+            self.summary = replace(
+                self.summary,
+                reviews_done=counts["reviews_done"],
+                due=counts["due"],
+                new_cards=counts["new_cards"],
+                streak=counts["streak"],
+            )
             self.query_one("#day-summary", Static).update(summary_text(self.summary), layout=False)
 
     # --- links ------------------------------------------------------------------------
@@ -604,7 +614,7 @@ class TodayScreen(Screen[None]):
     @guarded
     def _link_clicked(self, event: Markdown.LinkClicked) -> None:
         event.stop()
-        self.app.open_link(event.href)  # type: ignore[attr-defined]
+        self.app.open_link(event.href)
 
     @guarded
     def action_links(self) -> None:
@@ -622,11 +632,11 @@ class TodayScreen(Screen[None]):
 
     @guarded
     def _open_name(self, name: str) -> None:
-        slug = concept_service.resolve(self.app.db, name)  # type: ignore[attr-defined]
+        slug = concept_service.resolve(self.app.db, name)
         if slug is None:
             self.notify(f"No concept called {name!r} yet.", severity="warning")
             return
-        self.app.open_concept(slug)  # type: ignore[attr-defined]
+        self.app.open_concept(slug)
 
     # --- TODOs ------------------------------------------------------------------------
 
@@ -641,7 +651,7 @@ class TodayScreen(Screen[None]):
                 screen.app.db,
                 text,
                 day,
-                now=screen.app.now(),  # type: ignore[attr-defined]
+                now=screen.app.now(),
             )
             screen.invalidate()
             if day != screen.day:
@@ -666,12 +676,12 @@ class TodayScreen(Screen[None]):
         if todo is None or self.day is None:
             return
         app = self.app
-        result = todo_service.toggle(app.db, todo.id, now=app.now())  # type: ignore[attr-defined]
+        result = todo_service.toggle(app.db, todo.id, now=app.now())
         self.invalidate()
-        end = app.calendar.end_of(self.day)  # type: ignore[attr-defined]
+        end = app.calendar.end_of(self.day)
         if result.done_at is not None and result.done_at >= end:
             # Done today, seen from an earlier day: on that day it was still open.
-            self.notify(f"Marked done on {app.today().isoformat()}.", timeout=3)  # type: ignore[attr-defined]
+            self.notify(f"Marked done on {app.today().isoformat()}.", timeout=3)
             result = replace(result, done_at=None)
         self.todo_list.replace_row(result)
         self._update_todo_title()
@@ -685,7 +695,7 @@ class TodayScreen(Screen[None]):
         def edited(screen: TodayScreen, text: str | None) -> None:
             if text is None or text == todo.text:
                 return
-            result = todo_service.edit(screen.app.db, todo.id, text=text)  # type: ignore[attr-defined]
+            result = todo_service.edit(screen.app.db, todo.id, text=text)
             screen.invalidate()
             screen.todo_list.replace_row(result)
 
@@ -702,7 +712,7 @@ class TodayScreen(Screen[None]):
         def confirmed(screen: TodayScreen, yes: bool | None) -> None:
             if not yes:
                 return
-            todo_service.delete(screen.app.db, todo.id)  # type: ignore[attr-defined]
+            todo_service.delete(screen.app.db, todo.id)
             screen.invalidate()
             screen.todo_list.remove_row(todo.id)
             screen._update_todo_title()
@@ -716,6 +726,6 @@ class TodayScreen(Screen[None]):
         todo = self.todo_list.current
         if todo is None:
             return
-        todo_service.move(self.app.db, todo.id, offset)  # type: ignore[attr-defined]
+        todo_service.move(self.app.db, todo.id, offset)
         self.invalidate()
         self.todo_list.move_row(todo.id, offset)

@@ -23,6 +23,8 @@ from rich.text import Text
 from textual import events
 from textual.widget import Widget
 
+from studylog.tui.access import studylog_app
+
 WEEKS = 52  # 358-364 days: inside the 365 days of review counts
 LABEL_WIDTH = 4  # "Mon "
 CELL = 2  # a square and a gap
@@ -78,6 +80,8 @@ def grid_start(today: date, weeks: int = WEEKS) -> date:
 
 class YearHeatmap(Widget):
     """Study days of the last year as a grid of coloured squares."""
+
+    app = studylog_app()
 
     DEFAULT_CSS = """
     YearHeatmap {
@@ -171,6 +175,5 @@ class YearHeatmap(Widget):
         if offset is None:
             return
         day = self.day_at(offset.x, offset.y)
-        opener = getattr(self.app, "open_day", None)
-        if day is not None and callable(opener):
-            self.app.call_next(opener, day)
+        if day is not None:
+            self.app.call_next(self.app.open_day, day)

@@ -17,6 +17,7 @@ from textual.widgets import Footer, Markdown, Static
 from studylog.content.concept_file import CLOZE
 from studylog.services.cards import CardInfo
 from studylog.studyday import StudyCalendar
+from studylog.tui.access import studylog_app
 from studylog.tui.widgets.entry_editor import preview_markdown
 from studylog.tui.widgets.guard import guarded
 
@@ -54,6 +55,8 @@ def schedule_line(card: CardInfo, calendar: StudyCalendar) -> str:
 class CardView(ModalScreen[None]):
     """Card ``card``: front, back, schedule; ``c`` opens its concept."""
 
+    app = studylog_app()
+
     DEFAULT_CSS = """
     CardView { align: center middle; }
     CardView > Vertical {
@@ -77,7 +80,7 @@ class CardView(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         card = self.card
         with Vertical():
-            line = schedule_line(card, self.app.calendar)  # type: ignore[attr-defined]
+            line = schedule_line(card, self.app.calendar)
             yield Static(Text(f"Card {card.id} · {line}"), classes="card-meta")
             with VerticalScroll():
                 yield Static("Front", classes="card-label")
@@ -105,10 +108,10 @@ class CardView(ModalScreen[None]):
         slug = self.card.concept_slug
         self.dismiss(None)
         if slug:
-            self.app.open_concept(slug)  # type: ignore[attr-defined]
+            self.app.open_concept(slug)
 
     @on(Markdown.LinkClicked)
     @guarded
     def _link(self, event: Markdown.LinkClicked) -> None:
         event.stop()
-        self.app.open_link(event.href)  # type: ignore[attr-defined]
+        self.app.open_link(event.href)

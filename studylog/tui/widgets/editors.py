@@ -30,6 +30,7 @@ from textual.widgets import Static, TextArea
 
 from studylog.errors import StudylogError
 from studylog.services import concepts as concept_service
+from studylog.tui.access import studylog_app
 from studylog.tui.widgets.guard import guarded
 from studylog.tui.widgets.keybar import KeyBar
 
@@ -86,6 +87,8 @@ def edit_in_editor(app: App, text: str, *, suffix: str) -> str | None:
 
 class EditorScreen(Screen[str | None]):
     """A full-screen TextArea with a title line; tracks unsaved changes."""
+
+    app = studylog_app()
 
     DEFAULT_CSS = """
     EditorScreen #editor-title {
@@ -169,7 +172,7 @@ class CodeEditorScreen(EditorScreen):
             self.notify("the demo code is empty; nothing was saved", severity="error")
             return False
         try:
-            concept_service.set_demo_code(self.app.db, self.slug, text, now=self.app.now())  # type: ignore[attr-defined]
+            concept_service.set_demo_code(self.app.db, self.slug, text, now=self.app.now())
         except StudylogError as err:
             self.notify(str(err), severity="error")
             return False
@@ -219,9 +222,9 @@ class ConceptFileEditorScreen(EditorScreen):
         text = self.text
         try:
             if self.slug is None:
-                info = concept_service.add(self.app.db, text, now=self.app.now())  # type: ignore[attr-defined]
+                info = concept_service.add(self.app.db, text, now=self.app.now())
             else:
-                info = concept_service.edit(self.app.db, self.slug, text, now=self.app.now())  # type: ignore[attr-defined]
+                info = concept_service.edit(self.app.db, self.slug, text, now=self.app.now())
         except StudylogError as err:
             self.notify(str(err), severity="error", timeout=8)
             line = error_line(str(err))
