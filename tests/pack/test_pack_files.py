@@ -165,3 +165,23 @@ def test_no_name_belongs_to_two_concepts():
             owners.setdefault(name.strip().casefold(), set()).add(c.slug)
     shared = {name: sorted(slugs) for name, slugs in owners.items() if len(slugs) > 1}
     assert not shared, f"names of more than one concept: {shared}"
+
+
+# Issue 16: six concepts the learners' notes need, each with at least five cards.
+NEW_SLUGS = [
+    "transformer",
+    "convolution",
+    "word-embedding",
+    "hadamard-product",
+    "unet-skip-connection",
+    "sequence-data",
+]
+
+
+@pytest.mark.parametrize("slug", NEW_SLUGS)
+def test_issue16_concepts_exist_with_five_cards(slug):
+    path = CONCEPTS / f"{slug}.md"
+    assert path.is_file(), f"{path} missing"
+    c = parse_concept(path.read_text(encoding="utf-8"), str(path))
+    assert len({card.key for card in c.cards}) >= 5
+    assert len(c.sources) >= 2 and c.demo
