@@ -39,6 +39,7 @@ from transformer import (  # noqa: E402
     alignment_accuracy,
     greedy_decode,
     init_transformer,
+    learning_rate,
     toy_dataset,
     transformer_loss,
 )
@@ -50,8 +51,8 @@ def exact_match(params: dict[str, np.ndarray], src: np.ndarray, tgt: np.ndarray)
 
 
 def noam_rate(step: int, d_model: int, warmup: int, scale: float) -> float:
-    """The paper's learning-rate schedule (sec. 5.3), times ``scale``."""
-    return scale * d_model**-0.5 * min(step**-0.5, step * warmup**-1.5)
+    """The paper's learning-rate schedule (sec. 5.3, transformer.learning_rate), times ``scale``."""
+    return scale * learning_rate(step, d_model, warmup)
 
 
 def train(

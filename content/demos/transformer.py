@@ -119,6 +119,49 @@ def attention_backward(
     return dquery, dmem_k + dmem_v, grads
 
 
+def cross_attention(
+    query: np.ndarray,
+    memory: np.ndarray,
+    in_proj_weight: np.ndarray,
+    in_proj_bias: np.ndarray,
+    out_proj_weight: np.ndarray,
+    out_proj_bias: np.ndarray,
+    num_heads: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Encoder-decoder attention (sec. 3.2.3): queries from the decoder, keys and values from
+    the encoder output, in torch.nn.MultiheadAttention's layout.
+
+    Args:
+        query: decoder states (N, T, E).
+        memory: encoder output (N, S, E), used as both key and value.
+        in_proj_weight: (3E, E), rows [W_q; W_k; W_v]; in_proj_bias (3E,).
+        out_proj_weight: (E, E); out_proj_bias (E,).
+        num_heads: h, with E divisible by h.
+
+    Returns:
+        (output (N, T, E), weights (N, h, T, S)): row t of a head's weights says which source
+        positions output step t reads, the alignment. No mask: every step may read the whole
+        source.
+    """
+    p = {
+        "x.in_proj_weight": in_proj_weight,
+        "x.in_proj_bias": in_proj_bias,
+        "x.out_proj.weight": out_proj_weight,
+        "x.out_proj.bias": out_proj_bias,
+    }
+    y, cache = attention_forward(query, memory, p, "x", num_heads, None)
+    return y, cache["weights"]
+
+
+def learning_rate(step: int, d_model: int, warmup: int = 4000) -> float:
+    """The paper's schedule (sec. 5.3, eq. 3): d_model^-0.5 * min(step^-0.5, step * warmup^-1.5).
+
+    Linear warm-up for ``warmup`` steps (peak d_model^-0.5 * warmup^-0.5 at step = warmup),
+    then decay as 1 / sqrt(step). ``step`` counts from 1.
+    """
+    return d_model**-0.5 * min(step**-0.5, step * warmup**-1.5)
+
+
 def _add_norm(
     x: np.ndarray, sub: np.ndarray, p: Params, name: str
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -9,7 +9,7 @@
 Negatives are drawn from the unigram distribution raised to the power 0.75.
 Sources: 밑바닥부터 시작하는 딥러닝 2, ch. 3.1-3.2 (추론 기반 기법, CBOW), 4.1 (Embedding
 계층: W[idx], backward with np.add.at), 4.2 (네거티브 샘플링: 이진 분류, sigmoid with loss,
-UnigramSampler with power 0.75), 4.4.2 (유추 문제, analogy by vector arithmetic and
+UnigramSampler with power 0.75), 4.3.3 (유추 문제, analogy by vector arithmetic and
 cosine similarity); Mikolov, Chen, Corrado & Dean (2013a), Efficient Estimation of Word
 Representations in Vector Space (CBOW, skip-gram); Mikolov, Sutskever, Chen, Corrado &
 Dean (2013b), Distributed Representations of Words and Phrases and their

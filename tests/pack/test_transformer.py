@@ -186,3 +186,19 @@ def test_demo_outputs():
     data = np.array(heat["data"])
     assert data.shape == (5, 4) and data[:4].argmax(axis=1).tolist() == [1, 3, 2, 0]
     assert heat["x_labels"] == ["어제", "나는", "빵을", "샀다"]
+
+
+def test_cross_attention_reads_keys_and_values_from_the_memory():
+    from transformer import cross_attention
+
+    rng, p = small_model()
+    y, mem = rng.normal(size=(2, 3, 8)), rng.normal(size=(2, 5, 8))
+    name = "decoder.layers.0.multihead_attn"
+    args = [
+        p[name + k]
+        for k in (".in_proj_weight", ".in_proj_bias", ".out_proj.weight", ".out_proj.bias")
+    ]
+    out_, w = cross_attention(y, mem, *args, 2)
+    assert out_.shape == (2, 3, 8) and w.shape == (2, 2, 3, 5)
+    np.testing.assert_allclose(out_, mha(y, mem, p, name), rtol=1e-13)
+    np.testing.assert_allclose(w.sum(axis=-1), 1.0, rtol=1e-13)
