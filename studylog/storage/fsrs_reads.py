@@ -20,11 +20,6 @@ from sqlalchemy.orm import Session
 from studylog.scheduling.training import EntryKind, ReviewHistory, kind_of_state
 
 
-def _ms_sql(column: str) -> str:
-    # SQLAlchemy stores SQLite datetimes as 'YYYY-MM-DD HH:MM:SS.ffffff' text
-    return f"(unixepoch(substr({column}, 1, 19)) * 1000 + CAST(substr({column}, 21, 3) AS INTEGER))"
-
-
 def _deck_filter(deck: str | None) -> tuple[str, tuple[object, ...]]:
     """SQL condition on ``c.deck`` for a deck and its subdecks (Anki's ``deck:D``)."""
     if deck is None:
@@ -47,7 +42,7 @@ def load_answer_log(session: Session, *, deck: str | None = None) -> AnswerLog:
     """
     where, params = _deck_filter(deck)
     sql = (
-        f"SELECT r.card_id, r.id, {_ms_sql('r.reviewed_at')}, r.rating, r.state_before, "
+        "SELECT r.card_id, r.id, r.reviewed_at_ms, r.rating, r.state_before, "
         "COALESCE(r.duration_ms, -1) FROM reviews r JOIN cards c ON c.id = r.card_id "
         f"WHERE c.suspended = 0{where} ORDER BY r.card_id, r.reviewed_at, r.id"
     )
@@ -99,8 +94,8 @@ class CardStates:
 def load_card_states(session: Session) -> CardStates:
     """The memory state, due time and lapses of every unsuspended card."""
     sql = (
-        f"SELECT state, COALESCE(stability, -1), COALESCE(difficulty, -1), "
-        f"COALESCE({_ms_sql('last_review')}, -1), {_ms_sql('due')}, lapses "
+        "SELECT state, COALESCE(stability, -1), COALESCE(difficulty, -1), "
+        "COALESCE(last_review_ms, -1), due_ms, lapses "
         "FROM cards WHERE suspended = 0"
     )
     rows = session.connection().exec_driver_sql(sql).fetchall()
