@@ -63,8 +63,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from studylog.services import fsrs_vec as fv  # noqa: E402
-from studylog.storage import migrate  # noqa: E402
+from studylog.scheduling import batch  # noqa: E402
+from studylog.scheduling.states import CardState  # noqa: E402
+from studylog.services import reschedule  # noqa: E402
+from studylog.storage import bulk, migrate  # noqa: E402
 from studylog.storage.engine import Database  # noqa: E402
 
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
@@ -72,7 +74,7 @@ DATA = ROOT / "benchmarks" / "_data"
 
 
 def simulate(
-    n_cards: int, n_reviews: int, rng: np.random.Generator, p: fv.Params, years: float = 3.0
+    n_cards: int, n_reviews: int, rng: np.random.Generator, p: batch.Params, years: float = 3.0
 ):
     """Review histories for ``n_cards`` cards totalling exactly ``n_reviews`` answers.
 
@@ -82,29 +84,29 @@ def simulate(
     cards). Returns (offsets, ratings,
     times_us), grouped by card, in time order.
     """
-    now_us = fv.to_us(NOW)
-    t = now_us - rng.integers(fv.DAY_US, int(years * 365 * fv.DAY_US), n_cards)
-    cur = fv.CardArrays.new(n_cards, t)
+    now_us = batch.to_us(NOW)
+    t = now_us - rng.integers(batch.DAY_US, int(years * 365 * batch.DAY_US), n_cards)
+    cur = batch.CardArrays.new(n_cards, t)
     ratings_k, times_k = [], []
     alive = np.arange(n_cards)
     while alive.size:
         head = cur.take(alive)
         elapsed = np.maximum(
-            (t[alive] - np.where(head.last_review == fv.NO_TIME, t[alive], head.last_review))
-            // fv.DAY_US,
+            (t[alive] - np.where(head.last_review == batch.NO_TIME, t[alive], head.last_review))
+            // batch.DAY_US,
             0,
         )
         with np.errstate(invalid="ignore"):
             r = np.where(
                 np.isnan(head.stability),
                 0.6,
-                fv.retrievability_from_elapsed(head.stability, elapsed.astype(float), p),
+                batch.retrievability_from_elapsed(head.stability, elapsed.astype(float), p),
             )
         kind = rng.random(alive.size)
         rating = np.where(
             rng.random(alive.size) >= r, 1, np.where(kind < 0.1, 2, np.where(kind < 0.9, 3, 4))
         )
-        new, _ = fv.review_cards(head, rating, t[alive], p)
+        new, _ = batch.review_cards(head, rating, t[alive], p)
         k_ratings = np.zeros(n_cards, dtype=np.int8)
         k_times = np.full(n_cards, -1, dtype=np.int64)
         k_ratings[alive], k_times[alive] = rating, t[alive]
@@ -114,8 +116,8 @@ def simulate(
             dst[alive] = src
         # the next answer: learning steps on time (+ up to 2 min), reviews within a day of due
         late = np.where(
-            new.state == fv.REVIEW,
-            rng.integers(0, fv.DAY_US, alive.size),
+            new.state == CardState.REVIEW,
+            rng.integers(0, batch.DAY_US, alive.size),
             rng.integers(0, 120_000_000, alive.size),
         )
         t[alive] = new.due + late
@@ -154,7 +156,7 @@ def build(path: Path, n_cards: int, n_reviews: int, seed: int = 1) -> None:
     offsets, ratings, times = simulate(n_hist, n_reviews, rng, p, years=1.5)
     card_ids = np.arange(1, n_hist + 1, dtype=np.int64)
     created = times[offsets[:-1]]
-    result = fv.replay(offsets, ratings, times, p, card_ids=card_ids, initial_due_us=created)
+    result = batch.replay(offsets, ratings, times, p, card_ids=card_ids, initial_due_us=created)
     con = sqlite3.connect(path)
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=OFF")
@@ -177,11 +179,11 @@ def build(path: Path, n_cards: int, n_reviews: int, seed: int = 1) -> None:
             [None if s < 0 else s for s in c.step.tolist()],
             c.stability.tolist(),
             c.difficulty.tolist(),
-            fv.us_to_text(c.due),
-            fv.us_to_text(c.last_review),
+            bulk.us_to_text(c.due),
+            bulk.us_to_text(c.last_review),
             result.reps.tolist(),
             result.lapses.tolist(),
-            fv.us_to_text(created),
+            bulk.us_to_text(created),
             strict=True,
         )
         sql = (
@@ -190,8 +192,8 @@ def build(path: Path, n_cards: int, n_reviews: int, seed: int = 1) -> None:
             f"VALUES (?, ?, 'front', 'back', 'basic', 'Default', 'user', ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, '{now_text}')"
         )
         con.executemany(sql, hist_rows)
-        new_created = fv.us_to_text(
-            fv.to_us(NOW - timedelta(days=30)) + np.arange(n_cards - n_hist) * 1_000_000
+        new_created = bulk.us_to_text(
+            batch.to_us(NOW - timedelta(days=30)) + np.arange(n_cards - n_hist) * 1_000_000
         )
         con.executemany(
             "INSERT INTO cards (id, concept_id, front, back, kind, deck, origin, state, step, due, reps, lapses, "
@@ -211,20 +213,20 @@ def build(path: Path, n_cards: int, n_reviews: int, seed: int = 1) -> None:
             zip(
                 card_of_review.tolist(),
                 ratings.tolist(),
-                fv.us_to_text(times),
+                bulk.us_to_text(times),
                 rng.integers(1500, 20000, times.size).tolist(),
                 b.state.tolist(),
                 [None if s < 0 else s for s in b.step.tolist()],
                 [None if np.isnan(s) else s for s in b.stability.tolist()],
                 [None if np.isnan(s) else s for s in b.difficulty.tolist()],
-                fv.us_to_text(b.due),
-                fv.us_to_text(b.last_review),
+                bulk.us_to_text(b.due),
+                bulk.us_to_text(b.last_review),
                 a.state.tolist(),
                 [None if s < 0 else s for s in a.step.tolist()],
                 a.stability.tolist(),
                 a.difficulty.tolist(),
-                fv.us_to_text(a.due),
-                ((a.due - times) / fv.DAY_US).tolist(),
+                bulk.us_to_text(a.due),
+                ((a.due - times) / batch.DAY_US).tolist(),
                 strict=True,
             ),
         )
@@ -339,20 +341,20 @@ def run(path: Path, repeat: int) -> None:
         config = review.load_config(db)
         p = config.params()
         scheduler = config.scheduler()
-        now_us = fv.to_us(NOW)
+        now_us = batch.to_us(NOW)
         with db.read() as session:
             t0 = time.perf_counter()
-            m = fv.fetch_matrix(
+            m = bulk.fetch_matrix(
                 session,
-                f"SELECT id, stability, {fv.us_sql('last_review')} FROM cards WHERE last_review IS NOT NULL",
+                f"SELECT id, stability, {bulk.us_sql('last_review')} FROM cards WHERE last_review IS NOT NULL",
             )
             load_ms = (time.perf_counter() - t0) * 1000
             t0 = time.perf_counter()
-            h = fv.load_histories(session)
+            h = bulk.load_histories(session)
             load_h_ms = (time.perf_counter() - t0) * 1000
         stability, last = m[:, 1], m[:, 2].astype(np.int64)
         rows.append(("load S, last review of every card (SQL -> NumPy)", load_ms, "once"))
-        vec_r = median_ms(lambda: fv.retrievability(stability, last, now_us, p), 51)
+        vec_r = median_ms(lambda: batch.retrievability(stability, last, now_us, p), 51)
         package_cards = [
             fsrs.Card(
                 card_id=int(i),
@@ -360,7 +362,7 @@ def run(path: Path, repeat: int) -> None:
                 stability=float(s),
                 difficulty=5.0,
                 due=NOW,
-                last_review=fv.from_us(int(t)),
+                last_review=batch.from_us(int(t)),
             )
             for i, s, t in zip(m[:, 0], stability, last, strict=True)
         ]
@@ -368,7 +370,7 @@ def run(path: Path, repeat: int) -> None:
             lambda: [scheduler.get_card_retrievability(c, NOW) for c in package_cards], 5
         )  # median of 5
         loop_r = [scheduler.get_card_retrievability(c, NOW) for c in package_cards]
-        check = fv.retrievability(stability, last, now_us, p)
+        check = batch.retrievability(stability, last, now_us, p)
         assert np.allclose(check, loop_r, rtol=1e-9, atol=0), "NumPy and package disagree"
         rows.append(
             (f"retrievability of {len(package_cards):,} cards, NumPy", vec_r, "median of 51")
@@ -383,7 +385,7 @@ def run(path: Path, repeat: int) -> None:
 
         rows.append((f"load {h.ratings.size:,} reviews grouped by card", load_h_ms, "once"))
         replay_ms = median_ms(
-            lambda: fv.replay(
+            lambda: batch.replay(
                 h.offsets, h.ratings, h.times_us, p, card_ids=h.card_ids, record=False
             ),
             9,
@@ -395,7 +397,7 @@ def run(path: Path, repeat: int) -> None:
                 (
                     cid,
                     [
-                        fsrs.ReviewLog(cid, fsrs.Rating(int(r)), fv.from_us(int(t)), None)
+                        fsrs.ReviewLog(cid, fsrs.Rating(int(r)), batch.from_us(int(t)), None)
                         for r, t in zip(h.ratings[a:b], h.times_us[a:b], strict=True)
                     ],
                 )
@@ -420,7 +422,7 @@ def run(path: Path, repeat: int) -> None:
         )
         t0 = time.perf_counter()
         with db.write() as session:
-            fv.reschedule_in(session, replace(p, desired_retention=0.85), full=False)
+            reschedule.reschedule_in(session, replace(p, desired_retention=0.85), full=False)
         rows.append(
             (
                 "change desired retention: move every due date, commit",
@@ -430,7 +432,7 @@ def run(path: Path, repeat: int) -> None:
         )
         t0 = time.perf_counter()
         with db.write() as session:
-            fv.reschedule_in(session, p, full=True)
+            reschedule.reschedule_in(session, p, full=True)
         rows.append(
             (
                 "change parameters: replay all, rewrite cards + reviews, commit",

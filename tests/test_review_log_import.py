@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from studylog.errors import InvalidInputError
 from studylog.interchange.review_log import import_review_log, parse_review_log
-from studylog.services import fsrs_vec as fv
+from studylog.scheduling import fuzz
 from studylog.services import review, settings
 from studylog.storage.models import Card, Review
 from tests.conftest import REVIEW_LOG
@@ -170,8 +170,8 @@ def test_with_fuzz_the_due_is_the_seeded_fuzz_of_the_package_interval(utc_db):
         assert got.stability == pytest.approx(want.stability, rel=1e-9)
         if want.state == fsrs.State.Review:
             days = (want.due - want.last_review).days
-            u = fv.fuzz_unit(got.id, len(logs))
-            assert got.due == want.last_review + timedelta(days=fv.fuzzed_day(days, u, 36500))
+            u = fuzz.fuzz_unit(got.id, len(logs))
+            assert got.due == want.last_review + timedelta(days=fuzz.fuzzed_day(days, u, 36500))
             fuzzed += got.due != want.due
         else:
             assert got.due == want.due

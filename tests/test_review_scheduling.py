@@ -11,8 +11,8 @@ from fsrs.scheduler import DEFAULT_PARAMETERS
 from sqlalchemy import func, select
 
 from studylog.errors import InvalidInputError, NotFoundError
+from studylog.scheduling import fuzz
 from studylog.services import cards, review, settings
-from studylog.services import fsrs_vec as fv
 from studylog.storage.models import Card, Review
 
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
@@ -100,7 +100,7 @@ def test_fuzz_is_the_package_fuzz_with_a_per_card_seed(utc_db, monkeypatch):
     moment = NOW
     moved = 0
     for reps, rating in enumerate([4, 3, 3, 2, 3, 3], start=1):
-        monkeypatch.setattr(fsrs.scheduler, "random", lambda r=reps: fv.fuzz_unit(made.id, r))
+        monkeypatch.setattr(fsrs.scheduler, "random", lambda r=reps: fuzz.fuzz_unit(made.id, r))
         plain, _ = unfuzzed.review_card(ref_card, fsrs.Rating(rating), moment)
         ref_card, _ = reference.review_card(ref_card, fsrs.Rating(rating), moment)
         review.answer(utc_db, made.id, rating, now=moment)

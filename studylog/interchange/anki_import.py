@@ -17,7 +17,7 @@
   filtered decks without rescheduling are dropped, as are manual
   rescheduling entries (no rating). The kept answers become ``reviews`` rows
   and the card's state is replayed from them with studylog's scheduler
-  (:func:`studylog.services.fsrs_vec.replay_in`, the function the review-log
+  (:func:`studylog.services.reschedule.replay_in`, the function the review-log
   import uses; it equals ``fsrs.Scheduler.reschedule_card``).
 - **Again.** A card whose Anki id is already a studylog card is not added
   again; answers newer than the stored ones are added and its state rebuilt.
@@ -50,8 +50,9 @@ from studylog.interchange.anki_package import (
 )
 from studylog.interchange.review_log import existing_cards, stored_times
 from studylog.interchange.summary import ApplyContext, FileSummary
-from studylog.services import fsrs_vec
+from studylog.scheduling.states import CardState
 from studylog.services import tags as tag_service
+from studylog.services.reschedule import replay_in
 from studylog.services.review import config_in
 from studylog.storage.models import Card, Review, card_tags
 
@@ -328,7 +329,7 @@ def apply_anki(session: Session, parsed: ParsedAnki, ctx: ApplyContext) -> FileS
     touched = _insert_reviews(session, [s for s in specs if s.external_id in ids], ids, summary)
     if touched:
         ctx.progress(f"{parsed.name}: replaying histories", 0, len(touched))
-        fsrs_vec.replay_in(session, config_in(session).params(), sorted(touched))
+        replay_in(session, config_in(session).params(), sorted(touched))
         ctx.progress(f"{parsed.name}: replaying histories", len(touched), len(touched))
     without = sum(1 for s in fresh if s.scheduled_in_anki and not s.reviews)
     if without:
@@ -359,7 +360,7 @@ def _insert_cards(session: Session, fresh: list[AnkiCardSpec], ctx: ApplyContext
                     "deck": s.deck,
                     "external_id": s.external_id,
                     "origin": "import",
-                    "state": fsrs_vec.LEARNING,
+                    "state": CardState.LEARNING,
                     "step": 0,
                     # The replay starts from a new card due at its first answer.
                     "due": s.reviews[0].time if s.reviews else ctx.now,
@@ -405,8 +406,8 @@ def _insert_reviews(
                     "rating": r.rating,
                     "reviewed_at": r.time,
                     "duration_ms": r.duration_ms,
-                    "state_before": fsrs_vec.LEARNING,
-                    "state_after": fsrs_vec.LEARNING,
+                    "state_before": CardState.LEARNING,
+                    "state_after": CardState.LEARNING,
                 }
             )
     for start in range(0, len(rows), 5000):

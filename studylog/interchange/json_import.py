@@ -42,9 +42,9 @@ from sqlalchemy.orm import Session
 from studylog.errors import InvalidInputError
 from studylog.interchange.json_export import FORMAT_VERSION
 from studylog.interchange.summary import ApplyContext, FileSummary
-from studylog.services import fsrs_vec
 from studylog.services import settings as settings_service
 from studylog.services import tags as tag_service
+from studylog.services.reschedule import replay_in
 from studylog.services.review import config_in
 from studylog.storage.import_models import ImportRecord, SuggestedCard
 from studylog.storage.models import (
@@ -296,7 +296,7 @@ class _Writer:
         self.suggestions()
         self.records()
         if self.replay:
-            fsrs_vec.replay_in(self.s, config_in(self.s).params(), sorted(self.replay))
+            replay_in(self.s, config_in(self.s).params(), sorted(self.replay))
         return self.summary
 
     def _progress(self, section: str, done: int) -> None:

@@ -11,7 +11,7 @@ with a UTC offset, ``review_duration`` milliseconds (may be empty).
 Each ``card_id`` becomes one card (its ``external_id``); the card's state is
 rebuilt from its whole history with the collection's scheduler, the same
 result as ``fsrs.Scheduler.reschedule_card`` (computed for all cards at once by
-:func:`studylog.services.fsrs_vec.replay`). Every review becomes a ``reviews``
+:func:`studylog.scheduling.batch.replay`). Every review becomes a ``reviews``
 row with the state before and after, as if it had been answered in studylog.
 
 The whole file is read and checked before anything is written, and the import
@@ -33,7 +33,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from studylog.errors import InvalidInputError
-from studylog.services import fsrs_vec
+from studylog.scheduling.states import CardState
+from studylog.services.reschedule import replay_in
 from studylog.services.review import config_in
 from studylog.storage.engine import Database
 from studylog.storage.models import Card, Review
@@ -290,7 +291,7 @@ def _apply(session: Session, plan: _Plan, now: datetime) -> None:
                     "deck": DECK,
                     "external_id": ext,
                     "origin": "import",
-                    "state": fsrs_vec.LEARNING,
+                    "state": CardState.LEARNING,
                     "step": 0,
                     "due": plan.by_card[ext][0].time,
                     "reps": 0,
@@ -313,11 +314,11 @@ def _apply(session: Session, plan: _Plan, now: datetime) -> None:
                 "rating": row.rating,
                 "reviewed_at": row.time,
                 "duration_ms": row.duration_ms,
-                "state_before": fsrs_vec.LEARNING,
-                "state_after": fsrs_vec.LEARNING,
+                "state_before": CardState.LEARNING,
+                "state_after": CardState.LEARNING,
             }
             for ext, card_rows in plan.by_card.items()
             for row in card_rows
         ],
     )
-    fsrs_vec.replay_in(session, params, sorted(ids[ext] for ext in plan.by_card))
+    replay_in(session, params, sorted(ids[ext] for ext in plan.by_card))

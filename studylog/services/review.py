@@ -36,10 +36,12 @@ from sqlalchemy.orm import Session
 
 from studylog.errors import InvalidInputError, NotFoundError
 from studylog.formatting import format_interval
-from studylog.services import fsrs_vec
+from studylog.scheduling import batch
+from studylog.scheduling.fuzz import fuzz_unit, fuzzed_day
 from studylog.services import settings as settings_service
 from studylog.services import tags as tag_service
 from studylog.services.cards import CardInfo, info, load_card
+from studylog.services.reschedule import RescheduleSummary, reschedule_in
 from studylog.storage.engine import Database
 from studylog.storage.models import Card, Review
 from studylog.studyday import StudyCalendar, ensure_utc, utcnow
@@ -118,9 +120,9 @@ class SchedulerConfig:
             enable_fuzzing=False,
         )
 
-    def params(self) -> fsrs_vec.Params:
+    def params(self) -> batch.Params:
         """The same settings for the NumPy whole-collection path."""
-        return fsrs_vec.Params.from_scheduler(self.scheduler(), enable_fuzzing=self.enable_fuzzing)
+        return batch.Params.from_scheduler(self.scheduler(), enable_fuzzing=self.enable_fuzzing)
 
 
 @dataclass(frozen=True)
@@ -200,7 +202,7 @@ def configure(
     maximum_interval_d: int | None = None,
     enable_fuzzing: bool | None = None,
     parameters: Sequence[float] | None = None,
-) -> tuple[SchedulerConfig, fsrs_vec.RescheduleSummary | None]:
+) -> tuple[SchedulerConfig, RescheduleSummary | None]:
     """Change the scheduler settings and reschedule every card, in one transaction.
 
     A change of parameters or steps replays every card's history with the new
@@ -239,7 +241,7 @@ def configure(
             or new.relearning_steps_s != old.relearning_steps_s
         )
         session.flush()
-        summary = fsrs_vec.reschedule_in(session, new.params(), full=full)
+        summary = reschedule_in(session, new.params(), full=full)
         return new, summary
 
 
@@ -303,13 +305,13 @@ def schedule(
 
     ``scheduler.review_card`` does the FSRS step; a Review interval then gets
     the package's fuzz range with a uniform drawn from (card id, reps after),
-    so a preview and the answer agree (:func:`fsrs_vec.fuzz_unit`).
+    so a preview and the answer agree (:func:`studylog.scheduling.fuzz.fuzz_unit`).
     """
     after, _ = scheduler.review_card(to_fsrs(card), fsrs.Rating(rating), now)
     if config.enable_fuzzing and after.state == fsrs.State.Review:
         days = (after.due - now).days
-        u = fsrs_vec.fuzz_unit(card.id, card.reps + 1)
-        after.due = now + timedelta(days=fsrs_vec.fuzzed_day(days, u, config.maximum_interval_d))
+        u = fuzz_unit(card.id, card.reps + 1)
+        after.due = now + timedelta(days=fuzzed_day(days, u, config.maximum_interval_d))
     return after
 
 

@@ -27,7 +27,7 @@ the per-day aggregates of past study days are cached in the ``settings``
 table. Each day is checked against a fingerprint (count and sum of review
 ids, read from the ``reviewed_at`` index alone) and recomputed in NumPy when
 it changed; rewriting review rows (a full reschedule, an import that merges
-histories) drops the cache (:func:`studylog.services.fsrs_vec.replay_in`).
+histories) drops the cache (:func:`studylog.services.reschedule.replay_in`).
 """
 
 from __future__ import annotations
@@ -42,9 +42,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from studylog.errors import DatabaseError
-from studylog.services import fsrs_vec
+from studylog.scheduling import batch
+from studylog.scheduling.states import CardState
 from studylog.services import settings as settings_service
 from studylog.services.review import config_in
+from studylog.storage import bulk
 from studylog.storage.engine import Database
 from studylog.storage.models import JournalEntry, Review
 from studylog.studyday import StudyCalendar, ensure_utc, streak_length, utcnow
@@ -54,7 +56,7 @@ HISTORY_DAYS = 365
 FORECAST_DAYS = 30
 R_BINS = 20  # retrievability histogram: 5 % bins
 P_CLIP = 1e-4
-CACHE_KEY = fsrs_vec.STATS_CACHE_KEY
+CACHE_KEY = bulk.STATS_CACHE_KEY
 PERIODS = {"today": (0, 1), "yesterday": (1, 2), "week": (0, 7), "month": (0, 30), "year": (0, 365)}
 
 # Per-day aggregate columns (also the cache's layout).
@@ -199,14 +201,14 @@ class Stats:
 def _boundaries(calendar: StudyCalendar, first: date, n_days: int) -> np.ndarray:
     """Epoch µs of the start of each of ``n_days`` study days from ``first``, plus the last end."""
     return np.array(
-        [fsrs_vec.to_us(calendar.start_of(first + timedelta(days=i))) for i in range(n_days + 1)],
+        [batch.to_us(calendar.start_of(first + timedelta(days=i))) for i in range(n_days + 1)],
         dtype=np.int64,
     )
 
 
 def _fingerprints(session: Session, bounds_text: list[str]) -> np.ndarray:
     """(count, sum of ids) of the reviews of each day, from the ``reviewed_at`` index only."""
-    cursor = fsrs_vec.raw_connection(session).cursor()
+    cursor = bulk.raw_connection(session).cursor()
     out = np.zeros((len(bounds_text) - 1, 2), dtype=np.int64)
     sql = "SELECT count(*), total(id) FROM reviews WHERE reviewed_at >= ? AND reviewed_at < ?"
     for i in range(len(bounds_text) - 1):
@@ -215,7 +217,7 @@ def _fingerprints(session: Session, bounds_text: list[str]) -> np.ndarray:
     return out
 
 
-def _day_aggregates(session: Session, bounds: np.ndarray, p: fsrs_vec.Params) -> np.ndarray:
+def _day_aggregates(session: Session, bounds: np.ndarray, p: batch.Params) -> np.ndarray:
     """The per-day aggregates (n_days, 10) of the reviews between bounds[0] and bounds[-1].
 
     One query fetches four numbers per review (Python objects are the cost
@@ -223,9 +225,9 @@ def _day_aggregates(session: Session, bounds: np.ndarray, p: fsrs_vec.Params) ->
     exact epoch µs, the stability before, and a code packing the state before,
     the rating and whether the interval before was >= 21 days.
     """
-    lo, hi = fsrs_vec.us_to_text(bounds[[0, -1]])
-    us = fsrs_vec.us_sql
-    m = fsrs_vec.fetch_matrix(
+    lo, hi = bulk.us_to_text(bounds[[0, -1]])
+    us = bulk.us_sql
+    m = bulk.fetch_matrix(
         session,
         f"SELECT {us('reviewed_at')}, COALESCE({us('last_review_before')}, -1), "
         "COALESCE(stability_before, -1), state_before * 16 + rating + 8 * ("
@@ -248,10 +250,10 @@ def _day_aggregates(session: Session, bounds: np.ndarray, p: fsrs_vec.Params) ->
         out[:, col] += np.bincount(day, weights=w, minlength=n_days)
 
     known = (last >= 0) & (stability > 0)
-    elapsed = np.where(known, (t - np.where(known, last, t)) // fsrs_vec.DAY_US, 0)
+    elapsed = np.where(known, (t - np.where(known, last, t)) // batch.DAY_US, 0)
     inter = known & (elapsed >= 1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        prob = fsrs_vec.retrievability_from_elapsed(
+        prob = batch.retrievability_from_elapsed(
             np.where(inter, stability, 1.0), elapsed.astype(np.float64), p
         )
     prob = np.clip(np.where(inter, prob, 0.5), P_CLIP, 1 - P_CLIP)
@@ -262,7 +264,7 @@ def _day_aggregates(session: Session, bounds: np.ndarray, p: fsrs_vec.Params) ->
     add(_LL, inter, -(y * np.log(prob) + (1 - y) * np.log(1 - prob)))
     add(_SQ, inter, (prob - y) ** 2)
     # true retention: the day's first answer of a Review card (previous answer before the day began)
-    first_of_day = (state_before == fsrs_vec.REVIEW) & (last >= 0) & (last < bounds[day])
+    first_of_day = (state_before == CardState.REVIEW) & (last >= 0) & (last < bounds[day])
     add(_YP, first_of_day & ~mature & passed)
     add(_YF, first_of_day & ~mature & ~passed)
     add(_MP, first_of_day & mature & passed)
@@ -270,14 +272,14 @@ def _day_aggregates(session: Session, bounds: np.ndarray, p: fsrs_vec.Params) ->
     return out
 
 
-def _cache_key(calendar: StudyCalendar, p: fsrs_vec.Params) -> list[Any]:
+def _cache_key(calendar: StudyCalendar, p: batch.Params) -> list[Any]:
     return [str(calendar.zone), calendar.day_start_hour, p.w[20]]
 
 
 def _history(
     session: Session,
     calendar: StudyCalendar,
-    p: fsrs_vec.Params,
+    p: batch.Params,
     today: date,
     use_cache: bool,
 ) -> tuple[date, np.ndarray, dict[str, Any] | None]:
@@ -294,7 +296,7 @@ def _history(
     last = max(calendar.day_of(newest), today)
     n_days = (last - first).days + 1
     bounds = _boundaries(calendar, first, n_days)
-    prints = _fingerprints(session, fsrs_vec.us_to_text(bounds))
+    prints = _fingerprints(session, bulk.us_to_text(bounds))
     key = _cache_key(calendar, p)
     cached = settings_service.get_in(session, CACHE_KEY) if use_cache else None
     days = cached.get("days", {}) if isinstance(cached, dict) and cached.get("key") == key else {}
@@ -343,10 +345,10 @@ def _store_cache(db: Database, value: dict[str, Any]) -> None:
 # --- the cards ----------------------------------------------------------------------------
 
 
-def _cards(session: Session, calendar: StudyCalendar, today: date, now_us: int, p: fsrs_vec.Params):
-    us = fsrs_vec.us_sql
+def _cards(session: Session, calendar: StudyCalendar, today: date, now_us: int, p: batch.Params):
+    us = bulk.us_sql
     # one packed flags column: fewer Python objects per row is what makes this fast
-    m = fsrs_vec.fetch_matrix(
+    m = bulk.fetch_matrix(
         session,
         "SELECT state + 4 * (last_review IS NULL) + 8 * suspended + 16 * COALESCE(buried_until > ?, 0), "
         f"COALESCE(stability, -1), COALESCE({us('last_review')}, -1), {us('due')} FROM cards",
@@ -357,20 +359,20 @@ def _cards(session: Session, calendar: StudyCalendar, today: date, now_us: int, 
     buried = ((flags & 16) > 0) & ~suspended
     stability, last, due = m[:, 1], m[:, 2].astype(np.int64), m[:, 3].astype(np.int64)
     active = ~suspended & ~buried
-    interval = np.rint((due - last) / fsrs_vec.DAY_US)
-    review = active & ~new & (state == fsrs_vec.REVIEW)
+    interval = np.rint((due - last) / batch.DAY_US)
+    review = active & ~new & (state == CardState.REVIEW)
     counts = StateCounts(
         new=int(np.sum(active & new)),
-        learning=int(np.sum(active & ~new & (state == fsrs_vec.LEARNING))),
-        relearning=int(np.sum(active & ~new & (state == fsrs_vec.RELEARNING))),
+        learning=int(np.sum(active & ~new & (state == CardState.LEARNING))),
+        relearning=int(np.sum(active & ~new & (state == CardState.RELEARNING))),
         young=int(np.sum(review & (interval < MATURE_DAYS))),
         mature=int(np.sum(review & (interval >= MATURE_DAYS))),
         suspended=int(np.sum(suspended)),
         buried=int(np.sum(buried)),
     )
     reviewed = ~new & (stability > 0)
-    r = fsrs_vec.retrievability(
-        np.where(reviewed, stability, np.nan), np.where(reviewed, last, fsrs_vec.NO_TIME), now_us, p
+    r = batch.retrievability(
+        np.where(reviewed, stability, np.nan), np.where(reviewed, last, batch.NO_TIME), now_us, p
     )[reviewed]
     histogram = np.bincount(np.minimum((r * R_BINS).astype(np.int64), R_BINS - 1), minlength=R_BINS)
     due_bounds = _boundaries(calendar, today, FORECAST_DAYS)
@@ -378,6 +380,31 @@ def _cards(session: Session, calendar: StudyCalendar, today: date, now_us: int, 
     slot = np.maximum(np.searchsorted(due_bounds, scheduled, side="right") - 1, 0)
     forecast = np.bincount(slot[scheduled < due_bounds[-1]], minlength=FORECAST_DAYS)
     return counts, histogram.tolist(), float(r.sum()), forecast.tolist()
+
+
+@dataclass(frozen=True)
+class CollectionRetrievability:
+    """Retrievability of every reviewed card at one moment: ``card_ids`` int64 and ``retrievability`` float64, shape (n,)."""
+
+    card_ids: np.ndarray
+    retrievability: np.ndarray
+
+
+def collection_retrievability_in(
+    session: Session, p: batch.Params, now_us: int
+) -> CollectionRetrievability:
+    """See :func:`collection_retrievability` (inside an open session)."""
+    cards = bulk.load_memory_states(session)
+    r = batch.retrievability(cards.stability, cards.last_review_us, now_us, p)
+    return CollectionRetrievability(cards.card_ids, r)
+
+
+def collection_retrievability(
+    db: Database, p: batch.Params, now: datetime | None = None
+) -> CollectionRetrievability:
+    """The retrievability of every reviewed card (new cards are left out) at ``now`` (default: now), ordered by card id."""
+    with db.read() as session:
+        return collection_retrievability_in(session, p, batch.to_us(now or utcnow()))
 
 
 # --- putting it together ------------------------------------------------------------------
@@ -403,7 +430,7 @@ def collection_stats(db: Database, *, now: datetime | None = None, use_cache: bo
         p = config_in(session).params()
         first, days, store = _history(session, calendar, p, today, use_cache)
         counts, histogram, knowledge, forecast = _cards(
-            session, calendar, today, fsrs_vec.to_us(moment), p
+            session, calendar, today, batch.to_us(moment), p
         )
         journal_days = set(
             session.scalars(select(JournalEntry.day).where(JournalEntry.day <= today).distinct())
@@ -445,6 +472,8 @@ __all__ = [
     "RetentionCounts",
     "StateCounts",
     "Stats",
+    "CollectionRetrievability",
     "TrueRetention",
+    "collection_retrievability",
     "collection_stats",
 ]

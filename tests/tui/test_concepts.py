@@ -169,7 +169,9 @@ async def test_run_a_demo_in_the_worker_and_see_its_outputs(seeded_db: Database,
         code = page.query_one("#implementation")
         folded = code.collapsed
         await pilot.press("i")  # the UI answers keys while the demo runs
-        assert code.collapsed is not folded and page.running, [n.message for n in app._notifications]
+        assert code.collapsed is not folded and page.running, [
+            n.message for n in app._notifications
+        ]
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert not page.running

@@ -1,4 +1,4 @@
-"""Whole-collection FSRS-6 in NumPy: retrievability of every card, and replaying histories.
+"""Whole-collection FSRS-6 in NumPy: pure functions over arrays (no SQL, no database).
 
 The per-card reference is the ``fsrs`` package (py-fsrs 6.x, ``fsrs.Scheduler``);
 this module evaluates the same formulas on arrays so that a collection of
@@ -22,47 +22,45 @@ open-spaced-repetition wiki "The Algorithm"), parameters w[0..20]:
 
 Times are ``int64`` microseconds since the Unix epoch (UTC), so that the
 package's ``timedelta.days`` (a floor) is reproduced exactly; :data:`NO_TIME`
-marks "never". Steps use ``-1`` for ``None``.
+marks "never". Steps use ``-1`` for ``None``. States and ratings are the
+numbers of :class:`~studylog.scheduling.states.CardState` and
+:class:`~studylog.scheduling.states.Rating`.
 
-Fuzz: the package draws ``random.random()``; studylog instead draws a
-deterministic uniform number from (card id, reps) (:func:`fuzz_unit`), as Anki
-seeds its fuzz, so that the interval previewed on an answer button is exactly
-the interval the answer gives. The fuzz *range* is the package's.
+Fuzz is :mod:`studylog.scheduling.fuzz` (deterministic per card and reps).
+Reading these arrays from the database and writing them back is
+:mod:`studylog.storage.bulk`'s job.
 """
 
 from __future__ import annotations
 
 import math
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
-from itertools import chain
 
 import fsrs
 import numpy as np
-from sqlalchemy.orm import Session
 
-from studylog.storage.engine import Database
+from studylog.scheduling.fuzz import fuzz_units, fuzzed_days
+from studylog.scheduling.states import CardState, Rating
 
 DAY_US = 86_400_000_000
 NO_TIME = np.iinfo(np.int64).min
 NO_STEP = -1
-LEARNING, REVIEW, RELEARNING = 1, 2, 3
 STABILITY_MIN = 0.001
 MIN_DIFFICULTY, MAX_DIFFICULTY = 1.0, 10.0
-# The settings key of the statistics' per-day cache (studylog.services.stats): it
-# holds aggregates of review rows, so whatever rewrites review rows drops it.
-STATS_CACHE_KEY = "stats.daily_cache"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _FLOAT_DAYS_LIMIT = 100_000 * DAY_US
 _US = timedelta(microseconds=1)
-_MASK64 = (1 << 64) - 1
 
 
 def to_us(moment: datetime) -> int:
-    """An aware datetime as integer microseconds since the Unix epoch (exact)."""
+    """An aware datetime as integer microseconds since the Unix epoch (exact).
+
+    Raises:
+        ValueError: for a naive datetime (its zone would be a guess).
+    """
     if moment.tzinfo is None:
         raise ValueError(f"naive datetime {moment!r}")
     return (moment - _EPOCH) // _US
@@ -73,19 +71,6 @@ def from_us(us: int) -> datetime | None:
     if us == NO_TIME:
         return None
     return _EPOCH + timedelta(microseconds=int(us))
-
-
-def us_sql(column: str) -> str:
-    """SQL for a ``UTCDateTime`` column as integer microseconds since the epoch.
-
-    SQLAlchemy stores SQLite datetimes as ``YYYY-MM-DD HH:MM:SS.ffffff`` text;
-    whole seconds go through ``unixepoch`` and the six fraction digits are added
-    as an integer, so the value is exact (``julianday`` keeps only milliseconds).
-    NULL stays NULL.
-    """
-    return (
-        f"(unixepoch(substr({column}, 1, 19)) * 1000000 + CAST(substr({column}, 21, 6) AS INTEGER))"
-    )
 
 
 @dataclass(frozen=True)
@@ -131,65 +116,6 @@ class Params:
     def factor(self) -> float:
         """F = 0.9 ** (1 / decay) - 1, so that R(t=S) = 0.9."""
         return 0.9 ** (1 / self.decay) - 1
-
-
-# --- deterministic fuzz ---------------------------------------------------------------
-
-_FUZZ_RANGES = ((2.5, 7.0, 0.15), (7.0, 20.0, 0.1), (20.0, math.inf, 0.05))
-
-
-def fuzz_unit(card_id: int, reps: int) -> float:
-    """A uniform number in [0, 1) determined by (card id, reps after the answer).
-
-    SplitMix64 (Steele et al., OOPSLA 2014) of a mix of both numbers; replaces
-    the package's ``random()`` so a card's fuzz is reproducible.
-    """
-    x = (card_id * 0x9E3779B97F4A7C15 + reps * 0xD1B54A32D192ED03 + 0x94D049BB133111EB) & _MASK64
-    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
-    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK64
-    x ^= x >> 31
-    return (x >> 11) * 2.0**-53
-
-
-def fuzz_units(card_ids: np.ndarray, reps: np.ndarray) -> np.ndarray:
-    """:func:`fuzz_unit` on arrays (int64 -> float64 in [0, 1))."""
-    c = card_ids.astype(np.uint64)
-    r = reps.astype(np.uint64)
-    with np.errstate(over="ignore"):
-        x = c * np.uint64(0x9E3779B97F4A7C15) + r * np.uint64(0xD1B54A32D192ED03)
-        x = x + np.uint64(0x94D049BB133111EB)
-        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        x = x ^ (x >> np.uint64(31))
-    return (x >> np.uint64(11)).astype(np.float64) * 2.0**-53
-
-
-def fuzzed_days(interval_days: np.ndarray, u: np.ndarray, maximum_interval: int) -> np.ndarray:
-    """The package's ``Scheduler._get_fuzzed_interval`` with ``random()`` replaced by ``u``.
-
-    Args:
-        interval_days: int64 whole-day intervals, shape (n,).
-        u: float64 uniforms in [0, 1), shape (n,).
-    Returns:
-        int64 fuzzed intervals; intervals below 2.5 days are unchanged.
-    """
-    x = interval_days.astype(np.float64)
-    delta = np.full_like(x, 1.0)
-    for start, end, factor in _FUZZ_RANGES:
-        delta += factor * np.maximum(np.minimum(x, end) - start, 0.0)
-    lo = np.rint(x - delta)
-    hi = np.rint(x + delta)
-    lo = np.maximum(2.0, lo)
-    hi = np.minimum(hi, float(maximum_interval))
-    lo = np.minimum(lo, hi)
-    fuzzed = np.minimum(np.rint(u * (hi - lo + 1) + lo), float(maximum_interval))
-    return np.where(x < 2.5, interval_days, fuzzed.astype(np.int64))
-
-
-def fuzzed_day(interval_days: int, u: float, maximum_interval: int) -> int:
-    """Scalar :func:`fuzzed_days` (used by the per-card scheduler path)."""
-    out = fuzzed_days(np.array([interval_days], dtype=np.int64), np.array([u]), maximum_interval)
-    return int(out[0])
 
 
 # --- the FSRS-6 formulas on arrays ------------------------------------------------------
@@ -268,7 +194,7 @@ class _Tables:
 
 @lru_cache(maxsize=16)
 def _tables(w: tuple[float, ...]) -> _Tables:
-    ratings = (1, 2, 3, 4)
+    ratings = tuple(Rating)
 
     def per_rating(f) -> np.ndarray:  # noqa: ANN001
         return np.array([0.0] + [f(r) for r in ratings])
@@ -282,7 +208,9 @@ def _tables(w: tuple[float, ...]) -> _Tables:
         init_d=per_rating(init_d),
         short_factor=per_rating(lambda r: math.e ** (w[17] * (r - 3 + w[18]))),
         d_delta=per_rating(lambda r: -(w[6] * (r - 3))),
-        bonus=per_rating(lambda r: w[15] if r == 2 else w[16] if r == 4 else 1.0),
+        bonus=per_rating(
+            lambda r: w[15] if r == Rating.HARD else w[16] if r == Rating.EASY else 1.0
+        ),
         d_target=w[4] - (math.e ** (w[5] * 3)) + 1,
         e_w8=math.e ** w[8],
         forget_short_div=math.e ** (w[17] * w[18]),
@@ -298,7 +226,7 @@ def _next_difficulty(d: np.ndarray, rating: np.ndarray, t: _Tables) -> np.ndarra
 def _short_term_stability(s: np.ndarray, rating: np.ndarray, t: _Tables) -> np.ndarray:
     """Same-day review: S * e^(w17 (r - 3 + w18)) * S^-w19, never below S for a pass."""
     inc = t.short_factor[rating] * np.power(s, -t.w[19])
-    inc = np.where(rating >= 2, np.maximum(inc, 1.0), inc)
+    inc = np.where(rating >= Rating.HARD, np.maximum(inc, 1.0), inc)
     return np.maximum(s * inc, STABILITY_MIN)
 
 
@@ -347,30 +275,30 @@ class _Transitions:
 
 
 def _outcome(
-    state: int,
+    state: CardState,
     step: int,
-    rating: int,
+    rating: Rating,
     learning: Sequence[timedelta],
     relearning: Sequence[timedelta],
-) -> tuple[int, int, bool, timedelta]:
+) -> tuple[CardState, int, bool, timedelta]:
     """One answer's effect on state and step, following ``Scheduler.review_card``."""
-    graduate = (REVIEW, NO_STEP, True, timedelta(0))
-    if state == REVIEW:
-        if rating == 1 and relearning:
-            return RELEARNING, 0, False, relearning[0]
+    graduate = (CardState.REVIEW, NO_STEP, True, timedelta(0))
+    if state == CardState.REVIEW:
+        if rating == Rating.AGAIN and relearning:
+            return CardState.RELEARNING, 0, False, relearning[0]
         return graduate
-    steps = learning if state == LEARNING else relearning
+    steps = learning if state == CardState.LEARNING else relearning
     step = max(step, 0)  # fsrs.Card: a Learning card's step None means 0
     n = len(steps)
-    if n == 0 or (step >= n and rating >= 2):
+    if n == 0 or (step >= n and rating >= Rating.HARD):
         return graduate
-    if rating == 1:
+    if rating == Rating.AGAIN:
         return state, 0, False, steps[0]
-    if rating == 2:
+    if rating == Rating.HARD:
         if step == 0:
             return state, 0, False, steps[0] * 1.5 if n == 1 else (steps[0] + steps[1]) / 2.0
         return state, step, False, steps[step]
-    if rating == 3 and step + 1 < n:
+    if rating == Rating.GOOD and step + 1 < n:
         return state, step + 1, False, steps[step + 1]
     return graduate
 
@@ -386,9 +314,9 @@ def _transitions(
     step = np.full(size, NO_STEP, dtype=np.int64)
     to_review = np.zeros(size, dtype=bool)
     interval = np.zeros(size, dtype=np.int64)
-    for st in (LEARNING, REVIEW, RELEARNING):
+    for st in CardState:
         for sp in range(-1, max_step + 1):
-            for rating in (1, 2, 3, 4):
+            for rating in Rating:
                 code = (st * n_idx + sp + 1) * 5 + rating
                 new_state, new_step, review, ivl = _outcome(st, sp, rating, learning, relearning)
                 state[code], step[code], to_review[code] = new_state, new_step, review
@@ -416,7 +344,7 @@ class CardArrays:
     def new(cls, n: int, due_us: np.ndarray | int = 0) -> CardArrays:
         """``n`` never-reviewed cards (Learning, step 0), due at ``due_us``."""
         return cls(
-            state=np.full(n, LEARNING, dtype=np.int8),
+            state=np.full(n, CardState.LEARNING, dtype=np.int8),
             step=np.zeros(n, dtype=np.int64),
             stability=np.full(n, np.nan),
             difficulty=np.full(n, np.nan),
@@ -479,7 +407,7 @@ def review_cards(
             r_now = retrievability_from_elapsed(
                 s_old[long_idx], np.maximum(elapsed[long_idx], 0).astype(np.float64), p
             )
-            failed = rating[long_idx] == 1
+            failed = rating[long_idx] == Rating.AGAIN
             f_idx, ok_idx = long_idx[failed], long_idx[~failed]
             s_new[f_idx] = _forget_stability(d_old[f_idx], s_old[f_idx], r_now[failed], tab)
             s_new[ok_idx] = _recall_stability(
@@ -569,7 +497,7 @@ def replay(
     n_rev = ratings.shape[0]
     if offsets[0] != 0 or offsets[-1] != n_rev or np.any(np.diff(offsets) < 0):
         raise ValueError("offsets must start at 0, end at len(ratings) and not decrease")
-    if n_rev and (ratings.min() < 1 or ratings.max() > 4):
+    if n_rev and (ratings.min() < Rating.AGAIN or ratings.max() > Rating.EASY):
         raise ValueError("ratings must be 1-4")
     counts = np.diff(offsets)
     within = np.ones(n_rev, dtype=bool)
@@ -608,7 +536,7 @@ def replay(
                 dst[idx] = src
             for dst, src in zip(after._fields(), new._fields(), strict=True):
                 dst[idx] = src
-        lapses[:m] += (head.state == REVIEW) & (rating == 1)
+        lapses[:m] += (head.state == CardState.REVIEW) & (rating == Rating.AGAIN)
         for dst, src in zip(cur._fields(), new._fields(), strict=True):
             dst[:m] = src
 
@@ -629,266 +557,3 @@ def group_by_card(card_col: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.int64)
     starts = np.flatnonzero(np.r_[True, card_col[1:] != card_col[:-1]])
     return starts, np.r_[starts, card_col.size].astype(np.int64)
-
-
-# --- the collection in the database ------------------------------------------------------
-
-
-def raw_connection(session: Session) -> sqlite3.Connection:
-    """The session's sqlite3 connection, inside the session's transaction (for bulk I/O)."""
-    return session.connection().connection.driver_connection  # type: ignore[return-value]
-
-
-def fetch_matrix(session: Session, sql: str, params: Sequence[object] = ()) -> np.ndarray:
-    """Run ``sql`` and return its rows as a float64 matrix (n_rows, n_cols).
-
-    Columns must be numbers (use COALESCE for NULLs). Epoch microseconds
-    (~1.7e15) are below 2**53, so they survive float64 exactly.
-    """
-    cursor = raw_connection(session).execute(sql, tuple(params))
-    n_cols = len(cursor.description)
-    rows = cursor.fetchall()
-    flat = np.fromiter(chain.from_iterable(rows), dtype=np.float64, count=len(rows) * n_cols)
-    return flat.reshape(len(rows), n_cols)
-
-
-def us_to_text(values: np.ndarray) -> list[str | None]:
-    """Epoch µs as the text SQLAlchemy stores for a ``UTCDateTime`` (None for NO_TIME)."""
-    values = np.asarray(values, dtype=np.int64)
-    missing = values == NO_TIME
-    text = np.datetime_as_string(np.where(missing, 0, values).astype("datetime64[us]"), unit="us")
-    return [
-        None if m else s.replace("T", " ")
-        for s, m in zip(text.tolist(), missing.tolist(), strict=True)
-    ]
-
-
-@dataclass
-class Histories:
-    """Every review in the collection, grouped by card (see :func:`replay`).
-
-    ``card_ids`` (n_cards,), ``offsets`` (n_cards + 1,), and per review
-    (n_reviews,): ``review_ids``, ``ratings``, ``times_us``.
-    """
-
-    card_ids: np.ndarray
-    offsets: np.ndarray
-    review_ids: np.ndarray
-    ratings: np.ndarray
-    times_us: np.ndarray
-
-
-def load_histories(session: Session) -> Histories:
-    """All review rows, ordered by (card, time, id), as arrays."""
-    m = fetch_matrix(
-        session,
-        f"SELECT card_id, id, rating, {us_sql('reviewed_at')} FROM reviews "
-        "ORDER BY card_id, reviewed_at, id",
-    )
-    card_col = m[:, 0].astype(np.int64)
-    starts, offsets = group_by_card(card_col)
-    return Histories(
-        card_ids=card_col[starts],
-        offsets=offsets,
-        review_ids=m[:, 1].astype(np.int64),
-        ratings=m[:, 2].astype(np.int64),
-        times_us=m[:, 3].astype(np.int64),
-    )
-
-
-@dataclass(frozen=True)
-class CollectionRetrievability:
-    """Retrievability of every reviewed card at one moment: ``card_ids`` int64 and ``retrievability`` float64, shape (n,)."""
-
-    card_ids: np.ndarray
-    retrievability: np.ndarray
-
-
-def collection_retrievability_in(
-    session: Session, p: Params, now_us: int
-) -> CollectionRetrievability:
-    """See :func:`collection_retrievability` (inside an open session)."""
-    m = fetch_matrix(
-        session,
-        f"SELECT id, stability, {us_sql('last_review')} FROM cards "
-        "WHERE last_review IS NOT NULL AND stability IS NOT NULL ORDER BY id",
-    )
-    ids = m[:, 0].astype(np.int64)
-    return CollectionRetrievability(
-        ids, retrievability(m[:, 1], m[:, 2].astype(np.int64), now_us, p)
-    )
-
-
-def collection_retrievability(
-    db: Database, p: Params, now: datetime | None = None
-) -> CollectionRetrievability:
-    """The retrievability of every reviewed card (new cards are left out) at ``now``."""
-    with db.read() as session:
-        return collection_retrievability_in(session, p, to_us(now or datetime.now(UTC)))
-
-
-@dataclass(frozen=True)
-class RescheduleSummary:
-    """What a reschedule changed: cards updated, reviews replayed, dues that moved."""
-
-    cards: int
-    reviews: int
-    due_changed: int
-    full_replay: bool
-
-
-_CARD_UPDATE = (
-    "UPDATE cards SET state = ?, step = ?, stability = ?, difficulty = ?, due = ?, "
-    "last_review = ?, reps = ?, lapses = ? WHERE id = ?"
-)
-_REVIEW_UPDATE = (
-    "UPDATE reviews SET state_before = ?, step_before = ?, stability_before = ?, "
-    "difficulty_before = ?, due_before = ?, last_review_before = ?, state_after = ?, "
-    "step_after = ?, stability_after = ?, difficulty_after = ?, due_after = ?, "
-    "interval_days = ? WHERE id = ?"
-)
-
-
-def _nullable_step(step: np.ndarray) -> list[int | None]:
-    return [None if s < 0 else s for s in step.tolist()]
-
-
-def _nullable_float(x: np.ndarray) -> list[float | None]:
-    return [None if math.isnan(v) else v for v in x.tolist()]
-
-
-def reschedule_in(session: Session, p: Params, *, full: bool = True) -> RescheduleSummary:
-    """Reschedule every card with ``p`` inside the caller's transaction.
-
-    ``full``: replay every card's history from its review rows (needed when the
-    parameters or the steps change), as ``Scheduler.reschedule_card`` would,
-    and rewrite the cards and the derived columns of the review rows (state,
-    stability, difficulty, due before/after). Otherwise (only the desired
-    retention, maximum interval or fuzz changed, which leave the memory state
-    alone) only the due date of each Review card is recomputed from its
-    stability: last_review + next interval.
-    """
-    raw = raw_connection(session)
-    if not full:
-        m = fetch_matrix(
-            session,
-            f"SELECT id, stability, {us_sql('last_review')}, reps, {us_sql('due')} FROM cards "
-            "WHERE state = 2 AND last_review IS NOT NULL AND stability IS NOT NULL",
-        )
-        ids = m[:, 0].astype(np.int64)
-        days = next_interval_days(m[:, 1], p)
-        if p.enable_fuzzing:
-            days = fuzzed_days(days, fuzz_units(ids, m[:, 3].astype(np.int64)), p.maximum_interval)
-        due = m[:, 2].astype(np.int64) + days * DAY_US
-        moved = due != m[:, 4].astype(np.int64)
-        raw.executemany(
-            "UPDATE cards SET due = ? WHERE id = ?",
-            zip(us_to_text(due[moved]), ids[moved].tolist(), strict=True),
-        )
-        return RescheduleSummary(
-            cards=int(ids.size), reviews=0, due_changed=int(moved.sum()), full_replay=False
-        )
-
-    return replay_in(session, p)
-
-
-def replay_in(
-    session: Session, p: Params, card_ids: Sequence[int] | None = None
-) -> RescheduleSummary:
-    """Replay the whole history of ``card_ids`` (all cards with reviews if None) and write it back.
-
-    Each card's state, reps and lapses become those of its replayed history,
-    and every one of its review rows gets the replayed state before and after
-    (the facts, rating and time, are untouched). The state before a card's
-    first review is a new card due at that review's ``due_before`` (or the
-    card's current due when unknown). One transaction: the caller's.
-    """
-    raw = raw_connection(session)
-    join = ""
-    if card_ids is not None:
-        raw.execute("CREATE TEMP TABLE IF NOT EXISTS replay_ids (id INTEGER PRIMARY KEY)")
-        raw.execute("DELETE FROM replay_ids")
-        raw.executemany("INSERT INTO replay_ids (id) VALUES (?)", [(int(i),) for i in card_ids])
-        join = "JOIN replay_ids t ON t.id = r.card_id "
-    m = fetch_matrix(
-        session,
-        f"SELECT r.card_id, r.id, r.rating, {us_sql('r.reviewed_at')}, "
-        f"COALESCE({us_sql('r.due_before')}, {us_sql('c.due')}), {us_sql('c.due')} "
-        f"FROM reviews r {join}JOIN cards c ON c.id = r.card_id "
-        "ORDER BY r.card_id, r.reviewed_at, r.id",
-    )
-    if card_ids is not None:
-        raw.execute("DELETE FROM replay_ids")
-    card_col = m[:, 0].astype(np.int64)
-    starts, offsets = group_by_card(card_col)
-    ids = card_col[starts]
-    review_ids = m[:, 1].astype(np.int64)
-    times = m[:, 3].astype(np.int64)
-    result = replay(
-        offsets,
-        m[:, 2].astype(np.int64),
-        times,
-        p,
-        card_ids=ids,
-        initial_due_us=m[starts, 4].astype(np.int64),
-    )
-    write_card_states(raw, ids, result)
-    write_review_states(raw, review_ids, times, result)
-    raw.execute("DELETE FROM settings WHERE key = ?", (STATS_CACHE_KEY,))
-    moved = int(np.sum(m[starts, 5].astype(np.int64) != result.cards.due))
-    return RescheduleSummary(
-        cards=int(ids.size), reviews=int(review_ids.size), due_changed=moved, full_replay=True
-    )
-
-
-def write_card_states(raw: sqlite3.Connection, card_ids: np.ndarray, result: Replay) -> None:
-    """Write each replayed card's final state, reps and lapses (aligned with ``card_ids``)."""
-    c = result.cards
-    raw.executemany(
-        _CARD_UPDATE,
-        zip(
-            c.state.tolist(),
-            _nullable_step(c.step),
-            c.stability.tolist(),
-            c.difficulty.tolist(),
-            us_to_text(c.due),
-            us_to_text(c.last_review),
-            result.reps.tolist(),
-            result.lapses.tolist(),
-            card_ids.tolist(),
-            strict=True,
-        ),
-    )
-
-
-def write_review_states(
-    raw: sqlite3.Connection, review_ids: np.ndarray, times_us: np.ndarray, result: Replay
-) -> None:
-    """Rewrite the derived columns of review rows from a replay (aligned arrays)."""
-    b, a = result.before, result.after
-    interval = (a.due - times_us) / DAY_US
-    raw.executemany(
-        _REVIEW_UPDATE,
-        zip(
-            b.state.tolist(),
-            _nullable_step(b.step),
-            _nullable_float(b.stability),
-            _nullable_float(b.difficulty),
-            us_to_text(b.due),
-            us_to_text(b.last_review),
-            a.state.tolist(),
-            _nullable_step(a.step),
-            a.stability.tolist(),
-            a.difficulty.tolist(),
-            us_to_text(a.due),
-            interval.tolist(),
-            review_ids.tolist(),
-            strict=True,
-        ),
-    )
-
-
-def reschedule(db: Database, p: Params, *, full: bool = True) -> RescheduleSummary:
-    """:func:`reschedule_in` as one write transaction."""
-    with db.write() as session:
-        return reschedule_in(session, p, full=full)

@@ -13,8 +13,9 @@ from fsrs.scheduler import DEFAULT_PARAMETERS, LOWER_BOUNDS_PARAMETERS, UPPER_BO
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from studylog.services import cards, review
-from studylog.services import fsrs_vec as fv
+from studylog.scheduling import batch, fuzz
+from studylog.services import cards, review, stats
+from studylog.storage import bulk
 
 T0 = datetime(2024, 3, 29, 20, 32, 32, 250000, tzinfo=UTC)
 REL = 1e-9
@@ -82,27 +83,30 @@ def package_cards(draw) -> fsrs.Card:
     )
 
 
-def arrays_of(cards_: list[fsrs.Card]) -> fv.CardArrays:
-    return fv.CardArrays(
+def arrays_of(cards_: list[fsrs.Card]) -> batch.CardArrays:
+    return batch.CardArrays(
         state=np.array([int(c.state) for c in cards_], dtype=np.int8),
         step=np.array([-1 if c.step is None else c.step for c in cards_], dtype=np.int64),
         stability=np.array([np.nan if c.stability is None else c.stability for c in cards_]),
         difficulty=np.array([np.nan if c.difficulty is None else c.difficulty for c in cards_]),
-        due=np.array([fv.to_us(c.due) for c in cards_], dtype=np.int64),
+        due=np.array([batch.to_us(c.due) for c in cards_], dtype=np.int64),
         last_review=np.array(
-            [fv.NO_TIME if c.last_review is None else fv.to_us(c.last_review) for c in cards_],
+            [
+                batch.NO_TIME if c.last_review is None else batch.to_us(c.last_review)
+                for c in cards_
+            ],
             dtype=np.int64,
         ),
     )
 
 
-def assert_same(vec: fv.CardArrays, i: int, want: fsrs.Card) -> None:
+def assert_same(vec: batch.CardArrays, i: int, want: fsrs.Card) -> None:
     assert vec.state[i] == int(want.state)
     assert (None if vec.step[i] < 0 else int(vec.step[i])) == want.step
     assert close(float(vec.stability[i]), want.stability)
     assert close(float(vec.difficulty[i]), want.difficulty)
-    assert fv.from_us(int(vec.due[i])) == want.due
-    assert fv.from_us(int(vec.last_review[i])) == want.last_review
+    assert batch.from_us(int(vec.due[i])) == want.due
+    assert batch.from_us(int(vec.last_review[i])) == want.last_review
 
 
 @settings(max_examples=200, deadline=None)
@@ -114,9 +118,9 @@ def assert_same(vec: fv.CardArrays, i: int, want: fsrs.Card) -> None:
 def test_retrievability_matches_get_card_retrievability(scheduler, stability, elapsed_us):
     now = T0 + timedelta(days=400)
     last = [now - timedelta(microseconds=e) for e in elapsed_us[: len(stability)]]
-    p = fv.Params.from_scheduler(scheduler)
-    got = fv.retrievability(
-        np.array(stability), np.array([fv.to_us(t) for t in last]), fv.to_us(now), p
+    p = batch.Params.from_scheduler(scheduler)
+    got = batch.retrievability(
+        np.array(stability), np.array([batch.to_us(t) for t in last]), batch.to_us(now), p
     )
     for s, t, r in zip(stability, last, got, strict=True):
         card = fsrs.Card(
@@ -126,10 +130,13 @@ def test_retrievability_matches_get_card_retrievability(scheduler, stability, el
 
 
 def test_retrievability_of_new_cards_is_zero_and_r_equals_09_at_t_equals_s():
-    p = fv.Params(w=tuple(DEFAULT_PARAMETERS))
-    now = fv.to_us(T0)
-    got = fv.retrievability(
-        np.array([np.nan, 10.0, 10.0]), np.array([fv.NO_TIME, now - 10 * fv.DAY_US, now]), now, p
+    p = batch.Params(w=tuple(DEFAULT_PARAMETERS))
+    now = batch.to_us(T0)
+    got = batch.retrievability(
+        np.array([np.nan, 10.0, 10.0]),
+        np.array([batch.NO_TIME, now - 10 * batch.DAY_US, now]),
+        now,
+        p,
     )
     assert got[0] == 0.0 and got[1] == pytest.approx(0.9, abs=1e-15) and got[2] == 1.0
 
@@ -149,9 +156,9 @@ def test_one_answer_on_many_cards_matches_review_card(scheduler, cards_, ratings
             wants.append(scheduler.review_card(card, fsrs.Rating(rating), now)[0])
         except (OverflowError, IndexError, AssertionError):
             assume(False)  # the package itself cannot answer (overflow in its float math)
-    p = fv.Params.from_scheduler(scheduler)
-    got, elapsed = fv.review_cards(
-        arrays_of(cards_), np.array(ratings[: len(cards_)]), fv.to_us(now), p
+    p = batch.Params.from_scheduler(scheduler)
+    got, elapsed = batch.review_cards(
+        arrays_of(cards_), np.array(ratings[: len(cards_)]), batch.to_us(now), p
     )
     for i, want in enumerate(wants):
         assert_same(got, i, want)
@@ -178,7 +185,7 @@ def test_replay_matches_reschedule_card(scheduler, cards_):
             t += timedelta(microseconds=gap)
             card_logs.append(fsrs.ReviewLog(i + 1, fsrs.Rating(rating), t, None))
             ratings.append(rating)
-            times.append(fv.to_us(t))
+            times.append(batch.to_us(t))
         logs.append(card_logs)
     wants = []
     for i, card_logs in enumerate(logs):
@@ -187,12 +194,12 @@ def test_replay_matches_reschedule_card(scheduler, cards_):
         except (OverflowError, IndexError, AssertionError):
             assume(False)
     offsets = np.r_[0, np.cumsum([len(h) for h in cards_])]
-    got = fv.replay(
+    got = batch.replay(
         offsets,
         np.array(ratings, dtype=np.int64),
         np.array(times, dtype=np.int64),
-        fv.Params.from_scheduler(scheduler),
-        initial_due_us=np.full(len(cards_), fv.to_us(T0)),
+        batch.Params.from_scheduler(scheduler),
+        initial_due_us=np.full(len(cards_), batch.to_us(T0)),
     )
     for i, want in enumerate(wants):
         assert_same(got.cards, i, want)
@@ -211,14 +218,14 @@ def test_fuzz_range_is_the_packages(days, u, maximum):
     scheduler = fsrs.Scheduler(maximum_interval=maximum)
     with patch("fsrs.scheduler.random", lambda: u):
         want = scheduler._get_fuzzed_interval(interval=timedelta(days=days)).days
-    assert fv.fuzzed_day(days, u, maximum) == want
+    assert fuzz.fuzzed_day(days, u, maximum) == want
 
 
 def test_fuzz_units_are_uniform_and_match_the_scalar():
     ids = np.arange(1, 200_001, dtype=np.int64)
     reps = (ids * 7) % 13 + 1
-    u = fv.fuzz_units(ids, reps)
-    assert [fv.fuzz_unit(int(i), int(r)) for i, r in zip(ids[:50], reps[:50], strict=True)] == u[
+    u = fuzz.fuzz_units(ids, reps)
+    assert [fuzz.fuzz_unit(int(i), int(r)) for i, r in zip(ids[:50], reps[:50], strict=True)] == u[
         :50
     ].tolist()
     assert 0.0 <= u.min() and u.max() < 1.0
@@ -237,7 +244,7 @@ def test_collection_retrievability_from_the_database_matches_the_package(db):
             review.answer(db, cid, rating, now=moment)
     now = moment + timedelta(days=17, hours=5)
     config = review.load_config(db)
-    got = fv.collection_retrievability(db, config.params(), now)
+    got = stats.collection_retrievability(db, config.params(), now)
     assert got.card_ids.tolist() == made[:25]  # new cards are left out
     scheduler = config.scheduler()
     for cid, r in zip(got.card_ids, got.retrievability, strict=True):
@@ -255,8 +262,8 @@ def test_us_conversions_are_exact():
         datetime(2100, 1, 1, tzinfo=UTC),
     ]
     for m in moments:
-        assert fv.from_us(fv.to_us(m)) == m
-    assert fv.us_to_text(np.array([fv.to_us(T0), fv.NO_TIME])) == [
+        assert batch.from_us(batch.to_us(m)) == m
+    assert bulk.us_to_text(np.array([batch.to_us(T0), batch.NO_TIME])) == [
         "2024-03-29 20:32:32.250000",
         None,
     ]
@@ -267,14 +274,14 @@ def test_intervals_round_half_to_even_like_the_package():
     scheduler = fsrs.Scheduler(enable_fuzzing=False)
     s = np.array([0.5, 1.5, 2.5, 3.5, 4.5, 10.5, 11.5, 2.4999, 2.5001, 40000.0])
     want = [scheduler._next_interval(stability=float(x)) for x in s]
-    assert fv.next_interval_days(s, fv.Params.from_scheduler(scheduler)).tolist() == want
+    assert batch.next_interval_days(s, batch.Params.from_scheduler(scheduler)).tolist() == want
     assert want[:7] == [1, 2, 2, 4, 4, 10, 12]  # the ties really are ties
 
 
 def test_retrievability_at_day_boundaries_and_centuries_matches_the_package():
     """Whole days exactly and a microsecond either side; spans over 100,000 days take the integer path."""
     scheduler = fsrs.Scheduler()
-    p = fv.Params.from_scheduler(scheduler)
+    p = batch.Params.from_scheduler(scheduler)
     now = datetime(2026, 11, 21, 4, 0, 0, 1, tzinfo=UTC)
     last = []
     for k in (0, 1, 2, 20, 365, 36500, 99_999):
@@ -283,7 +290,9 @@ def test_retrievability_at_day_boundaries_and_centuries_matches_the_package():
     for extra in ([], [datetime(1700, 1, 1, tzinfo=UTC)]):
         moments = last + extra
         s = np.linspace(0.5, 900.0, len(moments))
-        got = fv.retrievability(s, np.array([fv.to_us(t) for t in moments]), fv.to_us(now), p)
+        got = batch.retrievability(
+            s, np.array([batch.to_us(t) for t in moments]), batch.to_us(now), p
+        )
         for stability, t, r in zip(s, moments, got, strict=True):
             card = fsrs.Card(
                 card_id=1,
