@@ -6,15 +6,20 @@ Run::
     .venv/bin/python benchmarks/bench_demo_runner.py --repeat 5 --pack-repeat 1
 
 Prints tables of medians (wall-clock, as the user waits for them: process
-start, NumPy import, the demo, reading the outputs, cleanup). The target for
-an empty demo that imports NumPy is <= 150 ms. This is a measurement, not a
-test: nothing fails when a number is high.
+start, NumPy import, the demo, reading the outputs, cleanup), and the CPU time
+of the child processes. Each empty demo runs in alternating blocks with the
+kernel sandbox (bubblewrap, when available) and without it
+(``STUDYLOG_SANDBOX=none``), so the sandbox's overhead is measured under the
+same machine load. The target for an empty demo that imports NumPy is
+<= 150 ms. This is a measurement, not a test: nothing fails when a number is high.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -27,8 +32,12 @@ from rich.table import Table
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from studylog.demo import sandbox  # noqa: E402
 from studylog.demo.limits import Limits  # noqa: E402
 from studylog.demo.runner import run_file  # noqa: E402
+
+MODES = ("sandbox", "none")
+BLOCK = 5  # runs per block; blocks of the two modes alternate
 
 TARGET_MS = 150.0
 EMPTY_DEMOS = {
@@ -41,18 +50,60 @@ EMPTY_DEMOS = {
 }
 
 
-def timed_runs(path: Path, repeat: int, limits: Limits) -> tuple[list[float], list[int], str, int]:
-    """(wall ms as measured here, duration_ms reported, last status, outputs of the last run)."""
+def _children_cpu_ms() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (usage.ru_utime + usage.ru_stime) * 1000
+
+
+def timed_runs(
+    path: Path, repeat: int, limits: Limits, cpu: list[float] | None = None
+) -> tuple[list[float], list[int], str, int]:
+    """(wall ms as measured here, duration_ms reported, last status, outputs of the last run).
+
+    CPU ms of the child processes (user + system) per run are appended to ``cpu``.
+    """
     wall: list[float] = []
     reported: list[int] = []
     status, n_outputs = "?", 0
     for _ in range(repeat):
+        cpu_before = _children_cpu_ms()
         start = time.perf_counter()
         result = run_file(path, limits=limits)
         wall.append((time.perf_counter() - start) * 1000)
+        if cpu is not None:
+            # Processes in the sandbox's PID namespace are reaped by bwrap's
+            # init, not by us, so RUSAGE_CHILDREN misses the harness there:
+            # add the CPU time it reports for itself.
+            spent = _children_cpu_ms() - cpu_before
+            if result.sandbox != "none":
+                spent += result.cpu_ms or 0.0
+            cpu.append(spent)
         reported.append(result.duration_ms)
-        status, n_outputs = result.status, len(result.outputs)
+        status, n_outputs = f"{result.status}, {result.sandbox}", len(result.outputs)
     return wall, reported, status, n_outputs
+
+
+def _set_mode(mode: str) -> None:
+    if mode == "none":
+        os.environ[sandbox.SANDBOX_ENV] = "none"
+    else:
+        os.environ.pop(sandbox.SANDBOX_ENV, None)
+
+
+def alternating(path: Path, repeat: int) -> dict[str, tuple[list[float], list[float], str]]:
+    """Per mode: (wall ms, CPU ms, last status), run in alternating blocks of BLOCK runs."""
+    found: dict[str, tuple[list[float], list[float], str]] = {m: ([], [], "?") for m in MODES}
+    done = 0
+    while done < repeat:
+        n = min(BLOCK, repeat - done)
+        for mode in MODES:
+            _set_mode(mode)
+            wall, cpu, _ = found[mode]
+            block_wall, _, status, _ = timed_runs(path, n, Limits(), cpu)
+            found[mode] = (wall + block_wall, cpu, status)
+        done += n
+    _set_mode("sandbox")
+    return found
 
 
 def has_demo(path: Path) -> bool:
@@ -64,25 +115,36 @@ def has_demo(path: Path) -> bool:
 
 
 def bench_empty(console: Console, repeat: int) -> None:
-    table = Table(title=f"Runner overhead ({repeat} runs each)", header_style="bold")
-    for col in ("demo", "median ms", "min ms", "max ms", "reported median ms", "target"):
-        table.add_column(col, justify="left" if col == "demo" else "right")
+    isolation = sandbox.detect()
+    title = f"Runner overhead ({repeat} runs each, alternating blocks of {BLOCK})"
+    if not isolation.isolated:
+        title += f" -- no sandbox here: {isolation.reason}"
+    table = Table(title=title, header_style="bold")
+    for col in ("demo", "mode", "median ms", "min ms", "max ms", "CPU median ms", "target"):
+        table.add_column(col, justify="left" if col in ("demo", "mode") else "right")
     with tempfile.TemporaryDirectory() as tmp:
         for name, code in EMPTY_DEMOS.items():
             path = Path(tmp) / f"bench_{abs(hash(name))}.py"
             path.write_text(code, encoding="utf-8")
             run_file(path)  # warm the OS file cache
-            wall, reported, status, _ = timed_runs(path, repeat, Limits())
-            median = statistics.median(wall)
-            verdict = "" if "numpy" not in name else ("ok" if median <= TARGET_MS else "OVER")
-            table.add_row(
-                f"{name} [{status}]",
-                f"{median:.1f}",
-                f"{min(wall):.1f}",
-                f"{max(wall):.1f}",
-                f"{statistics.median(reported):.0f}",
-                f"{verdict} (<= {TARGET_MS:.0f})" if verdict else "",
-            )
+            found = alternating(path, repeat)
+            medians = {}
+            for mode in MODES:
+                wall, cpu, status = found[mode]
+                median = medians[mode] = statistics.median(wall)
+                verdict = "" if "numpy" not in name else ("ok" if median <= TARGET_MS else "OVER")
+                table.add_row(
+                    name,
+                    f"{mode} [{status}]",
+                    f"{median:.1f}",
+                    f"{min(wall):.1f}",
+                    f"{max(wall):.1f}",
+                    f"{statistics.median(cpu):.1f}",
+                    f"{verdict} (<= {TARGET_MS:.0f})" if verdict else "",
+                )
+            overhead = medians["sandbox"] - medians["none"]
+            table.add_row("", "sandbox overhead", f"{overhead:+.1f}", "", "", "", "")
+            table.add_section()
     console.print(table)
 
 

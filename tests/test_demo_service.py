@@ -78,8 +78,13 @@ def demo():
 
 
 @pytest.fixture
-def counting(pack: Path, tmp_path: Path, db: Database) -> Path:
-    """Concept 'counting' whose pack demo logs every real run to runs.log."""
+def counting(pack: Path, tmp_path: Path, db: Database, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Concept 'counting' whose pack demo logs every real run to runs.log.
+
+    The log lies outside the demo's temporary folder, where the kernel
+    sandbox would not let it write: these tests are about the cache.
+    """
+    monkeypatch.setenv("STUDYLOG_SANDBOX", "none")
     log = tmp_path / "runs.log"
     write(pack / "helper_mod.py", "FACTOR = 2\n")
     write(pack / "counting.py", COUNTING_DEMO.format(log=str(log)))
@@ -287,9 +292,10 @@ def test_runaway_demos_lose_nothing_in_the_database(
     for slug, (code, _) in bad.items():
         add_concept(db, slug, demo_code=code, origin="user")
     for slug, (_, status) in bad.items():
-        # The bomb must reach its memory limit and the flood its output cap, not the
-        # clock: on a busy machine (the suite runs on every core) give them 30 s.
-        # The others must stop at 1 s.
+        # The bomb must reach its memory limit and the flood (about 0.5 s of CPU) its
+        # output cap, not the clock: on a busy machine (the suite runs on every core,
+        # and a clone's run took 10 s for the bomb) give them 30 s. The others must
+        # stop at 1 s.
         limits = Limits(
             timeout_s=30.0 if slug in ("bomb", "flood") else 1.0,
             memory_bytes=256 * MiB,
@@ -308,7 +314,11 @@ def test_runaway_demos_lose_nothing_in_the_database(
         con.close()
 
 
-def test_a_running_demo_holds_no_database_lock(db: Database, pack: Path, tmp_path: Path) -> None:
+def test_a_running_demo_holds_no_database_lock(
+    db: Database, pack: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The demo and the test talk through files outside its temporary folder.
+    monkeypatch.setenv("STUDYLOG_SANDBOX", "none")
     started, release = tmp_path / "started", tmp_path / "release"
     write(
         pack / "slow.py",

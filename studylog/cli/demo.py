@@ -148,6 +148,10 @@ def run(ctx: click.Context, target: str, as_json: bool, timeout: float, no_cache
         outcome = demos.run_path(db, target, limits=limits, use_cache=not no_cache)
     else:
         outcome = demos.run(db, target, limits=limits, use_cache=not no_cache)
+    if not outcome.cached:
+        notice = demos.sandbox_notice(outcome.result)
+        if notice:
+            click.echo(f"warning: {notice}", err=True)
     if as_json:
         _print_json(outcome.to_json())
     else:

@@ -33,6 +33,7 @@ from typing import Any
 
 EXIT_CPU_LIMIT = 3  # exit code after SIGXCPU; the parent maps it to status "limit"
 MAX_TRACEBACK_CHARS = 20_000
+FLUSH_MARGIN_S = 0.2  # pending prints are sent this long before the wall-clock kill
 _HARNESS_FILE = os.path.abspath(__file__)
 
 
@@ -154,6 +155,25 @@ class Capture:
         self.stream: str | None = None
         self.parts: list[str] = []
         self.size = 0
+        # Near the wall-clock deadline a timer switches to sending every
+        # print at once, so that what was printed before a timeout kill is kept.
+        self.immediate = False
+        self.busy = 0
+        self.flush_due = False
+
+    def deadline_near(self) -> None:
+        """Signal handler: send what is pending now (or as soon as a write in progress ends)."""
+        self.immediate = True
+        if self.busy:
+            self.flush_due = True
+        else:
+            self.flush_pending()
+
+    def _leave(self) -> None:
+        self.busy -= 1
+        if self.flush_due and not self.busy:
+            self.flush_due = False
+            self.flush_pending()
 
     def writer(self, stream: str) -> _StreamWriter:
         return _StreamWriter(self, stream)
@@ -164,16 +184,36 @@ class Capture:
         if self.channel.full:
             self.channel.drop_text(len(text.encode("utf-8", "surrogatepass")))
             return len(text)
-        if stream != self.stream:
-            self.flush_pending()
-            self.stream = stream
-        self.parts.append(text)
-        self.size += len(text)
-        if self.size >= min(self.CHUNK, self.channel.room):
-            self.flush_pending()
+        self.busy += 1
+        try:
+            if stream != self.stream:
+                self._flush()
+                self.stream = stream
+            self.parts.append(text)
+            self.size += len(text)
+            if self.immediate or self.size >= min(self.CHUNK, self.channel.room):
+                self._flush()
+        finally:
+            self._leave()
         return len(text)
 
+    def send(self, output: dict[str, Any]) -> None:
+        """An API output: the pending text first, then the output."""
+        self.busy += 1
+        try:
+            self._flush()
+            self.channel.send(output)
+        finally:
+            self._leave()
+
     def flush_pending(self) -> None:
+        self.busy += 1
+        try:
+            self._flush()
+        finally:
+            self._leave()
+
+    def _flush(self) -> None:
         if self.parts and self.stream is not None:
             text = "".join(self.parts)
             self.parts, self.size = [], 0
@@ -308,7 +348,7 @@ def _one_line(exc: BaseException) -> str:
     return traceback.format_exception_only(type(exc), exc)[-1].strip()
 
 
-def _load_and_run(demo_path: str) -> None:
+def _load_and_run(demo_path: str, entry: str | None = "demo") -> None:
     spec = importlib.util.spec_from_file_location(
         "__demo__", demo_path, loader=FreshSourceLoader("__demo__", demo_path)
     )
@@ -317,9 +357,11 @@ def _load_and_run(demo_path: str) -> None:
     module = importlib.util.module_from_spec(spec)
     sys.modules["__demo__"] = module
     spec.loader.exec_module(module)
-    func = getattr(module, "demo", None)
+    if entry is None:
+        return  # a script: its top level was the whole run
+    func = getattr(module, entry, None)
     if not callable(func):
-        raise AttributeError(f"{os.path.basename(demo_path)} defines no demo() function")
+        raise AttributeError(f"{os.path.basename(demo_path)} defines no {entry}() function")
     func()
 
 
@@ -349,11 +391,12 @@ def main(argv: list[str]) -> None:
         table_rows=int(limits["max_table_rows"]),
     )
 
-    def sink(output: dict[str, Any]) -> None:
-        capture.flush_pending()
-        channel.send(output)
-
-    api._sink = sink
+    api._sink = capture.send
+    # Shortly before the parent's wall-clock kill, send the pending prints
+    # (and every later one at once).
+    deadline = float(config.get("deadline") or time.monotonic() + float(limits["timeout_s"]))
+    signal.signal(signal.SIGALRM, lambda _s, _f: capture.deadline_near())
+    signal.setitimer(signal.ITIMER_REAL, max(0.001, deadline - FLUSH_MARGIN_S - time.monotonic()))
     # The demo's own folder (and the pack folder) come first, so that
     # `from common import softmax` finds the pack's module.
     folders = [str(p) for p in config["paths"]]
@@ -365,7 +408,7 @@ def main(argv: list[str]) -> None:
     done: dict[str, Any]
     started = time.perf_counter()
     try:
-        _load_and_run(config["demo"])
+        _load_and_run(config["demo"], config.get("entry", "demo"))
         done = {"status": "ok"}
     except MemoryError as exc:
         del reserve
@@ -382,10 +425,13 @@ def main(argv: list[str]) -> None:
             "traceback": _trimmed_traceback(exc),
         }
     done["demo_ms"] = round((time.perf_counter() - started) * 1000, 3)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    done["cpu_ms"] = round((usage.ru_utime + usage.ru_stime) * 1000, 3)
     numpy = sys.modules.get("numpy")
     if numpy is not None:
         done["numpy"] = getattr(numpy, "__version__", None)
     try:
+        signal.setitimer(signal.ITIMER_REAL, 0)
         capture.flush_pending()
         channel.finish(done)
     finally:

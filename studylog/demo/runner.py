@@ -20,10 +20,13 @@ session, so that it and everything it starts share one process group:
 No ``preexec_fn`` is used: the app runs demos from a worker thread, and
 ``preexec_fn`` is not safe in a threaded parent.
 
-This is a guard against runaway code (infinite loops, memory bombs, output
-floods), not a security sandbox: a demo can still read and write the user's
-files. Untrusted code is handled by the trust check in
-:mod:`studylog.services.demos`.
+The limits guard against runaway code (infinite loops, memory bombs, output
+floods). Against hostile code the child also runs in the kernel sandbox of
+:mod:`studylog.demo.sandbox` (bubblewrap: private PID and network
+namespaces, a read-only allow-listed file system with only the temporary
+directory writable); where the sandbox is unavailable the limits are all there
+is, and :attr:`RunResult.sandbox` says ``none``. Imported code is also held
+back by the trust check in :mod:`studylog.services.demos`.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from studylog.demo import sandbox
 from studylog.demo.harness import EXIT_CPU_LIMIT
 from studylog.demo.limits import Limits, human_bytes
 from studylog.errors import StudylogError
@@ -80,6 +84,11 @@ class RunResult:
         limit: ``cpu`` or ``memory`` when status is ``limit``.
         truncated: some outputs were dropped by the caps.
         numpy_version: NumPy's version if the demo imported it.
+        cpu_ms: CPU milliseconds (user + system) the harness process used,
+            as it reported them (None when it did not finish normally).
+        sandbox: the isolation the run had: ``bwrap`` (kernel namespaces,
+            see :mod:`studylog.demo.sandbox`) or ``none`` (limits only);
+            None for a result read back from the cache.
     """
 
     status: str
@@ -90,6 +99,8 @@ class RunResult:
     limit: str | None = None
     truncated: bool = False
     numpy_version: str | None = None
+    sandbox: str | None = None
+    cpu_ms: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -107,6 +118,8 @@ class RunResult:
                 data[key] = getattr(self, key)
         if self.truncated:
             data["truncated"] = True
+        if self.sandbox is not None:
+            data["sandbox"] = self.sandbox
         return data
 
     @classmethod
@@ -119,6 +132,7 @@ class RunResult:
             traceback=data.get("traceback"),
             limit=data.get("limit"),
             truncated=bool(data.get("truncated", False)),
+            sandbox=data.get("sandbox"),
         )
 
 
@@ -151,15 +165,24 @@ def child_env(workdir: str) -> dict[str, str]:
 
 
 def run_file(
-    path: str | Path, *, limits: Limits | None = None, paths: list[Path] | None = None
+    path: str | Path,
+    *,
+    limits: Limits | None = None,
+    paths: list[Path] | None = None,
+    hidden: list[Path] | None = None,
 ) -> RunResult:
-    """Run the demo file at ``path``; its folder (then ``paths``) go on the child's sys.path."""
+    """Run the demo file at ``path``; its folder (then ``paths``) go on the child's sys.path.
+
+    ``hidden`` folders (the data folder, the database's folder) are never
+    visible to the demo, even inside a folder it may read (see
+    :func:`studylog.demo.sandbox.command`).
+    """
     path = Path(path).resolve()
     if not path.is_file():
         raise DemoRunError(f"no demo file at {path}")
     search = [path.parent, *(paths or [])]
     with tempfile.TemporaryDirectory(prefix="studylog-demo-", ignore_cleanup_errors=True) as tmp:
-        return _run(path, search, limits or Limits(), tmp)
+        return _run(path, search, limits or Limits(), tmp, hidden or [])
 
 
 def run_code(
@@ -168,19 +191,49 @@ def run_code(
     name: str = "demo.py",
     limits: Limits | None = None,
     paths: list[Path] | None = None,
+    files: dict[str, str] | None = None,
+    entry: str | None = "demo",
+    hidden: list[Path] | None = None,
 ) -> RunResult:
-    """Run demo source text (user-written or imported code) saved as ``name`` in the temp dir.
+    """Run Python source text (user-written, imported or a learner's code) in the sandbox.
 
-    ``paths`` go on the child's sys.path (the pack's demo folder, so that
-    ``from common import softmax`` works); the temp dir itself does not, so a
-    demo named ``random.py`` cannot shadow the standard library.
+    This is the general entry point for running code studylog does not trust:
+    the code runs in a child process under ``limits`` and, where the kernel
+    allows it, in the sandbox of :mod:`studylog.demo.sandbox`.
+
+    Args:
+        code: the module's source, saved as ``name`` in a fresh temporary
+            folder (the child's working directory, its only writable place).
+        name: the file name shown in tracebacks.
+        limits: time, memory and output caps (default :class:`Limits`).
+        paths: folders put on the child's sys.path (the pack's demo folder,
+            so that ``from common import softmax`` works); the code's own
+            folder is not on it, so a demo named ``random.py`` cannot shadow
+            the standard library.
+        files: more modules (``{"solution.py": text}``) written next to the
+            code and importable by it by name (``import solution``).
+        entry: the function to call after the module has run (``demo``), or
+            None to only run the module's top level, like a script.
+        hidden: folders the code must never see (see :func:`run_file`).
+
+    Returns:
+        The :class:`RunResult`: ``ok``, ``error`` (with the traceback),
+        ``timeout`` or ``limit``, with the outputs produced until then.
     """
     with tempfile.TemporaryDirectory(prefix="studylog-demo-", ignore_cleanup_errors=True) as tmp:
         code_dir = Path(tmp) / "code"
         code_dir.mkdir()
+        search = list(paths or [])
+        if files:
+            for file_name, text in files.items():
+                module = Path(file_name).name
+                if module != file_name or not module.endswith(".py") or module == name:
+                    raise DemoRunError(f"files: {file_name!r} must be a module file name (x.py)")
+                (code_dir / module).write_text(text, encoding="utf-8")
+            search.insert(0, code_dir)
         demo = code_dir / Path(name).name
         demo.write_text(code, encoding="utf-8")
-        return _run(demo, list(paths or []), limits or Limits(), tmp)
+        return _run(demo, search, limits or Limits(), tmp, hidden or [], entry=entry)
 
 
 class _Collector:
@@ -312,17 +365,38 @@ def _drain(proc: subprocess.Popen[bytes], collector: _Collector, grace: float) -
         selector.close()
 
 
-def _run(demo: Path, paths: list[Path], limits: Limits, workdir: str) -> RunResult:
+def _run(
+    demo: Path,
+    paths: list[Path],
+    limits: Limits,
+    workdir: str,
+    hidden: list[Path],
+    *,
+    entry: str | None = "demo",
+) -> RunResult:
+    # CLOCK_MONOTONIC is the same clock in the child (bwrap makes no time
+    # namespace): the harness sends its pending prints just before this.
+    deadline = time.monotonic() + limits.timeout_s
     config = {
         "demo": str(demo),
         "paths": [str(p) for p in paths],
         "limits": limits.to_json(),
+        "entry": entry,
+        "deadline": deadline,
     }
+    isolation = sandbox.detect()
+    argv = sandbox.command(
+        [sys.executable, "-I", str(HARNESS), json.dumps(config)],
+        writable=Path(workdir),
+        readable=[demo, *paths],
+        hidden=hidden,
+        isolation=isolation,
+    )
     collector = _Collector(limits)
     started = time.monotonic()
     try:
         proc = subprocess.Popen(
-            [sys.executable, "-I", str(HARNESS), json.dumps(config)],
+            argv,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -337,7 +411,7 @@ def _run(demo: Path, paths: list[Path], limits: Limits, workdir: str) -> RunResu
     ended = started
     timed_out = False
     try:
-        timed_out, ended = _pump(proc, collector, started + limits.timeout_s)
+        timed_out, ended = _pump(proc, collector, deadline)
     finally:
         # Always, also after a normal end: processes the demo started must
         # not outlive it. The child is not reaped yet, so the group id is safe.
@@ -349,6 +423,7 @@ def _run(demo: Path, paths: list[Path], limits: Limits, workdir: str) -> RunResu
                 pipe.close()
     result = _interpret(collector, proc.returncode, timed_out, limits)
     result.duration_ms = round((ended - started) * 1000)
+    result.sandbox = isolation.kind
     return result
 
 
@@ -371,6 +446,7 @@ def _interpret(
             limit=done.get("limit"),
             truncated=truncated or bool(done.get("truncated")),
             numpy_version=done.get("numpy"),
+            cpu_ms=done.get("cpu_ms"),
         )
         if result.limit == "memory":
             result.error = (

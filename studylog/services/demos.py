@@ -28,6 +28,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from studylog.demo import cache as hashing
+from studylog.demo import sandbox
 from studylog.demo.limits import Limits
 from studylog.demo.runner import RunResult, run_code, run_file
 from studylog.errors import InvalidInputError, NotFoundError, StudylogError
@@ -345,7 +346,11 @@ def _store(db: Database, source: DemoSource, result: RunResult, now: datetime) -
         )
         session.add(row)
         session.flush()
-        return _as_run(row, source, cached=False)
+        stored = _as_run(row, source, cached=False)
+    # Not stored: what isolation this run had (for the warning shown after it).
+    stored.result.sandbox = result.sandbox
+    stored.result.cpu_ms = result.cpu_ms
+    return stored
 
 
 # --- trust --------------------------------------------------------------------
@@ -383,6 +388,23 @@ def approve(
 # --- running ------------------------------------------------------------------
 
 
+def sandbox_notice(result: RunResult) -> str | None:
+    """The one-line warning to show, once per process, when a run had no kernel sandbox."""
+    if result.sandbox != "none":
+        return None
+    return sandbox.fallback_notice(sandbox.detect())
+
+
+def private_folders(db: Database) -> list[Path]:
+    """Folders code run by studylog must never see: the database's and the default data folder."""
+    from studylog.paths import default_db_path
+
+    folders = [default_db_path().parent]
+    if db.path is not None:
+        folders.append(db.path.resolve().parent)
+    return folders
+
+
 def run_source(
     db: Database,
     source: DemoSource,
@@ -405,12 +427,17 @@ def run_source(
         previous = cached_for(db, source)
         if previous is not None and not previous.stale and previous.result.ok:
             return previous
+    hidden = private_folders(db)
     if source.path is not None:
         extra = [p for p in source.search_paths if p != source.path.parent]
-        result = run_file(source.path, limits=limits, paths=extra)
+        result = run_file(source.path, limits=limits, paths=extra, hidden=hidden)
     else:
         result = run_code(
-            source.code, name=source.name, limits=limits, paths=list(source.search_paths)
+            source.code,
+            name=source.name,
+            limits=limits,
+            paths=list(source.search_paths),
+            hidden=hidden,
         )
     return _store(db, source, result, now or utcnow())
 

@@ -575,6 +575,9 @@ class ConceptPageScreen(Screen[None]):
             hint.update(self._demo_hint(self.data))
         if view is not None:
             await view.show(run)
+        notice = None if run.cached else demo_service.sandbox_notice(run.result)
+        if notice:
+            self.notify(notice, severity="warning", timeout=10)
         status = run.result.status
         if status == "ok":
             self.notify(f"Demo ran in {run.result.duration_ms} ms.")
