@@ -5,6 +5,11 @@ synced) and a clock; ``run_app`` runs it (``studylog`` on a terminal). Screens
 reach the services through ``self.app.db``, ``self.app.now()`` and
 ``self.app.calendar``; no screen touches SQLAlchemy.
 
+After any write, one :class:`~studylog.tui.changes.CollectionChanged` tells
+every screen (:meth:`StudylogApp.collection_changed`); the database's data
+version is polled about once a second, so a write by the CLI in another process
+shows within two seconds.
+
 Modes (F2-F6): today, review, concepts, stats, search, one registry
 (:data:`SCREENS`) of plain imports: a broken screen module fails at start,
 loudly, as any other bug. Errors from services are notifications (see
@@ -18,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import ClassVar
 
+from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -28,8 +34,10 @@ from studylog.services import cards as card_service
 from studylog.services import concepts as concept_service
 from studylog.services import settings
 from studylog.services import todos as todo_service
+from studylog.services.changes import ChangeWatch
 from studylog.storage.engine import Database
 from studylog.studyday import StudyCalendar, ensure_utc, utcnow
+from studylog.tui.changes import CollectionChanged, CollectionScreen, ReadCache
 from studylog.tui.commands import StudylogCommands
 from studylog.tui.screens.concept_page import ConceptPageScreen
 from studylog.tui.screens.concepts import ConceptsScreen
@@ -43,6 +51,7 @@ from studylog.tui.widgets.entry_editor import link_target
 from studylog.tui.widgets.guard import guarded, report
 
 THEME_KEY = "theme"
+POLL_SECONDS = 1.0  # how often the data version is looked at (one PRAGMA, no table read)
 
 
 @dataclass(frozen=True)
@@ -101,8 +110,11 @@ class StudylogApp(App[None]):
         self._now = now or utcnow
         self.raise_unexpected = raise_unexpected
         self.calendar: StudyCalendar = settings.calendar(db)
+        self.reads = ReadCache()  # reads kept until the next change (days read ahead)
         super().__init__()
         self._theme_loaded = False
+        self._watch: ChangeWatch | None = None
+        self._polling = False
 
     # --- the clock and the study day ---------------------------------------------------
 
@@ -126,6 +138,58 @@ class StudylogApp(App[None]):
             self.theme = saved
         self._theme_loaded = True
         self.theme_changed_signal.subscribe(self, self._theme_changed)
+        try:
+            self._watch = ChangeWatch(self.db)
+        except StudylogError as error:
+            report(self, error)  # the app works; writes from elsewhere show on the next visit
+        else:
+            self.set_interval(POLL_SECONDS, self.look_for_changes)
+
+    def on_unmount(self) -> None:
+        if self._watch is not None:
+            self._watch.close()
+
+    # --- the one change signal -----------------------------------------------------------
+
+    def collection_changed(self, origin: object | None = None) -> None:
+        """Call after any write: reads made before it are dropped and every screen
+        shows the collection as it is now (``origin``, the writer, has already).
+
+        A write of this app's own (an ``origin``) is taken as seen by the
+        data-version poll, so it does not come back as a second change.
+        """
+        if origin is not None and self._watch is not None:
+            try:
+                self._watch.reset()
+            except StudylogError:
+                pass  # the poll will report it as a change: a harmless second refresh
+        self.reads.new_generation()
+        self.post_message(CollectionChanged(origin))
+
+    @on(CollectionChanged)
+    def _collection_changed(self, change: CollectionChanged) -> None:
+        for stack in self._screen_stacks.values():
+            for screen in stack:
+                if isinstance(screen, CollectionScreen):
+                    screen.collection_changed(change)
+
+    def look_for_changes(self) -> None:
+        """Look (in a worker) whether another connection committed; the timer calls it."""
+        if self._watch is not None and not self._polling:
+            self._polling = True
+            self._check_data_version()
+
+    @work(thread=True, group="data-version", exit_on_error=False)
+    def _check_data_version(self) -> None:
+        """Another connection committed (the CLI, a worker): tell the screens."""
+        try:
+            assert self._watch is not None
+            if self._watch.changed():
+                self.call_from_thread(self.collection_changed)
+        except StudylogError:
+            pass  # locked or gone for a moment: the next look tells
+        finally:
+            self._polling = False
 
     def _theme_changed(self, theme: Theme) -> None:
         if not self._theme_loaded:
@@ -207,9 +271,7 @@ class StudylogApp(App[None]):
         """Add TODO ``text`` to today's list and show it."""
         todo = todo_service.add(self.db, text, self.today(), now=self.now())
         self.notify(f"Added TODO: {todo.text}", timeout=3)
-        screen = self._base_screen("today")
-        if isinstance(screen, TodayScreen):
-            screen.invalidate()  # the days it read ahead do not have the new TODO
+        self.collection_changed(self)
         self.open_day(self.today(), todo_id=todo.id)
 
     @guarded

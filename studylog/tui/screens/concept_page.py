@@ -24,7 +24,6 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.css.query import NoMatches
 from textual.lazy import Lazy
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Button, Collapsible, Markdown, ProgressBar, Static
 
 from studylog.errors import NotFoundError, StudylogError
@@ -33,7 +32,7 @@ from studylog.services import demos as demo_service
 from studylog.services.cards import CardInfo
 from studylog.services.concepts import ConceptInfo
 from studylog.services.demos import DemoRun, DemoSource
-from studylog.tui.access import studylog_app
+from studylog.tui.changes import CollectionScreen
 from studylog.tui.widgets import card_text
 from studylog.tui.widgets.dialogs import ApproveCodeScreen, code_syntax
 from studylog.tui.widgets.editors import (
@@ -109,9 +108,10 @@ def load_page(db: Any, slug: str) -> PageData:
 class PageLoaded(Message):
     """The worker read the page's data (the first time, or again after a change)."""
 
-    def __init__(self, data: PageData) -> None:
+    def __init__(self, data: PageData, runs: int) -> None:
         super().__init__()
         self.data = data
+        self.runs = runs  # demo runs finished on the page when the read began
 
 
 class PageFailed(Message):
@@ -157,7 +157,7 @@ class RelatedButton(Button):
         self.slug = slug
 
 
-class ConceptPageScreen(Screen[None]):
+class ConceptPageScreen(CollectionScreen):
     """The page of concept ``slug``.
 
     Everything is read in one thread worker (:func:`load_page`, a few small
@@ -165,8 +165,6 @@ class ConceptPageScreen(Screen[None]):
     once and its content when the data arrives. Reloading after an edit, and
     the trust check before a run, read in workers too.
     """
-
-    app = studylog_app()
 
     AUTO_FOCUS = "#page"
 
@@ -270,6 +268,7 @@ class ConceptPageScreen(Screen[None]):
         self._draft: str | None = None  # a concept file that failed to parse, to edit again
         self.loaded = False  # the data is on screen (tests and benchmarks wait on it)
         self._run_when_loaded = False
+        self._runs_finished = 0
 
     # --- building ----------------------------------------------------------------------
 
@@ -283,12 +282,13 @@ class ConceptPageScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="concept-page", exit_on_error=False)
     def _load(self) -> None:
+        runs = self._runs_finished
         try:
             data = load_page(self.app.db, self.slug)
         except StudylogError as err:
             self.post_message(PageFailed(err))
             return
-        self.post_message(PageLoaded(data))
+        self.post_message(PageLoaded(data, runs))
 
     @on(PageFailed)
     def _failed(self, message: PageFailed) -> None:
@@ -302,6 +302,9 @@ class ConceptPageScreen(Screen[None]):
     @on(PageLoaded)
     @guarded
     async def _loaded(self, message: PageLoaded) -> None:
+        if message.runs != self._runs_finished:
+            self._load()  # a run ended while reading: its outputs are newer than this read
+            return
         first = self.data is None
         self.data = data = message.data
         if first:
@@ -445,6 +448,9 @@ class ConceptPageScreen(Screen[None]):
         """Read the concept again (in the worker); every part of the page is refreshed."""
         self._load()
 
+    def refresh_collection(self) -> None:
+        self.reload()
+
     async def _show(self, data: PageData) -> None:
         """Refresh every part of the page with ``data``."""
         self.query_one("#page-title", Static).update(self._title_text(data))
@@ -504,6 +510,7 @@ class ConceptPageScreen(Screen[None]):
         except StudylogError as err:
             self.notify(str(err), severity="error")
             return
+        self.app.collection_changed(self)
         self.notify("Approved this exact code; it runs now.")
         if self.data is not None:
             # Approval is by hash of exactly this code: it is trusted now.
@@ -553,6 +560,7 @@ class ConceptPageScreen(Screen[None]):
         self.post_message(DemoFinished(slug, run))
 
     def _run_ended(self) -> None:
+        self._runs_finished += 1
         self.running = False
         self.remove_class("-running")
         title = self.part("#demo-title")
@@ -567,6 +575,7 @@ class ConceptPageScreen(Screen[None]):
         if message.slug != self.slug:
             return
         self._run_ended()
+        self.app.collection_changed(self)  # the worker stored the run (the list shows its status)
         run = message.run
         if self.data is not None:
             self.data.cached = run
@@ -652,7 +661,7 @@ class ConceptPageScreen(Screen[None]):
     async def _after_code_edit(self, result: str | None) -> None:
         if result is None:
             return
-        self.reload()
+        # The editor saved: the change re-reads this page when it shows again.
         if result == "run":
             self.action_run_demo()
 
@@ -672,6 +681,7 @@ class ConceptPageScreen(Screen[None]):
         except StudylogError as err:
             self.notify(str(err), severity="error")
             return
+        self.app.collection_changed(self)
         self.reload()
         self.notify("Demo code saved (your own copy). Press r to run it.")
 
@@ -690,8 +700,7 @@ class ConceptPageScreen(Screen[None]):
     @guarded
     async def _after_concept_edit(self, slug: str | None) -> None:
         if slug is not None:
-            self._draft = None
-            self.reload()
+            self._draft = None  # the editor saved: the change re-reads this page
 
     @guarded
     async def action_edit_concept_external(self) -> None:
@@ -711,5 +720,6 @@ class ConceptPageScreen(Screen[None]):
             self.notify(f"{err} (M edits your text again)", severity="error", timeout=10)
             return
         self._draft = None
+        self.app.collection_changed(self)
         self.reload()
         self.notify("Concept saved (your own copy).")

@@ -176,6 +176,7 @@ class CodeEditorScreen(EditorScreen):
         except StudylogError as err:
             self.notify(str(err), severity="error")
             return False
+        self.app.collection_changed(self)
         self.saved_text = text
         self.saved = True
         self._warned = False
@@ -231,6 +232,7 @@ class ConceptFileEditorScreen(EditorScreen):
             if line is not None:
                 self.query_one(TextArea).move_cursor((max(line - 1, 0), 0), center=True)
             return
+        self.app.collection_changed(self)
         self.saved_text = text
         self.saved = True
         self.saved_slug = info.slug
