@@ -56,20 +56,21 @@ POLL_SECONDS = 1.0  # how often the data version is looked at (one PRAGMA, no ta
 
 @dataclass(frozen=True)
 class Mode:
-    """One of the app's five screens: its F-key mode name, class and title."""
+    """One of the app's five screens: its mode name, class, title and F-key."""
 
     name: str
     screen: type[Screen[None]]
     title: str
+    key: str
 
 
 # The one registry of the app's modes (F2-F6, in this order).
 SCREENS: tuple[Mode, ...] = (
-    Mode("today", TodayScreen, "Today"),
-    Mode("review", ReviewScreen, "Review"),
-    Mode("concepts", ConceptsScreen, "Concepts"),
-    Mode("stats", StatsScreen, "Stats"),
-    Mode("search", SearchScreen, "Search"),
+    Mode("today", TodayScreen, "Today", "F2"),
+    Mode("review", ReviewScreen, "Review", "F3"),
+    Mode("concepts", ConceptsScreen, "Concepts", "F4"),
+    Mode("stats", StatsScreen, "Stats", "F5"),
+    Mode("search", SearchScreen, "Search", "F6"),
 )
 MODE_NAMES = tuple(mode.name for mode in SCREENS)
 
@@ -84,6 +85,7 @@ class StudylogApp(App[None]):
     }
     DEFAULT_MODE = "today"
     COMMANDS = App.COMMANDS | {StudylogCommands}
+    MODE_REGISTRY: ClassVar[tuple[Mode, ...]] = SCREENS  # the mode bar and the palette list these
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "Help", id="app.help"),
         Binding("f2", "goto('today')", "Today", id="app.today"),
