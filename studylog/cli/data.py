@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from studylog.cli.context import AppContext, pass_app
-from studylog.cli.output import print_json
+from studylog.cli.output import console, print_json
 
 if TYPE_CHECKING:
     from studylog.interchange.summary import ImportReport
@@ -27,7 +27,6 @@ class _ProgressBar:
 
     def __enter__(self) -> _ProgressBar:
         if self.enabled:
-            from rich.console import Console
             from rich.progress import (
                 BarColumn,
                 MofNCompleteColumn,
@@ -41,7 +40,7 @@ class _ProgressBar:
                 BarColumn(),
                 MofNCompleteColumn(),
                 TimeRemainingColumn(),
-                console=Console(stderr=True),
+                console=console(stderr=True),
                 transient=True,
             )
             self._bar.start()

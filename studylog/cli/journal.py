@@ -89,7 +89,10 @@ def open_app_or_summary(app: AppContext) -> None:
         except ImportError:
             run_app = None
         if run_app is not None:
-            run_app(app.database(), now=app.now)
+            from studylog.cli.output import raw_streams
+
+            with raw_streams():  # the app makes its text inert itself (studylog.tui)
+                run_app(app.database(), now=app.now)
             return
     from studylog.services import today as today_service
 
