@@ -57,6 +57,9 @@ def cli(ctx: click.Context, db_path: str | None) -> None:
     Without a command, opens the app (or prints today's summary when not on a terminal).
     """
     ctx.obj = AppContext(db_path)
+    # Close the database when the command ends: the last connection folds the
+    # write-ahead log into the file, so no WAL outlives a command.
+    ctx.call_on_close(ctx.obj.close)
     if ctx.invoked_subcommand is None:
         from studylog.cli.journal import open_app_or_summary
 
