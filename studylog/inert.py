@@ -50,6 +50,21 @@ def inert(text: str) -> str:
     return _ANY_CONTROL.sub("", text)
 
 
+def inert_keeping_width(text: str) -> str:
+    """:func:`inert`, but the visible characters of a removed sequence become spaces.
+
+    For text already laid out in cells (a line of the app, a rich segment):
+    the line keeps its width, so borders and columns stay where they were.
+    Control characters themselves take no cell and are dropped.
+    """
+    if _ANY_CONTROL.search(text) is None:
+        return text
+    from rich.cells import cell_len
+
+    text = _SEQUENCES.sub(lambda m: " " * cell_len(_ANY_CONTROL.sub("", m.group())), text)
+    return _ANY_CONTROL.sub("", text)
+
+
 def is_inert(text: str) -> bool:
     """True if ``text`` has no control character but newline and tab."""
     return _ANY_CONTROL.search(text) is None

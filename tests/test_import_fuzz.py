@@ -38,6 +38,17 @@ PER_FILE_S = 20  # a hang is anything slower than this
 EXAMPLES = 40  # per format
 
 
+# A fixed seed (derandomize), no example database, no per-example deadline
+# (the alarm below is the hang check).
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+
+
 class Hang(Exception):
     pass
 
@@ -220,13 +231,7 @@ def test_mutated_files_never_crash_hang_or_half_write(
     suffix, make = SEEDS[kind]
     seed = make(folder)
 
-    @settings(
-        max_examples=EXAMPLES,
-        derandomize=True,
-        deadline=None,
-        database=None,
-        suppress_health_check=list(HealthCheck),
-    )
+    @FUZZ
     @given(MUTATION)
     def check(edits: list[tuple[str, float, int, bytes]]) -> None:
         path = folder / f"mutant-{kind}{suffix}"
@@ -239,13 +244,7 @@ def test_mutated_files_never_crash_hang_or_half_write(
     check()
 
 
-@settings(
-    max_examples=EXAMPLES,
-    derandomize=True,
-    deadline=None,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
+@FUZZ
 @given(MUTATION)
 def test_mutated_collections_inside_a_valid_zip(tmp_path_factory, fuzz_db, edits) -> None:
     # The zip is fine; the SQLite file in it is not (pages, schema, values).

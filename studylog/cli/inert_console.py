@@ -18,7 +18,7 @@ from rich.console import (
 )
 from rich.segment import Segment
 
-from studylog.inert import inert, is_inert
+from studylog.inert import inert, inert_keeping_width, is_inert
 
 
 class InertRenderable:
@@ -34,7 +34,7 @@ class InertRenderable:
                 continue
             text, style = segment.text, segment.style
             if not is_inert(text):
-                text = inert(text)
+                text = inert_keeping_width(text)  # laid out already: keep the width
             if style is not None and style.link and not is_inert(style.link):
                 style = style.update_link(inert(style.link))
             yield Segment(text, style)

@@ -22,14 +22,15 @@ from rich.color import ColorSystem
 from rich.console import Console
 from textual.strip import Strip
 
-from studylog.inert import inert, is_inert
+from studylog.inert import inert_keeping_width, is_inert
 
 _installed = False
 TEXTUAL_RENDER = Strip.render  # Textual's own, kept for tests that show the difference
 
 
 def _clean(text: str) -> str:
-    return text if is_inert(text) else inert(text)
+    # Layout is done: removed sequences leave blanks, so the line keeps its width.
+    return text if is_inert(text) else inert_keeping_width(text)
 
 
 def _render(self: Strip, console: Console) -> str:
