@@ -154,13 +154,15 @@ def bench_pack(console: Console, repeat: int) -> None:
     table = Table(
         title=f"Concept pack: {len(files)} demos, {repeat} runs each", header_style="bold"
     )
-    for col in ("demo", "status", "outputs", "median ms", "max ms"):
+    for col in ("demo", "status", "outputs", "median ms", "max ms", "median CPU ms"):
         table.add_column(col, justify="left" if col in ("demo", "status") else "right")
-    medians = []
+    medians, cpu_medians = [], []
     for path in files:
-        wall, _, status, n_outputs = timed_runs(path, repeat, Limits())
+        cpu: list[float] = []
+        wall, _, status, n_outputs = timed_runs(path, repeat, Limits(), cpu)
         median = statistics.median(wall)
         medians.append(median)
+        cpu_medians.append(statistics.median(cpu))
         style = "" if status == "ok" else "bold red"
         table.add_row(
             path.name,
@@ -168,9 +170,12 @@ def bench_pack(console: Console, repeat: int) -> None:
             str(n_outputs),
             f"{median:.0f}",
             f"{max(wall):.0f}",
+            f"{cpu_medians[-1]:.0f}",
         )
     table.add_section()
-    table.add_row("whole pack (sum of medians)", "", "", f"{sum(medians):.0f}", "")
+    table.add_row(
+        "whole pack (sum of medians)", "", "", f"{sum(medians):.0f}", "", f"{sum(cpu_medians):.0f}"
+    )
     console.print(table)
 
 

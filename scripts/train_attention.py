@@ -8,6 +8,8 @@ minute on one CPU core.
 
     .venv/bin/python scripts/train_attention.py            # writes content/demos/attention_seq2seq.npz
     .venv/bin/python scripts/train_attention.py --iters 200 --out /tmp/try.npz
+    .venv/bin/python scripts/train_attention.py --model plain  # seq2seq without attention,
+                                                               # writes content/demos/seq2seq_reverse.npz
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 DEMOS = Path(__file__).resolve().parents[1] / "content" / "demos"
+PLAIN_WEIGHTS = DEMOS / "seq2seq_reverse.npz"
 sys.path.insert(0, str(DEMOS))
 
 from attention import (  # noqa: E402  (after the sys.path line on purpose)
@@ -38,6 +41,7 @@ from attention import (  # noqa: E402  (after the sys.path line on purpose)
     init_attention_seq2seq,
     make_reversal_data,
 )
+from seq2seq import Seq2seq, init_seq2seq  # noqa: E402
 from vanishing_exploding_gradients import clip_grads  # noqa: E402
 
 
@@ -88,11 +92,21 @@ def train(
     seed: int = 0,
     log_every: int = 100,
     log: bool = True,
+    model_kind: str = "attention",
 ) -> tuple[dict[str, np.ndarray], list[float]]:
-    """Train from scratch; returns (float64 params, loss per iteration)."""
+    """Train from scratch; returns (float64 params, loss per iteration).
+
+    ``model_kind`` "attention" trains attention.py's AttentionSeq2seq; "plain" trains
+    seq2seq.py's Seq2seq (only the last encoder state reaches the decoder) with the
+    same data, sizes, optimiser and seed, so the two can be compared on one task.
+    """
     rng = np.random.default_rng(seed)
-    params = init_attention_seq2seq(len(CHARS), embed, hidden, rng)
-    model = AttentionSeq2seq(params)
+    if model_kind == "attention":
+        params = init_attention_seq2seq(len(CHARS), embed, hidden, rng)
+        model = AttentionSeq2seq(params)
+    else:
+        params = init_seq2seq(len(CHARS), embed, hidden, rng)
+        model = Seq2seq(params)
     opt = Adam(lr)
     held_xs, held_ts = held_out_set()
     held = {tuple(x) for x in held_xs.tolist()}
@@ -124,9 +138,25 @@ def main() -> None:
     ap.add_argument("--hidden", type=int, default=64)
     ap.add_argument("--lr", type=float, default=5e-3)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--out", type=Path, default=WEIGHTS)
+    ap.add_argument(
+        "--model",
+        choices=["attention", "plain"],
+        default="attention",
+        help="plain: seq2seq.py's model without attention (writes seq2seq_reverse.npz)",
+    )
+    ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
-    params, _ = train(args.iters, args.batch, args.embed, args.hidden, args.lr, seed=args.seed)
+    out = args.out or (WEIGHTS if args.model == "attention" else PLAIN_WEIGHTS)
+    params, _ = train(
+        args.iters,
+        args.batch,
+        args.embed,
+        args.hidden,
+        args.lr,
+        seed=args.seed,
+        model_kind=args.model,
+    )
+    args.out = out
     np.savez_compressed(args.out, **{k: v.astype(np.float32) for k, v in params.items()})
     print(
         f"saved {args.out} ({args.out.stat().st_size / 1024:.0f} KiB); start token {CHARS[START]!r}"

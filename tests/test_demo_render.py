@@ -168,7 +168,32 @@ def test_line_plot_has_series_axis_titles_and_fixed_width() -> None:
     assert "tanh" in text and "relu" in text
     assert "norm" in lines[-1] and "T" in lines[-1]
     assert max(cell_len(line) for line in lines[1:]) == 70
-    assert "1048576" in text.replace(".0", "")  # 2**20, the top of the log axis
+    # Readable decade ticks (issue 16): 0.5**20 = 9.5e-7 .. 2**20 = 1.05e6, so 1e-6 .. 1e6
+    # in steps of 3 decades, not plotext's long decimals such as 1048576.0 or 0.00000095.
+    ticks = [line.split("┤")[0].strip() for line in lines if "┤" in line]
+    assert ticks == ["1e6", "1000", "1", "1e-3", "1e-6"]
+    assert "1048576" not in text and "0.0000" not in text
+
+
+def test_log_ticks_are_powers_of_ten_labelled_like_1e_minus_33() -> None:
+    from studylog.demo.render import log_ticks
+
+    values, labels = log_ticks(3e-33, 1.3)
+    assert labels == ["1e-28", "1e-21", "1e-14", "1e-7", "1"]
+    assert values == [1e-28, 1e-21, 1e-14, 1e-07, 1.0]
+    assert log_ticks(0.01, 1000)[1] == ["0.01", "0.1", "1", "10", "100", "1000"]
+    # less than two powers of ten: three log-spaced ticks with 3 significant digits
+    assert log_ticks(0.3, 0.9)[1] == ["0.3", "0.52", "0.9"]
+    assert log_ticks(5.0, 5.0) == ([5.0], ["5"])
+
+
+def test_line_series_differ_by_marker_not_only_by_colour() -> None:
+    t = np.arange(10)
+    o = emit(out.line, "two series", t, {"a": t + 1.0, "b": 20 - t * 1.0})
+    text = as_text(render_output(o, width=60), width=60)  # as_text drops the colours
+    legend = [line for line in text.splitlines() if " a" in line or " b" in line]
+    assert any("▞▞ a" in line for line in legend) and any("xx b" in line for line in legend)
+    assert "x" in text.split("xx b")[1]  # the second series is drawn with x, not only coloured
 
 
 def test_line_plot_skips_non_finite_points_and_handles_text_x() -> None:

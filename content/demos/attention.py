@@ -204,9 +204,14 @@ def load_model(path: Path | None = None) -> AttentionSeq2seq:
     return AttentionSeq2seq(params)
 
 
-def exact_match_accuracy(model: AttentionSeq2seq, xs: np.ndarray, ts: np.ndarray) -> float:
-    """Fraction of sequences whose greedy output equals the target exactly."""
-    pred, _ = model.generate(xs, START, ts.shape[1] - 1)
+def exact_match_accuracy(model, xs: np.ndarray, ts: np.ndarray) -> float:  # noqa: ANN001
+    """Fraction of sequences whose greedy output equals the target exactly.
+
+    ``model`` is an AttentionSeq2seq (generate returns ids and weights) or a plain
+    seq2seq.Seq2seq (generate returns ids only).
+    """
+    pred = model.generate(xs, START, ts.shape[1] - 1)
+    pred = pred[0] if isinstance(pred, tuple) else pred
     return float(np.mean(np.all(pred == ts[:, 1:], axis=1)))
 
 

@@ -75,6 +75,7 @@ def corpus_bleu(
     list_of_references: Sequence[Sequence[Tokens]],
     hypotheses: Sequence[Tokens],
     weights: Sequence[float] = (0.25, 0.25, 0.25, 0.25),
+    at_least_one_ngram: bool = False,
 ) -> float:
     """Corpus BLEU in [0, 1]: micro-averaged p_n, the corpus brevity penalty, weighted log mean.
 
@@ -82,6 +83,10 @@ def corpus_bleu(
         list_of_references: for each hypothesis, a list of reference token lists.
         hypotheses: the candidate token lists, same length as ``list_of_references``.
         weights: w_n for n = 1..len(weights) (uniform 1/4 gives BLEU-4).
+        at_least_one_ngram: NLTK's convention (``modified_precision`` takes
+            ``max(1, count)`` as each sentence's denominator): a hypothesis shorter
+            than n still adds 1 to the denominator of p_n. Papineni's formula
+            (the default, False) adds its true count, 0.
 
     Returns:
         The score as a float (0.0 if any weighted p_n is zero).
@@ -95,7 +100,7 @@ def corpus_bleu(
         for i in range(len(weights)):
             a, b = clipped_counts(refs, hyp, i + 1)
             num[i] += a
-            den[i] += b
+            den[i] += max(b, 1) if at_least_one_ngram else b
         hyp_len += len(hyp)
         ref_len += closest_ref_length(refs, len(hyp))
     log_sum = 0.0
@@ -193,3 +198,19 @@ def demo() -> None:
         ],
     )
     out.value("corpus BLEU x 100 (as papers report it)", round(100 * corpus, 2))
+
+    short_refs = [[["the", "cat", "sat", "on", "the", "mat"]], [["a", "dog", "runs"]]]
+    short_hyps = [["the", "cat", "sat", "on", "the", "mat"], ["a", "dog"]]
+    out.table(
+        "a hypothesis shorter than n: Papineni vs NLTK ('a dog' has no 3-gram or 4-gram)",
+        columns=["convention", "p3", "p4", "corpus BLEU"],
+        rows=[
+            ["Papineni: 'a dog' adds 0 n-grams", "4/4", "3/3", corpus_bleu(short_refs, short_hyps)],
+            [
+                "NLTK: every sentence adds at least 1",
+                "4/5",
+                "3/4",
+                corpus_bleu(short_refs, short_hyps, at_least_one_ngram=True),
+            ],
+        ],
+    )

@@ -26,7 +26,11 @@ from studylog.demo import api as out
 
 
 def minor(A: np.ndarray, i: int, j: int) -> np.ndarray:
-    """M_ij: A without row i and column j, shape (n-1, n-1), same dtype (works for object arrays)."""
+    """The submatrix M_ij: A without row i and column j, shape (n-1, n-1), same dtype.
+
+    Works for object arrays (Python ints, Fractions). Its determinant det M_ij is the
+    minor (소행렬식) and (-1)^(i+j) det M_ij the cofactor (여인수).
+    """
     return np.delete(np.delete(A, i, axis=0), j, axis=1)
 
 

@@ -189,7 +189,9 @@ def demo() -> None:
     out.text(
         "The first two signals agree because A[1] = 426918790 still fits in 32 bits. "
         "A[1]*214013 does not: uint32 wraps it modulo 2^32 (correct), int64 keeps it "
-        "(wrong from signal 3), and by A[4] int64 itself overflows and goes negative."
+        "(wrong from signal 3). int64 itself overflows at A[3]: the true value, 1.955e19, "
+        "is past 2^63 (even past 2^64), and what is left after the wrap, 1106804823099072048, "
+        "happens to be positive, so nothing looks wrong yet. The first negative value is A[4]."
     )
 
     rows = []

@@ -26,9 +26,15 @@ def scaled_dot_product_attention(
         k: keys, shape (..., S, d_k).
         v: values, shape (..., S, d_v).
         mask: optional boolean array broadcastable to (..., L, S); True means
-            "blocked": query i may not look at key j. Blocked scores become
-            -inf, so their weights are exactly 0. A row with every key blocked
-            has no valid softmax and comes out as NaN (as in PyTorch).
+            "blocked": query i may not look at key j, the convention of a
+            boolean ``attn_mask`` in ``torch.nn.MultiheadAttention`` (and of its
+            ``key_padding_mask``). ``torch.nn.functional.scaled_dot_product_attention``
+            uses the opposite one: there True means "may attend", so pass it
+            ``~mask``. Blocked scores become -inf, so their weights are exactly 0.
+            A row with every key blocked has no valid softmax: here, as in
+            ``nn.MultiheadAttention``, its weights and output are NaN, while
+            ``F.scaled_dot_product_attention`` (PyTorch >= 2.5) returns zeros
+            for such a row.
 
     Returns:
         output: shape (..., L, d_v), each row a weighted average of value rows.

@@ -13,7 +13,7 @@ import sys
 import click
 
 from studylog import __version__
-from studylog.cli import card, concept, data, demo, journal, review, search, todo
+from studylog.cli import card, concept, data, demo, fsrs, journal, review, search, todo
 from studylog.cli.context import AppContext, pass_app
 from studylog.errors import StudylogError
 
@@ -80,6 +80,7 @@ COMMANDS: tuple[click.Command, ...] = (
     demo.demo,
     review.review,
     review.stats,
+    fsrs.fsrs,
 )
 for _command in COMMANDS:
     cli.add_command(_command)

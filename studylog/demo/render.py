@@ -46,6 +46,9 @@ MAX_HEATMAP_ROWS = 40
 ELLIPSIS = "…"
 _PLOT_LOCK = threading.Lock()  # plotext keeps its figure in module state
 _PLOT_COLORS = ("blue+", "orange+", "green+", "red+", "magenta+", "cyan+", "yellow+", "gray+")
+# One marker per series as well, so the series stay apart without colour (a monochrome
+# terminal, a screenshot in print, colour blindness); the legend shows the marker.
+_PLOT_MARKERS = ("hd", "x", "•", "+", "o", "*", "#", "@")
 
 # Viridis (matplotlib's colormap) sampled at t = 0, 0.1, ..., 1; between the
 # samples the colour is interpolated linearly.
@@ -437,6 +440,31 @@ def _legend(vmin: float, vmax: float, width: int) -> Text:
     return text
 
 
+def _decade_label(k: int) -> str:
+    """10^k as a short label: 0.01 .. 1000 in plain digits, else 1e-33 style."""
+    return format(10.0**k, "g") if -2 <= k <= 3 else f"1e{k}"
+
+
+def log_ticks(lo: float, hi: float, max_ticks: int = 6) -> tuple[list[float], list[str]]:
+    """Tick positions and labels for a log axis over [lo, hi] (0 < lo <= hi).
+
+    Powers of ten inside the range, every ``step`` decades so that at most
+    ``max_ticks`` remain, labelled ``1e-33`` (or 0.01 .. 1000 plainly), instead of
+    plotext's 30-digit decimals. A range spanning less than two powers of ten gets
+    three log-spaced ticks labelled with 3 significant digits.
+    """
+    k_lo, k_hi = math.ceil(math.log10(lo)), math.floor(math.log10(hi))
+    if k_hi - k_lo >= 1:
+        step = max(1, math.ceil((k_hi - k_lo) / (max_ticks - 1)))
+        ks = list(range(k_hi, k_lo - 1, -step))[::-1]
+        return [10.0**k for k in ks], [_decade_label(k) for k in ks]
+    if lo == hi:
+        return [lo], [f"{lo:.3g}"]
+    a, b = math.log10(lo), math.log10(hi)
+    values = [10 ** (a + (b - a) * i / 2) for i in range(3)]
+    return values, [f"{v:.3g}" for v in values]
+
+
 def _plot_points(x: Sequence[Any], ys: Sequence[Any], log_y: bool) -> tuple[list[Any], list[float]]:
     xs_out, ys_out = [], []
     for xv, yv in zip(x, ys, strict=False):
@@ -466,16 +494,25 @@ def _render_line(output: Output, width: int, height: int = PLOT_HEIGHT) -> Rende
         plt.limitsize(False, False)
         plt.plotsize(width, height)
         drawn = 0
+        drawn_y: list[float] = []
         for k, (name, ys) in enumerate(series.items()):
             xs, yv = _plot_points(positions, list(ys or []), log_y)
             if xs:
-                plt.plot(xs, yv, label=str(name), color=_PLOT_COLORS[k % len(_PLOT_COLORS)])
+                plt.plot(
+                    xs,
+                    yv,
+                    label=str(name),
+                    color=_PLOT_COLORS[k % len(_PLOT_COLORS)],
+                    marker=_PLOT_MARKERS[k % len(_PLOT_MARKERS)],
+                )
                 drawn += 1
+                drawn_y += yv
         if not numeric_x and x:
             step = max(1, len(x) // 8)
             plt.xticks(positions[::step], [str(v) for v in x[::step]])
         if log_y and drawn:
             plt.yscale("log")
+            plt.yticks(*log_ticks(min(drawn_y), max(drawn_y)))
         if output.get("x_title"):
             plt.xlabel(str(output["x_title"]))
         if output.get("y_title"):

@@ -122,3 +122,22 @@ def test_demo_outputs():
     sharp = [o for o in outputs if o["kind"] == "table"][-1]["rows"]
     peaks = [r[1] for r in sharp]
     assert peaks == sorted(peaks) and peaks[-1] > 0.999
+
+
+def test_book_style_hadamard_then_sum_equals_the_layers():
+    # 밑바닥2 ch08/attention_layer.py, written out: scores = sum(hs * h[:, None, :], axis=2)
+    # (a Hadamard product with h broadcast along T, then a sum over H), and
+    # c = sum(hs * a[:, :, None], axis=1). Softmax by the definition exp / sum exp.
+
+    rng = np.random.default_rng(21)
+    N, T, H = 3, 5, 4
+    hs, h = rng.normal(size=(N, T, H)), rng.normal(size=(N, H))
+    scores = np.sum(hs * h.reshape(N, 1, H), axis=2)
+    e = np.exp(scores)
+    a_book = e / e.sum(axis=1, keepdims=True)
+    c_book = np.sum(hs * a_book.reshape(N, T, 1), axis=1)
+    a = AttentionWeight().forward(hs, h)
+    np.testing.assert_allclose(a, a_book, rtol=1e-13)
+    np.testing.assert_allclose(WeightSum().forward(hs, a), c_book, rtol=1e-13)
+    # and the Hadamard-then-sum is the dot product, one (N, T) entry by hand
+    assert scores[1, 2] == pytest.approx(sum(hs[1, 2, k] * h[1, k] for k in range(H)), rel=1e-14)

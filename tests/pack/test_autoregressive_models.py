@@ -7,12 +7,15 @@ from autoregressive_models import (
     binary_entropy,
     demo,
     fit_markov,
+    fit_phase_model,
     latent_filter,
     markov_param_count,
     markov_predict,
     nll,
     phase_model,
+    phase_oracle_nll,
     sample_sequence,
+    sample_with_phases,
 )
 
 from studylog.demo import api as out
@@ -133,17 +136,54 @@ def test_parameter_counts():
     assert markov_param_count(2, V=10) == 900
 
 
+def test_fit_phase_model_is_the_maximum_likelihood_eps():
+    # Independent reference: the exact log-likelihood of the whole text under phase_model(eps),
+    # from the chain rule (the filter's predictions multiply to p(x), tested above), maximised
+    # over a fine grid of eps.
+    rng = np.random.default_rng(4)
+    seq = sample_sequence(600, phase_model(0.1), rng)
+    _, eps_hat = fit_phase_model(seq)
+    grid = np.linspace(0.05, 0.2, 1501)
+    loglik = [
+        np.sum(np.log(latent_filter(seq, phase_model(e))[0][np.arange(600), seq])) for e in grid
+    ]
+    assert eps_hat == pytest.approx(grid[int(np.argmax(loglik))], abs=1e-4)
+    # A clean text gives eps -> 0 (clipped at 1e-9).
+    assert fit_phase_model(sample_sequence(200, phase_model(0.0), rng))[1] == 1e-9
+
+
+def test_the_oracle_is_h_eps_on_average_and_below_it_with_fewer_flips():
+    rng = np.random.default_rng(6)
+    seq, z = sample_with_phases(200_000, phase_model(0.05), rng)
+    assert phase_oracle_nll(seq, z, 0.05, 0) == pytest.approx(binary_entropy(0.05), abs=2e-3)
+    # A text with exactly 4 flips in 100 scores -(0.04 ln 0.05 + 0.96 ln 0.95), below H(0.05).
+    z = np.arange(100) % 4
+    x = (z >= 2).astype(int)
+    x[[3, 30, 60, 90]] ^= 1
+    expected = -(0.04 * math.log(0.05) + 0.96 * math.log(0.95))
+    assert phase_oracle_nll(x, z, 0.05, 0) == pytest.approx(expected, rel=1e-12)
+    assert expected < binary_entropy(0.05)
+
+
 def test_demo_outputs():
     with out.collect() as outputs:
         demo()
     table = next(o for o in outputs if o["kind"] == "table")
     rows = {(r[0], r[1]): r[3] for r in table["rows"]}
+    latent = "latent (4-state belief, eps fitted)"
     assert rows[("Markov, order 1", 0.0)] == pytest.approx(math.log(2), abs=1e-3)
-    assert rows[("latent (4-state belief)", 0.0)] == 0.0
+    assert rows[(latent, 0.0)] < 1e-8
     noisy_markov = [
         v for (name, eps), v in rows.items() if name.startswith("Markov") and eps == 0.05
     ]
-    assert rows[("latent (4-state belief)", 0.05)] < min(noisy_markov)
+    oracle = next(
+        v for (name, _), v in rows.items() if name.startswith("told the true phase (this")
+    )
+    # The text's claims: within 0.001 of the told-the-phase model, every order >= 0.048 above,
+    # and on this test text that model scores below the expected H(0.05) = 0.199.
+    assert abs(rows[(latent, 0.05)] - oracle) < 1e-3
+    assert min(noisy_markov) - rows[(latent, 0.05)] > 0.048
+    assert oracle == pytest.approx(0.183, abs=5e-4) and oracle < binary_entropy(0.05)
     heat = next(o for o in outputs if o["kind"] == "heatmap")
     states = np.array(heat["data"])
     assert states.shape == (4, 12)

@@ -128,3 +128,26 @@ def test_demo_outputs():
     (line,) = [o for o in outputs if o["kind"] == "line"]
     bp = dict(zip(line["x"], line["series"]["BP"], strict=True))
     assert bp[20] == 1.0 and bp[21] == 1.0 and bp[10] == pytest.approx(math.exp(-1))
+
+
+SHORT_REFS = [[["the", "cat", "sat", "on", "the", "mat"]], [["a", "dog", "runs"]]]
+SHORT_HYPS = [["the", "cat", "sat", "on", "the", "mat"], ["a", "dog"]]
+
+
+def test_a_hypothesis_shorter_than_n_papineni_vs_nltk():
+    # Papineni: 'a dog' adds no 3- or 4-grams, so p1..p4 = 8/8, 6/6, 4/4, 3/3 and only the
+    # brevity penalty is left: c = 8, r = 6 + 3 = 9, BP = exp(1 - 9/8).
+    bp = math.exp(1 - 9 / 8)
+    assert corpus_bleu(SHORT_REFS, SHORT_HYPS) == pytest.approx(bp, rel=1e-15)
+    assert bp == pytest.approx(0.8825, abs=1e-4)
+    # NLTK's max(1, count) denominators: p3 = 4/5, p4 = 3/4. 0.7766958816485184 is what
+    # nltk 3.10.4's corpus_bleu printed for this corpus (run by hand; NLTK is not a dependency).
+    nltk_value = corpus_bleu(SHORT_REFS, SHORT_HYPS, at_least_one_ngram=True)
+    assert nltk_value == pytest.approx(bp * (0.8 * 0.75) ** 0.25, rel=1e-15)
+    assert nltk_value == pytest.approx(0.7766958816485184, rel=1e-14)
+
+
+def test_the_conventions_agree_when_every_hypothesis_has_four_tokens():
+    hyps = [CANDIDATE_1, CANDIDATE_2]
+    refs = [REFERENCES_1, REFERENCES_1]
+    assert corpus_bleu(refs, hyps, at_least_one_ngram=True) == corpus_bleu(refs, hyps)

@@ -145,3 +145,16 @@ def test_demo_outputs():
     assert counts[-1][3] > 1_000_000 * counts[-1][4]
     (line,) = [o for o in outputs if o["kind"] == "line"]
     assert line["log_y"] and min(min(s) for s in line["series"].values()) > 0
+
+
+def test_the_minor_is_the_determinant_of_the_submatrix():
+    # The card's example: A = [[1, 2, 3], [4, 5, 6], [7, 8, 10]]; 소행렬식 at (1, 1) (0-based
+    # (0, 0)) is det [[5, 6], [8, 10]] = 2, a number; at (1, 2) it is det [[4, 6], [7, 10]] = -2.
+    A = np.array([[1, 2, 3], [4, 5, 6], [7, 8, 10]], dtype=object)
+    assert minor(A, 0, 0).tolist() == [[5, 6], [8, 10]]  # the submatrix
+    assert det_cofactor(minor(A, 0, 0)) == 2  # the minor
+    assert det_cofactor(minor(A, 0, 1)) == -2
+    C = cofactor_matrix(A)
+    assert C[0, 0] == 2 and C[0, 1] == 2  # (-1)^(0+1) * (-2)
+    # Hand-computed: det A = 1*2 - 2*(-2) + 3*(32 - 35) = -3.
+    assert det_cofactor(A) == -3

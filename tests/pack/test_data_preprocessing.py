@@ -152,5 +152,42 @@ def test_demo_outputs():
     (line,) = [o for o in outputs if o["kind"] == "line"]
     assert line["log_y"] is True
     assert line["series"]["raw"][-1] > 1.0 > 1e-3 > line["series"]["standardized"][-1]
-    conds = outputs[-1]["rows"]
+    conds = next(o for o in outputs if o.get("label") == "condition number of the Hessian")["rows"]
     assert conds[0][1] > 1e5 and conds[2][1] == pytest.approx(1.0, rel=1e-6)
+
+
+def test_standardisation_keeps_the_shape_of_the_distribution():
+    from data_preprocessing import excess_kurtosis, fit_standardizer, skewness, standardize
+
+    rng = np.random.default_rng(9)
+    x = rng.exponential(scale=3.0, size=(200_000, 1))
+    z = standardize(x, *fit_standardizer(x))
+    assert abs(z.mean()) < 1e-12 and z.std() == pytest.approx(1.0, rel=1e-12)
+    # Exponential: skewness 2, excess kurtosis 6 (published moments); unchanged by standardising.
+    assert skewness(x)[0] == pytest.approx(2.0, abs=0.05)
+    assert excess_kurtosis(x)[0] == pytest.approx(6.0, abs=0.5)
+    assert skewness(z)[0] == pytest.approx(skewness(x)[0], rel=1e-9)
+    assert excess_kurtosis(z)[0] == pytest.approx(excess_kurtosis(x)[0], rel=1e-9)
+    # Independent reference for the moment formulas, in plain Python on a small sample.
+    small = [1.0, 2.0, 2.0, 3.0, 9.0]
+    m = sum(small) / 5
+    m2 = sum((v - m) ** 2 for v in small) / 5
+    m3 = sum((v - m) ** 3 for v in small) / 5
+    m4 = sum((v - m) ** 4 for v in small) / 5
+    arr = np.array(small)[:, None]
+    assert skewness(arr)[0] == pytest.approx(m3 / m2**1.5, rel=1e-13)
+    assert excess_kurtosis(arr)[0] == pytest.approx(m4 / m2**2 - 3, rel=1e-13)
+    # A normal sample has skewness ~0: the statistic itself does not make things skewed.
+    assert abs(skewness(rng.standard_normal((200_000, 1)))[0]) < 0.02
+
+
+def test_demo_shows_the_same_skewness_before_and_after():
+    with out.collect() as outputs:
+        demo()
+    table = next(
+        o for o in outputs if o["kind"] == "table" and "not make data normal" in o["label"]
+    )
+    rows = {r[0]: r for r in table["rows"]}
+    assert rows["standardised"][1:3] == [0.0, 1.0]
+    assert rows["standardised"][3] == rows["raw"][3] == pytest.approx(2.0, abs=0.1)
+    assert rows["log(raw), then standardised"][3] < -1.0  # log overshoots: skewed the other way

@@ -185,3 +185,18 @@ def test_concept_file_parses():
     assert len({card.key for card in concept.cards}) >= 3
     for match in CLOZE.finditer(path.read_text(encoding="utf-8")):
         assert match.group(2).count("{") == match.group(2).count("}"), match.group(0)
+
+
+def test_the_stated_stuck_seeds_are_stuck_and_others_reach_the_floor():
+    # The text: of seeds 0-99, 9 end pre-training stuck (loss 0.68-0.80 instead of 0.621).
+    # Checked here on two of the stated stuck seeds and two that succeed (the full sweep of
+    # 100 seeds takes ~10 s; it was run to get the number).
+    from gpt_pretraining import conditional_entropy, pretrain, pretraining_corpus
+
+    floor = conditional_entropy(pretraining_corpus(), "prefix")
+    bigram = conditional_entropy(pretraining_corpus(), "last")
+    for seed in (0, 1):
+        assert pretrain(seed)[1] < floor + 0.01, seed
+    for seed in (17, 96):
+        loss = pretrain(seed)[1]
+        assert floor + 0.05 < loss < bigram + 0.01, (seed, loss)

@@ -53,8 +53,14 @@ def test_int64_generator_wraps_like_twos_complement_long_long():
     for v in lcg_python(n, modulus=2**64):
         ref.append(v - 2**64 if v >= 2**63 else v)
     assert lcg(n, np.int64).tolist() == ref
-    # It overflows at A[4] and goes negative, and its signals differ from signal 3 on.
-    assert lcg(5, np.int64)[4] < 0
+    # The true A[3] is past 2^63 (and 2^64), so int64 overflows there, yet the wrapped value
+    # is positive; the first negative value is A[4]. Its signals differ from signal 3 on.
+    true_a = lcg_python(5, modulus=None)
+    assert true_a[2] < 2**63 < 2**64 < true_a[3]
+    assert f"{true_a[3]:.4g}" == "1.955e+19"
+    a64 = lcg(5, np.int64).tolist()
+    assert a64[3] == true_a[3] - 2**64 == 1106804823099072048 > 0
+    assert [v < 0 for v in a64] == [False, False, False, False, True]
     wrong = signals(5, np.int64).tolist()
     assert wrong[:2] == PUBLISHED_FIRST_SIGNALS[:2]
     assert wrong[2] != PUBLISHED_FIRST_SIGNALS[2]

@@ -193,3 +193,46 @@ def test_demo_outputs():
         [line["series"]["unit 0 (latch)"], line["series"]["unit 1 (leaky, f=0.5)"]], axis=1
     )
     np.testing.assert_allclose(got, expected, rtol=1e-12)
+
+
+def test_forget_bias_sets_the_gate_total_bias_exactly():
+    rng = np.random.default_rng(3)
+    D, H = 3, 4
+    p = init_lstm(D, H, rng, forget_bias=1.0)
+    np.testing.assert_array_equal(p["b_ih"][H : 2 * H] + p["b_hh"][H : 2 * H], 1.0)
+    # the other blocks keep torch's uniform(-1/sqrt(H), 1/sqrt(H)) draws
+    assert np.all(np.abs(p["b_ih"][:H]) <= 0.5) and np.any(p["b_ih"][:H] != 0)
+    # with zero weights and zero inputs the forget gate is exactly sigma(1)
+    zero = {k: (np.zeros_like(v) if k.startswith("W") else v) for k, v in p.items()}
+    _, _, cache = lstm_cell_forward(np.zeros((1, D)), np.zeros((1, H)), np.zeros((1, H)), **zero)
+    np.testing.assert_allclose(cache["f"], 1 / (1 + math.exp(-1.0)), rtol=0, atol=1e-15)
+
+
+def test_cell_path_keeps_sigma_of_bias_to_the_k_with_gates_at_their_bias():
+    # The text's numbers: 0.5^20 ~ 9.5e-7 and sigma(1)^20 ~ 1.9e-3, about 2,000 times more.
+    H, T = 4, 20
+    for bias, expected in ((0.0, 0.5**20), (1.0, sig(1.0) ** 20)):
+        p = init_lstm(2, H, np.random.default_rng(0), forget_bias=bias)
+        p = {k: (np.zeros_like(v) if k.startswith("W") else v) for k, v in p.items()}
+        lstm = TimeLSTM(**p)
+        lstm.forward(np.zeros((1, T, 2)))
+        lstm.backward(np.zeros((1, T, H)), dc_last=np.ones((1, H)))
+        # W_hh = 0: the only path from c_T back to c_0 is the cell path
+        np.testing.assert_allclose(lstm.dc0, expected, rtol=1e-12)
+    assert 0.5**20 == pytest.approx(9.54e-7, rel=1e-3)
+    assert sig(1.0) ** 20 == pytest.approx(1.90e-3, rel=1e-2)
+    assert sig(1.0) ** 20 / 0.5**20 == pytest.approx(1994, rel=1e-3)
+
+
+def test_demo_forget_bias_table_matches_a_recomputation():
+    from lstm import cell_gradient_at_init
+
+    with out.collect() as outputs:
+        demo()
+    table = next(o for o in outputs if o["kind"] == "table" and "freshly" in o["label"])
+    row20 = next(r for r in table["rows"] if r[0] == 20)
+    zero, one = cell_gradient_at_init(20, 16, None), cell_gradient_at_init(20, 16, 1.0)
+    assert float(row20[1]) == pytest.approx(zero[-1], rel=1e-2)
+    assert float(row20[2]) == pytest.approx(one[-1], rel=1e-2)
+    assert one[-1] / zero[-1] > 100  # the measured gain the text reports (about 800x)
+    assert 500 < one[-1] / zero[-1] < 1200

@@ -104,3 +104,25 @@ def test_concept_file_parses():
     assert len({card.key for card in concept.cards}) >= 3
     for match in CLOZE.finditer(path.read_text(encoding="utf-8")):
         assert match.group(2).count("{") == match.group(2).count("}"), match.group(0)
+
+
+def test_the_diagonal_is_allowed_and_the_may_attend_mask_is_the_complement():
+    # F.scaled_dot_product_attention's boolean mask (True = may attend) is tril(ones),
+    # diagonal included; nn.MultiheadAttention's (True = blocked) is its complement.
+    T = 5
+    blocked = causal_mask(T)
+    may_attend = np.array([[s <= t for s in range(T)] for t in range(T)])
+    np.testing.assert_array_equal(~blocked, may_attend)
+    assert not blocked.diagonal().any()
+    assert int(may_attend.sum()) == T * (T + 1) // 2 == 15
+    # With the diagonal allowed, a query can put weight on its own key.
+    _, x, (wq, wk, wv) = weights_setup(T=T)
+    _, w = causal_self_attention(x, wq, wk, wv)
+    assert np.all(w.diagonal() > 0.0)
+    # Passing the other library's convention inverts the mask: query 0 would see only the future.
+    from scaled_dot_product_attention import scaled_dot_product_attention
+
+    with np.errstate(invalid="ignore"):
+        _, w_wrong = scaled_dot_product_attention(x @ wq, x @ wk, x @ wv, mask=may_attend)
+    assert w_wrong[0, 0] == 0.0 and np.all(w_wrong[0, 1:] > 0)
+    assert np.all(np.isnan(w_wrong[-1]))  # the last query has every key blocked

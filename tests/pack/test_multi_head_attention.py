@@ -196,3 +196,19 @@ def test_concept_file_parses():
     assert len({card.key for card in concept.cards}) >= 3
     for match in CLOZE.finditer(path.read_text(encoding="utf-8")):
         assert match.group(2).count("{") == match.group(2).count("}"), match.group(0)
+
+
+def test_demo_heads_attend_for_their_stated_reasons():
+    from multi_head_attention import two_relation_heads
+
+    x, p = two_relation_heads(np.random.default_rng(0))
+    _, w = multi_head_attention(x, x, x, 2, **p)
+    # head 0: previous token; score 8 / sqrt(4) = 4 on one key, 0 on three: e^4 / (e^4 + 3)
+    sharp = math.exp(4) / (math.exp(4) + 3)
+    for t in (1, 2, 3):
+        assert w[0, 0, t, t - 1] == pytest.approx(sharp, rel=1e-12)
+    np.testing.assert_allclose(w[0, 0, 0], 0.25)  # no previous token: uniform
+    # head 1: 좋아해 (verb, 3) -> 고양이를 (object, 1); 정말 (adverb, 2) -> 좋아해 (verb, 3)
+    assert w[0, 1, 3, 1] == pytest.approx(sharp, rel=1e-12)
+    assert w[0, 1, 2, 3] == pytest.approx(sharp, rel=1e-12)
+    np.testing.assert_allclose(w[0, 1, :2], 0.25)  # subject and object ask for nothing

@@ -152,3 +152,36 @@ def test_all_expected_concepts_exist():
     assert len(EXPECTED_SLUGS) == len(set(EXPECTED_SLUGS)) == 29
     missing = [s for s in EXPECTED_SLUGS if not (CONCEPTS / f"{s}.md").is_file()]
     assert not missing, f"{len(missing)} of {len(EXPECTED_SLUGS)} concepts missing: {missing}"
+
+
+def test_no_name_belongs_to_two_concepts():
+    # A slug, title or alias is how [[links]], search and the palette find a concept;
+    # one name for two concepts (it was 어텐션, 어텐션 가중치 and context vector) makes
+    # [[어텐션]] open whichever comes first. Compared case-insensitively, as resolve() does.
+    owners: dict[str, set[str]] = {}
+    for path in CONCEPT_FILES:
+        c = parse_concept(path.read_text(encoding="utf-8"), str(path))
+        for name in {c.slug, c.title, *c.aliases}:
+            owners.setdefault(name.strip().casefold(), set()).add(c.slug)
+    shared = {name: sorted(slugs) for name, slugs in owners.items() if len(slugs) > 1}
+    assert not shared, f"names of more than one concept: {shared}"
+
+
+# Issue 16: six concepts the learners' notes need, each with at least five cards.
+NEW_SLUGS = [
+    "transformer",
+    "convolution",
+    "word-embedding",
+    "hadamard-product",
+    "unet-skip-connection",
+    "sequence-data",
+]
+
+
+@pytest.mark.parametrize("slug", NEW_SLUGS)
+def test_issue16_concepts_exist_with_five_cards(slug):
+    path = CONCEPTS / f"{slug}.md"
+    assert path.is_file(), f"{path} missing"
+    c = parse_concept(path.read_text(encoding="utf-8"), str(path))
+    assert len({card.key for card in c.cards}) >= 5
+    assert len(c.sources) >= 2 and c.demo

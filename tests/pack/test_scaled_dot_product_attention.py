@@ -162,3 +162,18 @@ def test_concept_file_parses():
     assert len({card.key for card in concept.cards}) >= 3
     for match in CLOZE.finditer(path.read_text(encoding="utf-8")):
         assert match.group(2).count("{") == match.group(2).count("}"), match.group(0)
+
+
+def test_a_fully_blocked_row_is_nan_like_nn_multiheadattention():
+    # nn.MultiheadAttention: softmax over a row of -inf only is NaN (0/0); the other rows
+    # are unaffected. (F.scaled_dot_product_attention would return zeros for that row.)
+    rng = np.random.default_rng(5)
+    q, k, v = rng.normal(size=(3, 4)), rng.normal(size=(4, 4)), rng.normal(size=(4, 2))
+    mask = np.zeros((3, 4), dtype=bool)
+    mask[1] = True
+    with np.errstate(invalid="ignore"):
+        out_, w = scaled_dot_product_attention(q, k, v, mask=mask)
+    assert np.all(np.isnan(w[1])) and np.all(np.isnan(out_[1]))
+    ref_out, ref_w = scaled_dot_product_attention(q[[0, 2]], k, v)
+    np.testing.assert_allclose(w[[0, 2]], ref_w, rtol=1e-15)
+    np.testing.assert_allclose(out_[[0, 2]], ref_out, rtol=1e-15)

@@ -1,0 +1,74 @@
+"""Reading the review log for FSRS fitting: review rows as arrays, optionally for one deck.
+
+The rows become a :class:`studylog.scheduling.training.ReviewHistory`: each
+answer's entry kind is the card's state before it (a new or learning card:
+Learning; Review; Relearning), as Anki logs it. A row with rating 0 is a
+manual reset ("Forget": the card went back to new) and drops the history
+before it, as Anki's Manual entry with ease factor 0 does. Cards that are
+suspended now are left out, as Anki's default search for optimizing
+(``preset:"..." -is:suspended``) leaves them out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import chain
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from studylog.scheduling.training import EntryKind, ReviewHistory, kind_of_state
+
+
+def _ms_sql(column: str) -> str:
+    # SQLAlchemy stores SQLite datetimes as 'YYYY-MM-DD HH:MM:SS.ffffff' text
+    return f"(unixepoch(substr({column}, 1, 19)) * 1000 + CAST(substr({column}, 21, 3) AS INTEGER))"
+
+
+def _deck_filter(deck: str | None) -> tuple[str, tuple[object, ...]]:
+    """SQL condition on ``c.deck`` for a deck and its subdecks (Anki's ``deck:D``)."""
+    if deck is None:
+        return "", ()
+    return " AND (c.deck = ? OR substr(c.deck, 1, ?) = ?)", (deck, len(deck) + 2, deck + "::")
+
+
+@dataclass(frozen=True)
+class AnswerLog:
+    """The review history plus each answer's duration (ms, NaN when unknown), aligned."""
+
+    history: ReviewHistory
+    duration_ms: np.ndarray
+
+
+def load_answer_log(session: Session, *, deck: str | None = None) -> AnswerLog:
+    """Every review row of unsuspended cards (of ``deck`` and its subdecks if given).
+
+    Returns arrays in (card, time, id) order; times are epoch milliseconds, UTC.
+    """
+    where, params = _deck_filter(deck)
+    sql = (
+        f"SELECT r.card_id, r.id, {_ms_sql('r.reviewed_at')}, r.rating, r.state_before, "
+        "COALESCE(r.duration_ms, -1) FROM reviews r JOIN cards c ON c.id = r.card_id "
+        f"WHERE c.suspended = 0{where} ORDER BY r.card_id, r.reviewed_at, r.id"
+    )
+    cursor = session.connection().exec_driver_sql(sql, params)
+    rows = cursor.fetchall()
+    m = np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=len(rows) * 6).reshape(-1, 6)
+    ratings = m[:, 3]
+    kinds = np.where(ratings == 0, np.int8(EntryKind.RESET), kind_of_state(m[:, 4]))
+    history = ReviewHistory(
+        card_ids=m[:, 0].copy(),
+        review_ids=m[:, 1].copy(),
+        times_ms=m[:, 2].copy(),
+        ratings=ratings.copy(),
+        kinds=kinds.astype(np.int8),
+    )
+    duration = np.where(m[:, 5] >= 0, m[:, 5], np.nan).astype(np.float64)
+    return AnswerLog(history, duration)
+
+
+def deck_exists(session: Session, deck: str) -> bool:
+    """Whether any card is in ``deck`` or one of its subdecks."""
+    where, params = _deck_filter(deck)
+    sql = f"SELECT 1 FROM cards c WHERE 1 = 1{where} LIMIT 1"
+    return session.connection().exec_driver_sql(sql, params).first() is not None
