@@ -94,3 +94,66 @@ def evaluate(app: AppContext, as_json: bool) -> None:
             f"  the split fitted {split.folds} times on the past and scored "
             f"{split.items_scored:,} later reviews: {verdict}"
         )
+
+
+@fsrs.command("simulate")
+@click.option("--retention", type=float, metavar="R", help="Desired retention (default: yours).")
+@click.option("--days", type=int, default=365, show_default=True, help="Days to simulate.")
+@click.option("--new-per-day", type=int, metavar="K", help="New cards a day (default: yours).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+def simulate(
+    app: AppContext, retention: float | None, days: int, new_per_day: int | None, as_json: bool
+) -> None:
+    """Simulate your reviews ahead: reviews and minutes a day, memorised cards.
+
+    Starts from your cards as they are today and uses your own answer times
+    and button use; also recommends a desired retention (fsrs-rs's optimal
+    retention, 0.70-0.95).
+    """
+    from studylog.services import workload
+
+    report = workload.simulate(
+        app.database(), retention=retention, days=days, new_per_day=new_per_day, now=app.now()
+    )
+    if as_json:
+        print_json(report.to_json())
+        return
+    _print_simulation(report)
+
+
+def _print_simulation(report) -> None:  # noqa: ANN001 - workload.WorkloadReport
+    from rich.table import Table
+
+    from studylog.cli.output import console
+
+    s = report.simulation
+    out = console()
+    out.print(
+        f"{report.days} days at desired retention {report.desired_retention:.2f} with "
+        f"{report.new_per_day} new cards a day, from {report.cards_now:,} cards learned so far:"
+    )
+    out.print(
+        f"  {int(s.reviews.sum()):,} reviews ({s.reviews.mean():.0f} a day), "
+        f"{s.minutes.sum() / 60:.1f} hours ({s.minutes.mean():.0f} min a day); memorised "
+        f"cards {s.memorized[0]:,.0f} -> {s.memorized[-1]:,.0f}"
+    )
+    table = Table(title_justify="left")
+    for name in ("days", "reviews/day", "new/day", "min/day", "memorised"):
+        table.add_column(name, justify="right")
+    step = 7 if report.days <= 60 else 30
+    for start in range(0, report.days, step):
+        end = min(start + step, report.days)
+        table.add_row(
+            f"{start + 1}-{end}",
+            f"{s.reviews[start:end].mean():.0f}",
+            f"{s.learned[start:end].mean():.0f}",
+            f"{s.minutes[start:end].mean():.1f}",
+            f"{s.memorized[end - 1]:,.0f}",
+        )
+    out.print(table)
+    if report.optimal_retention is not None:
+        out.print(
+            f"Recommended desired retention: {report.optimal_retention:.2f} (the least time "
+            "per memorised card, fsrs-rs's optimal retention within 0.70-0.95)"
+        )

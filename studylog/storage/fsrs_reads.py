@@ -72,3 +72,44 @@ def deck_exists(session: Session, deck: str) -> bool:
     where, params = _deck_filter(deck)
     sql = f"SELECT 1 FROM cards c WHERE 1 = 1{where} LIMIT 1"
     return session.connection().exec_driver_sql(sql, params).first() is not None
+
+
+@dataclass(frozen=True)
+class CardStates:
+    """Every unsuspended card's FSRS state, aligned arrays of shape (n,).
+
+    ``state`` int64 (1 Learning, 2 Review, 3 Relearning), ``stability`` days and
+    ``difficulty`` 1-10 (NaN when unknown), ``last_review_ms`` and ``due_ms``
+    epoch ms (``last_review_ms`` -1 for a new card), ``lapses`` int64.
+    """
+
+    state: np.ndarray
+    stability: np.ndarray
+    difficulty: np.ndarray
+    last_review_ms: np.ndarray
+    due_ms: np.ndarray
+    lapses: np.ndarray
+
+    @property
+    def new(self) -> np.ndarray:
+        """Cards never answered (bool)."""
+        return self.last_review_ms < 0
+
+
+def load_card_states(session: Session) -> CardStates:
+    """The memory state, due time and lapses of every unsuspended card."""
+    sql = (
+        f"SELECT state, COALESCE(stability, -1), COALESCE(difficulty, -1), "
+        f"COALESCE({_ms_sql('last_review')}, -1), {_ms_sql('due')}, lapses "
+        "FROM cards WHERE suspended = 0"
+    )
+    rows = session.connection().exec_driver_sql(sql).fetchall()
+    m = np.fromiter(chain.from_iterable(rows), dtype=np.float64, count=len(rows) * 6).reshape(-1, 6)
+    return CardStates(
+        state=m[:, 0].astype(np.int64),
+        stability=np.where(m[:, 1] > 0, m[:, 1], np.nan),
+        difficulty=np.where(m[:, 2] > 0, m[:, 2], np.nan),
+        last_review_ms=m[:, 3].astype(np.int64),
+        due_ms=m[:, 4].astype(np.int64),
+        lapses=m[:, 5].astype(np.int64),
+    )
