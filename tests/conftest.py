@@ -38,6 +38,12 @@ needs_shared = pytest.mark.skipif(
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 
 
+@pytest.fixture(autouse=True)
+def _private_state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> None:  # noqa: ANN001
+    """The list of databases used before (studylog.storage.continuity) stays out of $HOME."""
+    monkeypatch.setenv("STUDYLOG_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+
+
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "studylog.db"

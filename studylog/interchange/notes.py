@@ -400,16 +400,18 @@ def colon_split(line: str) -> tuple[str, str] | None:
     if _HEADING.match(line) or _CLOZE.search(text):
         return None
     for match in re.finditer(r"[:：]", text):
+        # Look at the neighbours only: slicing the text at every colon would
+        # make a long line of times ("오후 3:00 ...") quadratic.
         i = match.start()
-        before, after = text[:i], text[i + 1 :]
-        if after.startswith("//") or (before[-1:].isdigit() and after[:1].isdigit()):
+        prev, following = text[i - 1 : i], text[i + 1 : i + 3]
+        if following.startswith("//") or (prev.isdigit() and following[:1].isdigit()):
             continue
-        if after.startswith((":", "：")) or before.endswith((":", "：")):
+        if following.startswith((":", "：")) or prev in (":", "："):
             return None  # "::" is the double-colon rule's
-        if not (before.endswith(" ") or after == "" or after.startswith((" ", "\t"))):
+        if not (prev == " " or i + 1 == len(text) or following.startswith((" ", "\t"))):
             continue
-        term = _clean_term(before)
-        return (term, after.strip()) if _term_ok(term) else None
+        term = _clean_term(text[:i])
+        return (term, text[i + 1 :].strip()) if _term_ok(term) else None
     return None
 
 

@@ -37,6 +37,7 @@ from studylog.services import todos as todo_service
 from studylog.services.changes import ChangeWatch
 from studylog.storage.engine import Database
 from studylog.studyday import StudyCalendar, ensure_utc, utcnow
+from studylog.tui import inert_render
 from studylog.tui.changes import CollectionChanged, CollectionScreen, ReadCache
 from studylog.tui.commands import StudylogCommands
 from studylog.tui.screens.concept_page import ConceptPageScreen
@@ -108,6 +109,7 @@ class StudylogApp(App[None]):
         ``raise_unexpected``: let bugs (exceptions other than StudylogError) end
         the app instead of becoming notifications; tests set it.
         """
+        inert_render.install()  # no terminal escape from the data reaches the screen
         self.db = db
         self._now = now or utcnow
         self.raise_unexpected = raise_unexpected
