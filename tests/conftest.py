@@ -21,10 +21,27 @@ from studylog.storage.engine import Database
 from studylog.studyday import StudyCalendar
 
 REPO = Path(__file__).resolve().parents[1]
+DATA = REPO / "tests" / "data"  # everything the suite needs travels with it
+# The real study notes beside the repository (not in a user's clone). Tests that
+# read them are marked ``needs_shared`` and skip without them; tests/data/notes
+# holds notes of our own that check the same rules.
 SHARED = REPO.parent / "shared"
+REVIEW_LOG = DATA / "reviews" / "review_logs_josh.csv"  # MIT, from py-fsrs (LICENSE-py-fsrs)
+
+needs_shared = pytest.mark.skipif(
+    not (SHARED / "samples" / "notes").is_dir(),
+    reason="../shared/samples/notes (real learners' notes beside the repository) is absent; "
+    "tests/data/notes covers the same rules",
+)
 
 # A fixed moment: Saturday 2026-11-21 10:00 UTC.
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def _private_state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch) -> None:  # noqa: ANN001
+    """The list of databases used before (studylog.storage.continuity) stays out of $HOME."""
+    monkeypatch.setenv("STUDYLOG_STATE_DIR", str(tmp_path_factory.mktemp("state")))
 
 
 @pytest.fixture(autouse=True)

@@ -1,11 +1,11 @@
-"""Importing study notes: the three real notes, Korean dates, posts, tasks, definitions, safety."""
+"""Importing study notes: notes in the learners' style, Korean dates, posts, tasks,
+definitions, safety; and the three real notes when ../shared is beside the repository."""
 
 from __future__ import annotations
 
 import json
 import os
 from datetime import UTC, date, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,8 +19,16 @@ from studylog.services import settings, suggestions
 from studylog.storage.import_models import SuggestedCard
 from studylog.storage.models import Card, JournalEntry, Todo
 from studylog.studyday import StudyCalendar
+from tests.conftest import DATA, SHARED, needs_shared
 
-NOTES = Path(__file__).resolve().parents[1].parent / "shared" / "samples" / "notes"
+# Notes of our own, written in the style of the real ones (tests/data/notes).
+OWN = DATA / "notes"
+OWN_TIL = OWN / "til-lstm-gru.txt"  # undated TIL: glossary between lone "-" lines, TODO list
+OWN_RETRO = OWN / "bootcamp-week3-retrospective.txt"  # Tistory copy: byline, "term :" lines
+OWN_LISTING = OWN / "blog-listing.txt"  # three dated posts, each under a category line
+OWN_LECTURE = OWN / "lecture-undated.txt"  # undated lecture note, repeated paragraphs
+# The real notes of Korean learners beside the repository (tests marked needs_shared).
+NOTES = SHARED / "samples" / "notes"
 TIL = NOTES / "til-attention-ntm.txt"
 RETRO = NOTES / "bootcamp-week2-retrospective.txt"
 RNN = NOTES / "bootcamp-rnn-lstm-transformer.txt"
@@ -83,9 +91,97 @@ def test_lines_that_merely_mention_a_date_are_not_headers(line: str):
     assert header_date(line) is None
 
 
-# --- the three real notes ------------------------------------------------------------------
+# --- notes of our own in the learners' style ------------------------------------------------
 
 
+def test_own_retrospective_is_one_post_on_its_byline_day_not_the_listed_posts():
+    text = OWN_RETRO.read_text(encoding="utf-8")
+    (post,) = parse(text)
+    # 21:05 in Seoul on 2024-08-23 is 12:05 UTC; the footer's four other posts are ignored.
+    assert (post.day, post.moment) == (date(2024, 8, 23), datetime(2024, 8, 23, 12, 5, tzinfo=UTC))
+    assert post.text == text and post.date_source == "header" and post.tasks == []
+    assert [(d.rule, d.line, d.front) for d in post.definitions] == [
+        ("colon", 16, "layer normalization"),
+        ("colon", 18, "positional encoding"),
+        ("colon", 23, "teacher forcing"),
+        ("colon", 25, "beam search"),
+    ]
+    by_front = {d.front: d for d in post.definitions}
+    # "term :" with its definition two no-break-space lines further down
+    assert by_front["positional encoding"].back == (
+        "트랜스포머는 순서를 모르기 때문에 위치마다 sin, cos 값을 더해서 순서 정보를 넣어준다. "
+        "주기가 다른 파형들이라 상대 위치도 표현된다."
+    )
+    assert by_front["teacher forcing"].back == (
+        "학습할 때 decoder 입력으로 이전 시점의 예측 대신 정답을 넣어주는 방법."
+    )
+
+
+def test_own_til_without_date_has_its_todo_list_and_glossary():
+    text = OWN_TIL.read_text(encoding="utf-8")
+    (post,) = parse(text, fallback=date(2024, 9, 10))
+    assert (post.day, post.moment, post.date_source) == (date(2024, 9, 10), None, "option")
+    assert post.text == text
+    assert [(t.text, t.done, t.line) for t in post.tasks] == [
+        ("7장 seq2seq 끝까지 읽기", False, 21),
+        ("덧셈 데이터셋 직접 돌려보기", False, 22),
+        ("LSTM 역전파 노트 정리", False, 23),
+    ]
+    assert [(d.rule, d.line, d.front) for d in post.definitions] == [
+        ("gloss", 12, "기억 셀(memory cell)"),
+        ("gloss", 14, "forget 게이트(망각 게이트)"),
+        ("gloss", 16, "기울기 클리핑(gradient clipping)"),
+        ("gloss", 18, "GRU"),
+    ]
+    assert post.definitions[1].back.startswith("기억 셀에서 무엇을 잊을지 정한다. f = σ(")
+    # Topic lines of the list ("밑바닥 딥러닝2 - 6장") and the TODO list are not definitions.
+    assert not any(d.front.startswith(("밑바닥", "TODO", "TID")) for d in post.definitions)
+
+
+def test_own_blog_listing_gives_each_post_its_category_line():
+    text = OWN_LISTING.read_text(encoding="utf-8")
+    posts = parse(text)
+    assert "".join(p.text for p in posts) == text
+    # Seoul times; 01:15 is before the 04:00 day start, so it counts for the day before.
+    assert [(p.day, p.moment) for p in posts] == [
+        (date(2024, 9, 2), datetime(2024, 9, 2, 13, 10, tzinfo=UTC)),
+        (date(2024, 9, 5), datetime(2024, 9, 5, 14, 40, tzinfo=UTC)),
+        (date(2024, 9, 6), datetime(2024, 9, 6, 16, 15, tzinfo=UTC)),
+    ]
+    # Each category line heads its own post, not the tail of the one before.
+    assert posts[0].text.startswith("dlcamp의 공부 기록\n\n딥러닝\n\n어텐션 한 번에 정리\n")
+    assert posts[0].text.endswith("합이 1이다.\n\n")
+    assert posts[1].text.startswith("딥러닝\n\nTransformer 인코더 구현기\n\ndlcamp 2024. 9. 5.")
+    assert posts[1].text.endswith("그대로 지나간다.\n\n")
+    assert posts[2].text.startswith("알고리즘\n\n종만북 19장 ITES\n")
+    assert [[d.front for d in p.definitions] for p in posts] == [
+        ["어텐션 가중치"],
+        ["잔차 연결"],
+        [],
+    ]
+
+
+def test_own_lecture_note_keeps_repeated_paragraphs_and_skips_the_source():
+    text = OWN_LECTURE.read_text(encoding="utf-8")
+    (post,) = parse(text, fallback=date(2024, 9, 10))
+    assert post.text == text  # the copy-pasted paragraphs stay as written
+    assert text.count("인코더의 마지막 hidden state 하나에 모든 정보를") == 2
+    assert [(d.rule, d.line, d.front) for d in post.definitions] == [
+        ("dash", 7, "Encoder"),
+        ("dash", 9, "Decoder"),
+        ("question", 25, "Attention이란?"),
+        ("dash", 33, "Decoder"),  # pasted again further down
+    ]
+    assert post.definitions[2].back == (
+        "디코더의 매 시점에서 인코더의 모든 hidden state를 보고 지금 필요한 부분에 집중하는 방법."
+    )
+    assert not any("출처" in d.front or "http" in d.front for d in post.definitions)
+
+
+# --- the three real notes (../shared) --------------------------------------------------------
+
+
+@needs_shared
 def test_tistory_retrospective_is_one_post_on_its_day_not_the_listed_posts():
     text = RETRO.read_text(encoding="utf-8")
     posts = parse(text)
@@ -123,6 +219,7 @@ def test_tistory_retrospective_is_one_post_on_its_day_not_the_listed_posts():
     assert by_front["VIT"].back.splitlines()[1].startswith("cnn의 inductive bias")
 
 
+@needs_shared
 def test_tistory_lecture_note_finds_the_byline_and_skips_the_source_url():
     text = RNN.read_text(encoding="utf-8")
     (post,) = parse(text)
@@ -139,6 +236,7 @@ def test_tistory_lecture_note_finds_the_byline_and_skips_the_source_url():
     assert not any("출처" in d.front or "http" in d.front for d in post.definitions)
 
 
+@needs_shared
 def test_til_without_date_has_its_todo_list_and_glossary():
     text = TIL.read_text(encoding="utf-8")
     (post,) = parse(text, fallback=date(2021, 11, 12))
@@ -248,6 +346,40 @@ def test_colon_rule_leaves_urls_times_sources_and_sentences_alone():
 # --- through the database -------------------------------------------------------------------
 
 
+def test_importing_our_notes_then_again_adds_nothing(seoul_db):
+    report = import_files(seoul_db, [OWN], day=date(2024, 9, 10), now=NOW)
+    added = report.total("added")
+    # 3 + 1 + 1 + 1 posts; the TIL's 3 tasks; 4 + 4 + 2 + 4 definitions, the lecture's
+    # pasted-again "Decoder" proposed once.
+    assert (added["entries"], added["todos"], added["suggestions"]) == (6, 3, 13)
+    with seoul_db.read() as s:
+        days = sorted(e.day for e in s.scalars(select(JournalEntry)))
+        assert days == [
+            date(2024, 8, 23),
+            date(2024, 9, 2),
+            date(2024, 9, 5),
+            date(2024, 9, 6),
+            date(2024, 9, 10),
+            date(2024, 9, 10),
+        ]
+        retro = s.scalar(select(JournalEntry).where(JournalEntry.day == date(2024, 8, 23)))
+        assert retro.body == OWN_RETRO.read_text(encoding="utf-8")
+        assert retro.created_at == datetime(2024, 8, 23, 12, 5, tzinfo=UTC)
+        todos = s.scalars(select(Todo).order_by(Todo.position)).all()
+        assert [(t.text, t.origin_day, t.position) for t in todos] == [
+            ("7장 seq2seq 끝까지 읽기", date(2024, 9, 10), 0),
+            ("덧셈 데이터셋 직접 돌려보기", date(2024, 9, 10), 1),
+            ("LSTM 역전파 노트 정리", date(2024, 9, 10), 2),
+        ]
+        assert s.scalar(select(func.count(Card.id))) == 0  # nothing scheduled without consent
+    fronts = [p.front for p in suggestions.list_suggestions(seoul_db)]
+    assert fronts.count("Decoder") == 1 and len(fronts) == 13
+    again = import_files(seoul_db, [OWN], now=NOW)  # no --date now: still the same notes
+    assert again.total("added") == dict.fromkeys(again.total("added"), 0)
+    assert (count(seoul_db, JournalEntry), count(seoul_db, Todo)) == (6, 3)
+
+
+@needs_shared
 def test_importing_the_three_notes_then_again_adds_nothing(seoul_db, tmp_path):
     report = import_files(seoul_db, [NOTES], day=date(2021, 11, 12), now=NOW)
     added = report.total("added")
@@ -305,8 +437,10 @@ def test_undated_file_takes_date_option_else_its_modification_day(seoul_db, tmp_
 
 
 def test_dry_run_reports_and_writes_nothing(seoul_db):
-    report = import_files(seoul_db, [TIL, RETRO], day=date(2021, 11, 12), dry_run=True, now=NOW)
-    assert report.dry_run and report.total("added")["suggestions"] == 19
+    report = import_files(
+        seoul_db, [OWN_TIL, OWN_RETRO], day=date(2024, 9, 10), dry_run=True, now=NOW
+    )
+    assert report.dry_run and report.total("added")["suggestions"] == 8
     assert (
         count(seoul_db, JournalEntry),
         count(seoul_db, Todo),
@@ -322,7 +456,7 @@ def test_an_error_in_a_later_file_writes_nothing(seoul_db, tmp_path):
     bad = tmp_path / "z-broken.csv"
     bad.write_text("front,back\n어텐션,\n", encoding="utf-8")
     with pytest.raises(InvalidInputError, match=r"^z-broken.csv:2: missing back"):
-        import_files(seoul_db, [TIL, bad], day=date(2021, 11, 12), now=NOW)
+        import_files(seoul_db, [OWN_TIL, bad], day=date(2024, 9, 10), now=NOW)
     assert count(seoul_db, JournalEntry) == 0 and count(seoul_db, SuggestedCard) == 0
 
 
@@ -408,19 +542,18 @@ def test_card_cli_suggested_accept_reject(run_cli, tmp_path):
 
 
 def test_cli_import_summary_and_dry_run(run_cli, tmp_path):
-    out = run_cli("import", str(TIL), "--date", "2021-11-12", "--dry-run")
+    out = run_cli("import", str(OWN_TIL), "--date", "2024-09-10", "--dry-run")
     assert out.exit_code == 0
     assert out.output.splitlines()[0] == (
-        "til-attention-ntm.txt (notes): would add 1 entry, 4 TODOs, 6 suggested cards; "
-        "skipped nothing."
+        "til-lstm-gru.txt (notes): would add 1 entry, 3 TODOs, 4 suggested cards; skipped nothing."
     )
     assert "Dry run: nothing was written." in out.output
-    assert json.loads(run_cli("todo", "list", "--date", "2021-11-12", "--json").output) == []
-    assert run_cli("import", str(TIL), "--date", "2021-11-12").exit_code == 0
-    todos = json.loads(run_cli("todo", "list", "--date", "2021-11-12", "--json").output)
+    assert json.loads(run_cli("todo", "list", "--date", "2024-09-10", "--json").output) == []
+    assert run_cli("import", str(OWN_TIL), "--date", "2024-09-10").exit_code == 0
+    todos = json.loads(run_cli("todo", "list", "--date", "2024-09-10", "--json").output)
     assert [t["text"] for t in todos][:2] == [
-        "사진 latex 문법으로 교체",
-        "종만북-Algospot 1문제 이상 풀기",
+        "7장 seq2seq 끝까지 읽기",
+        "덧셈 데이터셋 직접 돌려보기",
     ]
     missing = run_cli("import", str(tmp_path / "nope.md"))
     assert missing.exit_code == 1 and "nope.md: no such file or folder" in missing.output

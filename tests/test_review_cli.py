@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
 
 from studylog.services import cards, settings
 from studylog.storage.models import Card, Review
+from tests.conftest import REVIEW_LOG
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-JOSH = SHARED / "data" / "reviews" / "review_logs_josh.csv"
+JOSH = REVIEW_LOG  # the real review log, shipped in tests/data/reviews
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)  # the fixed clock of run_cli
 
 

@@ -6,7 +6,6 @@ import csv
 import shutil
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from types import SimpleNamespace
 
 import fsrs
@@ -18,9 +17,9 @@ from studylog.interchange.review_log import import_review_log, parse_review_log
 from studylog.scheduling import fuzz
 from studylog.services import review, settings
 from studylog.storage.models import Card, Review
+from tests.conftest import REVIEW_LOG
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-JOSH = SHARED / "data" / "reviews" / "review_logs_josh.csv"
+JOSH = REVIEW_LOG  # the real review log, shipped in tests/data/reviews
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 
 

@@ -6,7 +6,6 @@ import csv
 import math
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 import fsrs
 import pytest
@@ -15,9 +14,9 @@ from sqlalchemy import select
 from studylog.interchange.review_log import import_review_log
 from studylog.services import cards, review, settings, stats
 from studylog.storage.models import Card, JournalEntry
+from tests.conftest import REVIEW_LOG
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-JOSH = SHARED / "data" / "reviews" / "review_logs_josh.csv"
+JOSH = REVIEW_LOG  # the real review log, shipped in tests/data/reviews
 AFTER_LOG = datetime(2024, 10, 7, 12, 0, tzinfo=UTC)  # the day after the log's last review
 
 

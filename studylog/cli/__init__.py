@@ -19,13 +19,22 @@ from studylog.errors import StudylogError
 
 
 class StudylogGroup(click.Group):
-    """Turns :class:`StudylogError` into one line on stderr and exit code 1, no traceback."""
+    """Turns :class:`StudylogError` into one line on stderr and exit code 1, no traceback.
+
+    Everything a command prints goes through :func:`studylog.cli.output.inert_streams`:
+    no terminal escape from imported data reaches the terminal, piped or not.
+    """
 
     def invoke(self, ctx: click.Context):  # noqa: ANN201
+        from studylog.cli.output import inert_streams
+        from studylog.inert import inert
+
         try:
-            return super().invoke(ctx)
+            with inert_streams():
+                return super().invoke(ctx)
         except StudylogError as exc:
-            raise click.ClickException(str(exc)) from None
+            # Printed by click after this returns, outside the wrapped streams.
+            raise click.ClickException(inert(str(exc))) from None
         except KeyboardInterrupt:
             raise click.Abort() from None
 
@@ -48,6 +57,9 @@ def cli(ctx: click.Context, db_path: str | None) -> None:
     Without a command, opens the app (or prints today's summary when not on a terminal).
     """
     ctx.obj = AppContext(db_path)
+    # Close the database when the command ends: the last connection folds the
+    # write-ahead log into the file, so no WAL outlives a command.
+    ctx.call_on_close(ctx.obj.close)
     if ctx.invoked_subcommand is None:
         from studylog.cli.journal import open_app_or_summary
 
@@ -74,8 +86,17 @@ for _command in COMMANDS:
     cli.add_command(_command)
 
 
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    # A normal exit: open transactions roll back and temporary files are
+    # removed by their ``finally`` blocks (the default action skips them).
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
     """Console-script entry point."""
+    import signal
+
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     cli.main(prog_name="studylog")
 
 

@@ -27,17 +27,21 @@ class AppContext:
         """The prepared database: migrated to the newest schema and the pack synced."""
         if self._db is None:
             from studylog.paths import resolve_db_url
-            from studylog.storage import migrate
-            from studylog.storage.engine import Database
+            from studylog.storage.opening import open_prepared
 
-            db = Database(resolve_db_url(self.db_arg))
-            migrate.prepare(db)
-            if sync_pack:
+            db = open_prepared(resolve_db_url(self.db_arg))
+            if sync_pack and not getattr(db, "read_only", False):
                 from studylog.content.sync import sync_pack as sync
 
                 sync(db)
             self._db = db
         return self._db
+
+    def close(self) -> None:
+        """Dispose of the database's connections (if it was opened)."""
+        if self._db is not None:
+            self._db.dispose()
+            self._db = None
 
     @cached_property
     def calendar(self) -> StudyCalendar:

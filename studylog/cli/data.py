@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from studylog.cli.context import AppContext, pass_app
-from studylog.cli.output import print_json
+from studylog.cli.output import console, print_json
 
 if TYPE_CHECKING:
     from studylog.interchange.summary import ImportReport
@@ -27,7 +27,6 @@ class _ProgressBar:
 
     def __enter__(self) -> _ProgressBar:
         if self.enabled:
-            from rich.console import Console
             from rich.progress import (
                 BarColumn,
                 MofNCompleteColumn,
@@ -41,7 +40,7 @@ class _ProgressBar:
                 BarColumn(),
                 MofNCompleteColumn(),
                 TimeRemainingColumn(),
-                console=Console(stderr=True),
+                console=console(stderr=True),
                 transient=True,
             )
             self._bar.start()
@@ -190,7 +189,7 @@ def import_command(
 
 @click.group("db")
 def db_group() -> None:
-    """The database file: upgrade, current, check, backup."""
+    """The database file: upgrade, current, check, backup, backups, restore, new."""
 
 
 def _plain_db(app: AppContext):  # noqa: ANN202 - Database, without the automatic upgrade
@@ -258,10 +257,106 @@ def db_upgrade(app: AppContext) -> None:
 @pass_app
 def db_backup(app: AppContext, dest: Path | None) -> None:
     """Copy the database with SQLite's online backup API (safe while the app is open)."""
-    from studylog.storage import migrate
+    from studylog.storage import backups, migrate
 
     db = _plain_db(app)
     if db.path is None or not db.path.exists():
         raise click.ClickException(f"{db.path}: no database to back up")
-    made = migrate.backup(db.path, dest)
+    if dest is None:
+        made = backups.make_backup(db.path).path
+    else:
+        backups.refuse_live_target(db.path, dest, "backup --out")
+        made = migrate.backup(db.path, dest)
     click.echo(f"Backed up to {made}.")
+
+
+@db_group.command("backups")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+def db_backups(app: AppContext, as_json: bool) -> None:
+    """List the backups of the database, newest first (automatic ones and `db backup`)."""
+    from studylog.storage import backups
+
+    path = _db_file(app)
+    found = backups.list_backups(path)
+    if as_json:
+        print_json([b.to_json() for b in found])
+        return
+    if not found:
+        click.echo(f"No backups of {path} yet (in {backups.folder_of(path)}).")
+        return
+    for b in found:
+        click.echo(f"{b.taken_at:%Y-%m-%d %H:%M:%S} UTC  {b.size / 1024:>9.0f} KiB  {b.path}")
+
+
+@db_group.command("restore")
+@click.argument("backup", metavar="PATH|latest")
+@click.option("--yes", is_flag=True, help="Restore without asking.")
+@pass_app
+def db_restore(app: AppContext, backup: str, yes: bool) -> None:
+    """Put a backup back in place of the database (the current one is backed up first).
+
+    Close the app first. The backup is checked (integrity, a schema this
+    studylog reads); the database's write-ahead log is folded in and removed
+    so nothing of the old file mixes with the restored one.
+    """
+    from studylog.storage import backups, continuity
+
+    path = _db_file(app)
+    if backup == "latest":
+        newest = backups.latest(path)
+        if newest is None:
+            raise click.ClickException(f"no backups of {path} in {backups.folder_of(path)}")
+        source = newest.path
+    else:
+        source = Path(backup).expanduser().resolve()
+    backups.refuse_live_target(path, source, "restore")
+    backups.check_backup(source)
+    if not yes:
+        click.confirm(
+            f"Replace {path} with {source}? (the current file is backed up first)", abort=True
+        )
+    done = backups.restore(path, source)
+    continuity.remember(path)
+    saved = (
+        f" The replaced database was backed up to {done.safety_backup}."
+        if done.safety_backup
+        else ""
+    )
+    click.echo(f"Restored {path} from {source}.{saved}")
+
+
+@db_group.command("new")
+@click.option("--yes", is_flag=True, help="Do not ask.")
+@pass_app
+def db_new(app: AppContext, yes: bool) -> None:
+    """Start a new, empty journal at the database path, on purpose (its backups are kept)."""
+    from studylog.storage import backups, continuity, migrate
+    from studylog.storage.engine import Database
+
+    path = _db_file(app)
+    if path.exists() and path.stat().st_size > 0:
+        if backups.is_sqlite_file(path):
+            raise click.ClickException(f"{path} already holds a database; nothing changed")
+        if not yes:
+            click.confirm(
+                f"{path} is not a database. Move it aside and start a new journal?", abort=True
+            )
+        aside = path.with_name(path.name + ".not-a-database")
+        path.replace(aside)
+        click.echo(f"Moved the old file to {aside}.")
+    elif not yes and backups.latest(path) is not None:
+        click.confirm(f"{path} has backups; start an empty journal anyway?", abort=True)
+    db = Database(f"sqlite:///{path}")
+    migrate.prepare(db)
+    db.dispose()
+    continuity.remember(path)
+    click.echo(f"Started a new journal at {path}.")
+
+
+def _db_file(app: AppContext) -> Path:
+    db = _plain_db(app)
+    if db.path is None:
+        raise click.ClickException("backups need a database file, not an in-memory database")
+    db.dispose()
+    return db.path

@@ -23,10 +23,14 @@ class _DemoGroup(click.Group):
     """Turns StudylogError into one line on stderr and exit code 1, also when used on its own."""
 
     def invoke(self, ctx: click.Context) -> Any:
+        from studylog.cli.output import inert_streams
+        from studylog.inert import inert
+
         try:
-            return super().invoke(ctx)
+            with inert_streams():
+                return super().invoke(ctx)
         except StudylogError as exc:
-            raise click.ClickException(str(exc)) from None
+            raise click.ClickException(inert(str(exc))) from None
 
 
 @click.group(cls=_DemoGroup)
@@ -38,10 +42,9 @@ def demo() -> None:
 
 
 def _console():  # noqa: ANN202 - rich Console, imported lazily
-    from rich.console import Console
+    from studylog.cli.output import console
 
-    console = Console(highlight=False)
-    return console
+    return console()
 
 
 def _looks_like_path(target: str) -> bool:

@@ -81,6 +81,19 @@ def print_summary(summary) -> None:  # noqa: ANN001 - DaySummary
         out.print('[dim]No TODOs. Add one with: studylog todo add "..."[/]')
 
 
+def quit_backup(db) -> None:  # noqa: ANN001 - Database
+    """When the app quits: a backup if the database changed since the newest one (as Anki)."""
+    from studylog.errors import StudylogError
+    from studylog.storage import backups
+
+    if db.path is None or getattr(db, "read_only", False):
+        return
+    try:
+        backups.maybe_backup(db.path, force=True)
+    except StudylogError as exc:
+        click.echo(f"warning: {exc}", err=True)
+
+
 def open_app_or_summary(app: AppContext) -> None:
     """``studylog`` alone: the app on a terminal, else today's summary."""
     if sys.stdin.isatty() and sys.stdout.isatty():
@@ -89,7 +102,12 @@ def open_app_or_summary(app: AppContext) -> None:
         except ImportError:
             run_app = None
         if run_app is not None:
-            run_app(app.database(), now=app.now)
+            from studylog.cli.output import raw_streams
+
+            db = app.database()
+            with raw_streams():  # the app makes its text inert itself (studylog.tui)
+                run_app(db, now=app.now)
+            quit_backup(db)
             return
     from studylog.services import today as today_service
 

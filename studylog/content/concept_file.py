@@ -97,6 +97,42 @@ def _slice(lines: list[str], start: int, end: int) -> str:
     return "\n".join(lines[start:end]).strip("\n").strip()
 
 
+MAX_FRONT_MATTER = 64 * 1024  # characters of YAML front matter
+
+
+def load_front_matter(text: str, path: str) -> dict:
+    """The YAML front matter ``text`` as a mapping (empty front matter: ``{}``).
+
+    Loaded with ``yaml.safe_load``: tags such as ``!!python/object`` are
+    refused, not run. Anything but a mapping, invalid YAML, nesting deep
+    enough to exhaust the parser's recursion, or more than
+    :data:`MAX_FRONT_MATTER` characters is one error naming the file and line.
+
+    Raises:
+        ConceptFormatError: ``path:line: ...``.
+    """
+    if len(text) > MAX_FRONT_MATTER:
+        raise ConceptFormatError(
+            f"{path}:1: front matter is longer than {MAX_FRONT_MATTER:,} characters"
+        )
+    try:
+        meta = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        raise ConceptFormatError(
+            f"{path}:{line}: invalid YAML in front matter ({problem})"
+        ) from None
+    except RecursionError:
+        raise ConceptFormatError(f"{path}:2: front matter nests too deeply") from None
+    if meta is None:
+        return {}
+    if not isinstance(meta, dict):
+        raise ConceptFormatError(f"{path}:1: front matter must be a mapping of keys to values")
+    return meta
+
+
 def parse_concept(text: str, path: str = "<concept>") -> ConceptFile:
     """Parse the text of a concept file.
 
@@ -111,14 +147,7 @@ def parse_concept(text: str, path: str = "<concept>") -> ConceptFile:
     lines = text.splitlines()
     if not tokens or tokens[0].type != "front_matter":
         raise ConceptFormatError(f"{path}:1: missing front matter (a '---' block at the top)")
-    try:
-        meta = yaml.safe_load(tokens[0].content) or {}
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else 1
-        raise ConceptFormatError(f"{path}:{line}: invalid YAML in front matter") from None
-    if not isinstance(meta, dict):
-        raise ConceptFormatError(f"{path}:1: front matter must be a mapping of keys to values")
+    meta = load_front_matter(tokens[0].content, path)
     slug = str(meta.get("slug", "")).strip()
     if not SLUG.match(slug):
         raise ConceptFormatError(

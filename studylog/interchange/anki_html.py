@@ -9,6 +9,13 @@ protected by placeholders while it runs:
 - cloze deletions ``{{c1::text::hint}}``, which are the same syntax in
   studylog (their inner HTML is converted like the rest).
 
+Text is kept as it reads and searches (``studylog search num_heads`` finds a
+card with ``num_heads``): markdownify escapes every underscore, but CommonMark
+never reads an underscore between two letters or digits as emphasis, so only
+the others are escaped. Sub- and superscripts keep their meaning: Unicode
+(``d<sub>k</sub>`` -> ``dₖ``, ``x<sup>2</sup>`` -> ``x²``) where every
+character has one, else ``d_model`` / ``d_{t-1}`` and ``x^n`` / ``x^{n+1}``.
+
 Templates use Anki's syntax (``{{Field}}``, ``{{#Field}}..{{/Field}}``,
 ``{{^Field}}..{{/Field}}``, filters such as ``{{text:Field}}``,
 ``{{type:Field}}``, ``{{cloze:Field}}``, ``{{FrontSide}}``); see the Anki
@@ -20,7 +27,7 @@ from __future__ import annotations
 import html
 import re
 
-from markdownify import markdownify
+from markdownify import MarkdownConverter
 
 _MATH = re.compile(r"\\\((?P<inline>.*?)\\\)|\\\[(?P<display>.*?)\\\]", re.DOTALL)
 _SOUND = re.compile(r"\[sound:(?P<name>[^\]]+)\]")
@@ -28,6 +35,51 @@ _IMG = re.compile(r"""<img\b[^>]*?\bsrc\s*=\s*["']?(?P<name>[^"'>\s]+)""", re.IG
 _TAG = re.compile(r"\{\{(?P<sigil>[#^/]?)\s*(?P<body>[^{}]*?)\s*\}\}")
 _HR_ANSWER = re.compile(r"<hr\s+id\s*=\s*[\"']?answer[\"']?\s*/?>", re.IGNORECASE)
 _PLACEHOLDER = "STUDYLOGMATH{}X"
+# An underscore that is not between two letters or digits (those never open emphasis).
+_LOOSE_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
+_SUBSCRIPTS = dict(
+    zip(
+        "0123456789+-=()aehijklmnoprstuvxβγρφχ",
+        "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓᵦᵧᵨᵩᵪ",
+        strict=True,
+    )
+)
+_SUPERSCRIPTS = dict(
+    zip(
+        "0123456789+-=()abcdefghijklmnoprstuvwxyzABDEGHIJKLMNOPRTUVWβγδθφχ",
+        "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᴬᴮᴰᴱᴳᴴᴵᴶᴷᴸᴹᴺᴼᴾᴿᵀᵁⱽᵂᵝᵞᵟᶿᵠᵡ",
+        strict=True,
+    )
+)
+
+
+def script_text(text: str, mark: str) -> str:
+    """``text`` as a subscript (``mark`` ``_``) or superscript (``^``): Unicode when
+    every character has one (``k`` -> ``ₖ``), else ``_k``/``^k`` for one word and
+    ``_{t-1}``/``^{n+1}`` for anything else."""
+    table = _SUBSCRIPTS if mark == "_" else _SUPERSCRIPTS
+    text = text.strip()
+    if not text:
+        return ""
+    if all(ch in table for ch in text):
+        return "".join(table[ch] for ch in text)
+    if re.fullmatch(r"[^\W_]+", text):
+        return mark + text
+    return f"{mark}{{{text}}}"
+
+
+class _AnkiConverter(MarkdownConverter):
+    """markdownify, escaping only what would misparse (see the module docstring)."""
+
+    def escape(self, text: str, parent_tags: set[str]) -> str:
+        text = super().escape(text, parent_tags)  # escape_underscores is off: see below
+        return _LOOSE_UNDERSCORE.sub(r"\_", text) if text else text
+
+    def convert_sub(self, el: object, text: str, parent_tags: set[str]) -> str:
+        return text if "_noformat" in parent_tags else script_text(text, "_")
+
+    def convert_sup(self, el: object, text: str, parent_tags: set[str]) -> str:
+        return text if "_noformat" in parent_tags else script_text(text, "^")
 
 
 def media_references(text: str) -> list[str]:
@@ -50,13 +102,13 @@ def html_to_markdown(text: str) -> str:
         return _PLACEHOLDER.format(len(maths) - 1)
 
     protected = _MATH.sub(stash, text)
-    out = markdownify(
-        protected,
+    out = _AnkiConverter(
         heading_style="ATX",
         bullets="-",
         escape_misc=False,
+        escape_underscores=False,
         strip=["script", "style"],
-    )
+    ).convert(protected)
     for i, math in enumerate(maths):
         out = out.replace(_PLACEHOLDER.format(i), math)
     # No-break spaces are how Anki's editor keeps double spaces; plain ones read the same.

@@ -48,6 +48,7 @@ from studylog.interchange.anki_package import (
     RevlogEntry,
     read_collection,
 )
+from studylog.interchange.names import check_deck
 from studylog.interchange.review_log import existing_cards, stored_times
 from studylog.interchange.summary import ApplyContext, FileSummary
 from studylog.scheduling.states import CardState
@@ -218,7 +219,10 @@ def convert(col: AnkiCollection, name: str, now: datetime | None = None) -> Pars
         ):
             occlusion += 1
             continue
-        deck = col.decks.get(card.deck_id, "Default") or "Default"
+        deck = check_deck(
+            col.decks.get(card.deck_id, "Default") or "Default",
+            f"{name}: card {card.id} (deck {card.deck_id})",
+        )
         kind, front, back, cloze_ord = _texts(note, notetype, card, deck, cache)
         if kind == "cloze" and (cloze_ord not in cloze_ords(front)):
             lost_cloze.append(card.id)

@@ -11,12 +11,27 @@ carry a placeholder ``collection.anki2`` that only says "please update Anki":
   decks as JSON in the ``col`` row;
 - ``collection.anki2``: schema 11 (Anki 2.0).
 
-Safety: every member name is checked (no absolute paths, no ``..``, no
-drive letters) before anything is read; only the collection is written to
-disk, under a fixed name inside a temporary folder that is removed
-afterwards; decompressed sizes are capped while streaming (a zip bomb stops
-at the cap, whatever its header claims). Media files are never extracted:
-only their names are read, to report them as skipped.
+Safety (the package is another person's file):
+
+- every member name is checked (no absolute paths, no ``..``, no drive
+  letters) before anything is read; a damaged zip (bad offsets, unsupported
+  compression, encryption) is one error naming the file;
+- only the collection is written to disk, to a temporary file removed on
+  every exit path (errors, Ctrl-C, SIGTERM through the CLI); one left by a
+  killed import is removed by the next one (:func:`sweep_orphans`);
+- decompressed sizes are capped while streaming: at most
+  :data:`MAX_RATIO` times the compressed size (at least
+  :data:`RATIO_FLOOR_BYTES`) and never more than ``cap``, so a 160 KB zstd
+  bomb stops at 64 MiB, whatever its header claims;
+- the collection is read through a read-only, ``query_only`` connection with
+  a progress handler that interrupts any statement after
+  :data:`READ_BUDGET_S` seconds, from tables only (a ``notes`` *view*, say a
+  recursive one, is refused), and at most :data:`MAX_ROWS` rows per table;
+- malformed values (a ``col`` table without its row, a note type id that
+  does not exist, text where numbers belong, JSON nested too deep) become one
+  error naming the file and the record.
+
+Media files are never extracted: only their names are read, to report them as skipped.
 
 Anki's formats: ``rslib/src/import_export/package`` and
 ``rslib/src/storage/schema11.sql`` in github.com/ankitects/anki.
@@ -25,11 +40,15 @@ Anki's formats: ``rslib/src/import_export/package`` and
 from __future__ import annotations
 
 import json
+import lzma
+import os
 import re
 import shutil
 import sqlite3
 import tempfile
+import time
 import zipfile
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -39,12 +58,31 @@ from typing import IO
 import zstandard
 
 from studylog.errors import InvalidInputError
+from studylog.interchange.limits import check_json_depth
 
 COLLECTION_NAMES = ("collection.anki21b", "collection.anki21", "collection.anki2")
-MAX_COLLECTION_BYTES = 4 * 1024**3  # decompressed collection
+MAX_COLLECTION_BYTES = 4 * 1024**3  # decompressed collection, whatever its compressed size
+# SQLite collections compress 3-10x (zstd or deflate); 100x is a bomb.
+MAX_RATIO = 100
+RATIO_FLOOR_BYTES = 64 * 1024**2
 MAX_SMALL_MEMBER_BYTES = 64 * 1024**2  # the media map and meta
+READ_BUDGET_S = 60.0  # wall-clock seconds for reading one collection
+MAX_ROWS = 5_000_000  # rows of one table (notes, cards, revlog...)
+_PROGRESS_STEPS = 10_000  # SQLite VM steps between two looks at the clock
 _CHUNK = 1 << 20
 _DRIVE = re.compile(r"^[A-Za-z]:")
+_TABLES = ("col", "notes", "cards", "revlog", "notetypes", "fields", "templates", "decks")
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    OSError,
+    EOFError,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,
+    zlib.error,
+    lzma.LZMAError,
+)
 
 
 class UnsafePackageError(InvalidInputError):
@@ -218,60 +256,155 @@ def _text(fields: dict[int, list[int | bytes]], number: int) -> str:
 # --- reading -----------------------------------------------------------------------------
 
 
+def collection_cap(compressed: int, cap: int = MAX_COLLECTION_BYTES) -> int:
+    """Bytes a collection of ``compressed`` bytes may decompress to (see the module docstring)."""
+    return min(cap, max(RATIO_FLOOR_BYTES, MAX_RATIO * compressed))
+
+
+TEMP_PREFIX = "studylog-anki-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
+
+
+def sweep_orphans(folder: Path | None = None) -> list[Path]:
+    """Remove temporary collections left by imports that were killed; return what was removed.
+
+    Each temporary collection's name carries the id of the process that made
+    it (``studylog-anki-<pid>-….sqlite``); one whose process is gone is an
+    orphan (SIGKILL, a power cut: no ``finally`` ran). Folders of the older
+    layout (``studylog-anki-…/``) older than a day are removed too.
+    """
+    folder = Path(folder or tempfile.gettempdir())
+    removed = []
+    for path in folder.glob(f"{TEMP_PREFIX}*"):
+        rest = path.name[len(TEMP_PREFIX) :]
+        pid_text = rest.split("-", 1)[0]
+        try:
+            if path.is_file() and pid_text.isdigit() and not _alive(int(pid_text)):
+                path.unlink(missing_ok=True)
+                removed.append(path)
+            elif path.is_dir() and time.time() - path.stat().st_mtime > 86_400:
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path)
+        except OSError:
+            continue
+    return removed
+
+
+@contextmanager
+def _temporary_collection() -> Iterator[tuple[IO[bytes], str]]:
+    """A temporary file for the collection, removed on every exit path but a kill.
+
+    Its name carries this process's id, so that the next import removes it
+    when this process was killed before it could (:func:`sweep_orphans`).
+    The CLI turns SIGTERM into a normal exit, so ``finally`` runs then too.
+    """
+    handle, name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-", suffix=".sqlite")
+    try:
+        with os.fdopen(handle, "w+b") as stream:
+            yield stream, name
+    finally:
+        Path(name).unlink(missing_ok=True)
+
+
+class _Budget:
+    """A progress handler that interrupts SQLite after ``seconds`` of wall-clock time."""
+
+    def __init__(self, seconds: float) -> None:
+        self.deadline = time.monotonic() + seconds
+        self.seconds = seconds
+        self.fired = False
+
+    def __call__(self) -> int:
+        if time.monotonic() > self.deadline:
+            self.fired = True
+            return 1
+        return 0
+
+
+class _BudgetConnection(sqlite3.Connection):
+    """A connection that carries its :class:`_Budget` (``budget``)."""
+
+    budget: _Budget
+
+
 @contextmanager
 def opened_collection(
     path: Path, *, cap: int = MAX_COLLECTION_BYTES
 ) -> Iterator[tuple[sqlite3.Connection, str, list[str]]]:
     """The package's collection opened read-only, its member name, and its media names.
 
-    The collection is written to a temporary folder (removed on exit) under a
-    fixed name; no member name is ever used as a path.
+    The collection is written to a temporary file (see
+    :func:`_temporary_collection`); no member name is ever used as a path. The
+    connection interrupts any statement after :data:`READ_BUDGET_S` seconds
+    (``connection.budget.fired`` then says so).
 
     Raises:
-        InvalidInputError: not a zip or not an Anki package (names the file).
-        UnsafePackageError: unsafe member names, or sizes beyond ``cap``.
+        InvalidInputError: not a zip, a damaged zip, or not an Anki package (names the file).
+        UnsafePackageError: unsafe member names, or sizes beyond the caps.
     """
     name = path.name
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except _ZIP_ERRORS as exc:
         raise InvalidInputError(
             f"{name}: not an Anki package (not a readable zip: {exc})"
         ) from None
-    folder = Path(tempfile.mkdtemp(prefix="studylog-anki-"))
     con = None
-    try:
-        with zf:
-            members = zf.namelist()
-            for member in members:
-                check_member_name(member, name)
-            chosen = next((m for m in COLLECTION_NAMES if m in members), None)
-            if chosen is None:
-                raise InvalidInputError(
-                    f"{name}: not an Anki package (no {' / '.join(COLLECTION_NAMES)} inside)"
-                )
-            media = _media_names(zf, members, name)
-            target = folder / "collection.sqlite"
-            with zf.open(chosen) as source, target.open("wb") as dest:
-                if chosen.endswith("b"):
-                    with zstandard.ZstdDecompressor().stream_reader(source) as unzstd:
-                        _copy_capped(unzstd, dest, cap, f"{name}: {chosen}")
-                else:
-                    _copy_capped(source, dest, cap, f"{name}: {chosen}")
-        con = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
-        # Anki's own collation on names; only needed so that its indexes load.
-        con.create_collation(
-            "unicase", lambda a, b: (a.lower() > b.lower()) - (a.lower() < b.lower())
-        )
-        yield con, chosen, media
-    except zstandard.ZstdError as exc:
-        raise InvalidInputError(f"{name}: the collection is not valid zstd data ({exc})") from None
-    except zipfile.BadZipFile as exc:
-        raise InvalidInputError(f"{name}: damaged zip ({exc})") from None
-    finally:
-        if con is not None:
-            con.close()
-        shutil.rmtree(folder, ignore_errors=True)
+    sweep_orphans()
+    with _temporary_collection() as (stream, sqlite_path):
+        try:
+            with zf:
+                members = zf.namelist()
+                for member in members:
+                    check_member_name(member, name)
+                chosen = next((m for m in COLLECTION_NAMES if m in members), None)
+                if chosen is None:
+                    raise InvalidInputError(
+                        f"{name}: not an Anki package (no {' / '.join(COLLECTION_NAMES)} inside)"
+                    )
+                media = _media_names(zf, members, name)
+                limit = collection_cap(zf.getinfo(chosen).compress_size, cap)
+                with zf.open(chosen) as source:
+                    if chosen.endswith("b"):
+                        with zstandard.ZstdDecompressor().stream_reader(source) as unzstd:
+                            _copy_capped(unzstd, stream, limit, f"{name}: {chosen}")
+                    else:
+                        _copy_capped(source, stream, limit, f"{name}: {chosen}")
+                stream.flush()
+            # immutable: no journal or lock files, and none are needed to read.
+            con = sqlite3.connect(
+                f"file:{sqlite_path}?mode=ro&immutable=1", uri=True, factory=_BudgetConnection
+            )
+            con.execute("PRAGMA query_only = ON")
+            con.execute("PRAGMA trusted_schema = OFF")
+            budget = _Budget(READ_BUDGET_S)
+            con.set_progress_handler(budget, _PROGRESS_STEPS)
+            con.budget = budget
+            # Anki's own collation on names; only needed so that its indexes load.
+            con.create_collation(
+                "unicase", lambda a, b: (a.lower() > b.lower()) - (a.lower() < b.lower())
+            )
+            yield con, chosen, media
+        except zstandard.ZstdError as exc:
+            raise InvalidInputError(
+                f"{name}: the collection is not valid zstd data ({exc})"
+            ) from None
+        except _ZIP_ERRORS as exc:
+            if isinstance(exc, InvalidInputError):
+                raise
+            raise InvalidInputError(f"{name}: damaged zip ({type(exc).__name__}: {exc})") from None
+        finally:
+            if con is not None:
+                con.close()
 
 
 def _media_names(zf: zipfile.ZipFile, members: list[str], package: str) -> list[str]:
@@ -302,15 +435,40 @@ def read_collection(path: Path, *, cap: int = MAX_COLLECTION_BYTES) -> AnkiColle
     """Read note types, decks, notes, cards, review log and media names of a package.
 
     Raises:
-        InvalidInputError: not an Anki package or a damaged collection (names the file).
+        InvalidInputError: not an Anki package, a damaged collection, a
+            malformed record, or a collection slower to read than
+            :data:`READ_BUDGET_S` (names the file, and the record if any).
         UnsafePackageError: see :func:`opened_collection`.
     """
     with opened_collection(path, cap=cap) as (con, member, media):
+        reader = _Reader(con, member, media)
         try:
-            return _read(con, member, media)
+            return reader.read()
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"{path.name}: {exc}") from None
         except sqlite3.DatabaseError as exc:
+            budget = con.budget  # type: ignore[attr-defined]
+            if budget.fired:
+                raise InvalidInputError(
+                    f"{path.name}: reading {member} took longer than {budget.seconds:g} s "
+                    f"(at {reader.where}); refusing it"
+                ) from None
             raise InvalidInputError(
                 f"{path.name}: {member} is not a readable collection ({exc})"
+            ) from None
+        except (
+            TypeError,
+            ValueError,
+            AttributeError,
+            KeyError,
+            IndexError,
+            RecursionError,
+            OverflowError,
+            MemoryError,
+        ) as exc:
+            raise InvalidInputError(
+                f"{path.name}: {member}: malformed {reader.where} "
+                f"({type(exc).__name__}: {str(exc)[:200]})"
             ) from None
 
 
@@ -318,38 +476,78 @@ def _tables(con: sqlite3.Connection) -> set[str]:
     return {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
 
 
-def _read(con: sqlite3.Connection, member: str, media: list[str]) -> AnkiCollection:
-    col = AnkiCollection(member=member, media=media)
-    if "notetypes" in _tables(con):
-        col.notetypes, col.decks = _schema18(con)
-    else:
-        col.notetypes, col.decks = _schema11(con)
-    for nid, guid, mid, tags, flds in con.execute("SELECT id, guid, mid, tags, flds FROM notes"):
-        col.notes[nid] = Note(nid, guid, mid, tags.split(), flds.split("\x1f"))
-    for cid, nid, did, odid, ord_, ctype, queue in con.execute(
-        "SELECT id, nid, did, odid, ord, type, queue FROM cards ORDER BY id"
-    ):
-        col.cards.append(AnkiCard(cid, nid, odid or did, ord_, ctype, queue))
-    col.revlog = [
-        RevlogEntry(*row)
-        for row in con.execute(
-            "SELECT id, cid, ease, ivl, factor, time, type FROM revlog ORDER BY cid, id"
-        )
-    ]
-    return col
+class _Reader:
+    """Reads the collection's tables, remembering the record it is at (for errors)."""
+
+    def __init__(self, con: sqlite3.Connection, member: str, media: list[str]) -> None:
+        self.con = con
+        self.col = AnkiCollection(member=member, media=media)
+        self.where = "collection"
+
+    def rows(self, table: str, sql: str) -> Iterator[tuple]:
+        self.where = f"{table} table"
+        for n, row in enumerate(self.con.execute(sql)):
+            if n >= MAX_ROWS:
+                raise InvalidInputError(f"{table}: more than {MAX_ROWS:,} rows; refusing it")
+            yield row
+
+    def read(self) -> AnkiCollection:
+        con, col = self.con, self.col
+        kinds = dict(con.execute("SELECT name, type FROM sqlite_master"))
+        for table in _TABLES:
+            if table in kinds and kinds[table] != "table":
+                raise InvalidInputError(
+                    f"{table} is a {kinds[table]}, not a table: not an Anki collection"
+                )
+        for table in ("notes", "cards", "revlog"):
+            if table not in kinds:
+                raise InvalidInputError(f"no {table} table: not an Anki collection")
+        if "notetypes" in kinds:
+            col.notetypes, col.decks = _schema18(self)
+        else:
+            col.notetypes, col.decks = _schema11(self)
+        for nid, guid, mid, tags, flds in self.rows(
+            "notes", "SELECT id, guid, mid, tags, flds FROM notes"
+        ):
+            self.where = f"note {nid}"
+            col.notes[int(nid)] = Note(
+                int(nid), str(guid), int(mid), str(tags or "").split(), str(flds).split("\x1f")
+            )
+        for cid, nid, did, odid, ord_, ctype, queue in self.rows(
+            "cards", "SELECT id, nid, did, odid, ord, type, queue FROM cards ORDER BY id"
+        ):
+            self.where = f"card {cid}"
+            col.cards.append(
+                AnkiCard(int(cid), int(nid), int(odid or did), int(ord_), int(ctype), int(queue))
+            )
+        col.revlog = []
+        for row in self.rows(
+            "revlog", "SELECT id, cid, ease, ivl, factor, time, type FROM revlog ORDER BY cid, id"
+        ):
+            self.where = f"review {row[0]}"
+            col.revlog.append(RevlogEntry(*(int(v) for v in row)))
+        self.where = "collection"
+        return col
 
 
-def _schema18(con: sqlite3.Connection) -> tuple[dict[int, Notetype], dict[int, str]]:
+def _schema18(reader: _Reader) -> tuple[dict[int, Notetype], dict[int, str]]:
     fields: dict[int, list[tuple[int, str]]] = {}
-    for ntid, ord_, name in con.execute("SELECT ntid, ord, name FROM fields"):
-        fields.setdefault(ntid, []).append((ord_, name))
+    for ntid, ord_, name in reader.rows("fields", "SELECT ntid, ord, name FROM fields"):
+        fields.setdefault(int(ntid), []).append((int(ord_), str(name)))
     templates: dict[int, list[tuple[int, str, str, str]]] = {}
-    for ntid, ord_, name, config in con.execute("SELECT ntid, ord, name, config FROM templates"):
-        parsed = protobuf_fields(config or b"")
-        templates.setdefault(ntid, []).append((ord_, name, _text(parsed, 1), _text(parsed, 2)))
+    for ntid, ord_, name, config in reader.rows(
+        "templates", "SELECT ntid, ord, name, config FROM templates"
+    ):
+        reader.where = f"template {ord_} of note type {ntid}"
+        parsed = protobuf_fields(bytes(config or b""))
+        templates.setdefault(int(ntid), []).append(
+            (int(ord_), str(name), _text(parsed, 1), _text(parsed, 2))
+        )
     notetypes = {}
-    for ntid, name, config in con.execute("SELECT id, name, config FROM notetypes"):
-        kind_values = protobuf_fields(config or b"").get(1, [0])
+    for ntid, name, config in reader.rows("notetypes", "SELECT id, name, config FROM notetypes"):
+        reader.where = f"note type {ntid}"
+        ntid, name = int(ntid), str(name)
+        kind_values = protobuf_fields(bytes(config or b"")).get(1, [0])
         kind = "cloze" if kind_values[0] == 1 else "standard"
         notetypes[ntid] = Notetype(
             ntid,
@@ -359,15 +557,24 @@ def _schema18(con: sqlite3.Connection) -> tuple[dict[int, Notetype], dict[int, s
             [(n, q, a) for _, n, q, a in sorted(templates.get(ntid, []))],
         )
     decks = {
-        did: name.replace("\x1f", "::") for did, name in con.execute("SELECT id, name FROM decks")
+        int(did): str(name).replace("\x1f", "::")
+        for did, name in reader.rows("decks", "SELECT id, name FROM decks")
     }
     return notetypes, decks
 
 
-def _schema11(con: sqlite3.Connection) -> tuple[dict[int, Notetype], dict[int, str]]:
-    models_json, decks_json = con.execute("SELECT models, decks FROM col").fetchone()
+def _schema11(reader: _Reader) -> tuple[dict[int, Notetype], dict[int, str]]:
+    row = next(reader.rows("col", "SELECT models, decks FROM col"), None)
+    if row is None:
+        raise InvalidInputError("the col table has no row: not an Anki collection")
+    models_json, decks_json = row
+    reader.where = "note types (col.models)"
+    models = _json_object(models_json)
     notetypes = {}
-    for key, model in json.loads(models_json or "{}").items():
+    for key, model in models.items():
+        if not isinstance(model, dict):
+            raise InvalidInputError(f"note type {key!r} is not an object")
+        reader.where = f"note type {key}"
         ntid = int(model.get("id", key))
         fields = [f["name"] for f in sorted(model.get("flds", []), key=lambda f: f.get("ord", 0))]
         templates = [
@@ -376,7 +583,24 @@ def _schema11(con: sqlite3.Connection) -> tuple[dict[int, Notetype], dict[int, s
         ]
         kind = "cloze" if model.get("type") == 1 else "standard"
         notetypes[ntid] = Notetype(ntid, model.get("name", ""), kind, fields, templates)
+    reader.where = "decks (col.decks)"
     decks = {
-        int(d.get("id", k)): d.get("name", "") for k, d in json.loads(decks_json or "{}").items()
+        int(d.get("id", k)): str(d.get("name", ""))
+        for k, d in _json_object(decks_json).items()
+        if isinstance(d, dict)
     }
     return notetypes, decks
+
+
+def _json_object(text: object) -> dict:
+    """A JSON object from the ``col`` row; deep nesting is refused before parsing."""
+    if text is None or text == "":
+        return {}
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    text = str(text)
+    check_json_depth(text, "the col row's JSON")
+    value = json.loads(text)
+    if not isinstance(value, dict):
+        raise InvalidInputError("the col row's JSON is not an object")
+    return value

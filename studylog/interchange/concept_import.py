@@ -17,13 +17,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from studylog.content.concept_file import CardSpec, ConceptFile, parse_concept
+from studylog.content.concept_file import CardSpec, ConceptFile, load_front_matter, parse_concept
 from studylog.errors import InvalidInputError
 from studylog.interchange import records
+from studylog.interchange.names import check_deck
 from studylog.interchange.summary import ApplyContext, FileSummary
 from studylog.interchange.textio import read_text
 from studylog.services import cards as card_service
@@ -100,10 +100,13 @@ def read_deck(path: Path) -> ParsedDeck:
     """Parse a deck file. Raises ConceptFormatError / InvalidInputError naming the file and line."""
     text, _encoding = read_text(path)
     match = _FRONT.match(text.lstrip("\ufeff"))
-    meta = yaml.safe_load(match["meta"]) if match else None
-    deck = str((meta or {}).get("deck", "")).strip()
+    if match is None:
+        raise InvalidInputError(f"{path.name}:1: missing front matter (a '---' block at the top)")
+    meta = load_front_matter(match["meta"], path.name)
+    deck = str(meta.get("deck", "")).strip()
     if not deck:
         raise InvalidInputError(f"{path.name}:2: 'deck' is empty")
+    check_deck(deck, f"{path.name}:2")
     # The deck file is a concept file without slug and title; parse it as one.
     as_concept = "---\nslug: deck\ntitle: deck\n---\n" + text.lstrip("\ufeff")[match.end() :]
     return ParsedDeck(path.name, deck, parse_concept(as_concept, path.name).cards)

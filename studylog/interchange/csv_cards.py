@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from studylog.content.concept_file import cloze_ords
 from studylog.errors import InvalidInputError
 from studylog.interchange import records
+from studylog.interchange.names import check_deck
 from studylog.interchange.summary import ApplyContext, FileSummary
 from studylog.interchange.textio import read_text
 from studylog.services import cards as card_service
@@ -118,7 +119,7 @@ def _row(name: str, line: int, values: dict[str, str]) -> CsvCard:
         tags = tuple(tag_service.normalise(re.split(r"[\s,;]+", values.get("tags", ""))))
     except InvalidInputError as exc:
         raise _fail(name, line, str(exc)) from None
-    deck = values.get("deck", "").strip() or "Default"
+    deck = check_deck(values.get("deck", "").strip() or "Default", f"{name}:{line}")
     return CsvCard(line, kind, front, back, tags, deck)
 
 

@@ -41,6 +41,8 @@ from sqlalchemy.orm import Session
 
 from studylog.errors import InvalidInputError
 from studylog.interchange.json_export import FORMAT_VERSION
+from studylog.interchange.limits import check_json_depth
+from studylog.interchange.names import check_deck, check_slug
 from studylog.interchange.summary import ApplyContext, FileSummary
 from studylog.services import settings as settings_service
 from studylog.services import tags as tag_service
@@ -171,6 +173,11 @@ def _check_record(name: str, section: str, index: int, record: Any) -> dict[str,
             raise InvalidInputError(
                 f"{where}: bad value for {field!r} ({record[field]!r}: {exc})"
             ) from None
+    # Slugs and deck names become file names on markdown export.
+    if section == "concepts":
+        check_slug(out["slug"], where)
+    if out.get("deck") is not None:
+        check_deck(out["deck"], where)
     return out
 
 
@@ -248,6 +255,7 @@ def read_json(path: Path) -> ParsedJson:
         raise InvalidInputError(f"{path.name}: cannot read the file ({exc.strerror})") from None
     except UnicodeDecodeError:
         raise InvalidInputError(f"{path.name}: not UTF-8 text") from None
+    check_json_depth(text, f"{path.name}: the JSON")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:

@@ -32,6 +32,7 @@ import yaml
 from sqlalchemy import select
 
 from studylog.errors import InvalidInputError
+from studylog.interchange.names import confined
 from studylog.interchange.summary import ProgressFn, no_progress
 from studylog.services import cards as card_service
 from studylog.services import concepts as concept_service
@@ -39,7 +40,7 @@ from studylog.services import settings
 from studylog.storage.engine import Database
 from studylog.storage.models import Card, JournalEntry, Todo
 
-_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
+_UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f-\x9f]')
 
 
 def _write(path: Path, text: str) -> None:
@@ -139,13 +140,26 @@ def export_markdown(db: Database, dest: Path, progress: ProgressFn = no_progress
             )
         ]
     days = sorted(set(bodies) | set(todos))
+    summaries = concept_service.list_concepts(db)
+    by_deck: dict[str, list[card_service.CardInfo]] = defaultdict(list)
+    for card in loose:
+        by_deck[card.deck].append(card)
+    # Every path is checked before anything is written: a slug from an old
+    # import such as "../../tmp/x" refuses the export, it never escapes it.
+    concept_paths = {}
+    for summary in summaries:
+        try:
+            concept_paths[summary.slug] = confined(dest, "concepts", f"{summary.slug}.md")
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"concept {summary.slug!r}: {exc}") from None
+    deck_paths = {deck: confined(dest, "cards", f"{file_name(deck)}.md") for deck in by_deck}
     for n, day in enumerate(days, 1):
         _write(
-            dest / "journal" / f"{day.isoformat()}.md", day_markdown(day, bodies[day], todos[day])
+            confined(dest, "journal", f"{day.isoformat()}.md"),
+            day_markdown(day, bodies[day], todos[day]),
         )
         progress("writing days", n, len(days))
     counts["day files"] = len(days)
-    summaries = concept_service.list_concepts(db)
     for n, summary in enumerate(summaries, 1):
         info = concept_service.get(db, summary.slug)
         text = concept_service.to_markdown(info)
@@ -153,15 +167,12 @@ def export_markdown(db: Database, dest: Path, progress: ProgressFn = no_progress
         if extra:
             joiner = "\n\n" if "\n## Cards\n" in text else "\n## Cards\n\n"
             text = text.rstrip("\n") + joiner + "\n\n".join(extra) + "\n"
-        _write(dest / "concepts" / f"{summary.slug}.md", text)
+        _write(concept_paths[summary.slug], text)
         progress("writing concepts", n, len(summaries))
     counts["concept files"] = len(summaries)
-    by_deck: dict[str, list[card_service.CardInfo]] = defaultdict(list)
-    for card in loose:
-        by_deck[card.deck].append(card)
     for n, (deck, deck_cards) in enumerate(sorted(by_deck.items()), 1):
         text = deck_markdown(deck, _unkeyed_blocks(deck_cards))
-        _write(dest / "cards" / f"{file_name(deck)}.md", text)
+        _write(deck_paths[deck], text)
         progress("writing decks", n, len(by_deck))
     counts["deck files"] = len(by_deck)
     counts["cards"] = len(loose) + sum(s.card_count for s in summaries)

@@ -177,15 +177,19 @@ def _header_lines(lines: list[str], code: list[bool]) -> list[tuple[int, FoundDa
     return kept
 
 
-def _title_start(lines: list[str], header: int, floor: int) -> int:
+def _title_start(lines: list[str], header: int, floor: int, *, category: bool = False) -> int:
     """Where a post whose dated line is ``header`` starts: its title lines just above count.
 
     Markdown headings directly above (blank lines between allowed) belong to the
     post, as does one short plain line (a blog copy's title above the byline).
+    With ``category`` (the file's first post has one), a second short plain line
+    above the title is the post's category line (``딥러닝`` above each title of a
+    blog listing) and belongs to the post it heads.
     """
     i = header
     start = header
-    plain_taken = False
+    plain_taken = 0
+    heading_taken = False
     while True:
         j = i - 1
         while j > floor and _is_blank(lines[j]):
@@ -195,18 +199,28 @@ def _title_start(lines: list[str], header: int, floor: int) -> int:
         line = lines[j]
         if _HEADING.match(line) and header_date(line) is None:
             start = i = j
+            heading_taken = True
             continue
-        if (
-            not plain_taken
-            and start == header
-            and len(line.strip()) <= 80
-            and not _BULLET.match(line)
-            and not line.rstrip().endswith((".", "다", "요"))
-        ):
+        if not heading_taken and plain_taken < (2 if category else 1) and _is_title_line(line):
             start = i = j
-            plain_taken = True
+            plain_taken += 1
             continue
         return start
+
+
+def _is_title_line(line: str) -> bool:
+    """A short plain line that is not a sentence: a post's title or category line."""
+    return (
+        len(line.strip()) <= 80
+        and not _BULLET.match(line)
+        and not line.rstrip().endswith((".", "다", "요"))
+    )
+
+
+def _first_post_has_category(lines: list[str], header: int) -> bool:
+    """True when two title-like lines stand above the first dated line (category, title)."""
+    above = [line for line in lines[:header] if not _is_blank(line)]
+    return len(above) >= 2 and all(_is_title_line(line) for line in above[-2:])
 
 
 def split_posts(lines: list[str]) -> list[tuple[int, int, FoundDate | None]]:
@@ -215,9 +229,10 @@ def split_posts(lines: list[str]) -> list[tuple[int, int, FoundDate | None]]:
     headers = _header_lines(lines, code)
     if not headers:
         return [(0, len(lines), None)]
+    category = _first_post_has_category(lines, headers[0][0])
     starts = [0]
     for n, (i, _found) in enumerate(headers[1:], start=1):
-        starts.append(_title_start(lines, i, headers[n - 1][0]))
+        starts.append(_title_start(lines, i, headers[n - 1][0], category=category))
     ends = [*starts[1:], len(lines)]
     return [(s, e, found) for s, e, (_i, found) in zip(starts, ends, headers, strict=True)]
 
@@ -385,16 +400,18 @@ def colon_split(line: str) -> tuple[str, str] | None:
     if _HEADING.match(line) or _CLOZE.search(text):
         return None
     for match in re.finditer(r"[:：]", text):
+        # Look at the neighbours only: slicing the text at every colon would
+        # make a long line of times ("오후 3:00 ...") quadratic.
         i = match.start()
-        before, after = text[:i], text[i + 1 :]
-        if after.startswith("//") or (before[-1:].isdigit() and after[:1].isdigit()):
+        prev, following = text[i - 1 : i], text[i + 1 : i + 3]
+        if following.startswith("//") or (prev.isdigit() and following[:1].isdigit()):
             continue
-        if after.startswith((":", "：")) or before.endswith((":", "：")):
+        if following.startswith((":", "：")) or prev in (":", "："):
             return None  # "::" is the double-colon rule's
-        if not (before.endswith(" ") or after == "" or after.startswith((" ", "\t"))):
+        if not (prev == " " or i + 1 == len(text) or following.startswith((" ", "\t"))):
             continue
-        term = _clean_term(before)
-        return (term, after.strip()) if _term_ok(term) else None
+        term = _clean_term(text[:i])
+        return (term, text[i + 1 :].strip()) if _term_ok(term) else None
     return None
 
 

@@ -53,7 +53,11 @@ def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         raise DatabaseError(f"only SQLite databases are supported, not {parsed.drivername!r}")
-    if parsed.database and parsed.database != ":memory:":
+    if (
+        parsed.database
+        and parsed.database != ":memory:"
+        and not parsed.database.startswith("file:")
+    ):
         folder = Path(parsed.database).parent
         try:
             folder.mkdir(parents=True, exist_ok=True)
@@ -85,6 +89,8 @@ class Database:
     def path(self) -> Path | None:
         """The database file, or None for an in-memory database."""
         name = make_url(self.url).database
+        if name and name.startswith("file:"):  # an SQLite URI (read-only media)
+            name = name[len("file:") :].split("?", 1)[0]
         return Path(name) if name and name != ":memory:" else None
 
     @contextmanager

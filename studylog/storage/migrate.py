@@ -29,19 +29,30 @@ def current_revision_of(path: Path) -> str | None:
     if not path.exists() or path.stat().st_size == 0:
         return None
     try:
-        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        return _revision(f"file:{path}?mode=ro")
+    except sqlite3.OperationalError:
+        # Read-only media: a WAL database cannot get its -shm file there;
+        # immutable=1 reads the main file without one.
         try:
-            row = con.execute(
-                "SELECT name FROM sqlite_master WHERE type='table' AND name='alembic_version'"
-            ).fetchone()
-            if row is None:
-                return None
-            found = con.execute("SELECT version_num FROM alembic_version").fetchone()
-            return found[0] if found else None
-        finally:
-            con.close()
+            return _revision(f"file:{path}?mode=ro&immutable=1")
+        except sqlite3.DatabaseError as exc:
+            raise DatabaseError(f"{path} is not a studylog database ({exc})") from None
     except sqlite3.DatabaseError as exc:
         raise DatabaseError(f"{path} is not a studylog database ({exc})") from None
+
+
+def _revision(uri: str) -> str | None:
+    con = sqlite3.connect(uri, uri=True)
+    try:
+        row = con.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name='alembic_version'"
+        ).fetchone()
+        if row is None:
+            return None
+        found = con.execute("SELECT version_num FROM alembic_version").fetchone()
+        return found[0] if found else None
+    finally:
+        con.close()
 
 
 def _alembic_config(connection=None):  # noqa: ANN001, ANN202
@@ -136,6 +147,11 @@ def prepare(db, *, make_backup: bool = True) -> Path | None:  # noqa: ANN001 - D
             ) from None
         raise
     return made
+
+
+def known_revisions() -> set[str]:
+    """The revisions of the migration scripts this studylog has."""
+    return _known_revisions()
 
 
 def _known_revisions() -> set[str]:

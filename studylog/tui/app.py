@@ -5,6 +5,11 @@ synced) and a clock; ``run_app`` runs it (``studylog`` on a terminal). Screens
 reach the services through ``self.app.db``, ``self.app.now()`` and
 ``self.app.calendar``; no screen touches SQLAlchemy.
 
+After any write, one :class:`~studylog.tui.changes.CollectionChanged` tells
+every screen (:meth:`StudylogApp.collection_changed`); the database's data
+version is polled about once a second, so a write by the CLI in another process
+shows within two seconds.
+
 Modes (F2-F6): today, review, concepts, stats, search, one registry
 (:data:`SCREENS`) of plain imports: a broken screen module fails at start,
 loudly, as any other bug. Errors from services are notifications (see
@@ -18,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import ClassVar
 
+from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -28,8 +34,11 @@ from studylog.services import cards as card_service
 from studylog.services import concepts as concept_service
 from studylog.services import settings
 from studylog.services import todos as todo_service
+from studylog.services.changes import ChangeWatch
 from studylog.storage.engine import Database
 from studylog.studyday import StudyCalendar, ensure_utc, utcnow
+from studylog.tui import inert_render
+from studylog.tui.changes import CollectionChanged, CollectionScreen, ReadCache
 from studylog.tui.commands import StudylogCommands
 from studylog.tui.screens.concept_page import ConceptPageScreen
 from studylog.tui.screens.concepts import ConceptsScreen
@@ -43,24 +52,26 @@ from studylog.tui.widgets.entry_editor import link_target
 from studylog.tui.widgets.guard import guarded, report
 
 THEME_KEY = "theme"
+POLL_SECONDS = 1.0  # how often the data version is looked at (one PRAGMA, no table read)
 
 
 @dataclass(frozen=True)
 class Mode:
-    """One of the app's five screens: its F-key mode name, class and title."""
+    """One of the app's five screens: its mode name, class, title and F-key."""
 
     name: str
     screen: type[Screen[None]]
     title: str
+    key: str
 
 
 # The one registry of the app's modes (F2-F6, in this order).
 SCREENS: tuple[Mode, ...] = (
-    Mode("today", TodayScreen, "Today"),
-    Mode("review", ReviewScreen, "Review"),
-    Mode("concepts", ConceptsScreen, "Concepts"),
-    Mode("stats", StatsScreen, "Stats"),
-    Mode("search", SearchScreen, "Search"),
+    Mode("today", TodayScreen, "Today", "F2"),
+    Mode("review", ReviewScreen, "Review", "F3"),
+    Mode("concepts", ConceptsScreen, "Concepts", "F4"),
+    Mode("stats", StatsScreen, "Stats", "F5"),
+    Mode("search", SearchScreen, "Search", "F6"),
 )
 MODE_NAMES = tuple(mode.name for mode in SCREENS)
 
@@ -75,6 +86,7 @@ class StudylogApp(App[None]):
     }
     DEFAULT_MODE = "today"
     COMMANDS = App.COMMANDS | {StudylogCommands}
+    MODE_REGISTRY: ClassVar[tuple[Mode, ...]] = SCREENS  # the mode bar and the palette list these
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "Help", id="app.help"),
         Binding("f2", "goto('today')", "Today", id="app.today"),
@@ -97,12 +109,16 @@ class StudylogApp(App[None]):
         ``raise_unexpected``: let bugs (exceptions other than StudylogError) end
         the app instead of becoming notifications; tests set it.
         """
+        inert_render.install()  # no terminal escape from the data reaches the screen
         self.db = db
         self._now = now or utcnow
         self.raise_unexpected = raise_unexpected
         self.calendar: StudyCalendar = settings.calendar(db)
+        self.reads = ReadCache()  # reads kept until the next change (days read ahead)
         super().__init__()
         self._theme_loaded = False
+        self._watch: ChangeWatch | None = None
+        self._polling = False
 
     # --- the clock and the study day ---------------------------------------------------
 
@@ -126,6 +142,58 @@ class StudylogApp(App[None]):
             self.theme = saved
         self._theme_loaded = True
         self.theme_changed_signal.subscribe(self, self._theme_changed)
+        try:
+            self._watch = ChangeWatch(self.db)
+        except StudylogError as error:
+            report(self, error)  # the app works; writes from elsewhere show on the next visit
+        else:
+            self.set_interval(POLL_SECONDS, self.look_for_changes)
+
+    def on_unmount(self) -> None:
+        if self._watch is not None:
+            self._watch.close()
+
+    # --- the one change signal -----------------------------------------------------------
+
+    def collection_changed(self, origin: object | None = None) -> None:
+        """Call after any write: reads made before it are dropped and every screen
+        shows the collection as it is now (``origin``, the writer, has already).
+
+        A write of this app's own (an ``origin``) is taken as seen by the
+        data-version poll, so it does not come back as a second change.
+        """
+        if origin is not None and self._watch is not None:
+            try:
+                self._watch.reset()
+            except StudylogError:
+                pass  # the poll will report it as a change: a harmless second refresh
+        self.reads.new_generation()
+        self.post_message(CollectionChanged(origin))
+
+    @on(CollectionChanged)
+    def _collection_changed(self, change: CollectionChanged) -> None:
+        for stack in self._screen_stacks.values():
+            for screen in stack:
+                if isinstance(screen, CollectionScreen):
+                    screen.collection_changed(change)
+
+    def look_for_changes(self) -> None:
+        """Look (in a worker) whether another connection committed; the timer calls it."""
+        if self._watch is not None and not self._polling:
+            self._polling = True
+            self._check_data_version()
+
+    @work(thread=True, group="data-version", exit_on_error=False)
+    def _check_data_version(self) -> None:
+        """Another connection committed (the CLI, a worker): tell the screens."""
+        try:
+            assert self._watch is not None
+            if self._watch.changed():
+                self.call_from_thread(self.collection_changed)
+        except StudylogError:
+            pass  # locked or gone for a moment: the next look tells
+        finally:
+            self._polling = False
 
     def _theme_changed(self, theme: Theme) -> None:
         if not self._theme_loaded:
@@ -207,9 +275,7 @@ class StudylogApp(App[None]):
         """Add TODO ``text`` to today's list and show it."""
         todo = todo_service.add(self.db, text, self.today(), now=self.now())
         self.notify(f"Added TODO: {todo.text}", timeout=3)
-        screen = self._base_screen("today")
-        if isinstance(screen, TodayScreen):
-            screen.invalidate()  # the days it read ahead do not have the new TODO
+        self.collection_changed(self)
         self.open_day(self.today(), todo_id=todo.id)
 
     @guarded

@@ -22,7 +22,6 @@ from studylog.services import concepts as concept_service
 from studylog.services.concepts import ConceptSummary
 from studylog.studyday import parse_day
 from studylog.tui.access import as_studylog_app
-from studylog.tui.widgets.modebar import SCREENS
 
 if TYPE_CHECKING:
     from studylog.tui.app import StudylogApp
@@ -66,11 +65,11 @@ class StudylogCommands(Provider):
         app = self.studylog
         commands: list[tuple[str, Callable[[], Any], str]] = [
             (
-                f"Go to {label} ({key})",
-                partial(app.action_goto, mode),
-                f"Switch to the {label} screen",
+                f"Go to {mode.title} ({mode.key})",
+                partial(app.action_goto, mode.name),
+                f"Switch to the {mode.title} screen",
             )
-            for mode, key, label in SCREENS
+            for mode in app.MODE_REGISTRY
         ]
         commands += [
             ("New journal entry", app.action_new_entry, "Write a new entry for today"),

@@ -30,7 +30,7 @@ from studylog.tui.widgets.dialogs import ApproveCodeScreen, NewConceptScreen
 from studylog.tui.widgets.editors import CodeEditorScreen, ConceptFileEditorScreen
 from studylog.tui.widgets.outputs import DemoResultView, OutputView, kinds
 
-from .conftest import NOW, SIZE
+from .conftest import NOW, SIZE, settle
 
 SMALL_DEMO = (
     "import numpy as np\n"
@@ -153,13 +153,14 @@ async def test_run_a_demo_in_the_worker_and_see_its_outputs(seeded_db: Database,
         concepts.template("my-sum", "내 합계").replace("sources: []", "sources: []\ntags: [mine]"),
         now=NOW,
     )
-    # A second of sleep: long enough to see that the page stays usable meanwhile.
-    slow = SMALL_DEMO.replace("def demo():\n", "def demo():\n    import time; time.sleep(1.0)\n")
+    # Three seconds of sleep: long enough to see that the page stays usable meanwhile,
+    # even on a machine busy with the rest of the suite.
+    slow = SMALL_DEMO.replace("def demo():\n", "def demo():\n    import time; time.sleep(3.0)\n")
     concepts.set_demo_code(seeded_db, "my-sum", slow, now=NOW)
     app = make_app(seeded_db)
     async with app.run_test(size=SIZE) as pilot:
         await open_page(app, "my-sum")
-        await pilot.pause()
+        await settle(pilot)  # the page is read in a worker
         page = app.screen
         assert isinstance(page, ConceptPageScreen)
         await pilot.press("r")
@@ -186,7 +187,7 @@ async def test_pack_demo_runs_and_every_output_gets_a_widget(seeded_db: Database
     app = make_app(seeded_db)
     async with app.run_test(size=SIZE) as pilot:
         await open_page(app, "softmax")
-        await pilot.pause()
+        await settle(pilot)  # the page is read in a worker
         await pilot.press("r")
         await app.workers.wait_for_complete()
         await pilot.pause()
@@ -206,7 +207,7 @@ async def test_untrusted_code_is_shown_for_approval_before_it_runs(
     app = make_app(seeded_db)
     async with app.run_test(size=SIZE) as pilot:
         await open_page(app, "shared")
-        await pilot.pause()
+        await settle(pilot)  # the page is read in a worker
         page = app.screen
         assert "untrusted" in str(page.query_one("#page-title").render())
 
@@ -239,7 +240,7 @@ async def test_edit_pack_demo_code_and_run_makes_a_user_copy(seeded_db: Database
     app = make_app(seeded_db)
     async with app.run_test(size=SIZE) as pilot:
         await open_page(app, "np-dot-shapes")
-        await pilot.pause()
+        await settle(pilot)  # the page is read in a worker
         page = app.screen
         await pilot.press("e")
         editor = app.screen
@@ -268,7 +269,7 @@ async def test_changed_code_marks_the_cached_outputs_stale(seeded_db: Database, 
     app = make_app(seeded_db)
     async with app.run_test(size=SIZE) as pilot:
         await open_page(app, "stale-one")
-        await pilot.pause()
+        await settle(pilot)  # the page is read in a worker
         view = app.screen.query_one(DemoResultView)
         assert view.has_class("-stale")
         assert "stale: code changed" in str(view.query_one("#status").render())
@@ -279,7 +280,7 @@ async def test_edit_the_concept_file_in_the_app(seeded_db: Database, make_app) -
     app = make_app(seeded_db)
     async with app.run_test(size=SIZE) as pilot:
         await open_page(app, "gru")
-        await pilot.pause()
+        await settle(pilot)  # the page is read in a worker
         page = app.screen
         await pilot.press("m")
         editor = app.screen
@@ -287,7 +288,7 @@ async def test_edit_the_concept_file_in_the_app(seeded_db: Database, make_app) -
         area = editor.query_one(TextArea)
         area.text = area.text.replace("title: GRU", "title: 내 GRU 노트", 1)
         await pilot.press("ctrl+s")
-        await pilot.pause()
+        await settle(pilot)  # the page reads the saved concept again in its worker
         assert app.screen is page
         info = concepts.get(seeded_db, "gru")
         assert info.title.startswith("내 GRU 노트") and info.user_modified
@@ -298,7 +299,7 @@ async def test_a_format_error_keeps_the_editor_open(seeded_db: Database, make_ap
     app = make_app(seeded_db)
     async with app.run_test(size=SIZE) as pilot:
         await open_page(app, "gru")
-        await pilot.pause()
+        await settle(pilot)  # the page is read in a worker
         await pilot.press("m")
         editor = app.screen
         area = editor.query_one(TextArea)
@@ -325,7 +326,7 @@ async def test_edit_demo_code_in_external_editor(
     monkeypatch.setattr(type(app), "suspend", lambda self: contextlib.nullcontext())
     async with app.run_test(size=SIZE) as pilot:
         await open_page(app, "ext-edit")
-        await pilot.pause()
+        await settle(pilot)  # the page is read in a worker
         await pilot.press("E")
         await pilot.pause()
         assert concepts.get(seeded_db, "ext-edit").demo_code == SMALL_DEMO
@@ -379,7 +380,7 @@ async def test_a_concept_link_in_the_explanation_opens_that_concept(
     app = make_app(seeded_db)
     async with app.run_test(size=SIZE) as pilot:
         await open_page(app, "lstm")
-        await pilot.pause()
+        await settle(pilot)  # the page is read in a worker
         page = app.screen
         body = page.query_one("#body", Markdown)
         body.post_message(Markdown.LinkClicked(body, "concept:rnn"))

@@ -85,6 +85,8 @@ async def test_stats_refresh_after_answers_elsewhere(seeded_db: Database, make_a
 
         card = review.next_card(seeded_db, now=NOW)
         review.answer(seeded_db, card.id, 3, now=NOW)
+        app.look_for_changes()  # what the app's one-second timer does: the data version moved
+        await app.workers.wait_for_complete()
         await pilot.press("f2")
         await pilot.press("f5")
         await app.workers.wait_for_complete()

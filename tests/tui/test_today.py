@@ -321,7 +321,7 @@ async def test_days_read_ahead_do_not_hide_a_new_todo(seeded_db: Database, make_
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         screen = app.screen
-        assert TODAY + timedelta(days=1) in screen._cache  # read ahead
+        assert ("day", TODAY + timedelta(days=1)) in app.reads  # read ahead
         await pilot.press("a", *"내일 할 일", "enter")
         await pilot.press("right_square_bracket")
         await settle(pilot)
@@ -340,7 +340,9 @@ async def test_counts_are_read_again_after_reviews_on_another_screen(
         await pilot.press("f6")
         await settle(pilot)
         due = review.next_card(seeded_db, now=NOW)
-        review.answer(seeded_db, due.id, 3, now=NOW)  # as the Review screen would
+        review.answer(seeded_db, due.id, 3, now=NOW)  # as another process would
+        app.look_for_changes()  # what the app's one-second timer does: the data version moved
+        await app.workers.wait_for_complete()
         await pilot.press("f2")
         await settle(pilot)
         summary = str(app.screen.query_one("#day-summary").render())

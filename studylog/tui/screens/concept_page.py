@@ -13,7 +13,7 @@ copy through the services; the pack's files are never written.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from rich.text import Text
@@ -24,7 +24,6 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.css.query import NoMatches
 from textual.lazy import Lazy
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Button, Collapsible, Markdown, ProgressBar, Static
 
 from studylog.errors import NotFoundError, StudylogError
@@ -33,7 +32,7 @@ from studylog.services import demos as demo_service
 from studylog.services.cards import CardInfo
 from studylog.services.concepts import ConceptInfo
 from studylog.services.demos import DemoRun, DemoSource
-from studylog.tui.access import studylog_app
+from studylog.tui.changes import CollectionScreen
 from studylog.tui.widgets import card_text
 from studylog.tui.widgets.dialogs import ApproveCodeScreen, code_syntax
 from studylog.tui.widgets.editors import (
@@ -106,6 +105,31 @@ def load_page(db: Any, slug: str) -> PageData:
     return PageData(info, source, error, cached, related)
 
 
+class PageLoaded(Message):
+    """The worker read the page's data (the first time, or again after a change)."""
+
+    def __init__(self, data: PageData, runs: int) -> None:
+        super().__init__()
+        self.data = data
+        self.runs = runs  # demo runs finished on the page when the read began
+
+
+class PageFailed(Message):
+    """The concept could not be read (no such concept, an unreadable database)."""
+
+    def __init__(self, error: StudylogError) -> None:
+        super().__init__()
+        self.error = error
+
+
+class ApprovalNeeded(Message):
+    """The demo's code came from an import and is not approved: show it first."""
+
+    def __init__(self, source: DemoSource) -> None:
+        super().__init__()
+        self.source = source
+
+
 class DemoFinished(Message):
     """A demo run ended (any status); posted by the worker."""
 
@@ -133,15 +157,14 @@ class RelatedButton(Button):
         self.slug = slug
 
 
-class ConceptPageScreen(Screen[None]):
+class ConceptPageScreen(CollectionScreen):
     """The page of concept ``slug``.
 
-    Everything is read while composing (a few small reads), so the page is
-    complete when it first shows; nested widgets are never looked up in
-    ``on_mount``, when they may not be mounted yet.
+    Everything is read in one thread worker (:func:`load_page`, a few small
+    reads) that posts :class:`PageLoaded`; the page shows its title line at
+    once and its content when the data arrives. Reloading after an edit, and
+    the trust check before a run, read in workers too.
     """
-
-    app = studylog_app()
 
     AUTO_FOCUS = "#page"
 
@@ -243,26 +266,64 @@ class ConceptPageScreen(Screen[None]):
         self.running = False
         self._run_started = 0.0
         self._draft: str | None = None  # a concept file that failed to parse, to edit again
+        self.loaded = False  # the data is on screen (tests and benchmarks wait on it)
+        self._run_when_loaded = False
+        self._runs_finished = 0
 
     # --- building ----------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
+        yield Static(Text(f"{self.slug}  loading…", style="dim"), id="page-title")
+        yield VerticalScroll(id="page")
+        yield KeyBar()
+
+    def on_mount(self) -> None:
+        self._load()
+
+    @work(thread=True, exclusive=True, group="concept-page", exit_on_error=False)
+    def _load(self) -> None:
+        runs = self._runs_finished
         try:
-            self.data = load_page(self.app.db, self.slug)
+            data = load_page(self.app.db, self.slug)
         except StudylogError as err:
-            self.data = None
-            yield Static(Text(f"Cannot open concept {self.slug!r}: {err}", style="bold red"))
-            yield KeyBar()
+            self.post_message(PageFailed(err))
             return
-        data = self.data
-        yield Static(self._title_text(data), id="page-title")
-        with VerticalScroll(id="page"):
-            yield Static(self._meta_text(data), id="meta")
-            yield Markdown(card_text.for_markdown(data.info.body), id="body", open_links=False)
+        self.post_message(PageLoaded(data, runs))
+
+    @on(PageFailed)
+    def _failed(self, message: PageFailed) -> None:
+        if self.data is None:
+            self.query_one("#page-title", Static).update(
+                Text(f"Cannot open concept {self.slug!r}: {message.error}", style="bold red")
+            )
+        else:
+            self.notify(str(message.error), severity="error")
+
+    @on(PageLoaded)
+    @guarded
+    async def _loaded(self, message: PageLoaded) -> None:
+        if message.runs != self._runs_finished:
+            self._load()  # a run ended while reading: its outputs are newer than this read
+            return
+        first = self.data is None
+        self.data = data = message.data
+        if first:
+            self.query_one("#page-title", Static).update(self._title_text(data))
             # Everything below the explanation is mounted just after the first frame
             # (textual.lazy): the page shows at once, the rest follows a moment later.
-            yield Lazy(self._below(data))
-        yield KeyBar()
+            await self.query_one("#page", VerticalScroll).mount_all(
+                [
+                    Static(self._meta_text(data), id="meta"),
+                    Markdown(card_text.for_markdown(data.info.body), id="body", open_links=False),
+                    Lazy(self._below(data)),
+                ]
+            )
+        else:
+            await self._show(data)
+        self.loaded = True
+        if self._run_when_loaded:
+            self._run_when_loaded = False
+            self.action_run_demo()
 
     def _below(self, data: PageData) -> Vertical:
         """Sources, related concepts, cards, the code and the demo's outputs."""
@@ -383,14 +444,15 @@ class ConceptPageScreen(Screen[None]):
 
     # --- reloading ---------------------------------------------------------------------
 
-    async def reload(self) -> None:
-        """Read the concept again and refresh every part of the page."""
-        try:
-            data = load_page(self.app.db, self.slug)
-        except StudylogError as err:
-            self.notify(str(err), severity="error")
-            return
-        self.data = data
+    def reload(self) -> None:
+        """Read the concept again (in the worker); every part of the page is refreshed."""
+        self._load()
+
+    def refresh_collection(self) -> None:
+        self.reload()
+
+    async def _show(self, data: PageData) -> None:
+        """Refresh every part of the page with ``data``."""
         self.query_one("#page-title", Static).update(self._title_text(data))
         self.query_one("#meta", Static).update(self._meta_text(data))
         await self.query_one("#body", Markdown).update(card_text.for_markdown(data.info.body))
@@ -416,22 +478,22 @@ class ConceptPageScreen(Screen[None]):
     @guarded
     def action_run_demo(self) -> None:
         if self.data is None:
+            self._run_when_loaded = True  # asked before the page was read (the palette)
             return
         if self.running:
             self.notify("The demo is already running.")
             return
-        try:
-            source = demo_service.resolve(self.app.db, self.slug)
-        except StudylogError as err:
-            self.notify(str(err), severity="error")
-            return
-        if not source.trusted:
-            self.app.push_screen(
-                ApproveCodeScreen(self.data.info.title, source.code, source.trust_hash),
-                lambda ok: self._after_approval(bool(ok), source),
-            )
-            return
         self.start_run()
+
+    @on(ApprovalNeeded)
+    def _approval_needed(self, message: ApprovalNeeded) -> None:
+        self._run_ended()
+        source = message.source
+        title = self.data.info.title if self.data is not None else source.title
+        self.app.push_screen(
+            ApproveCodeScreen(title, source.code, source.trust_hash),
+            lambda ok: self._after_approval(bool(ok), source),
+        )
 
     @guarded
     def _after_approval(self, approved: bool, source: DemoSource) -> None:
@@ -448,12 +510,11 @@ class ConceptPageScreen(Screen[None]):
         except StudylogError as err:
             self.notify(str(err), severity="error")
             return
+        self.app.collection_changed(self)
         self.notify("Approved this exact code; it runs now.")
         if self.data is not None:
-            try:
-                self.data.source = demo_service.resolve(self.app.db, self.slug)
-            except StudylogError:
-                pass
+            # Approval is by hash of exactly this code: it is trusted now.
+            self.data.source = replace(source, trusted=True)
             self.query_one("#page-title", Static).update(self._title_text(self.data))
             hint = self.part("#demo-hint")
             if hint is not None:
@@ -479,9 +540,14 @@ class ConceptPageScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="concept-demo")
     def _run_worker(self, slug: str) -> None:
+        """Resolve the code (imported code not approved yet goes back for approval), run it."""
         db = self.app.db
         now = self.app.now
         try:
+            source = demo_service.resolve(db, slug)
+            if not source.trusted:
+                self.post_message(ApprovalNeeded(source))
+                return
             run = demo_service.run(db, slug, now=now())
         except StudylogError as err:
             self.post_message(DemoFailed(slug, str(err)))
@@ -494,6 +560,7 @@ class ConceptPageScreen(Screen[None]):
         self.post_message(DemoFinished(slug, run))
 
     def _run_ended(self) -> None:
+        self._runs_finished += 1
         self.running = False
         self.remove_class("-running")
         title = self.part("#demo-title")
@@ -508,6 +575,7 @@ class ConceptPageScreen(Screen[None]):
         if message.slug != self.slug:
             return
         self._run_ended()
+        self.app.collection_changed(self)  # the worker stored the run (the list shows its status)
         run = message.run
         if self.data is not None:
             self.data.cached = run
@@ -593,7 +661,7 @@ class ConceptPageScreen(Screen[None]):
     async def _after_code_edit(self, result: str | None) -> None:
         if result is None:
             return
-        await self.reload()
+        # The editor saved: the change re-reads this page when it shows again.
         if result == "run":
             self.action_run_demo()
 
@@ -613,7 +681,8 @@ class ConceptPageScreen(Screen[None]):
         except StudylogError as err:
             self.notify(str(err), severity="error")
             return
-        await self.reload()
+        self.app.collection_changed(self)
+        self.reload()
         self.notify("Demo code saved (your own copy). Press r to run it.")
 
     def _concept_text(self) -> str:
@@ -631,8 +700,7 @@ class ConceptPageScreen(Screen[None]):
     @guarded
     async def _after_concept_edit(self, slug: str | None) -> None:
         if slug is not None:
-            self._draft = None
-            await self.reload()
+            self._draft = None  # the editor saved: the change re-reads this page
 
     @guarded
     async def action_edit_concept_external(self) -> None:
@@ -652,5 +720,6 @@ class ConceptPageScreen(Screen[None]):
             self.notify(f"{err} (M edits your text again)", severity="error", timeout=10)
             return
         self._draft = None
-        await self.reload()
+        self.app.collection_changed(self)
+        self.reload()
         self.notify("Concept saved (your own copy).")

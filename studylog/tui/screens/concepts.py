@@ -19,14 +19,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Input, Select, Static
 
 from studylog.errors import NotFoundError, StudylogError
 from studylog.services import concepts as concept_service
 from studylog.services import demos as demo_service
 from studylog.services.concepts import ConceptSummary
-from studylog.tui.access import studylog_app
+from studylog.tui.changes import CollectionScreen
 from studylog.tui.widgets.dialogs import NewConceptScreen
 from studylog.tui.widgets.editors import ConceptFileEditorScreen
 from studylog.tui.widgets.guard import guarded
@@ -234,15 +233,13 @@ def header_line(width: int) -> Text:
     return text
 
 
-class ConceptsScreen(Screen[None]):
+class ConceptsScreen(CollectionScreen):
     """All concepts, filterable by search text and tag; Enter opens one, ``n`` adds one.
 
     The list is read in a worker (a collection can hold tens of thousands of
-    concepts) and shown in a virtual list. Coming back from a concept page
-    re-reads only that concept.
+    concepts) and shown in a virtual list; it is read again (the rows shown
+    stay until it is done) only after a change to the collection.
     """
-
-    app = studylog_app()
 
     DEFAULT_CSS = """
     ConceptsScreen #concepts-title {
@@ -284,7 +281,6 @@ class ConceptsScreen(Screen[None]):
         self.demo_status: dict[str, tuple[str | None, bool | None]] = {}
         self.shown: list[ConceptSummary] = []
         self.loaded = False
-        self._opened: str | None = None
         self._names: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
@@ -311,17 +307,8 @@ class ConceptsScreen(Screen[None]):
     def on_resize(self) -> None:
         self.header.update(header_line(self.concept_list.columns_width))
 
-    def on_screen_resume(self) -> None:
-        slug, self._opened = self._opened, None
-        if not self.loaded:
-            return
-        if slug is not None:
-            # Back from a concept page: only that concept can have changed.
-            self._refresh_one(slug)
-        else:
-            # Back from another screen (or the command line added one): read the
-            # list again in the worker; the rows shown stay until it is done.
-            self.load()
+    def refresh_collection(self) -> None:
+        self.load()
 
     # --- data --------------------------------------------------------------------------
 
@@ -358,31 +345,6 @@ class ConceptsScreen(Screen[None]):
         if current is not None and current in {value for _, value in options}:
             self.tag_select.value = current
         self.on_resize()
-        self.refilter()
-
-    def _refresh_one(self, slug: str) -> None:
-        """Re-read one concept (after its page was open) and redraw its row."""
-        try:
-            info = concept_service.get(self.app.db, slug)
-            run = demo_service.cached(self.app.db, slug) if info.demo or info.demo_code else None
-        except StudylogError:
-            self.load()  # deleted or unreadable: read everything again
-            return
-        summary = ConceptSummary(
-            slug=info.slug,
-            title=info.title,
-            aliases=info.aliases,
-            tags=info.tags,
-            origin=info.origin,
-            user_modified=info.user_modified,
-            demo=info.demo,
-            has_demo=bool(info.demo or (info.demo_code or "").strip()),
-            card_count=len(info.cards),
-        )
-        self.concepts = [summary if c.slug == slug else c for c in self.concepts]
-        self.index = ConceptIndex(self.concepts)
-        if run is not None:
-            self.demo_status[slug] = (run.result.status, run.stale)
         self.refilter()
 
     def _tag_options(self) -> list[tuple[str, str]]:
@@ -430,8 +392,7 @@ class ConceptsScreen(Screen[None]):
             self.open(self.shown[event.index].slug)
 
     def open(self, slug: str) -> None:
-        """Open a concept's page (its row is re-read on return)."""
-        self._opened = slug
+        """Open a concept's page."""
         self.app.call_next(self.app.open_concept, slug)
 
     @guarded
@@ -476,6 +437,5 @@ class ConceptsScreen(Screen[None]):
     def _created(self, slug: str | None) -> None:
         if slug is None:
             return
-        self.load()
-        self.notify(f"Concept {slug} added.")
+        self.notify(f"Concept {slug} added.")  # the list is read again: a change
         self.open(slug)

@@ -28,7 +28,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Button, Markdown, Rule, Static
 from textual.widgets.button import ButtonVariant
@@ -38,7 +37,7 @@ from studylog.services import cards as card_service
 from studylog.services import review as review_service
 from studylog.services.cards import CardInfo
 from studylog.services.review import RATINGS, IntervalPreview, QueueCounts, ReviewSession
-from studylog.tui.access import studylog_app
+from studylog.tui.changes import CollectionScreen
 from studylog.tui.screens.concept_page import card_state
 from studylog.tui.widgets import card_text
 from studylog.tui.widgets.guard import guarded
@@ -127,10 +126,8 @@ def summary_text(answers: list[Answered], counts: QueueCounts | None) -> Text:
     return text
 
 
-class ReviewScreen(Screen[None]):
+class ReviewScreen(CollectionScreen):
     """The due queue, one card at a time."""
-
-    app = studylog_app()
 
     DEFAULT_CSS = """
     ReviewScreen #review-header {
@@ -545,6 +542,14 @@ class ReviewScreen(Screen[None]):
 
     def on_screen_suspend(self) -> None:
         self._away_since = time.monotonic()
+        if self.actions:
+            self.app.collection_changed(self)  # answers: Today's counts, the stats
+
+    def refresh_collection(self) -> None:
+        """A change made elsewhere (cards added, answers from the CLI): an empty queue
+        looks again; a card being answered stays."""
+        if self.card is None and self.session is not None:
+            self.call_next(self._look_again)
 
     async def on_screen_resume(self) -> None:
         if self._away_since is not None:

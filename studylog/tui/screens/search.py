@@ -23,14 +23,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Input, Static
 
 from studylog.errors import StudylogError
 from studylog.services import search as search_service
 from studylog.services.search import SearchHit
-from studylog.tui.access import studylog_app
+from studylog.tui.changes import CollectionScreen
 from studylog.tui.widgets.guard import guarded, report
 from studylog.tui.widgets.keybar import KeyBar
 from studylog.tui.widgets.modebar import ModeBar
@@ -114,10 +113,8 @@ class SearchFailed(Message):
         self.error = error
 
 
-class SearchScreen(Screen[None]):
+class SearchScreen(CollectionScreen):
     """See the module docstring."""
-
-    app = studylog_app()
 
     AUTO_FOCUS = "#search-input"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -133,6 +130,7 @@ class SearchScreen(Screen[None]):
         self.hits: list[SearchHit] = []
         self.searched = ""  # the query whose results are shown
         self.busy = False
+        self._focus_after = self._keep_cursor = False
 
     def compose(self) -> ComposeResult:
         yield ModeBar("search")
@@ -152,6 +150,11 @@ class SearchScreen(Screen[None]):
     def on_mount(self) -> None:
         self.results.border_title = "Results"
 
+    def refresh_collection(self) -> None:
+        """The collection changed: search the shown query again (the cursor stays)."""
+        if self.searched:
+            self.search(self.searched, keep_cursor=True)
+
     # --- searching --------------------------------------------------------------------
 
     @on(Input.Changed, "#search-input")
@@ -166,11 +169,12 @@ class SearchScreen(Screen[None]):
             self._timer.stop()
         self.search(event.value, focus_results=True)
 
-    def search(self, query: str, *, focus_results: bool = False) -> None:
+    def search(self, query: str, *, focus_results: bool = False, keep_cursor: bool = False) -> None:
         """Run ``query`` in a worker (an empty query clears the results)."""
         self._seq += 1
         query = query.strip()
         self._focus_after = focus_results
+        self._keep_cursor = keep_cursor
         if not query:
             self._show(query, [], None)
             return
@@ -212,7 +216,7 @@ class SearchScreen(Screen[None]):
         results.empty = (
             HELP if not query else f"No results for {query!r}.\nTry fewer or shorter words."
         )
-        results.set_rows(hits, cursor=0)
+        results.set_rows(hits, cursor=results.cursor if self._keep_cursor else 0)
         status = Text(" ")
         if query:
             counts: dict[str, int] = {}

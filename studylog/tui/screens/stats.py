@@ -27,14 +27,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import LoadingIndicator, Static
 
 from studylog.errors import StudylogError
 from studylog.services import journal
 from studylog.services import stats as stats_service
 from studylog.services.stats import Stats
-from studylog.tui.access import studylog_app
+from studylog.tui.changes import CollectionScreen
 from studylog.tui.widgets.calendar import WEEKS, DayActivity, YearHeatmap, grid_start
 from studylog.tui.widgets.guard import guarded
 from studylog.tui.widgets.keybar import KeyBar
@@ -162,10 +161,8 @@ def memory_text(stats: Stats) -> Text:
     return text
 
 
-class StatsScreen(Screen[None]):
-    """The collection's statistics, computed in a worker."""
-
-    app = studylog_app()
+class StatsScreen(CollectionScreen):
+    """The collection's statistics, computed in a worker (again after a change, or ``r``)."""
 
     DEFAULT_CSS = """
     StatsScreen #stats-title {
@@ -251,9 +248,8 @@ class StatsScreen(Screen[None]):
     def on_mount(self) -> None:
         self.compute()
 
-    def on_screen_resume(self) -> None:
-        if self.stats is not None:
-            self.compute()  # answers or entries may have changed meanwhile
+    def refresh_collection(self) -> None:
+        self.compute()
 
     @guarded
     def action_refresh(self) -> None:

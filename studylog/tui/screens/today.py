@@ -15,10 +15,12 @@ Layout (120x40)::
 The day's data is read in a thread worker (a day of a five-year journal with
 thousands of carried-over TODOs reads in tens of milliseconds, which must not
 freeze typing); results come back as a :class:`DayLoaded` message. Once a day
-is shown, the day before and the day after are read ahead, so ``[`` and ``]``
-show them at once. Writes are single short transactions made on the spot; the
-lists are updated in place, and the days read ahead are dropped (a generation
-number makes reads begun before a write arrive as out of date).
+is shown, the day before and the day after are read ahead into the app's
+:class:`~studylog.tui.changes.ReadCache`, so ``[`` and ``]`` show them at once.
+Writes are single short transactions made on the spot; the lists are updated in
+place and the app is told (``collection_changed``), which drops every read made
+before the write. A change made elsewhere (another screen, the CLI in another
+process) re-reads the shown day, keeping the cursors and the text being written.
 
 An entry being written is never lost: moving to another entry or day, leaving
 the editor (Escape), switching screens or quitting saves it.
@@ -26,7 +28,6 @@ the editor (Escape), switching screens or quitting saves it.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import replace
 from datetime import date, timedelta
 from typing import ClassVar
@@ -36,9 +37,9 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.events import ScreenResume, ScreenSuspend
+from textual.events import ScreenSuspend
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.timer import Timer
 from textual.widgets import Markdown, Static, TextArea
 
@@ -51,7 +52,7 @@ from studylog.services.journal import EntryInfo
 from studylog.services.today import DaySummary
 from studylog.services.todos import TodoInfo
 from studylog.studyday import parse_day
-from studylog.tui.access import studylog_app
+from studylog.tui.changes import CollectionScreen
 from studylog.tui.widgets.entry_editor import (
     EntryEditor,
     EntryList,
@@ -67,8 +68,7 @@ from studylog.tui.widgets.rowlist import RowList
 from studylog.tui.widgets.todo_list import TodoList
 
 DAY_KEYS = Binding.Group("Prev/next day")  # one footer item: "[] Prev/next day"
-PREVIEW_DELAY = 0.25
-CACHED_DAYS = 15  # days kept after reading (the shown one and its neighbours read ahead)  # seconds of no typing before the preview re-renders
+PREVIEW_DELAY = 0.25  # seconds of no typing before the preview re-renders
 
 EMPTY_PREVIEW = """\
 *Nothing written for this day yet.*
@@ -124,7 +124,7 @@ def summary_text(summary: DaySummary) -> Text:
 
 
 class DayLoaded(Message):
-    """A worker read study day ``summary.day`` (cache ``generation`` at the time)."""
+    """A worker read study day ``summary.day`` (in the app's read ``generation``)."""
 
     def __init__(self, generation: int, summary: DaySummary) -> None:
         super().__init__()
@@ -142,20 +142,8 @@ class DayFailed(Message):
         self.error = error
 
 
-class CountsLoaded(Message):
-    """Reviews done, due and new cards and the streak of ``day``, read again."""
-
-    def __init__(self, generation: int, day: date, counts: dict[str, int]) -> None:
-        super().__init__()
-        self.generation = generation
-        self.day = day
-        self.counts = counts
-
-
-class TodayScreen(Screen[None]):
+class TodayScreen(CollectionScreen):
     """See the module docstring."""
-
-    app = studylog_app()
 
     AUTO_FOCUS = "#entries"
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -190,14 +178,11 @@ class TodayScreen(Screen[None]):
         self.entry_id: int | None = None  # the entry in the editor; None: a new draft
         self.saved_text = ""  # the editor's entry as stored, to tell unsaved changes
         self._shown: tuple[date | None, int | None] | None = None  # (day, entry) in the editor
-        self._generation = 0  # bumped by every write: older reads are dropped
-        self._cache: OrderedDict[date, DaySummary] = OrderedDict()
-        self._reading: set[date] = set()
+        self._reading: set[tuple[int, date]] = set()  # (generation, day) being read
         self._want_entry: int | None = None
         self._want_todo: int | None = None
         self._want_focus = False
         self._ready = False  # composed and mounted: widgets can be queried
-        self._stale = False  # another screen was shown: reviews or TODOs may have changed
         self._preview_timer: Timer | None = None
 
     # --- building ---------------------------------------------------------------------
@@ -266,31 +251,33 @@ class TodayScreen(Screen[None]):
         self._want_focus = focus
         self.loaded = False
         self._update_day_label()
-        cached = self._cache.get(day)
+        cached = self.app.reads.get(("day", day))
         if cached is not None:
-            self._cache.move_to_end(day)
             self._apply(cached)
         else:
             self._read_day(day)
 
-    def refresh_day(self) -> None:
-        """Re-read the shown day (after reviews elsewhere), keeping the cursors."""
-        if self.day is not None and self._ready:
-            self.invalidate()
-            current = self.todo_list.current
-            # The entry: whatever the editor holds when the data arrives (see _show_summary).
-            self.show_day(self.day, todo_id=current.id if current is not None else None)
+    def refresh_collection(self) -> None:
+        """Re-read the shown day after a change made elsewhere, keeping the cursors."""
+        self.refresh_day()
 
-    def invalidate(self) -> None:
-        """Forget the days read ahead: something was written."""
-        self._generation += 1
-        self._cache.clear()
-        self._reading.clear()
+    def refresh_day(self) -> None:
+        """Re-read the shown day, keeping the cursors (the reads ahead are already gone:
+        every change starts a new read generation)."""
+        if self.day is None or not self._ready:
+            return
+        if not self.loaded:  # a day is on its way: read it again, wanted cursors and all
+            self._read_day(self.day)
+            return
+        current = self.todo_list.current
+        # The entry: whatever the editor holds when the data arrives (see _show_summary).
+        self.show_day(self.day, todo_id=current.id if current is not None else None)
 
     def _read_day(self, day: date) -> None:
-        if day not in self._reading:
-            self._reading.add(day)
-            self._fetch(self._generation, day)
+        key = (self.app.reads.generation, day)
+        if key not in self._reading:
+            self._reading.add(key)
+            self._fetch(*key)
 
     @work(thread=True, group="today-day", exit_on_error=False)
     def _fetch(self, generation: int, day: date) -> None:
@@ -304,9 +291,9 @@ class TodayScreen(Screen[None]):
 
     @on(DayFailed)
     def _failed(self, message: DayFailed) -> None:
-        if message.generation != self._generation:
+        self._reading.discard((message.generation, message.day))
+        if message.generation != self.app.reads.generation:
             return
-        self._reading.discard(message.day)
         if message.day == self.day:
             self.query_one("#day-summary", Static).update(
                 Text("could not read this day", "red"), layout=False
@@ -315,13 +302,13 @@ class TodayScreen(Screen[None]):
 
     @on(DayLoaded)
     def _loaded(self, message: DayLoaded) -> None:
-        if message.generation != self._generation:
-            return  # read before a write: out of date
         summary = message.summary
-        self._reading.discard(summary.day)
-        self._cache[summary.day] = summary
-        while len(self._cache) > CACHED_DAYS:
-            self._cache.popitem(last=False)
+        self._reading.discard((message.generation, summary.day))
+        if not self.app.reads.put(message.generation, ("day", summary.day), summary):
+            # Read before a write: out of date. The shown day is read again.
+            if summary.day == self.day and not self.loaded:
+                self._read_day(summary.day)
+            return
         if summary.day == self.day and not self.loaded:
             self._apply(summary)
 
@@ -331,7 +318,7 @@ class TodayScreen(Screen[None]):
         self.loaded = True
         # Read the neighbours ahead: [ and ] then show them without waiting.
         for neighbour in (summary.day - timedelta(days=1), summary.day + timedelta(days=1)):
-            if neighbour not in self._cache:
+            if ("day", neighbour) not in self.app.reads:
                 self._read_day(neighbour)
 
     def _show_summary(self, summary: DaySummary) -> None:
@@ -344,7 +331,16 @@ class TodayScreen(Screen[None]):
         self.entries.border_title = f"Entries ({len(ids)})" if ids else "Entries"
         keep_draft = self._want_entry is None and self._shown == (summary.day, None)
         if not keep_draft:  # a new entry being written on this day stays in the editor
-            self._show_entry(self.entries.current)
+            current = self.entries.current
+            if (
+                current is not None
+                and self._shown == (summary.day, current.id)
+                and not self.dirty
+                and current.body != self.saved_text
+            ):
+                self._load_entry(current)  # edited elsewhere (the CLI): show the new text
+            else:
+                self._show_entry(current)
         rows = display_order(summary.todos, summary.day)
         wanted_todo = self._want_todo
         todo_ids = [t.id for t in rows]
@@ -484,12 +480,13 @@ class TodayScreen(Screen[None]):
             entry = journal.add(db, text, self.day, now=now)
         else:
             entry = journal.edit(db, self.entry_id, text, now=now)
-        self.invalidate()
+        self.app.collection_changed(self)
         self.entry_id = entry.id
         self.saved_text = text
         self._shown = (entry.day, entry.id)
         if entry.day == self.day:
-            self._reload_entries(select=entry.id)
+            others = [e for e in self.entries.rows if e.id != entry.id]
+            self._set_entries([*others, entry], select=entry.id)
         self._update_editor_title()
         self._render_preview()
         self.notify(f"Saved entry of {entry.day.isoformat()}.", timeout=2 if not quiet else 3)
@@ -503,9 +500,9 @@ class TodayScreen(Screen[None]):
         except Exception as error:  # noqa: BLE001 - the UI edge
             report(self, error)
 
-    def _reload_entries(self, *, select: int | None) -> None:
-        assert self.day is not None
-        rows = journal.on_day(self.app.db, self.day)
+    def _set_entries(self, rows: list[EntryInfo], *, select: int | None) -> None:
+        """Show ``rows`` (the day's entries after a write here: no read needed)."""
+        rows = sorted(rows, key=lambda e: (e.created_at, e.id))  # as journal.on_day orders
         ids = [e.id for e in rows]
         self.entries.set_rows(rows, cursor=ids.index(select) if select in ids else 0)
         self.entries.border_title = f"Entries ({len(ids)})" if ids else "Entries"
@@ -548,8 +545,8 @@ class TodayScreen(Screen[None]):
             if not yes:
                 return
             journal.delete(screen.app.db, entry.id)
-            screen.invalidate()
-            screen._reload_entries(select=None)
+            screen.app.collection_changed(screen)
+            screen._set_entries([e for e in screen.entries.rows if e.id != entry.id], select=None)
             if screen.entry_id == entry.id:  # the editor showed it: show what is left
                 screen._load_entry(screen.entries.current)
             screen.notify("Entry deleted.", timeout=3)
@@ -564,49 +561,7 @@ class TodayScreen(Screen[None]):
     def _suspended(self) -> None:
         if isinstance(self.app.screen, ModalScreen):
             return  # a dialog over this screen: the editor keeps its text as it is
-        self._stale = True
         self.flush_draft()
-
-    @on(ScreenResume)
-    def _resumed(self) -> None:
-        if self._stale and self.loaded and self.day is not None:
-            # Other screens answer cards and add concepts: the counts may have changed
-            # (entries and TODOs are written here only). Re-read just the counts.
-            self._stale = False
-            self.invalidate()
-            self._fetch_counts(self._generation, self.day)
-
-    @work(thread=True, group="today-counts", exclusive=True, exit_on_error=False)
-    def _fetch_counts(self, generation: int, day: date) -> None:
-        app = self.app
-        db, calendar = app.db, app.calendar
-        try:
-            seen, new = today_service.due_counts(db, day, calendar)
-            counts = {
-                "reviews_done": today_service.reviews_on(db, day, calendar),
-                "due": seen,
-                "new_cards": new,
-                "streak": today_service.streak(db, day, calendar),
-            }
-        except Exception as error:  # noqa: BLE001 - reported on the UI thread
-            self.post_message(DayFailed(generation, day, error))
-            return
-        self.post_message(CountsLoaded(generation, day, counts))
-
-    @on(CountsLoaded)
-    def _counts_loaded(self, message: CountsLoaded) -> None:
-        if message.generation != self._generation or message.day != self.day:
-            return
-        if self.summary is not None and self.summary.day == message.day:
-            counts = message.counts
-            self.summary = replace(
-                self.summary,
-                reviews_done=counts["reviews_done"],
-                due=counts["due"],
-                new_cards=counts["new_cards"],
-                streak=counts["streak"],
-            )
-            self.query_one("#day-summary", Static).update(summary_text(self.summary), layout=False)
 
     # --- links ------------------------------------------------------------------------
 
@@ -653,7 +608,7 @@ class TodayScreen(Screen[None]):
                 day,
                 now=screen.app.now(),
             )
-            screen.invalidate()
+            screen.app.collection_changed(screen)
             if day != screen.day:
                 return
             todo_list = screen.todo_list
@@ -677,7 +632,7 @@ class TodayScreen(Screen[None]):
             return
         app = self.app
         result = todo_service.toggle(app.db, todo.id, now=app.now())
-        self.invalidate()
+        self.app.collection_changed(self)
         end = app.calendar.end_of(self.day)
         if result.done_at is not None and result.done_at >= end:
             # Done today, seen from an earlier day: on that day it was still open.
@@ -696,7 +651,7 @@ class TodayScreen(Screen[None]):
             if text is None or text == todo.text:
                 return
             result = todo_service.edit(screen.app.db, todo.id, text=text)
-            screen.invalidate()
+            screen.app.collection_changed(screen)
             screen.todo_list.replace_row(result)
 
         self.app.push_screen(
@@ -713,7 +668,7 @@ class TodayScreen(Screen[None]):
             if not yes:
                 return
             todo_service.delete(screen.app.db, todo.id)
-            screen.invalidate()
+            screen.app.collection_changed(screen)
             screen.todo_list.remove_row(todo.id)
             screen._update_todo_title()
 
@@ -727,5 +682,5 @@ class TodayScreen(Screen[None]):
         if todo is None:
             return
         todo_service.move(self.app.db, todo.id, offset)
-        self.invalidate()
+        self.app.collection_changed(self)
         self.todo_list.move_row(todo.id, offset)

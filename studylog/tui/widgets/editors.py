@@ -146,7 +146,11 @@ class EditorScreen(Screen[str | None]):
             self._warned = True
             self.notify("Unsaved changes: ctrl+s saves them, escape again discards them.")
             return
-        self.dismiss("saved" if self.saved else None)
+        self.dismiss(self.result())
+
+    def result(self) -> str | None:
+        """What the screen dismisses with on Back: ``"saved"`` after a save, else None."""
+        return "saved" if self.saved else None
 
 
 class CodeEditorScreen(EditorScreen):
@@ -176,6 +180,7 @@ class CodeEditorScreen(EditorScreen):
         except StudylogError as err:
             self.notify(str(err), severity="error")
             return False
+        self.app.collection_changed(self)
         self.saved_text = text
         self.saved = True
         self._warned = False
@@ -231,18 +236,15 @@ class ConceptFileEditorScreen(EditorScreen):
             if line is not None:
                 self.query_one(TextArea).move_cursor((max(line - 1, 0), 0), center=True)
             return
+        self.app.collection_changed(self)
         self.saved_text = text
         self.saved = True
         self.saved_slug = info.slug
         self.dismiss(info.slug)
 
-    @guarded
-    def action_back(self) -> None:
-        if self.dirty and not self._warned:
-            self._warned = True
-            self.notify("Unsaved changes: ctrl+s saves them, escape again discards them.")
-            return
-        self.dismiss(self.saved_slug)
+    def result(self) -> str | None:
+        """The saved concept's slug, or None when nothing was saved."""
+        return self.saved_slug
 
 
 def error_line(message: str) -> int | None:

@@ -6,17 +6,16 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
-SCREENS = (
-    ("today", "F2", "Today"),
-    ("review", "F3", "Review"),
-    ("concepts", "F4", "Concepts"),
-    ("stats", "F5", "Stats"),
-    ("search", "F6", "Search"),
-)
+from studylog.tui.access import studylog_app
 
 
 class ModeBar(Static):
-    """``studylog  F2 Today  F3 Review …  F1 Help  ^P Commands``; ``current`` is highlighted."""
+    """``studylog  F2 Today  F3 Review …  F1 Help  ^P Commands``; ``current`` is highlighted.
+
+    The screens are the app's one registry (``StudylogApp.MODE_REGISTRY``).
+    """
+
+    app = studylog_app()
 
     DEFAULT_CSS = """
     ModeBar {
@@ -36,8 +35,8 @@ class ModeBar(Static):
 
     def bar(self) -> Content:
         parts = ["[bold $text-accent] studylog [/]"]
-        for mode, key, label in SCREENS:
-            style = "bold reverse $accent" if mode == self.current else "$text"
-            parts.append(f"[{style} @click=app.goto('{mode}')] {key} {label} [/]")
+        for mode in self.app.MODE_REGISTRY:
+            style = "bold reverse $accent" if mode.name == self.current else "$text"
+            parts.append(f"[{style} @click=app.goto('{mode.name}')] {mode.key} {mode.title} [/]")
         parts.append("  [@click=app.help] F1 Help [/][@click=app.command_palette] ^P Commands [/]")
         return Content.from_markup(" ".join(parts))

@@ -47,6 +47,19 @@ def fit(text: Text | str, width: int, *, align: str = "left") -> Text:
     return out
 
 
+class _RowListMessage(Message):
+    """A message about row ``index`` of a :class:`RowList` (its ``control``)."""
+
+    def __init__(self, rowlist: RowList[Any], index: int | None) -> None:
+        super().__init__()
+        self.rowlist = rowlist
+        self.index = index
+
+    @property
+    def control(self) -> RowList[Any]:
+        return self.rowlist
+
+
 class RowList(ScrollView, Generic[T], can_focus=True):
     """A focusable, scrollable list of rows with a cursor; see the module docstring."""
 
@@ -105,29 +118,15 @@ class RowList(ScrollView, Generic[T], can_focus=True):
 
     cursor: reactive[int] = reactive(0, always_update=True, init=False)
 
-    class Highlighted(Message):
+    class Highlighted(_RowListMessage):
         """The cursor moved to ``index`` (None: the list is empty)."""
 
-        def __init__(self, rowlist: RowList[Any], index: int | None) -> None:
-            super().__init__()
-            self.rowlist = rowlist
-            self.index = index
+        index: int | None
 
-        @property
-        def control(self) -> RowList[Any]:
-            return self.rowlist
-
-    class Selected(Message):
+    class Selected(_RowListMessage):
         """Enter (or a click on the cursor row) on row ``index``."""
 
-        def __init__(self, rowlist: RowList[Any], index: int) -> None:
-            super().__init__()
-            self.rowlist = rowlist
-            self.index = index
-
-        @property
-        def control(self) -> RowList[Any]:
-            return self.rowlist
+        index: int
 
     def __init__(
         self,
