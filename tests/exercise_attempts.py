@@ -430,3 +430,308 @@ def scaled_dot_product_attention_backward(dout, q, k, v, weights):
         ),
     ],
 }
+
+
+def _m(what: str, body: str, check: str = "random inputs") -> tuple[str, str, str]:
+    return (what, _code(body), check)
+
+
+_SOFTMAX = """
+def _softmax(s, axis=-1):
+    e = np.exp(s - s.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+"""
+
+MISTAKES.update(
+    {
+        "alignment.attention_weight": [
+            _m(
+                "softmax over the hidden axis",
+                _SOFTMAX
+                + """
+def attention_weight(hs, h):
+    return _softmax(hs * h[:, None, :], axis=1).sum(axis=2)
+""",
+            ),
+            _m(
+                "softmax over the batch axis",
+                _SOFTMAX
+                + """
+def attention_weight(hs, h):
+    return _softmax(np.einsum("nth,nh->nt", hs, h), axis=0)
+""",
+            ),
+        ],
+        "alignment.weight_sum": [
+            _m(
+                "mean instead of weighted sum",
+                """
+def weight_sum(hs, a):
+    return hs.mean(axis=1)
+""",
+            )
+        ],
+        "alignment.attention_backward": [
+            _m(
+                "dhs only through the weighted sum",
+                """
+def attention_backward(dc, hs, h):
+    s = np.einsum("nth,nh->nt", hs, h)
+    a = np.exp(s - s.max(1, keepdims=True)); a /= a.sum(1, keepdims=True)
+    da = np.einsum("nth,nh->nt", hs, dc)
+    ds = a * (da - np.sum(da * a, axis=1, keepdims=True))
+    return a[:, :, None] * dc[:, None, :], np.einsum("nt,nth->nh", ds, hs)
+""",
+                "gradient check",
+            )
+        ],
+        "attention.time_attention": [
+            _m(
+                "softmax over the decoder steps",
+                _SOFTMAX
+                + """
+def time_attention(hs, dec_hs):
+    s = np.einsum("njh,nth->njt", dec_hs, hs)
+    return _softmax(s, axis=1) @ hs
+""",
+            )
+        ],
+        "masked-attention.causal_mask": [
+            _m(
+                "blocks the diagonal too",
+                """
+def causal_mask(length):
+    return np.triu(np.ones((length, length), dtype=bool))
+""",
+                "sizes",
+            ),
+            _m(
+                "True means allowed (the opposite convention)",
+                """
+def causal_mask(length):
+    return np.tril(np.ones((length, length), dtype=bool))
+""",
+                "sizes",
+            ),
+        ],
+        "masked-attention.causal_self_attention": [
+            _m(
+                "no causal mask",
+                _SOFTMAX
+                + """
+def causal_self_attention(x, w_q, w_k, w_v, causal=True):
+    q, k, v = x @ w_q, x @ w_k, x @ w_v
+    w = _softmax(q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1]))
+    return w @ v, w
+""",
+            ),
+            _m(
+                "masks the past instead of the future",
+                _SOFTMAX
+                + """
+def causal_self_attention(x, w_q, w_k, w_v, causal=True):
+    q, k, v = x @ w_q, x @ w_k, x @ w_v
+    s = q @ np.swapaxes(k, -1, -2) / np.sqrt(q.shape[-1])
+    if causal:
+        s = np.where(np.tril(np.ones(s.shape[-2:], dtype=bool), -1), -np.inf, s)
+    w = _softmax(s)
+    return w @ v, w
+""",
+            ),
+        ],
+        "multi-head-attention.split_heads": [
+            _m(
+                "reshape straight to (N, heads, L, head_dim)",
+                """
+def split_heads(x, num_heads):
+    N, L, E = x.shape
+    return x.reshape(N, num_heads, L, E // num_heads)
+""",
+            )
+        ],
+        "multi-head-attention.merge_heads": [
+            _m(
+                "reshape without the transpose",
+                """
+def merge_heads(x):
+    N, H, L, D = x.shape
+    return x.reshape(N, L, H * D)
+""",
+            )
+        ],
+        "multi-head-attention.multi_head_attention": [
+            _m(
+                "scaled by sqrt(E) instead of sqrt(head_dim)",
+                _SOFTMAX
+                + """
+def multi_head_attention(query, key, value, num_heads, in_proj_weight, in_proj_bias,
+                         out_proj_weight, out_proj_bias, attn_mask=None):
+    N, L, E = query.shape
+    S = key.shape[1]
+    d = E // num_heads
+    wq, wk, wv = np.split(in_proj_weight, 3)
+    bq, bk, bv = np.split(in_proj_bias, 3)
+    def heads(x, w, b, n):
+        return (x @ w.T + b).reshape(N, n, num_heads, d).transpose(0, 2, 1, 3)
+    q, k, v = heads(query, wq, bq, L), heads(key, wk, bk, S), heads(value, wv, bv, S)
+    s = q @ k.transpose(0, 1, 3, 2) / np.sqrt(E)
+    if attn_mask is not None:
+        s = np.where(attn_mask, -np.inf, s)
+    w = _softmax(s)
+    out = (w @ v).transpose(0, 2, 1, 3).reshape(N, L, E)
+    return out @ out_proj_weight.T + out_proj_bias, w
+""",
+            )
+        ],
+        "positional-encoding.positional_encoding": [
+            _m(
+                "exponent i / d_model instead of 2i / d_model",
+                """
+def positional_encoding(length, d_model, base=10000.0, dtype=np.float64):
+    pos = np.arange(length)[:, None]
+    i = np.arange(0, d_model, 2) // 2
+    ang = pos * base ** (-i / d_model)
+    pe = np.zeros((length, d_model))
+    pe[:, 0::2] = np.sin(ang)
+    pe[:, 1::2] = np.cos(ang[:, : d_model // 2])
+    return pe
+""",
+                "sizes",
+            ),
+            _m(
+                "sin and cos swapped",
+                """
+def positional_encoding(length, d_model, base=10000.0, dtype=np.float64):
+    pos = np.arange(length)[:, None]
+    ang = pos * base ** (-np.arange(0, d_model, 2) / d_model)
+    pe = np.zeros((length, d_model))
+    pe[:, 0::2] = np.cos(ang)
+    pe[:, 1::2] = np.sin(ang[:, : d_model // 2])
+    return pe
+""",
+                "sizes",
+            ),
+        ],
+        "positional-encoding.offset_rotation": [
+            _m(
+                "the rotation's transpose",
+                """
+def offset_rotation(k, d_model, base=10000.0):
+    R = np.zeros((d_model, d_model))
+    for i in range(d_model // 2):
+        a = k * base ** (-2 * i / d_model)
+        R[2*i:2*i+2, 2*i:2*i+2] = [[np.cos(a), np.sin(a)], [-np.sin(a), np.cos(a)]]
+    return R
+""",
+                "random offsets",
+            )
+        ],
+        "conv-as-dense.im2col": [
+            _m(
+                "columns in (fh, fw, C) order",
+                """
+def im2col(x, fh, fw, stride=1):
+    N, C, H, W = x.shape
+    oh, ow = (H - fh) // stride + 1, (W - fw) // stride + 1
+    rows = [x[n, :, y*stride:y*stride+fh, c*stride:c*stride+fw].transpose(1, 2, 0).ravel()
+            for n in range(N) for y in range(oh) for c in range(ow)]
+    return np.array(rows)
+""",
+            )
+        ],
+        "conv-as-dense.conv2d": [
+            _m(
+                "flips the filter (a true convolution)",
+                """
+def conv2d(x, weight, bias, stride=1):
+    N, C, H, W = x.shape
+    FN, _, FH, FW = weight.shape
+    wf = weight[:, :, ::-1, ::-1]
+    oh, ow = (H - FH) // stride + 1, (W - FW) // stride + 1
+    out = np.zeros((N, FN, oh, ow))
+    for y in range(oh):
+        for c in range(ow):
+            win = x[:, :, y*stride:y*stride+FH, c*stride:c*stride+FW]
+            out[:, :, y, c] = np.einsum("nchw,fchw->nf", win, wf) + bias
+    return out
+""",
+            )
+        ],
+        "conv-as-dense.dense": [
+            _m(
+                "flattens in (H, W, C) order",
+                """
+def dense(x, weight, bias):
+    if x.ndim == 4:
+        x = x.transpose(0, 2, 3, 1)
+    return x.reshape(x.shape[0], -1) @ weight + bias
+""",
+                "image input",
+            )
+        ],
+        "conv-as-dense.conv_weight_as_dense": [
+            _m(
+                "reshape without the transpose",
+                """
+def conv_weight_as_dense(weight):
+    return weight.reshape(-1, weight.shape[0])
+""",
+            )
+        ],
+        "conv-as-dense.dense_weight_as_conv": [
+            _m(
+                "reshape without the transpose",
+                """
+def dense_weight_as_conv(weight, c, h, w):
+    return weight.reshape(-1, c, h, w)
+""",
+            )
+        ],
+        "vit-patch-embedding.image_to_patches": [
+            _m(
+                "plain reshape (mixes pixels of different patches)",
+                """
+def image_to_patches(images, patch_size):
+    N, C, H, W = images.shape
+    P = patch_size
+    return images.reshape(N, (H // P) * (W // P), C * P * P)
+""",
+            )
+        ],
+        "vit-patch-embedding.patch_embedding": [
+            _m(
+                "patch pixels in (P, P, C) order",
+                """
+def patch_embedding(images, weight, bias):
+    N, C, H, W = images.shape
+    D, _, P, _ = weight.shape
+    x = images.reshape(N, C, H // P, P, W // P, P).transpose(0, 2, 4, 3, 5, 1)
+    return x.reshape(N, -1, C * P * P) @ weight.reshape(D, -1).T + bias
+""",
+            )
+        ],
+        "vit-patch-embedding.embed": [
+            _m(
+                "no position embedding on the [CLS] token",
+                """
+from vit_patch_embedding import patch_embedding
+
+def embed(images, weight, bias, cls_token, pos_embedding):
+    t = patch_embedding(images, weight, bias) + pos_embedding[1:]
+    cls = np.broadcast_to(cls_token, (t.shape[0], 1, t.shape[2]))
+    return np.concatenate([cls, t], axis=1)
+""",
+            )
+        ],
+        "vit-patch-embedding.pool": [
+            _m(
+                "mean over all tokens, [CLS] included",
+                """
+def pool(tokens, method="cls"):
+    return tokens[:, 0] if method == "cls" else tokens.mean(axis=1)
+""",
+                "mean",
+            )
+        ],
+    }
+)

@@ -58,7 +58,7 @@ def test_reference_passes_and_every_exercise_has_a_failing_mistake(exercise_id: 
         check = named[failing]
         assert not check.passed, (what, check)
         # The message names the input shapes and the size of the error (or the mismatch).
-        assert "with " in check.message and re.search(r"\(\d+(, \d+)*,?\)", check.message), check
+        assert re.search(r"with \w+ (\(\d+(, \d+)*,?\)|-?[\d.]+|'|len)", check.message), check
         assert re.search(r"error [\d.e+-]+|error inf|shape|expected", check.message), check
 
 
