@@ -46,6 +46,7 @@ from textual.widgets import Markdown, Static, TextArea
 from studylog.errors import InvalidInputError
 from studylog.services import concepts as concept_service
 from studylog.services import journal
+from studylog.linebreaks import note_parser
 from studylog.services import today as today_service
 from studylog.services import todos as todo_service
 from studylog.services.journal import EntryInfo
@@ -199,7 +200,9 @@ class TodayScreen(CollectionScreen):
                 yield EntryList(zone=self.app.calendar.zone, id="entries")
                 yield EntryEditor(id="editor")
                 with VerticalScroll(id="preview"):
-                    yield Markdown(EMPTY_PREVIEW, id="preview-md", open_links=False)
+                    yield Markdown(
+                        EMPTY_PREVIEW, id="preview-md", open_links=False, parser_factory=note_parser
+                    )
             yield TodoList(id="todos")
         yield KeyBar()
 
