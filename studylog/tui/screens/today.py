@@ -44,9 +44,9 @@ from textual.timer import Timer
 from textual.widgets import Markdown, Static, TextArea
 
 from studylog.errors import InvalidInputError
+from studylog.linebreaks import note_parser
 from studylog.services import concepts as concept_service
 from studylog.services import journal
-from studylog.linebreaks import note_parser
 from studylog.services import today as today_service
 from studylog.services import todos as todo_service
 from studylog.services.journal import EntryInfo
