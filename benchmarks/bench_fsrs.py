@@ -109,9 +109,7 @@ sys.path.insert(0, {str(ROOT)!r})
 from benchmarks.bench_fsrs import _anki_build
 _anki_build({str(studylog_db)!r}, {str(target)!r}, {with_states!r})
 """
-    subprocess.run(
-        [sys.executable, "-c", code], check=True, cwd=ROOT, env={**os.environ, "TZ": TZ}
-    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, env={**os.environ, "TZ": TZ})
 
 
 def _anki_build(studylog_db: str, target: str, with_states: bool) -> None:

@@ -59,7 +59,8 @@ def test_the_emptiest_day_is_picked_whatever_the_uniform():
     counts = np.full(lb.BALANCE_DAYS, 100, dtype=np.int64)
     counts[11] = 0  # nothing due on day 11: weight 1 against ~1e-7 for the others
     got = {
-        lb.balanced_interval(10, u, 36500, counts, today=MONDAY) for u in np.linspace(0.001, 0.999, 50)
+        lb.balanced_interval(10, u, 36500, counts, today=MONDAY)
+        for u in np.linspace(0.001, 0.999, 50)
     }
     assert got == {11}
 
