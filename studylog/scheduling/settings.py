@@ -436,9 +436,30 @@ class SchedulerConfig:
     parameters: tuple[float, ...] = tuple(DEFAULT_PARAMETERS)
 
     def validate(self) -> None:
-        """Raises SettingError (an InvalidInputError) for a value out of range."""
-        for attr, key in CONFIG_FIELDS.items():
-            SETTINGS[key].validate(getattr(self, attr))
+        """Raises InvalidInputError for a value the scheduler cannot use at all.
+
+        This is the scheduler's own check (retention in (0, 1), positive steps,
+        an interval of at least a day, parameters ``fsrs.Scheduler`` accepts),
+        with the messages it always had; what a user may *set* is narrower and
+        checked per setting (:class:`SettingDef`, e.g. retention 0.70-0.99).
+        """
+        if not 0.0 < self.desired_retention < 1.0:
+            raise InvalidInputError(
+                f"desired retention must be between 0 and 1 (e.g. 0.9), not {self.desired_retention}"
+            )
+        for name, steps in (
+            ("learning", self.learning_steps_s),
+            ("relearning", self.relearning_steps_s),
+        ):
+            if any(s <= 0 for s in steps):
+                raise InvalidInputError(f"{name} steps must be positive seconds, not {list(steps)}")
+        if self.maximum_interval_d < 1:
+            raise InvalidInputError(
+                f"maximum interval must be at least 1 day, not {self.maximum_interval_d}"
+            )
+        problem = _check_parameters(self.parameters)
+        if problem:
+            raise InvalidInputError(problem)
 
     def scheduler(self) -> fsrs.Scheduler:
         """The package scheduler. Its own (random) fuzz is off: studylog fuzzes per card."""
