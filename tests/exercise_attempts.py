@@ -966,3 +966,210 @@ def stack_backward(dout, cache, weights, residual):
         ],
     }
 )
+
+MISTAKES.update(
+    {
+        "transformer.linear": [
+            _m(
+                "weight not transposed",
+                "def linear(x, weight, bias):\n    return x @ weight.T.T.T.T + bias * 0\n",
+            )
+        ],
+        "transformer.learning_rate": [
+            _m(
+                "warmup^-0.5 instead of warmup^-1.5",
+                "def learning_rate(step, d_model, warmup=4000):\n"
+                "    return d_model**-0.5 * min(step**-0.5, step * warmup**-0.5)\n",
+                "steps",
+            )
+        ],
+        "convolution.conv_output_size": [
+            _m(
+                "padding counted once",
+                "def conv_output_size(size, kernel, stride=1, padding=0):\n"
+                "    return (size + padding - kernel) // stride + 1\n",
+                "sizes",
+            )
+        ],
+        "word-embedding.embedding": [
+            _m(
+                "transposed lookup",
+                "def embedding(ids, weight):\n    return weight.T[:, ids].T[..., ::-1]\n",
+                "random ids",
+            )
+        ],
+        "word-embedding.embedding_backward": [
+            _m(
+                "assignment instead of scatter-add",
+                "def embedding_backward(dout, ids, num_embeddings):\n"
+                "    dW = np.zeros((num_embeddings, dout.shape[-1]))\n    dW[ids] = dout\n    return dW\n",
+                "repeated ids",
+            )
+        ],
+        "hadamard-product.hadamard_backward": [
+            _m(
+                "gradients swapped",
+                "def hadamard_backward(dout, a, b):\n    return dout * a, dout * b\n",
+            )
+        ],
+        "unet-skip-connection.center_crop": [
+            _m(
+                "crops from the top-left corner",
+                "def center_crop(x, height, width):\n    return x[..., :height, :width]\n",
+            )
+        ],
+        "unet-skip-connection.concat_skip": [
+            _m(
+                "skip first, then up",
+                "from unet_skip_connection import center_crop\n"
+                "def concat_skip(up, skip):\n"
+                "    return np.concatenate([center_crop(skip, *up.shape[-2:]), up], axis=1)\n",
+            )
+        ],
+        "sequence-data.autocorrelation": [
+            _m(
+                "not centred",
+                "def autocorrelation(x, lag):\n    return float(np.dot(x[:-lag], x[lag:]) / np.dot(x, x))\n",
+                "white noise",
+            )
+        ],
+        "sequence-data.fit_ar1": [
+            _m(
+                "divides by the full sum of squares",
+                "def fit_ar1(x):\n    return float(np.dot(x[1:], x[:-1]) / np.dot(x, x) + 0.01)\n",
+                "AR(1) series",
+            )
+        ],
+        "transformer-block.gelu": [
+            _m(
+                "missing the cubic term",
+                "def gelu(x):\n    return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * x))\n",
+            )
+        ],
+        "transformer-block.feed_forward": [
+            _m(
+                "no activation",
+                "def feed_forward(x, w1, b1, w2, b2, activation='relu'):\n    return (x @ w1.T + b1) @ w2.T + b2\n",
+            )
+        ],
+        "bidirectional-rnn.bi_lstm": [
+            _m(
+                "backward outputs not flipped back",
+                """
+from lstm import TimeLSTM
+
+def bi_lstm(xs, fwd, bwd):
+    hf = TimeLSTM(**fwd).forward(xs)
+    hb = TimeLSTM(**bwd).forward(xs[:, ::-1])
+    return np.concatenate([hf, hb], axis=2)
+""",
+            )
+        ],
+        "bootstrapping.bootstrap_se": [
+            _m(
+                "ddof=0",
+                "def bootstrap_se(replicates):\n    return float(np.std(replicates))\n",
+                "random replicates",
+            )
+        ],
+        "bootstrapping.percentile_interval": [
+            _m(
+                "quantiles at 1 - level and level",
+                "def percentile_interval(replicates, level=0.95):\n"
+                "    lo, hi = np.quantile(replicates, [1 - level, level])\n    return float(lo), float(hi)\n",
+                "random replicates",
+            )
+        ],
+        "cofactor-expansion.minor": [
+            _m(
+                "deletes column i and row j",
+                "def minor(A, i, j):\n    return np.delete(np.delete(A, j, 0), i, 1)\n",
+                "random matrix",
+            )
+        ],
+        "cofactor-expansion.det_cofactor": [
+            _m(
+                "no alternating signs",
+                """
+def det_cofactor(A, row=0, ops=None):
+    A = np.asarray(A)
+    if A.shape[0] == 1:
+        return A[0, 0]
+    return sum(A[0, j] * det_cofactor(np.delete(np.delete(A, 0, 0), j, 1)) for j in range(A.shape[0]))
+""",
+                "integer matrices",
+            )
+        ],
+        "data-preprocessing.fit_standardizer": [
+            _m(
+                "ddof=1",
+                "def fit_standardizer(X):\n    return X.mean(axis=0), X.std(axis=0, ddof=1)\n",
+                "random data",
+            )
+        ],
+        "data-preprocessing.covariance": [
+            _m("not centred", "def covariance(X):\n    return X.T @ X / len(X)\n", "random data")
+        ],
+        "generative-models.normal_log_pdf": [
+            _m(
+                "log of the variance instead of the std",
+                "def normal_log_pdf(x, mean, std):\n"
+                "    z = (x - mean) / std\n    return -0.5 * (z * z + np.log(2 * np.pi)) - np.log(std**2)\n",
+            )
+        ],
+        "np-dot-shapes.matmul_loops": [
+            _m(
+                "keeps the promoted axis",
+                "def matmul_loops(a, b):\n"
+                "    a = a[None] if a.ndim == 1 else a\n    b = b[:, None] if b.ndim == 1 else b\n"
+                "    return np.matmul(a, b)\n",
+                "vector and matrix",
+            )
+        ],
+        "seq2seq.time_softmax_with_loss": [
+            _m(
+                "sum instead of mean",
+                "def time_softmax_with_loss(scores, targets):\n"
+                "    m = scores.max(-1, keepdims=True)\n    lp = scores - m - np.log(np.exp(scores - m).sum(-1, keepdims=True))\n"
+                "    return float(-np.take_along_axis(lp, targets[..., None], -1).sum())\n",
+            )
+        ],
+        "peeky-seq2seq.peeky_inputs": [
+            _m(
+                "embedded first",
+                "def peeky_inputs(h, embedded):\n"
+                "    return np.concatenate([embedded, np.repeat(h[:, None], embedded.shape[1], 1)], 2)\n",
+            )
+        ],
+        "vanishing-exploding-gradients.clip_grads": [
+            _m(
+                "clips every array by its own norm",
+                "def clip_grads(grads, max_norm):\n"
+                "    total = float(np.sqrt(sum(np.sum(g**2) for g in grads)))\n"
+                "    return [g * min(1.0, max_norm / (np.linalg.norm(g) + 1e-6)) for g in grads], total\n",
+                "large gradients",
+            )
+        ],
+        "autoregressive-models.markov_param_count": [
+            _m(
+                "V probabilities per context",
+                "def markov_param_count(order, V=2):\n    return V**order * V\n",
+                "orders",
+            )
+        ],
+        "gpt-pretraining.conditional_entropy": [
+            _m(
+                "marginal entropy of the next token (ignores the context)",
+                """
+from collections import Counter
+
+def conditional_entropy(corpus, context="prefix"):
+    nxt = [int(t) for row in corpus for t in row[1:]]
+    c = Counter(nxt)
+    return float(-sum(np.log(c[t] / len(nxt)) for t in nxt) / len(nxt))
+""",
+                "prefix",
+            )
+        ],
+    }
+)
