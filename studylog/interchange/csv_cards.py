@@ -89,6 +89,10 @@ def read_cards_csv(path: Path) -> ParsedCsv:
         raise InvalidInputError(f"{name}: empty file (expected the header front,back,tags)")
     reader = csv.reader(io.StringIO(text, newline=""), _dialect(text))
     rows: list[CsvCard] = []
+    # Rows share their tags and decks: check each distinct text once (the first
+    # row with a bad one is the line named).
+    seen_tags: dict[str, tuple[str, ...]] = {}
+    seen_decks: dict[str, str] = {}
     try:
         header = next(reader)
         columns = [ALIASES.get(h.strip().lower()) for h in header]
@@ -101,25 +105,39 @@ def read_cards_csv(path: Path) -> ParsedCsv:
             if len(record) > len(columns):
                 raise _fail(name, line, f"too many fields ({len(columns)} columns in the header)")
             values = {c: v for c, v in zip(columns, record, strict=False) if c}
-            rows.append(_row(name, line, values))
+            rows.append(_row(name, line, values, seen_tags, seen_decks))
     except csv.Error as exc:
         raise _fail(name, reader.line_num, f"not a readable CSV row ({exc})") from None
     return ParsedCsv(name, rows, encoding)
 
 
-def _row(name: str, line: int, values: dict[str, str]) -> CsvCard:
+def _row(
+    name: str,
+    line: int,
+    values: dict[str, str],
+    seen_tags: dict[str, tuple[str, ...]],
+    seen_decks: dict[str, str],
+) -> CsvCard:
     front = values.get("front", "").strip()
     back = values.get("back", "").strip()
     if not front:
         raise _fail(name, line, "missing front")
-    kind = "cloze" if cloze_ords(front) else "basic"
+    kind = "cloze" if "{{c" in front and cloze_ords(front) else "basic"
     if kind == "basic" and not back:
         raise _fail(name, line, "missing back (only a cloze front {{c1::...}} may go without)")
-    try:
-        tags = tuple(tag_service.normalise(re.split(r"[\s,;]+", values.get("tags", ""))))
-    except InvalidInputError as exc:
-        raise _fail(name, line, str(exc)) from None
-    deck = check_deck(values.get("deck", "").strip() or "Default", f"{name}:{line}")
+    raw_tags = values.get("tags", "")
+    tags = seen_tags.get(raw_tags)
+    if tags is None:
+        try:
+            tags = tuple(tag_service.normalise(re.split(r"[\s,;]+", raw_tags)))
+        except InvalidInputError as exc:
+            raise _fail(name, line, str(exc)) from None
+        seen_tags[raw_tags] = tags
+    raw_deck = values.get("deck", "")
+    deck = seen_decks.get(raw_deck)
+    if deck is None:
+        deck = check_deck(raw_deck.strip() or "Default", f"{name}:{line}")
+        seen_decks[raw_deck] = deck
     return CsvCard(line, kind, front, back, tags, deck)
 
 

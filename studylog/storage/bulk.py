@@ -362,7 +362,11 @@ def _parameters(
             values = [r[name] if name in r else default.arg(None) for r in rows]
         else:
             values = [r.get(name, default) for r in rows]
-        if convert is not None:
+        if convert in (_utc_text, _utc_text_ms):
+            # Imports stamp every row with the same few times (now): convert each once.
+            memo: dict[Any, Any] = {}
+            values = [memo[v] if v in memo else memo.setdefault(v, convert(v)) for v in values]
+        elif convert is not None:
             values = [convert(v) for v in values]
         columns.append(values)
     if plan.positional:
