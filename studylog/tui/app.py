@@ -46,6 +46,7 @@ from studylog.tui.screens.help import HelpScreen
 from studylog.tui.screens.review import ReviewScreen
 from studylog.tui.screens.search import SearchScreen
 from studylog.tui.screens.stats import StatsScreen
+from studylog.tui.screens.suggested import SuggestedScreen
 from studylog.tui.screens.today import TodayScreen
 from studylog.tui.widgets.card_view import CardView
 from studylog.tui.widgets.entry_editor import link_target
@@ -289,6 +290,12 @@ class StudylogApp(App[None]):
         page = ConceptPageScreen(slug)
         self.push_screen(page)
         page.call_after_refresh(page.action_run_demo)
+
+    @guarded
+    def open_suggestions(self) -> None:
+        """Push the queue of suggested cards (definitions found in imported notes)."""
+        if not isinstance(self.screen, SuggestedScreen):
+            self.push_screen(SuggestedScreen())
 
     @guarded
     def open_card(self, card_id: int) -> None:
