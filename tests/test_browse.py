@@ -8,12 +8,14 @@ from datetime import UTC, date, datetime, timedelta
 import fsrs
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
 
-from studylog.cardsearch import SearchSyntaxError
+from studylog.cardsearch import SearchSyntaxError, render
 from studylog.services import browse, cards, review
 from studylog.services import settings as settings_service
 from studylog.storage.models import Card, Review
 from tests.conftest import NOW
+from tests.test_cardsearch import _trees
 
 DAY = timedelta(days=1)
 TODAY = date(2026, 11, 21)  # NOW is 10:00 UTC, after the 04:00 day start
@@ -379,3 +381,15 @@ def test_numpy_retrievability_handles_new_cards() -> None:
         np.array([np.nan, 10.0, 10.0]), np.array([np.nan, now_ms, now_ms - 10 * 86_400_000]), ctx
     )
     assert np.isnan(r[0]) and r[1] == 1.0 and r[2] == pytest.approx(0.9, rel=1e-12)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(tree=_trees)
+def test_every_search_tree_runs_as_sql(db, collection, tree) -> None:  # noqa: ANN001
+    """Any tree the parser can give compiles and runs; the NumPy and SQL paths agree."""
+    page = browse.search(db, render(tree), now=NOW, limit=100)
+    assert page.total == len(page.rows) <= 8
+    nested = browse.search(db, f"({render(tree)}) OR prop:reps<0", now=NOW, limit=100)
+    assert [r.id for r in nested.rows] == [r.id for r in page.rows]

@@ -13,9 +13,11 @@ studylog's columns:
 * ``prop:ivl`` is whole days ``(due - last_review)`` of Review cards, 0 otherwise.
   (Anki keeps a relearning card's next interval in ``ivl``; studylog does not
   store one, so relearning cards have 0.)
-* ``prop:d`` is on Anki's 0-1 scale: ``(D - 1) / 9``. ``prop:s``, ``prop:d`` and
-  ``prop:r`` are NULL for new cards, so neither ``prop:s>1`` nor ``-prop:s>1``
-  matches them (SQL's and Anki's three-valued logic).
+* ``prop:d`` is on Anki's 0-1 scale: ``(D - 1) / 9``. ``prop:s`` and ``prop:d``
+  are NULL for new cards, so neither ``prop:s>1`` nor ``-prop:s>1`` matches them
+  (SQL's three-valued logic, as Anki); ``prop:r`` is false for them, so
+  ``-prop:r>0.9`` does (as Anki: checked against its search in the tests).
+* ``rated:N`` has no 365-day cap (current Anki has none; older versions had one).
 * ``prop:r`` here is exact and needs no power function: R = (1 + F t/S)^decay
   falls as t grows, so ``R >= x`` is ``t <= S (x^(1/decay) - 1) / F`` with t the
   whole days since the last review (the ``fsrs`` package's elapsed days).
@@ -163,13 +165,14 @@ def retrievability_condition(op: str, x: float, ctx: SearchContext) -> ColumnEle
     elapsed = elapsed_days(ctx)
     if x <= 0.0:
         # x^(1/decay) is infinite: every card has R > 0 (R >= 0, R != 0), none R < 0.
-        always = op in (">", ">=", "!=")
         known = and_(Card.stability.is_not(None), Card.last_review_ms.is_not(None))
-        return known if always else and_(known, false())
+        return known if op in (">", ">=", "!=") else false()
     scale = (x ** (1.0 / ctx.decay) - 1.0) / ctx.factor
     limit = Card.stability * scale
     flipped = {"=": "=", "!=": "!=", "<": ">", ">": "<", "<=": ">=", ">=": "<="}[op]
-    return _compare(elapsed, flipped, limit)
+    known = and_(Card.stability.is_not(None), Card.last_review_ms.is_not(None))
+    # False, not NULL, for new cards: Anki's -prop:r>0.9 finds new cards (its -prop:s>1 does not).
+    return case((known, _compare(elapsed, flipped, limit)), else_=false())
 
 
 def _prop(node: nodes.Prop, ctx: SearchContext) -> ColumnElement[bool]:
