@@ -735,3 +735,238 @@ def pool(tokens, method="cls"):
         ],
     }
 )
+
+MISTAKES.update(
+    {
+        "neural-turing-machine.cosine_similarity": [
+            _m(
+                "raw dot product",
+                "def cosine_similarity(key, memory, eps=1e-8):\n    return memory @ key\n",
+            )
+        ],
+        "neural-turing-machine.content_addressing": [
+            _m(
+                "dot product instead of cosine",
+                _SOFTMAX
+                + "def content_addressing(memory, key, beta):\n    return _softmax(beta * (memory @ key))\n",
+            )
+        ],
+        "neural-turing-machine.interpolate": [
+            _m(
+                "g and 1 - g swapped",
+                "def interpolate(w_content, w_prev, g):\n    return (1 - g) * w_content + g * w_prev\n",
+            )
+        ],
+        "neural-turing-machine.circular_shift": [
+            _m(
+                "rolls the wrong way",
+                "def circular_shift(w, s, shifts=(-1, 0, 1)):\n"
+                "    return sum(p * np.roll(w, -k) for p, k in zip(s, shifts))\n",
+            )
+        ],
+        "neural-turing-machine.sharpen": [
+            _m("no renormalisation", "def sharpen(w, gamma):\n    return w ** gamma\n")
+        ],
+        "neural-turing-machine.address": [
+            _m(
+                "sharpens before the shift",
+                """
+from neural_turing_machine import content_addressing, interpolate, circular_shift, sharpen
+
+def address(memory, w_prev, key, beta, g, s, gamma, shifts=(-1, 0, 1)):
+    w = interpolate(content_addressing(memory, key, beta), w_prev, g)
+    return circular_shift(sharpen(w, gamma), s, shifts)
+""",
+            )
+        ],
+        "neural-turing-machine.read": [
+            _m(
+                "reads the columns",
+                "def read(memory, w):\n    return memory.sum(axis=0) * w.mean()\n",
+            )
+        ],
+        "neural-turing-machine.write": [
+            _m(
+                "adds before erasing",
+                "def write(memory, w, erase, add):\n"
+                "    m = memory + np.outer(w, add)\n    return m * (1 - np.outer(w, erase))\n",
+            )
+        ],
+        "bleu.ngrams": [
+            _m(
+                "lists instead of tuples, and one n-gram too few",
+                "from collections import Counter\n"
+                "def ngrams(tokens, n):\n"
+                "    return Counter(tuple(tokens[i:i + n]) for i in range(len(tokens) - n))\n",
+                "the paper's candidate",
+            )
+        ],
+        "bleu.clipped_counts": [
+            _m(
+                "clips by the sum over references",
+                """
+from collections import Counter
+from bleu import ngrams
+
+def clipped_counts(references, hypothesis, n):
+    counts = ngrams(hypothesis, n)
+    total = Counter()
+    for r in references:
+        total += ngrams(r, n)
+    return sum(min(c, total[g]) for g, c in counts.items()), sum(counts.values())
+""",
+                "repeated words",
+            )
+        ],
+        "bleu.modified_precision": [
+            _m(
+                "no clipping",
+                """
+from fractions import Fraction
+from bleu import ngrams
+
+def modified_precision(references, hypothesis, n):
+    counts = ngrams(hypothesis, n)
+    seen = set().union(*(ngrams(r, n) for r in references))
+    return Fraction(sum(c for g, c in counts.items() if g in seen), max(sum(counts.values()), 1))
+""",
+                "repeated words",
+            )
+        ],
+        "bleu.closest_ref_length": [
+            _m(
+                "the longer reference on a tie",
+                "def closest_ref_length(references, hyp_len):\n"
+                "    return min((len(r) for r in references), key=lambda r: (abs(r - hyp_len), -r))\n",
+                "tie",
+            )
+        ],
+        "bleu.brevity_penalty": [
+            _m(
+                "r/c inverted",
+                "import math\n"
+                "def brevity_penalty(ref_len, hyp_len):\n"
+                "    if hyp_len > ref_len:\n        return 1.0\n"
+                "    if hyp_len == 0:\n        return 0.0\n"
+                "    return math.exp(1 - hyp_len / ref_len)\n",
+                "lengths",
+            )
+        ],
+        "bleu.corpus_bleu": [
+            _m(
+                "mean of sentence BLEUs (macro average)",
+                """
+from bleu import sentence_bleu
+
+def corpus_bleu(list_of_references, hypotheses, weights=(0.25, 0.25, 0.25, 0.25), at_least_one_ngram=False):
+    scores = [sentence_bleu(r, h, weights) for r, h in zip(list_of_references, hypotheses)]
+    return sum(scores) / len(scores)
+""",
+                "random corpus",
+            )
+        ],
+        "bleu.sentence_bleu": [
+            _m(
+                "no brevity penalty",
+                """
+import math
+from bleu import modified_precision
+
+def sentence_bleu(references, hypothesis, weights=(0.25, 0.25, 0.25, 0.25)):
+    logs = [w * math.log(modified_precision(references, hypothesis, n + 1)) for n, w in enumerate(weights)]
+    return math.exp(sum(logs))
+""",
+                "short candidate",
+            )
+        ],
+        "ites-uint32.lcg_python": [
+            _m(
+                "starts after the seed",
+                "def lcg_python(n, modulus=2**32):\n    out, a = [], 1983\n"
+                "    for _ in range(n):\n        a = a * 214013 + 2531011\n"
+                "        out.append(a % modulus if modulus else a)\n    return out\n",
+                "sizes",
+            )
+        ],
+        "ites-uint32.lcg": [
+            _m(
+                "int64 arithmetic, never reduced mod 2**32",
+                "def lcg(n, dtype=np.uint32):\n    a = np.empty(n, dtype=np.int64)\n    a[0] = 1983\n"
+                "    for i in range(1, n):\n        a[i] = a[i - 1] * 214013 + 2531011\n"
+                "    return a\n",
+                "uint32",
+            )
+        ],
+        "ites-uint32.signals": [
+            _m(
+                "signal[i] from A[i] instead of A[i-1]",
+                "from ites_uint32 import lcg\n"
+                "def signals(n, dtype=np.uint32):\n"
+                "    return (lcg(n + 1, dtype)[1:] % 10000 + 1).astype(np.int64)\n",
+                "uint32",
+            )
+        ],
+        "ites-uint32.count_ranges_queue": [
+            _m(
+                "pops while the sum is >= k",
+                """
+from collections import deque
+
+def count_ranges_queue(sig, k):
+    q, total, count = deque(), 0, 0
+    for s in sig:
+        q.append(int(s)); total += int(s)
+        while total >= k and q:
+            if total == k:
+                count += 1
+            total -= q.popleft()
+    return count - count // 2
+""",
+                "small signals",
+            )
+        ],
+        "ites-uint32.count_ranges": [
+            _m(
+                "forgets P[0] = 0",
+                "def count_ranges(sig, k, block=1 << 14):\n"
+                "    p = np.cumsum(np.asarray(sig, dtype=np.int64))\n"
+                "    j = np.searchsorted(p, p + k)\n"
+                "    return int(np.sum((j < len(p)) & (p[np.minimum(j, len(p) - 1)] == p + k)))\n",
+                "small signals",
+            )
+        ],
+        "skip-connection.stack_forward": [
+            _m(
+                "skip adds the layer's output twice",
+                _SIG
+                + """
+def stack_forward(x, weights, biases, residual):
+    h, cache = x, []
+    for W, b in zip(weights, biases):
+        f = sig(h @ W + b)
+        cache.append((h, f))
+        h = f + f if residual else f
+    return h, cache
+""",
+                "residual",
+            )
+        ],
+        "skip-connection.stack_backward": [
+            _m(
+                "drops the skip path in the backward",
+                """
+def stack_backward(dout, cache, weights, residual):
+    dh, dWs, dbs, norms = dout, [None] * len(weights), [None] * len(weights), [float(np.linalg.norm(dout))]
+    for l in reversed(range(len(weights))):
+        h, f = cache[l]
+        da = dh * f * (1 - f)
+        dWs[l], dbs[l] = h.T @ da, da.sum(0)
+        dh = da @ weights[l].T
+        norms.append(float(np.linalg.norm(dh)))
+    return dh, dWs, dbs, norms[::-1]
+""",
+                "residual",
+            )
+        ],
+    }
+)

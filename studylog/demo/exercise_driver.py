@@ -29,6 +29,7 @@ import importlib
 import math
 import time
 import traceback
+from collections import Counter
 from collections.abc import Callable
 from fractions import Fraction
 from numbers import Number
@@ -49,6 +50,8 @@ def emit_check(name: str, passed: bool, message: str) -> None:
 
 def describe(value: Any) -> str:
     """``(3, 4) float64`` for an array, ``int 7`` for a number, ``tuple of 2`` ..."""
+    if isinstance(value, type):
+        return value.__name__
     if hasattr(value, "shape") and hasattr(value, "dtype"):
         return f"{tuple(int(n) for n in value.shape)} {value.dtype}"
     if isinstance(value, bool):
@@ -68,7 +71,9 @@ def shapes_of(kwargs: dict[str, Any]) -> str:
     """``x (3, 4), h (3, 5), num_heads 2``: what a failing message names."""
     parts = []
     for name, value in kwargs.items():
-        if hasattr(value, "shape"):
+        if isinstance(value, type):  # a dtype such as np.uint32 (its .shape is a descriptor)
+            parts.append(f"{name} {value.__name__}")
+        elif hasattr(value, "shape"):
             parts.append(f"{name} {tuple(int(n) for n in value.shape)}")
         elif isinstance(value, bool | int | float | str) or value is None:
             parts.append(f"{name} {value!r}"[:60])
@@ -102,6 +107,13 @@ def compare(got: Any, expected: Any, where: str = "result") -> float:
         missing = [k for k in expected if k not in got]
         if missing:
             raise Mismatch(f"{where}: missing keys {missing[:6]}")
+        extra = [k for k in got if k not in expected]
+        if extra and not isinstance(expected, Counter):
+            raise Mismatch(f"{where}: unexpected keys {extra[:6]}")
+        if extra:  # a Counter: a key with a nonzero count that should not be there
+            wrong = [k for k in extra if got[k]]
+            if wrong:
+                raise Mismatch(f"{where}: unexpected keys {wrong[:6]}")
         return max((compare(got[k], v, f"{where}[{k!r}]") for k, v in expected.items()), default=0)
     if isinstance(expected, tuple | list):
         if not isinstance(got, tuple | list):
@@ -145,6 +157,18 @@ def compare(got: Any, expected: Any, where: str = "result") -> float:
         e = np.asarray(expected, dtype=np.float64)
         if g.shape != e.shape:
             raise Mismatch(f"{where}: shape {g.shape}, expected {e.shape}")
+        if getattr(expected, "dtype", None) is not None and expected.dtype.kind in "iub":
+            # Integers (int64 beyond 2**53 included) must be equal, not close.
+            try:
+                equal = np.array_equal(np.asarray(got), expected)
+            except (TypeError, ValueError):
+                equal = False
+            if not equal:
+                wrong = int(np.sum(np.asarray(got) != expected)) if g.shape == e.shape else 0
+                raise Mismatch(
+                    f"{where}: {wrong} of {e.size} integer values differ from the expected ones"
+                )
+            return 0.0
         if g.size == 0:
             return 0.0
         same_nan = np.isnan(g) == np.isnan(e)
