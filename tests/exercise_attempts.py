@@ -908,21 +908,17 @@ def sentence_bleu(references, hypothesis, weights=(0.25, 0.25, 0.25, 0.25)):
         ],
         "ites-uint32.count_ranges_queue": [
             _m(
-                "pops while the sum is >= k",
+                "never pops: counts only the ranges that start at 0",
                 """
-from collections import deque
-
 def count_ranges_queue(sig, k):
-    q, total, count = deque(), 0, 0
+    total = count = 0
     for s in sig:
-        q.append(int(s)); total += int(s)
-        while total >= k and q:
-            if total == k:
-                count += 1
-            total -= q.popleft()
-    return count - count // 2
+        total += int(s)
+        if total == k:
+            count += 1
+    return count
 """,
-                "small signals",
+                "the problem's example",
             )
         ],
         "ites-uint32.count_ranges": [
@@ -932,7 +928,7 @@ def count_ranges_queue(sig, k):
                 "    p = np.cumsum(np.asarray(sig, dtype=np.int64))\n"
                 "    j = np.searchsorted(p, p + k)\n"
                 "    return int(np.sum((j < len(p)) & (p[np.minimum(j, len(p) - 1)] == p + k)))\n",
-                "small signals",
+                "range at the start",
             )
         ],
         "skip-connection.stack_forward": [
