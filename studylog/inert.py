@@ -16,6 +16,8 @@ the app to everything it draws (:mod:`studylog.tui.inert_render`).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any
 
 # Any character that could start or be part of a control function.
 _ANY_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -68,3 +70,37 @@ def inert_keeping_width(text: str) -> str:
 def is_inert(text: str) -> bool:
     """True if ``text`` has no control character but newline and tab."""
     return _ANY_CONTROL.search(text) is None
+
+
+def sequences_removed_first(strip: Callable[..., str]) -> Callable[..., str]:
+    """``strip`` (a library's control-code stripper) that first removes whole sequences.
+
+    Rich and Textual drop BEL (and a few other C0 controls) from text when
+    they build it, before any render hook sees it. A retitle ``ESC]0;…BEL``
+    then loses its terminator, and later cleaning can remove only its
+    introducer, leaving ``0;…`` visible. Wrapping the function they call
+    removes the sequence whole first.
+    """
+
+    def stripped(text: str, *args: Any, **kwargs: Any) -> str:
+        return strip(text if is_inert(text) else _SEQUENCES.sub("", text), *args, **kwargs)
+
+    return stripped
+
+
+_rich_hardened = False
+
+
+def harden_rich_text() -> None:
+    """Make :class:`rich.text.Text` remove whole sequences when it is built (idempotent).
+
+    See :func:`sequences_removed_first`. Rich is imported only here, when a
+    caller that already uses rich asks for it.
+    """
+    global _rich_hardened
+    if _rich_hardened:
+        return
+    import rich.text
+
+    rich.text.strip_control_codes = sequences_removed_first(rich.text.strip_control_codes)
+    _rich_hardened = True

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from studylog.content.concept_file import parse_concept
 from studylog.errors import InvalidInputError
 from studylog.interchange.importer import import_files
-from studylog.interchange.markdown_export import export_markdown, file_name
+from studylog.interchange.markdown_export import deck_file_names, export_markdown, file_name
 from studylog.services import cards, concepts, journal, settings, todos
 from studylog.storage import migrate
 from studylog.storage.engine import Database
@@ -158,6 +158,31 @@ def test_deck_names_become_safe_file_names():
     assert file_name("밑바닥2::8장") == "밑바닥2 - 8장"
     assert file_name('a/b\\c:d*e?"<>|') == "a_b_c_d_e_____"
     assert file_name("...") == "Default"
+
+
+def test_decks_whose_names_clean_alike_get_files_of_their_own(tmp_path):
+    db = Database(f"sqlite:///{tmp_path / 'decks.db'}")
+    migrate.prepare(db)
+    for deck in ("a/b", "a:b", "A_B"):
+        cards.create(db, f"{deck} 앞면", "뒷면", deck=deck, now=NOW)
+    assert deck_file_names(["a/b", "a:b", "A_B"]) == {
+        "A_B": "A_B",
+        "a/b": "a_b (2)",
+        "a:b": "a_b (3)",
+    }
+    export_markdown(db, tmp_path / "md")
+    files = sorted(p.name for p in (tmp_path / "md" / "cards").iterdir())
+    assert files == ["A_B.md", "a_b (2).md", "a_b (3).md"]
+    other = Database(f"sqlite:///{tmp_path / 'other.db'}")
+    migrate.prepare(other)
+    import_files(other, [tmp_path / "md" / "cards"], now=NOW)
+    assert sorted((c.deck, c.front) for c in cards.list_cards(other)) == [
+        ("A_B", "A_B 앞면"),
+        ("a/b", "a/b 앞면"),
+        ("a:b", "a:b 앞면"),
+    ]
+    db.dispose()
+    other.dispose()
 
 
 def test_refuses_a_file_as_the_folder(filled, tmp_path):

@@ -218,6 +218,38 @@ def demo():
     assert not Path("/usr/lib/studylog-probe").exists()
 
 
+@needs_bwrap
+def test_many_files_cannot_fill_the_disk(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # Each file stays under file_bytes (RLIMIT_FSIZE); before the scratch cap
+    # the run could write as many of them as its seconds allowed, to the disk.
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
+    code = """
+import os
+from studylog.demo import api as out
+
+def demo():
+    chunk = b"x" * (1 << 20)
+    written = 0
+    try:
+        for n in range(40):
+            with open(f"f{n}.bin", "wb") as f:
+                for _ in range(8):
+                    f.write(chunk)
+                    written += 1
+    except OSError as exc:
+        out.value("error", exc.strerror)
+    out.value("MiB", written)
+"""
+    limits = Limits(file_bytes=16 << 20, scratch_bytes=64 << 20)
+    result = run_code(code, limits=limits)
+    assert result.status == "ok", result.error
+    got = values(result)
+    assert got["error"] == "No space left on device"
+    assert 56 <= got["MiB"] <= 64  # the cap, not the 320 MiB the loop asked for
+    on_disk = sum(p.stat().st_size for p in tmp_path.rglob("*") if p.is_file())
+    assert on_disk < 1 << 20  # nothing of it reached the host's folder
+
+
 @pytest.fixture
 def listener():
     """A TCP server on 127.0.0.1 that counts the connections it accepts."""

@@ -132,7 +132,9 @@ def console(*, stderr: bool = False, **options: Any):  # noqa: ANN201 - rich Con
     from rich.console import Console
 
     from studylog.cli.inert_console import InertHook
+    from studylog.inert import harden_rich_text
 
+    harden_rich_text()
     options.setdefault("file", unwrapped(sys.stderr if stderr else sys.stdout))
     out = Console(highlight=False, stderr=stderr, **options)
     out.push_render_hook(InertHook())

@@ -30,6 +30,10 @@ class Limits:
             with single-threaded BLAS (measured: NumPy imports under 256 MiB).
         file_bytes: largest file the demo may write (RLIMIT_FSIZE), in its
             temporary working directory or anywhere else.
+        scratch_bytes: total bytes the code may write in its working folder
+            under the sandbox (a RAM-backed tmpfs of this size, gone when the
+            run ends), so many files of ``file_bytes`` each cannot fill the
+            disk. Without the sandbox only ``file_bytes`` applies.
         max_output_bytes: total size of the outputs as JSON, in bytes.
         max_outputs: number of outputs (texts count too).
         max_array_elements: an array or heatmap with more elements is
@@ -42,6 +46,7 @@ class Limits:
     cpu_s: int | None = None
     memory_bytes: int = GiB
     file_bytes: int = 64 * MiB
+    scratch_bytes: int = 128 * MiB
     max_output_bytes: int = MiB
     max_outputs: int = 500
     max_array_elements: int = 10_000

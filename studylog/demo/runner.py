@@ -391,6 +391,7 @@ def _run(
         readable=[demo, *paths],
         hidden=hidden,
         isolation=isolation,
+        scratch_bytes=limits.scratch_bytes,
     )
     collector = _Collector(limits)
     started = time.monotonic()

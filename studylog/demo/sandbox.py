@@ -16,7 +16,10 @@ wrapped process gets
   and the time zone need, the Python installation and its site-packages,
   the ``studylog`` package and the folders passed as ``readable``. The
   working directory passed as ``writable`` is the only writable place
-  (besides the small ``/dev`` tmpfs that bwrap makes). The user's home, the
+  (besides the small ``/dev`` tmpfs that bwrap makes); with ``scratch_bytes``
+  it is a fresh tmpfs of that size at the same path (what the code writes
+  never reaches the disk and is gone when it ends; readable folders inside it
+  are shown read-only on top). The user's home, the
   data folder, ``/tmp`` and everything else are absent; folders passed as
   ``hidden`` are covered with an empty tmpfs when they lie inside a bound
   folder (a database next to a virtual environment, say).
@@ -227,6 +230,7 @@ def command(
     readable: Sequence[Path] = (),
     hidden: Sequence[Path] = (),
     isolation: Isolation | None = None,
+    scratch_bytes: int | None = None,
 ) -> list[str]:
     """``argv`` wrapped in bwrap (or unchanged when there is no sandbox).
 
@@ -240,6 +244,9 @@ def command(
         hidden: folders never to show, even inside a bound folder (the data
             folder, the database's folder).
         isolation: from :func:`detect` (detected when None).
+        scratch_bytes: when given, ``writable`` is not the host folder but a
+            tmpfs of at most this many bytes at its path (``Limits.scratch_bytes``):
+            files written there fill memory only up to the cap, never the disk.
     """
     isolation = isolation or detect()
     if not isolation.isolated:
@@ -250,10 +257,18 @@ def command(
     protected = [home, *shown_hidden]
     args = [isolation.bwrap, *_base_args(), *_system_args()]
     pairs = _bind_pairs([*_python_dirs(), *readable], protected)
-    for src, dest in pairs:
-        args += ["--ro-bind", src, dest]
     workdir = os.path.realpath(writable)
-    args += ["--bind", workdir, workdir]
+    inside = [(src, dest) for src, dest in pairs if _is_within(Path(dest), Path(workdir))]
+    for src, dest in pairs:
+        if (src, dest) not in inside:
+            args += ["--ro-bind", src, dest]
+    if scratch_bytes is None:
+        args += ["--bind", workdir, workdir]
+    else:
+        args += ["--size", str(int(scratch_bytes)), "--tmpfs", workdir]
+    # Readable files inside the working folder (the code itself) go on top of it.
+    for src, dest in inside:
+        args += ["--ro-bind", src, dest]
     bound = [Path(dest) for _, dest in pairs]
     for folder in shown_hidden:
         # Only where a bound folder would show it; elsewhere it is absent anyway.

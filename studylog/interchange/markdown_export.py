@@ -61,6 +61,28 @@ def file_name(text: str) -> str:
     return name[:120]
 
 
+def deck_file_names(decks: list[str]) -> dict[str, str]:
+    """A distinct file name (without ``.md``) for each deck, in sorted deck order.
+
+    Different decks can clean to the same name (``a/b`` and ``a:b`` are both
+    ``a_b``; ``Deck`` and ``deck`` are one file on a case-insensitive disk):
+    the later ones get `` (2)``, `` (3)``..., so no deck's file overwrites
+    another's. Each file names its deck in its front matter, so an import
+    restores the real names.
+    """
+    taken: set[str] = set()
+    names: dict[str, str] = {}
+    for deck in sorted(decks):
+        base = file_name(deck)
+        name, n = base, 1
+        while name.casefold() in taken:
+            n += 1
+            name = f"{base} ({n})"
+        taken.add(name.casefold())
+        names[deck] = name
+    return names
+
+
 def day_markdown(day: date, bodies: list[str], todos: list[tuple]) -> str:
     """The text of one day file: ``# day``, entries, ``## TODO`` (text, due, done day)."""
     parts = [f"# {day.isoformat()}"]
@@ -152,7 +174,10 @@ def export_markdown(db: Database, dest: Path, progress: ProgressFn = no_progress
             concept_paths[summary.slug] = confined(dest, "concepts", f"{summary.slug}.md")
         except InvalidInputError as exc:
             raise InvalidInputError(f"concept {summary.slug!r}: {exc}") from None
-    deck_paths = {deck: confined(dest, "cards", f"{file_name(deck)}.md") for deck in by_deck}
+    deck_paths = {
+        deck: confined(dest, "cards", f"{name}.md")
+        for deck, name in deck_file_names(list(by_deck)).items()
+    }
     for n, day in enumerate(days, 1):
         _write(
             confined(dest, "journal", f"{day.isoformat()}.md"),

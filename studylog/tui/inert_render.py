@@ -18,11 +18,17 @@ letting escapes through.
 
 from __future__ import annotations
 
+import textual.content
 from rich.color import ColorSystem
 from rich.console import Console
 from textual.strip import Strip
 
-from studylog.inert import inert_keeping_width, is_inert
+from studylog.inert import (
+    harden_rich_text,
+    inert_keeping_width,
+    is_inert,
+    sequences_removed_first,
+)
 
 _installed = False
 TEXTUAL_RENDER = Strip.render  # Textual's own, kept for tests that show the difference
@@ -55,5 +61,10 @@ def install() -> None:
     """Make every strip Textual renders inert (idempotent)."""
     global _installed
     if not _installed:
+        harden_rich_text()
+        # Textual's Content drops BEL as rich's Text does; clean it first too.
+        textual.content._strip_control_codes = sequences_removed_first(
+            textual.content._strip_control_codes
+        )
         Strip.render = _render  # type: ignore[method-assign]
         _installed = True

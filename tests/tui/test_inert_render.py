@@ -36,6 +36,7 @@ async def test_entries_and_todos_with_escapes_draw_inert(empty_db: Database, mak
         assert "맥락 벡터" in drawn and "정리" in drawn  # the text is shown...
         for sequence in DATA_SEQUENCES:
             assert sequence not in drawn, repr(sequence)  # ...its escapes are not
+        assert "pwned" not in drawn  # the retitle goes whole, not just its introducer
         assert "\x1b[" in drawn  # Textual's own escapes (cursor moves, colours) stay
 
 
