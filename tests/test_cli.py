@@ -32,6 +32,18 @@ def test_log_today_and_korean_round_trip(run_cli, tmp_path: Path) -> None:
     assert "어텐션" in out.read_text(encoding="utf-8")  # written as UTF-8, not \\u escapes
 
 
+def test_today_shows_single_line_breaks_as_written(run_cli) -> None:
+    # A note written line by line (as pasted from a plain-text file): CommonMark would
+    # join the lines into one; studylog shows them as written, as Obsidian does.
+    note = "밑바닥2 8장\n어텐션 정리\nseq2seq 복습\n\n다음 문단"
+    assert run_cli("log", "-", input=note).exit_code == 0
+    lines = [line.strip("│ ") for line in run_cli("today").output.splitlines()]
+    at = lines.index("밑바닥2 8장")
+    assert lines[at : at + 5] == ["밑바닥2 8장", "어텐션 정리", "seq2seq 복습", "", "다음 문단"]
+    # What is stored is what was written.
+    assert [e["body"] for e in json.loads(run_cli("today", "--json").output)["entries"]] == [note]
+
+
 def test_todo_commands_carry_over(run_cli) -> None:
     run_cli("todo", "add", "밑바닥2 8장 읽기", "--date", "2026-11-19")
     run_cli("todo", "add", "ITES 다시 풀기")

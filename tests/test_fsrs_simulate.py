@@ -255,3 +255,60 @@ def test_existing_cards_are_placed_relative_to_today():
     assert cards.due_day.tolist() == [5.0, -6.0, 0.0]  # overdue by 6 days; learning: today
     assert cards.last_day.tolist() == [-5.0, -9.0, 0.0]
     assert cards.lapses.tolist() == [0, 2, 0]
+
+
+def _dues(db) -> list[tuple[int, int]]:  # noqa: ANN001
+    with db.read() as session:
+        sql = "SELECT id, due_ms FROM cards ORDER BY id"
+        return [tuple(r) for r in session.connection().exec_driver_sql(sql).fetchall()]
+
+
+@pytest.mark.parametrize(
+    ("key_value", "message"),
+    [
+        (
+            ("parameters", 3, 500.0),
+            "the stored settings are not usable (FSRS parameters rejected: One or more parameters "
+            "are out of bounds:; parameters[3] = 500.0 is out of bounds: (0.001, 100.0))",
+        ),
+        (
+            ("retention", None, 0.5),
+            "the stored settings are not usable (desired retention must be between 0.70 and 0.99 "
+            "(e.g. 0.9), not 0.5); set them again with studylog config",
+        ),
+        (("retention", None, 0.995), "not 0.995); set them again"),
+    ],
+)
+def test_hand_edited_settings_are_refused_by_every_fsrs_command(
+    josh,  # noqa: F811
+    run_cli,
+    key_value,
+    message,
+):
+    """Settings edited by hand outside FSRS-6's bounds or 0.70-0.99: one line, exit 1, no change."""
+    from studylog.services import optimizer, review, settings
+
+    what, index, value = key_value
+    if what == "parameters":
+        key = review.K_PARAMETERS
+        bad: object = list(optimizer.DEFAULT_PARAMETERS)
+        bad[index] = value  # type: ignore[index]
+    else:
+        key, bad = review.K_RETENTION, value
+    settings.put(josh, key, bad)
+    dues = _dues(josh)
+    for command in (("simulate", "--days", "30"), ("optimize",), ("evaluate",)):
+        result = run_cli("fsrs", *command)
+        assert result.exit_code == 1, (command, result.output)
+        assert result.output.count("\n") == 1, result.output
+        assert message in result.output
+        assert "Traceback" not in result.output
+    assert settings.get(josh, key) == bad
+    # (the CLI's start adds the built-in concept pack's cards; the imported ones did not move)
+    assert _dues(josh)[: len(dues)] == dues
+
+
+def test_simulate_without_history_uses_the_default_habits(db, run_cli):
+    """No reviews yet: the simulation is of new cards only (Anki's too), not an error."""
+    data = json.loads(run_cli("fsrs", "simulate", "--days", "10", "--json").output)
+    assert data["new_cards_per_day"] == [20] * 10 and data["memorized"][0] > 0

@@ -47,16 +47,54 @@ def add(
     click.echo(f"Added card{'s' if len(made) > 1 else ''} {ids}.")
 
 
+# browse.SORTS, repeated so that `studylog --help` need not import the services (a test
+# checks they agree).
+SORT_CHOICES = (
+    "added",
+    "modified",
+    "due",
+    "interval",
+    "stability",
+    "difficulty",
+    "retrievability",
+    "lapses",
+    "reviews",
+)
+
+
 @card.command("list")
-@click.option("--deck")
-@click.option("--tag")
-@click.option("--concept", "concept_slug", metavar="SLUG")
+@click.option(
+    "--search",
+    "-s",
+    "query",
+    default="",
+    metavar="QUERY",
+    help='Anki\'s search syntax: words, "phrases", -not, OR, ( ), deck: tag: concept: '
+    "is:new|learn|review|due|suspended|buried|leech, prop:ivl|due|reps|lapses|s|d|r>=N, "
+    "rated:N[:R], added:N, introduced:N.",
+)
+@click.option(
+    "--sort",
+    type=click.Choice(SORT_CHOICES),
+    default="added",
+    show_default=True,
+    help="The column to sort by (ties by card id).",
+)
+@click.option("--desc", "descending", is_flag=True, help="Sort descending.")
+@click.option("--deck", help="Only this deck and its subdecks (as deck:NAME).")
+@click.option("--tag", help="Only this tag (as tag:NAME).")
+@click.option(
+    "--concept", "concept_slug", metavar="SLUG", help="Only this concept (as concept:SLUG)."
+)
 @click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True)
 @click.option("--offset", type=click.IntRange(min=0), default=0)
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (a list of cards).")
 @pass_app
 def list_(
     app: AppContext,
+    query: str,
+    sort: str,
+    descending: bool,
     deck: str | None,
     tag: str | None,
     concept_slug: str | None,
@@ -64,34 +102,130 @@ def list_(
     offset: int,
     as_json: bool,
 ) -> None:
-    """List cards, filtered by deck, tag or concept."""
+    """List cards matching a search, sorted (the browser's list).
+
+    Example: studylog card list -s 'deck:딥러닝 -is:suspended prop:r<0.9' --sort retrievability
+    """
     from rich.table import Table
 
-    from studylog.services import cards
+    from studylog.cardsearch import Concept, Deck, Tag, render
+    from studylog.services import browse
 
-    items = cards.list_cards(
-        app.database(), deck=deck, tag=tag, concept_slug=concept_slug, limit=limit, offset=offset
+    extra = [
+        render(node)
+        for node in (
+            Deck(_literal(deck)) if deck else None,
+            Tag(_literal(tag.lstrip("#"))) if tag else None,
+            Concept(_literal(concept_slug)) if concept_slug else None,
+        )
+        if node is not None
+    ]
+    if extra:
+        query = " ".join([f"({query})" if query.strip() else "", *extra]).strip()
+    page = browse.search(
+        app.database(),
+        query,
+        sort=sort,
+        descending=descending,
+        limit=limit,
+        offset=offset,
+        now=app.now(),
     )
     if as_json:
-        print_json(items)
+        print_json(page.rows)
         return
-    table = Table(box=None, header_style="bold")
-    for name in ("id", "front", "deck", "tags", "due", "state"):
-        table.add_column(name, overflow="ellipsis", no_wrap=name != "front")
-    for c in items:
-        state = "suspended" if c.suspended else ("new" if c.is_new else _STATE.get(c.state, "?"))
+    table = Table(box=None, header_style="bold", expand=True)
+    for name in ("id", "front", "deck", "due", "ivl", "state", "S", "D", "R"):
+        # The front takes what is left; the deck is cut first on a narrow terminal.
+        table.add_column(
+            name,
+            overflow="ellipsis",
+            no_wrap=True,
+            ratio=1 if name == "front" else None,
+            min_width=12 if name == "front" else None,
+            max_width=24 if name == "deck" else None,
+        )
+    for row in page.rows:
+        front = row.front.replace("\n", " ")
         table.add_row(
-            str(c.id),
-            c.front if len(c.front) <= 60 else c.front[:59] + "…",
-            c.deck,
-            " ".join(c.tags),
-            c.due.strftime("%Y-%m-%d %H:%M"),
-            state,
+            str(row.id),
+            front if len(front) <= 60 else front[:59] + "…",
+            row.deck,
+            row.due.strftime("%Y-%m-%d"),
+            f"{row.interval_days}d" if row.interval_days else "-",
+            row_state(row),
+            f"{row.stability:.1f}" if row.stability is not None else "-",
+            f"{(row.difficulty - 1) / 9:.0%}" if row.difficulty is not None else "-",
+            f"{row.retrievability:.0%}" if row.retrievability is not None else "-",
         )
     console().print(table)
+    shown = f"{offset + 1}-{offset + len(page.rows)}" if page.rows else "none"
+    click.echo(f"{page.total} card{'s' if page.total != 1 else ''} match; showing {shown}.")
+
+
+def _literal(name: str) -> str:
+    """A name as a search pattern that matches it literally (its * and _ escaped)."""
+    return name.replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_")
+
+
+def row_state(row) -> str:  # noqa: ANN001 - a browse.BrowseRow
+    """The state column: new/learning/review/relearning, or suspended/buried first."""
+    if row.suspended:
+        return "suspended"
+    if row.buried:
+        return "buried"
+    return row.state
 
 
 _STATE = {1: "learning", 2: "review", 3: "relearning"}
+
+
+@card.command("info")
+@click.argument("card_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@pass_app
+def info(app: AppContext, card_id: int, as_json: bool) -> None:
+    """Card info: fields, state, FSRS memory, every review, and what each answer would give now."""
+    from rich.table import Table
+
+    from studylog.services import browse
+
+    detail = browse.card_info(app.database(), card_id, now=app.now())
+    if as_json:
+        print_json(detail)
+        return
+    c = detail.card
+    out = console()
+    out.print(f"[bold]card {c.id}[/] · {c.kind} · deck {c.deck} · tags {' '.join(c.tags) or '-'}")
+    click.echo(f"front: {c.front}")
+    click.echo(f"back:  {c.back or '-'}")
+    click.echo(
+        f"concept: {c.concept_slug or '-'} · state: {row_state(c)} · reps {c.reps} · lapses {c.lapses}"
+    )
+    stability = f"{c.stability:.2f} days" if c.stability is not None else "-"
+    difficulty = (
+        f"{c.difficulty:.2f} ({(c.difficulty - 1) / 9:.0%})" if c.difficulty is not None else "-"
+    )
+    r = f"{c.retrievability:.1%}" if c.retrievability is not None else "-"
+    click.echo(f"stability: {stability} · difficulty: {difficulty} · retrievability: {r}")
+    click.echo(f"due: {c.due:%Y-%m-%d %H:%M} UTC · interval: {c.interval_days} days")
+    click.echo("now: " + "  ".join(f"{name} {days:.2f}d" for name, days in detail.preview.items()))
+    if not detail.reviews:
+        click.echo("No reviews yet.")
+        return
+    table = Table(box=None, header_style="bold")
+    for name in ("answered (UTC)", "rating", "state after", "S", "D", "interval"):
+        table.add_column(name, no_wrap=True)
+    for entry in detail.reviews:
+        table.add_row(
+            f"{entry.reviewed_at:%Y-%m-%d %H:%M}",
+            entry.rating_name,
+            entry.state_after,
+            f"{entry.stability_after:.2f}" if entry.stability_after is not None else "-",
+            f"{entry.difficulty_after:.2f}" if entry.difficulty_after is not None else "-",
+            f"{entry.interval_days:.2f}d" if entry.interval_days is not None else "-",
+        )
+    out.print(table)
 
 
 @card.command("show")

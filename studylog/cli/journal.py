@@ -44,10 +44,11 @@ MAX_CARRIED_SHOWN = 30  # the newest carried-over TODOs; the rest are one line a
 
 
 def print_summary(summary) -> None:  # noqa: ANN001 - DaySummary
-    from rich.markdown import Markdown
     from rich.markup import escape
     from rich.panel import Panel
     from rich.table import Table
+
+    from studylog.linebreaks import rich_note
 
     out = console()
     out.print(
@@ -58,7 +59,7 @@ def print_summary(summary) -> None:  # noqa: ANN001 - DaySummary
     )
     if summary.entries:
         for entry in summary.entries:
-            out.print(Panel(Markdown(entry.body), title=f"entry {entry.id}", title_align="left"))
+            out.print(Panel(rich_note(entry.body), title=f"entry {entry.id}", title_align="left"))
     else:
         out.print('[dim]No entries yet. Add one with: studylog log "what I studied"[/]')
     if summary.todos:

@@ -47,6 +47,33 @@ def fuzz_units(card_ids: np.ndarray, reps: np.ndarray) -> np.ndarray:
     return (x >> np.uint64(11)).astype(np.float64) * 2.0**-53
 
 
+def fuzz_ranges(interval_days: np.ndarray, maximum_interval: int) -> tuple[np.ndarray, np.ndarray]:
+    """The package's fuzz range of each interval: (lowest, highest) whole days, inclusive.
+
+    Args:
+        interval_days: int64 whole-day intervals, shape (n,) (only those >= 2.5 are fuzzed).
+        maximum_interval: the longest interval in days.
+    Returns:
+        Two float64 arrays of shape (n,): ``lo <= hi``, ``lo >= 2``, ``hi <= maximum_interval``.
+    """
+    x = interval_days.astype(np.float64)
+    delta = np.full_like(x, 1.0)
+    for start, end, factor in _FUZZ_RANGES:
+        delta += factor * np.maximum(np.minimum(x, end) - start, 0.0)
+    lo = np.rint(x - delta)
+    hi = np.rint(x + delta)
+    lo = np.maximum(2.0, lo)
+    hi = np.minimum(hi, float(maximum_interval))
+    lo = np.minimum(lo, hi)
+    return lo, hi
+
+
+def fuzz_range(interval_days: int, maximum_interval: int) -> tuple[int, int]:
+    """Scalar :func:`fuzz_ranges`: (lowest, highest) fuzzed interval in days, inclusive."""
+    lo, hi = fuzz_ranges(np.array([interval_days], dtype=np.int64), maximum_interval)
+    return int(lo[0]), int(hi[0])
+
+
 def fuzzed_days(interval_days: np.ndarray, u: np.ndarray, maximum_interval: int) -> np.ndarray:
     """The package's ``Scheduler._get_fuzzed_interval`` with ``random()`` replaced by ``u``.
 
@@ -58,14 +85,7 @@ def fuzzed_days(interval_days: np.ndarray, u: np.ndarray, maximum_interval: int)
         int64 fuzzed intervals in days; intervals below 2.5 days are unchanged.
     """
     x = interval_days.astype(np.float64)
-    delta = np.full_like(x, 1.0)
-    for start, end, factor in _FUZZ_RANGES:
-        delta += factor * np.maximum(np.minimum(x, end) - start, 0.0)
-    lo = np.rint(x - delta)
-    hi = np.rint(x + delta)
-    lo = np.maximum(2.0, lo)
-    hi = np.minimum(hi, float(maximum_interval))
-    lo = np.minimum(lo, hi)
+    lo, hi = fuzz_ranges(interval_days, maximum_interval)
     fuzzed = np.minimum(np.rint(u * (hi - lo + 1) + lo), float(maximum_interval))
     return np.where(x < 2.5, interval_days, fuzzed.astype(np.int64))
 

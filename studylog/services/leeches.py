@@ -15,19 +15,9 @@ from collections.abc import Mapping
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from studylog.services import settings as settings_service
 from studylog.services import tags as tag_service
 from studylog.services.review import LEECH_TAG, is_leech, limits_in
 from studylog.storage.models import Card, card_tags
-
-K_LEECH_ACTION = "review.leech_action"
-ACTIONS = ("suspend", "tag")
-
-
-def leech_action_in(session: Session) -> str:
-    """The stored leech action, ``suspend`` (default) or ``tag``."""
-    value = settings_service.get_in(session, K_LEECH_ACTION, "suspend")
-    return value if value in ACTIONS else "suspend"
 
 
 def crossed(before: int, after: int, threshold: int) -> bool:
@@ -45,7 +35,8 @@ def apply_leech_rule(session: Session, lapses_before: Mapping[int, int]) -> int:
     """
     if not lapses_before:
         return 0
-    threshold = limits_in(session).leech_threshold
+    limits = limits_in(session)
+    threshold = limits.leech_threshold
     ids = sorted(lapses_before)
     leeches: list[int] = []
     for i in range(0, len(ids), 500):  # well under SQLite's parameter limit
@@ -69,7 +60,7 @@ def apply_leech_rule(session: Session, lapses_before: Mapping[int, int]) -> int:
     rows = [{"card_id": cid, "tag_id": tag.id} for cid in leeches if cid not in tagged]
     if rows:
         session.execute(insert(card_tags), rows)
-    if leech_action_in(session) == "suspend":
+    if limits.leech_action == "suspend":
         session.execute(update(Card).where(Card.id.in_(leeches)).values(suspended=True))
     session.expire_all()  # ORM copies of these cards are stale now
     return len(leeches)

@@ -29,6 +29,17 @@ from studylog.storage.engine import Database
 from studylog.studyday import StudyCalendar, ensure_utc, utcnow
 
 DEFAULT_PARAMETERS = review.SchedulerConfig().parameters
+RETENTION_RANGE = (0.70, 0.99)  # what desired retention may be set to (Anki's deck options)
+
+
+def check_retention(value: float) -> float:
+    """``value`` if it is a desired retention studylog accepts. Raises InvalidInputError."""
+    low, high = RETENTION_RANGE
+    if not low <= value <= high:
+        raise InvalidInputError(
+            f"desired retention must be between {low:.2f} and {high:.2f} (e.g. 0.9), not {value:g}"
+        )
+    return float(value)
 
 
 def next_day_at_ms(calendar: StudyCalendar, now: datetime) -> int:
@@ -59,9 +70,12 @@ class TrainingSet:
         return fitting.relearning_steps_in_day(self.config.relearning_steps_s)
 
 
-def _checked_config(config: review.SchedulerConfig) -> review.SchedulerConfig:
+def checked_config(config: review.SchedulerConfig) -> review.SchedulerConfig:
+    """``config`` if the scheduler can use it: the stored settings (parameters inside
+    FSRS-6's bounds, desired retention 0.70-0.99), else InvalidInputError saying so."""
     try:
         config.validate()
+        check_retention(config.desired_retention)
     except InvalidInputError as exc:
         raise InvalidInputError(
             f"the stored settings are not usable ({exc}); set them again with studylog config"
@@ -83,7 +97,7 @@ def training_set(
     with db.read() as session:
         if deck is not None and not fsrs_reads.deck_exists(session, deck):
             raise NotFoundError(f"no deck named {deck!r} (or it has no cards)")
-        config = _checked_config(review.config_in(session))
+        config = checked_config(review.config_in(session))
         log = fsrs_reads.load_answer_log(session)
     items = build_training_items(log.history, next_day_at_ms(calendar, moment))
     scope = "the collection" if deck is None else f"deck {deck!r} (the collection's preset)"
@@ -231,7 +245,10 @@ def evaluate(
 __all__ = [
     "EvaluateReport",
     "OptimizeReport",
+    "RETENTION_RANGE",
     "TrainingSet",
+    "check_retention",
+    "checked_config",
     "evaluate",
     "next_day_at_ms",
     "optimize",

@@ -31,12 +31,16 @@ from studylog.scheduling import simulation as sim
 from studylog.scheduling.states import CardState
 from studylog.services import review
 from studylog.services import settings as settings_service
-from studylog.services.optimizer import next_day_at_ms
+from studylog.services.optimizer import (
+    RETENTION_RANGE,
+    check_retention,
+    checked_config,
+    next_day_at_ms,
+)
 from studylog.storage import fsrs_reads
 from studylog.storage.engine import Database
 from studylog.studyday import StudyCalendar, ensure_utc, utcnow
 
-RETENTION_RANGE = (0.70, 0.99)  # what desired retention may be set to (Anki's deck options)
 MAX_DAYS = 3650
 MAX_NEW_PER_DAY = 9999
 DAY_MS = 86_400_000
@@ -44,16 +48,6 @@ OPTIMAL_NEW_PER_DAY = (
     2  # the deck fsrs-rs's optimal retention simulates (see recommended_retention)
 )
 UNLIMITED = 1 << 30
-
-
-def check_retention(value: float) -> float:
-    """``value`` if it is a desired retention studylog accepts. Raises InvalidInputError."""
-    low, high = RETENTION_RANGE
-    if not low <= value <= high:
-        raise InvalidInputError(
-            f"desired retention must be between {low:.2f} and {high:.2f} (e.g. 0.9), not {value:g}"
-        )
-    return float(value)
 
 
 @dataclass(frozen=True)
@@ -108,7 +102,7 @@ def inputs(
         limits = review.limits_in(session)
         log = fsrs_reads.load_answer_log(session)
         states = fsrs_reads.load_card_states(session)
-    config.validate()
+    checked_config(config)
     per_day = limits.new_per_day if new_per_day is None else new_per_day
     habits = sim.extract_config(
         log.history,

@@ -5,6 +5,9 @@ from __future__ import annotations
 import sqlite3
 from datetime import timedelta
 
+from textual.widgets import Markdown
+from textual.widgets._markdown import MarkdownParagraph
+
 from studylog.services import cards, journal, todos
 from studylog.services import concepts as concept_service
 from studylog.storage.engine import Database
@@ -263,7 +266,6 @@ async def test_links_in_the_entry_open_the_concept_page(seeded_db: Database, mak
         await pilot.press("escape")
         await settle(pilot)
         # A click on a link of the preview does the same.
-        from textual.widgets import Markdown
 
         preview = app.screen.query_one("#preview-md", Markdown)
         preview.post_message(Markdown.LinkClicked(preview, "concept:softmax"))
@@ -362,3 +364,19 @@ async def test_go_to_a_typed_date_and_a_bad_date_is_explained(
         await settle(pilot)
         assert app.screen.day == TODAY - timedelta(days=2)  # unchanged
         assert any("not a real date" in n.message for n in app._notifications)
+
+
+async def test_the_preview_shows_single_line_breaks_as_written(
+    empty_db: Database, make_app
+) -> None:
+    # A note written line by line, as imported from a plain-text file.
+    note = "밑바닥2 8장\n어텐션 정리\nseq2seq 복습\n\n다음 문단"
+    journal.add(empty_db, note, TODAY, now=NOW)
+    app = make_app(empty_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        preview = app.screen.query_one("#preview-md", Markdown)
+        paragraphs = [str(block._content) for block in preview.query(MarkdownParagraph)]
+        assert paragraphs == ["밑바닥2 8장\n어텐션 정리\nseq2seq 복습", "다음 문단"]
+        assert preview.source == note  # the text as stored; only the rendering differs
+        assert journal.on_day(empty_db, TODAY)[0].body == note

@@ -285,7 +285,7 @@ class ConceptsScreen(CollectionScreen):
 
     def compose(self) -> ComposeResult:
         self.search_box = Input(
-            placeholder="Search title, slug or 별칭 (Korean, ㅅㅍㅌㅁㅅ too); #tag filters",
+            placeholder="Title, slug, 별칭, ㅅㅍㅌㅁㅅ; #tag",
             id="search",
         )
         self.tag_select: Select[str] = Select[str]([], prompt="All tags", id="tag")

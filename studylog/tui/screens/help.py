@@ -101,14 +101,20 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > Vertical {
-        width: 110; height: 90%;
+        width: 100%; max-width: 110; height: 90%;
         border: round $accent; background: $panel; padding: 0 1;
     }
     HelpScreen #help-title { text-style: bold; color: $text-accent; height: 1; }
     HelpScreen VerticalScroll { height: 1fr; }
     HelpScreen .help-columns { layout: grid; grid-size: 2; grid-gutter: 0 2; height: auto; }
     HelpScreen .help-group { height: auto; margin-bottom: 1; }
+    HelpScreen.-narrow .help-columns { grid-size: 1; }
     """
+    # Two columns of key tables need about 100 cells; below that, one column.
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
+        (0, "-narrow"),
+        (100, "-wide"),
+    ]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,f1,q", "close", "Close", id="help.close"),
     ]
@@ -116,7 +122,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static(
-                "studylog keys   (esc closes · F2-F6 switch screens · ctrl+p finds any command)",
+                "studylog keys  (esc closes · ctrl+p finds any command)",
                 id="help-title",
             )
             with VerticalScroll():

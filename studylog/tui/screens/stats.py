@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from datetime import date
-from typing import Any
+from typing import Any, ClassVar
 
 from rich import box
 from rich.table import Table
@@ -221,7 +221,26 @@ class StatsScreen(CollectionScreen):
         width: 30;
         height: auto;
     }
+    /* Narrower than 120 columns (80x24): the charts and the tables one under another. */
+    StatsScreen.-narrow #charts {
+        layout: vertical;
+        height: 25;
+    }
+    StatsScreen.-narrow #reviews-chart {
+        margin: 0 0 1 0;
+    }
+    StatsScreen.-narrow #tables {
+        layout: vertical;
+    }
+    StatsScreen.-narrow #counts, StatsScreen.-narrow #retention, StatsScreen.-narrow #memory {
+        width: 1fr;
+        margin: 0 0 1 0;
+    }
     """
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
+        (0, "-narrow"),
+        (120, "-wide"),
+    ]
     BINDINGS = [Binding("r", "refresh", "Refresh", id="stats.refresh")]
 
     def __init__(self, **kwargs: Any) -> None:

@@ -44,6 +44,7 @@ from textual.timer import Timer
 from textual.widgets import Markdown, Static, TextArea
 
 from studylog.errors import InvalidInputError
+from studylog.linebreaks import note_parser
 from studylog.services import concepts as concept_service
 from studylog.services import journal
 from studylog.services import today as today_service
@@ -104,12 +105,13 @@ def display_order(todos: list[TodoInfo], day: date) -> list[TodoInfo]:
     return own + carried
 
 
-def summary_text(summary: DaySummary) -> Text:
-    """``reviews 3 · due 4 · new 20 · streak 5 days`` with the numbers in bold."""
+def summary_text(summary: DaySummary, *, short: bool = False) -> Text:
+    """``reviews 3 · due 4 · new 20 · streak 5 days`` with the numbers in bold;
+    ``short``: ``rev 3 · due 4 · new 20 · streak 5d`` (fits beside the day at 80 columns)."""
     text = Text()
     for i, (label, value) in enumerate(
         (
-            ("reviews", summary.reviews_done),
+            ("rev" if short else "reviews", summary.reviews_done),
             ("due", summary.due),
             ("new", summary.new_cards),
             ("streak", summary.streak),
@@ -119,8 +121,32 @@ def summary_text(summary: DaySummary) -> Text:
             text.append(" · ", style="dim")
         text.append(f"{label} ")
         text.append(str(value), style="bold")
-    text.append(" day" if summary.streak == 1 else " days")
+    if short:
+        text.append("d")
+    else:
+        text.append(" day" if summary.streak == 1 else " days")
     return text
+
+
+class SummaryLine(Static):
+    """The day's counts, right of the day: the long form when it fits, else the short one."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.summary: DaySummary | None = None
+        self.problem: Text | None = None
+
+    def show(self, summary: DaySummary | None, problem: Text | None = None) -> None:
+        self.summary, self.problem = summary, problem
+        self.refresh()
+
+    def render(self) -> Text:
+        if self.problem is not None or self.summary is None:
+            return self.problem or Text()
+        text = summary_text(self.summary)
+        if 0 < self.size.width < text.cell_len:
+            text = summary_text(self.summary, short=True)
+        return text
 
 
 class DayLoaded(Message):
@@ -193,13 +219,15 @@ class TodayScreen(CollectionScreen):
             yield Static(Text("◀"), id="prev-day")
             yield Static(id="day-label")
             yield Static(Text("▶"), id="next-day")
-            yield Static(id="day-summary")
+            yield SummaryLine(id="day-summary")
         with Horizontal(id="today-main"):
             with Vertical(id="journal"):
                 yield EntryList(zone=self.app.calendar.zone, id="entries")
                 yield EntryEditor(id="editor")
                 with VerticalScroll(id="preview"):
-                    yield Markdown(EMPTY_PREVIEW, id="preview-md", open_links=False)
+                    yield Markdown(
+                        EMPTY_PREVIEW, id="preview-md", open_links=False, parser_factory=note_parser
+                    )
             yield TodoList(id="todos")
         yield KeyBar()
 
@@ -295,9 +323,7 @@ class TodayScreen(CollectionScreen):
         if message.generation != self.app.reads.generation:
             return
         if message.day == self.day:
-            self.query_one("#day-summary", Static).update(
-                Text("could not read this day", "red"), layout=False
-            )
+            self.query_one(SummaryLine).show(None, Text("could not read this day", "red"))
             report(self, message.error)
 
     @on(DayLoaded)
@@ -323,7 +349,7 @@ class TodayScreen(CollectionScreen):
 
     def _show_summary(self, summary: DaySummary) -> None:
         self.summary = summary
-        self.query_one("#day-summary", Static).update(summary_text(summary), layout=False)
+        self.query_one(SummaryLine).show(summary)
         # Entries: the wanted one, else the one in the editor, else the first.
         wanted = self._want_entry if self._want_entry is not None else self.entry_id
         ids = [e.id for e in summary.entries]
@@ -344,6 +370,7 @@ class TodayScreen(CollectionScreen):
         rows = display_order(summary.todos, summary.day)
         wanted_todo = self._want_todo
         todo_ids = [t.id for t in rows]
+        self.todo_list.day = summary.day
         self.todo_list.set_rows(
             rows, cursor=todo_ids.index(wanted_todo) if wanted_todo in todo_ids else 0
         )

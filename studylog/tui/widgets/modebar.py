@@ -30,13 +30,36 @@ class ModeBar(Static):
         super().__init__(id=id)
         self.current = current
 
-    def on_mount(self) -> None:
-        self.update(self.bar())
+    def render(self) -> Content:
+        return self.bar(self.size.width)
 
-    def bar(self) -> Content:
-        parts = ["[bold $text-accent] studylog [/]"]
+    def bar(self, width: int | None = None) -> Content:
+        """The bar in the longest form that fits ``width`` cells (None: the full form).
+
+        At 80 columns the full form does not fit: the app's name and ``^P Commands``
+        go first (the key bar shows ``^p Palette``), then the spacing, then the
+        titles of the screens not shown (their keys stay, and clicks).
+        """
+        forms = [self._form(name=True, palette=True, gap=" ", titles=True)]
+        if width is not None:
+            forms += [
+                self._form(name=False, palette=False, gap=" ", titles=True),
+                self._form(name=False, palette=False, gap="", titles=True),
+                self._form(name=False, palette=False, gap="", titles=False),
+            ]
+        for form in forms:
+            if width is None or form.cell_length <= width:
+                return form
+        return forms[-1]
+
+    def _form(self, *, name: bool, palette: bool, gap: str, titles: bool) -> Content:
+        parts = ["[bold $text-accent] studylog [/]"] if name else []
         for mode in self.app.MODE_REGISTRY:
-            style = "bold reverse $accent" if mode.name == self.current else "$text"
-            parts.append(f"[{style} @click=app.goto('{mode.name}')] {mode.key} {mode.title} [/]")
-        parts.append("  [@click=app.help] F1 Help [/][@click=app.command_palette] ^P Commands [/]")
-        return Content.from_markup(" ".join(parts))
+            current = mode.name == self.current
+            style = "bold reverse $accent" if current else "$text"
+            label = f"{mode.key} {mode.title}" if titles or current else mode.key
+            parts.append(f"[{style} @click=app.goto('{mode.name}')] {label} [/]")
+        tail = "[@click=app.help] F1 Help [/]"
+        if palette:
+            tail += "[@click=app.command_palette] ^P Commands [/]"
+        return Content.from_markup(gap.join(parts) + gap + "  " + tail)

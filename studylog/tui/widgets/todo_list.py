@@ -9,6 +9,7 @@ screen does the work (the actions are ``screen.*``), this widget only shows.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date
 from typing import ClassVar
 
 from rich.text import Text
@@ -18,11 +19,24 @@ from studylog.services.todos import TodoInfo
 from studylog.tui.widgets.rowlist import RowList, fit
 
 ORIGIN_WIDTH = 12  # "↪ 2026-11-19"
+SHORT_ORIGIN_WIDTH = 7  # "↪ 11-19": at 80 columns the list is too narrow for the full date
+FULL_ORIGIN_FROM = 36  # the list's width (cells) from which the full date is shown
 
 
-def origin_label(todo: TodoInfo) -> str:
-    """``↪ YYYY-MM-DD`` for a carried-over TODO, else empty."""
-    return f"↪ {todo.origin_day.isoformat()}" if todo.carried else ""
+def origin_label(todo: TodoInfo, *, short: bool = False, day: date | None = None) -> str:
+    """``↪ YYYY-MM-DD`` for a carried-over TODO, else empty.
+
+    ``short``: ``↪ MM-DD``, or ``↪ YYYY`` when the origin is in another year than
+    ``day`` (the day shown), so a short label is never read as the wrong date.
+    """
+    if not todo.carried:
+        return ""
+    origin = todo.origin_day
+    if not short:
+        return f"↪ {origin.isoformat()}"
+    if day is not None and origin.year != day.year:
+        return f"↪ {origin.year}"
+    return f"↪ {origin:%m-%d}"
 
 
 class TodoList(RowList[TodoInfo]):
@@ -50,18 +64,22 @@ class TodoList(RowList[TodoInfo]):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(empty="No TODOs for this day.\nPress a to add one.", id=id)
+        self.day: date | None = None  # the study day shown (the screen sets it)
 
     def render_row(self, row: TodoInfo, index: int, line: int, width: int) -> Text:
         mark = Text("✓ ", style=self.style_of("rowlist--accent")) if row.done else Text("☐ ")
         body = Text(row.text, style=self.style_of("rowlist--done") if row.done else "")
         if row.due_day is not None and not row.done:
             body.append(f" · due {row.due_day.isoformat()}", style=self.style_of("rowlist--muted"))
-        origin = origin_label(row)
-        right = ORIGIN_WIDTH + 1 if origin and width >= 36 else 0
+        short = width < FULL_ORIGIN_FROM
+        origin = origin_label(row, short=short, day=self.day)
+        column = SHORT_ORIGIN_WIDTH if short else ORIGIN_WIDTH
+        right = column + 1 if origin and width >= 20 else 0
         text = Text(" ") + mark + fit(body, max(1, width - 3 - right))
         if right:
             text.append(" ")
-            text.append_text(fit(Text(origin, style=self.style_of("rowlist--muted")), ORIGIN_WIDTH))
+            muted = Text(origin, style=self.style_of("rowlist--muted"))
+            text.append_text(fit(muted, column, align="right"))
         return text
 
     # --- local updates (no reload: a toggle on a 5,000-row day costs what it costs on 5) --

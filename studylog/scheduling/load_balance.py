@@ -1,0 +1,197 @@
+"""Load balancing and easy days: which day inside the fuzz range a Review card is due on.
+
+Anki 24.11's load balancer (``rslib/src/scheduler/states/load_balancer.rs``):
+when fuzz picks a due date inside its range, each day of the range gets a
+weight that falls with the number of cards already due that day and, a little,
+with the interval itself (so the choice does not drift late), and the day is
+drawn at random by weight. Easy days scale the weight by the weekday's
+setting: ``normal`` 1, ``reduced`` on or off depending on how full the day
+already is compared with the others in the range, ``minimum`` almost 0.
+Intervals over 90 days are not balanced (the need is low that far out); they
+keep the plain fuzz.
+
+studylog draws the weighted choice from the card's fuzz uniform (card id, reps
+after the answer; :func:`studylog.scheduling.fuzz.fuzz_unit`) instead of a
+seeded random generator, so the interval shown on an answer button is the
+interval the answer gives, given the same due counts.
+
+Differences from Anki, on purpose:
+- a day with no cards due gets weight 1 times its easy-day modifier (Anki
+  gives such a day 1 whatever its easy-day setting, so an empty ``minimum``
+  day can still be picked);
+- siblings are not spread apart (studylog cards have no sibling notes).
+
+Everything here is pure: due counts come in as arrays, no SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from enum import StrEnum
+
+import numpy as np
+
+from studylog.scheduling.fuzz import fuzz_range
+
+MAX_BALANCED_INTERVAL = 90  # Anki's MAX_LOAD_BALANCE_INTERVAL (days)
+# Anki keeps 10 % more days than the longest balanced interval: the fuzz range reaches past it.
+BALANCE_DAYS = int(MAX_BALANCED_INTERVAL * 1.1)
+COUNT_EXPONENT = 2.15  # weight ~ (1 / cards due) ** 2.15 (Anki's select_weighted_interval)
+INTERVAL_EXPONENT = 3  # ... * (1 / interval) ** 3
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+class EasyDay(StrEnum):
+    """How much review load a weekday takes (Anki's easy days: 100 %, 50 %, 0 %)."""
+
+    NORMAL = "normal"
+    REDUCED = "reduced"
+    MINIMUM = "minimum"
+
+    @property
+    def load(self) -> float:
+        """The weight modifier: Minimum is not 0, so if every day is Minimum all stay possible."""
+        return {"normal": 1.0, "reduced": 0.5, "minimum": 0.0001}[self.value]
+
+
+def parse_easy_days(value: object) -> tuple[EasyDay, ...]:
+    """Seven :class:`EasyDay` values, Monday first, from a setting's JSON value.
+
+    Accepts a list of 7 names (``["normal", ..., "minimum"]``) or a mapping of
+    weekday names (``mon``..``sun``) to names, missing days normal; ``None`` or
+    an empty list means all normal (Anki's empty ``easy_days_percentages``).
+
+    Raises:
+        ValueError: not 7 days, an unknown weekday or an unknown value (the
+            message names it).
+    """
+    if value is None or value == [] or value == {}:
+        return (EasyDay.NORMAL,) * 7
+    if isinstance(value, dict):
+        unknown = sorted(set(value) - set(WEEKDAYS))
+        if unknown:
+            raise ValueError(
+                f"easy_days: unknown weekday {unknown[0]!r} (use {', '.join(WEEKDAYS)})"
+            )
+        names = [value.get(day, "normal") for day in WEEKDAYS]
+    elif isinstance(value, list | tuple):
+        if len(value) != 7:
+            raise ValueError(f"easy_days: expected 7 days (Monday first), got {len(value)}")
+        names = list(value)
+    else:
+        raise ValueError("easy_days: expected 7 values normal|reduced|minimum, Monday first")
+    out = []
+    for day, name in zip(WEEKDAYS, names, strict=True):
+        try:
+            out.append(EasyDay(str(name).lower()))
+        except ValueError:
+            raise ValueError(
+                f"easy_days: {day} = {name!r} is not one of normal, reduced, minimum"
+            ) from None
+    return tuple(out)
+
+
+def weekdays_of(today: date, intervals: np.ndarray) -> np.ndarray:
+    """Monday=0 weekday of the study day ``intervals`` days after ``today`` (int64, shape (n,)).
+
+    Anki's ``interval_to_weekday``: the local weekday at which that study day
+    starts, which is the calendar date of ``today + interval`` for any day
+    start hour.
+    """
+    return (today.weekday() + intervals.astype(np.int64)) % 7
+
+
+def easy_day_modifiers(
+    easy_days: Sequence[EasyDay], weekdays: np.ndarray, review_counts: np.ndarray
+) -> np.ndarray:
+    """Anki's ``calculate_easy_days_modifiers``: float64 weight modifiers, shape (n,).
+
+    Normal and Minimum days keep their load; a Reduced day counts as Normal
+    while its cards due, doubled, stay at or under the other days' average
+    (their total over their loads' sum), else as Minimum.
+    """
+    loads = np.array([easy_days[int(w)].load for w in weekdays], dtype=np.float64)
+    counts = review_counts.astype(np.float64)
+    reduced = np.array([easy_days[int(w)] is EasyDay.REDUCED for w in weekdays], dtype=bool)
+    if reduced.any():
+        others_total = counts.sum() - counts
+        others_load = loads.sum() - EasyDay.REDUCED.load
+        with np.errstate(divide="ignore", invalid="ignore"):
+            threshold = others_total / others_load
+        over = counts / EasyDay.REDUCED.load > threshold
+        loads = np.where(reduced, np.where(over, EasyDay.MINIMUM.load, EasyDay.NORMAL.load), loads)
+    return loads
+
+
+def day_weights(
+    intervals: np.ndarray, review_counts: np.ndarray, modifiers: np.ndarray
+) -> np.ndarray:
+    """Anki's ``select_weighted_interval`` weights, float64 shape (n,).
+
+    ``(1 / cards due) ** 2.15 * (1 / interval) ** 3 * easy-day modifier``; a day
+    with no cards due gets ``1 * modifier`` (see the module docstring).
+    """
+    counts = review_counts.astype(np.float64)
+    ivl = np.maximum(intervals.astype(np.float64), 1.0)
+    with np.errstate(divide="ignore"):
+        busy = (1.0 / counts) ** COUNT_EXPONENT * (1.0 / ivl) ** INTERVAL_EXPONENT
+    return np.where(counts == 0, 1.0, busy) * modifiers
+
+
+def pick(weights: np.ndarray, u: float) -> int:
+    """The index drawn by weight with the uniform ``u`` in [0, 1) (inverse CDF)."""
+    cdf = np.cumsum(weights)
+    index = int(np.searchsorted(cdf, u * cdf[-1], side="right"))
+    return min(index, weights.size - 1)
+
+
+def balanced_interval(
+    interval_days: int,
+    u: float,
+    maximum_interval: int,
+    due_counts: np.ndarray,
+    *,
+    today: date,
+    easy_days: Sequence[EasyDay] = (EasyDay.NORMAL,) * 7,
+) -> int | None:
+    """The load-balanced fuzzed interval in days, or None when the plain fuzz applies.
+
+    Args:
+        interval_days: the scheduler's (unfuzzed) interval, whole days.
+        u: the card's fuzz uniform in [0, 1) (:func:`studylog.scheduling.fuzz.fuzz_unit`).
+        maximum_interval: the longest interval, days.
+        due_counts: int64 Review cards due on each study day from today
+            (index 0 = today), at least :data:`BALANCE_DAYS` long; shorter means 0.
+        today: the study day (its calendar date) the answer is given on.
+        easy_days: seven :class:`EasyDay`, Monday first.
+    Returns:
+        A whole number of days inside :func:`studylog.scheduling.fuzz.fuzz_range`,
+        or None for an interval under 2.5 days (never fuzzed) or over 90 days
+        (not balanced, as Anki).
+    """
+    if interval_days < 2.5 or interval_days > MAX_BALANCED_INTERVAL:
+        return None
+    lo, hi = fuzz_range(interval_days, maximum_interval)
+    if lo > MAX_BALANCED_INTERVAL:
+        return None
+    days = np.arange(lo, hi + 1, dtype=np.int64)
+    counts = np.zeros(days.size, dtype=np.int64)
+    known = days < due_counts.size
+    counts[known] = due_counts[days[known]]
+    modifiers = easy_day_modifiers(easy_days, weekdays_of(today, days), counts)
+    return int(days[pick(day_weights(days, counts, modifiers), u)])
+
+
+__all__ = [
+    "BALANCE_DAYS",
+    "MAX_BALANCED_INTERVAL",
+    "WEEKDAYS",
+    "EasyDay",
+    "balanced_interval",
+    "day_weights",
+    "easy_day_modifiers",
+    "parse_easy_days",
+    "pick",
+    "weekdays_of",
+]

@@ -1,0 +1,128 @@
+"""Load balancing and easy days (Anki 24.11's load balancer), the pure functions."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from studylog.scheduling import load_balance as lb
+from studylog.scheduling.fuzz import fuzz_range
+
+N, R, M = lb.EasyDay.NORMAL, lb.EasyDay.REDUCED, lb.EasyDay.MINIMUM
+MONDAY = date(2026, 11, 30)
+
+counts_st = st.lists(st.integers(0, 500), min_size=lb.BALANCE_DAYS, max_size=lb.BALANCE_DAYS)
+easy_st = st.lists(st.sampled_from([N, R, M]), min_size=7, max_size=7)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    interval=st.integers(3, lb.MAX_BALANCED_INTERVAL),
+    u=st.floats(0, 1, exclude_max=True),
+    counts=counts_st,
+    easy=easy_st,
+    offset=st.integers(0, 6),
+    maximum=st.integers(3, 36500),
+)
+def test_the_balanced_interval_stays_inside_the_fuzz_range(
+    interval, u, counts, easy, offset, maximum
+):
+    got = lb.balanced_interval(
+        interval,
+        u,
+        maximum,
+        np.array(counts),
+        today=MONDAY + timedelta(days=offset),
+        easy_days=easy,
+    )
+    lo, hi = fuzz_range(interval, maximum)
+    if lo > lb.MAX_BALANCED_INTERVAL:
+        assert got is None
+    else:
+        assert got is not None and lo <= got <= hi <= maximum
+
+
+def test_short_and_long_intervals_keep_the_plain_fuzz():
+    counts = np.zeros(lb.BALANCE_DAYS, dtype=np.int64)
+    assert lb.balanced_interval(2, 0.5, 36500, counts, today=MONDAY) is None
+    assert lb.balanced_interval(91, 0.5, 36500, counts, today=MONDAY) is None
+
+
+def test_the_emptiest_day_is_picked_whatever_the_uniform():
+    # interval 10: the package's range is 10 +- (1 + 0.15*4.5 + 0.1*3) = 8..12 (rounded)
+    lo, hi = fuzz_range(10, 36500)
+    assert (lo, hi) == (8, 12)
+    counts = np.full(lb.BALANCE_DAYS, 100, dtype=np.int64)
+    counts[11] = 0  # nothing due on day 11: weight 1 against ~1e-7 for the others
+    got = {
+        lb.balanced_interval(10, u, 36500, counts, today=MONDAY)
+        for u in np.linspace(0.001, 0.999, 50)
+    }
+    assert got == {11}
+
+
+def test_weights_are_ankis_formula():
+    w = lb.day_weights(np.array([8, 9, 10]), np.array([4, 2, 0]), np.array([1.0, 0.5, 1.0]))
+    assert w[0] == pytest.approx(4**-2.15 * 8**-3)
+    assert w[1] == pytest.approx(2**-2.15 * 9**-3 * 0.5)
+    assert w[2] == 1.0
+
+
+def test_fewer_cards_are_preferred_in_proportion():
+    """With equal counts except one lighter day, that day is drawn more often than any other."""
+    counts = np.full(lb.BALANCE_DAYS, 50, dtype=np.int64)
+    counts[30] = 25
+    picks = [
+        lb.balanced_interval(30, u, 36500, counts, today=MONDAY)
+        for u in np.linspace(0, 1, 2000)[:-1]
+    ]
+    values, freq = np.unique(picks, return_counts=True)
+    assert values[np.argmax(freq)] == 30
+    lo, hi = fuzz_range(30, 36500)
+    assert set(values.tolist()) <= set(range(lo, hi + 1))
+
+
+def test_a_minimum_weekday_is_avoided_and_a_reduced_one_fills_only_to_its_share():
+    counts = np.full(lb.BALANCE_DAYS, 10, dtype=np.int64)
+    # every Sunday minimum: from Monday, Sunday is interval 6, 13, 20, ...
+    easy = [N, N, N, N, N, N, M]
+    for interval in range(5, 60):
+        for u in (0.01, 0.3, 0.6, 0.99):
+            got = lb.balanced_interval(interval, u, 36500, counts, today=MONDAY, easy_days=easy)
+            lo, hi = fuzz_range(interval, 36500)
+            if hi - lo >= 1 and got is not None:
+                assert (MONDAY + timedelta(days=got)).weekday() != 6, (interval, u, got)
+    # a Reduced day with half the others' load counts as Normal; with more, as Minimum
+    mods = lb.easy_day_modifiers([N, N, N, N, N, N, R], np.array([4, 5, 6]), np.array([10, 10, 5]))
+    assert mods.tolist() == [1.0, 1.0, 1.0]
+    mods = lb.easy_day_modifiers([N, N, N, N, N, N, R], np.array([4, 5, 6]), np.array([10, 10, 6]))
+    assert mods.tolist() == [1.0, 1.0, M.load]
+
+
+def test_weekdays_follow_the_calendar():
+    assert lb.weekdays_of(MONDAY, np.array([0, 1, 6, 7])).tolist() == [0, 1, 6, 0]
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (["normal"] * 6, "expected 7 days (Monday first), got 6"),
+        ({"sun": "easy"}, "easy_days: sun = 'easy' is not one of normal, reduced, minimum"),
+        ({"일": "minimum"}, "easy_days: unknown weekday '일'"),
+        ("minimum", "expected 7 values"),
+    ],
+)
+def test_bad_easy_days_are_named(value, message):
+    with pytest.raises(ValueError, match="easy_days") as info:
+        lb.parse_easy_days(value)
+    assert message in str(info.value)
+
+
+def test_easy_days_parse_lists_and_mappings():
+    assert lb.parse_easy_days(None) == (N,) * 7
+    assert lb.parse_easy_days({"sat": "reduced", "sun": "MINIMUM"}) == (N, N, N, N, N, R, M)
+    assert lb.parse_easy_days(["minimum"] * 7) == (M,) * 7
