@@ -40,7 +40,7 @@ from studylog.scheduling.fuzz import fuzz_unit, fuzzed_day
 from studylog.scheduling.settings import DailyLimits, SchedulerConfig
 from studylog.services import settings as settings_service
 from studylog.services import tags as tag_service
-from studylog.services.cards import CardInfo, info, load_card
+from studylog.services.cards import CardInfo, has_text, info, load_card
 from studylog.services.reschedule import RescheduleSummary
 from studylog.storage.engine import Database
 from studylog.storage.models import Card, Review
@@ -523,6 +523,7 @@ class ReviewSession:
             rows = session.execute(
                 select(Card.id, Card.due).where(
                     Card.suspended.is_(False),
+                    has_text(),
                     Card.state.in_((LEARNING, RELEARNING)),
                     Card.last_review.is_not(None),
                     self._unburied(),
@@ -536,6 +537,7 @@ class ReviewSession:
                     select(Card.id, Card.concept_id)
                     .where(
                         Card.suspended.is_(False),
+                        has_text(),
                         Card.due < self._end,
                         Card.state == REVIEW,
                         Card.last_review.is_not(None),
@@ -555,7 +557,9 @@ class ReviewSession:
         """Append the next ``want`` new cards (in the order added) to the new queue."""
         query = (
             select(Card.id, Card.concept_id, Card.due)
-            .where(Card.suspended.is_(False), Card.last_review.is_(None), self._unburied())
+            .where(
+                Card.suspended.is_(False), has_text(), Card.last_review.is_(None), self._unburied()
+            )
             .order_by(Card.due, Card.id)
             .limit(want)
         )
@@ -577,8 +581,8 @@ class ReviewSession:
 
     def _eligible(self, card: Card | None, queue: str) -> bool:
         """Whether ``card`` (re-read) still belongs in ``queue``."""
-        if card is None or card.suspended:
-            return False
+        if card is None or card.suspended or not card.front:
+            return False  # suspended, or without text (a review-log card)
         if card.buried_until is not None and card.buried_until > self._day:
             return False
         if queue == "learning":
@@ -705,7 +709,12 @@ class ReviewSession:
             new = session.scalar(
                 select(func.count()).select_from(
                     select(Card.id)
-                    .where(Card.suspended.is_(False), Card.last_review.is_(None), self._unburied())
+                    .where(
+                        Card.suspended.is_(False),
+                        has_text(),
+                        Card.last_review.is_(None),
+                        self._unburied(),
+                    )
                     .limit(new_left)
                     .subquery()
                 )
