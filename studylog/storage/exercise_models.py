@@ -1,4 +1,4 @@
-"""The model of exercise attempts (migration ``0005_exercise_attempts``).
+"""The model of exercise attempts (migration ``0006_exercise_attempts``).
 
 Imported by :mod:`studylog.services.exercises` so that it is part of
 ``Base.metadata`` whenever attempts are stored or read.
