@@ -259,3 +259,18 @@ def test_a_database_on_read_only_media_opens_for_reading_and_export(
     write = studylog("log", "쓰기")
     assert write.returncode == 1
     assert "read-only" in write.stderr and "Traceback" not in write.stderr
+
+
+def test_backups_taken_in_the_same_second_list_the_last_one_first(db_path) -> None:
+    # The suffixes -1, -2, ... mark later copies; by name "x-STAMP.db" sorts
+    # after "x-STAMP-1.db", which made `db restore latest` take an older copy.
+    from studylog.storage import migrate
+    from studylog.storage.engine import Database
+
+    db = Database(f"sqlite:///{db_path}")
+    migrate.prepare(db)
+    db.dispose()
+    moment = datetime(2026, 12, 2, 12, 0, 0, tzinfo=UTC)
+    made = [backups.make_backup(db_path, now=moment).path for _ in range(3)]
+    assert [b.path for b in backups.list_backups(db_path)] == made[::-1]
+    assert backups.latest(db_path).path == made[-1]

@@ -37,7 +37,7 @@ MIN_INTERVAL = timedelta(minutes=30)
 KEEP_DAILY, KEEP_WEEKLY, KEEP_MONTHLY = 12, 10, 9
 FOLDER = "backups"
 _STAMP = "%Y%m%dT%H%M%SZ"
-_NAME = re.compile(r"^(?P<stem>.+)-(?P<stamp>\d{8}T\d{6}Z)(?:-\d+)?\.db$")
+_NAME = re.compile(r"^(?P<stem>.+)-(?P<stamp>\d{8}T\d{6}Z)(?:-(?P<n>\d+))?\.db$")
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
@@ -61,7 +61,7 @@ def folder_of(db_path: Path) -> Path:
 def list_backups(db_path: Path) -> list[Backup]:
     """The backups of ``db_path``, newest first (files named as in the module docstring)."""
     folder = folder_of(db_path)
-    found = []
+    found: list[tuple[int, Backup]] = []
     try:
         entries = list(os.scandir(folder))
     except OSError:
@@ -71,8 +71,11 @@ def list_backups(db_path: Path) -> list[Backup]:
         if match is None or match["stem"] != db_path.stem or not entry.is_file():
             continue
         taken = datetime.strptime(match["stamp"], _STAMP).replace(tzinfo=UTC)
-        found.append(Backup(Path(entry.path), taken, entry.stat().st_size))
-    return sorted(found, key=lambda b: (b.taken_at, b.path.name), reverse=True)
+        # Backups taken in the same second are numbered -1, -2, ... in order.
+        n = int(match["n"] or 0)
+        found.append((n, Backup(Path(entry.path), taken, entry.stat().st_size)))
+    found.sort(key=lambda nb: (nb[1].taken_at, nb[0]), reverse=True)
+    return [backup for _, backup in found]
 
 
 def latest(db_path: Path) -> Backup | None:
