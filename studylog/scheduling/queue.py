@@ -293,6 +293,9 @@ class DailyQueue:
         for queue in (self._review, self._new):
             if queue and queue[0][0] == card_id:
                 queue.popleft()
+        for held in self._held.values():
+            if held and held[0] == card_id:
+                held.pop(0)
 
     def answered(self, card: CardRow) -> None:
         """After an answer: the card leaves its queue; a (re)learning card comes back when due."""
