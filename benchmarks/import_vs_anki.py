@@ -1,7 +1,16 @@
-"""CSV card import: studylog side by side with Anki's own ``import_csv``, cold processes.
+"""Imports side by side with Anki's own, cold processes: CSV cards and Anki packages.
 
 Run: ``.venv/bin/python benchmarks/bench_import.py --vs-anki [--rows 1000,20000,100000]
-[--blocks 3]``.
+[--apkg 5000] [--blocks 3]`` (``--rows 0`` or ``--apkg 0`` leaves that part out).
+
+**Anki packages** (``--apkg NOTES``): the package of ``bench_import.py``
+(NOTES notes, a tenth cloze, ten answers per card, made once with Anki's
+exporter) imported into a fresh database: studylog through ``import_files``
+(cards, reviews, and the FSRS replay of every card's history, which Anki's
+import does not do: it copies the scheduling), Anki through
+``Collection.import_anki_package`` with scheduling into a fresh collection.
+Then studylog's JSON export of that database imported into a fresh database
+(a restore; Anki has no counterpart, so that row has no ratio).
 
 For each size, one CSV of ``front,back,tags`` rows (Korean text, emoji, two
 tags a row) is imported into a fresh database by a new Python process: studylog
@@ -59,6 +68,34 @@ col.close()
 """
 
 
+_STUDYLOG_APKG = """
+import json, sys, time
+from datetime import UTC, datetime
+from pathlib import Path
+from studylog.storage import migrate
+from studylog.storage.engine import Database
+from studylog.interchange.importer import import_files
+db = Database(f"sqlite:///{sys.argv[2]}")
+migrate.prepare(db)
+c, w = time.process_time(), time.perf_counter()
+report = import_files(db, [Path(sys.argv[1])], now=datetime(2026, 11, 21, tzinfo=UTC))
+cpu, wall = time.process_time() - c, time.perf_counter() - w
+print(json.dumps({"cpu": cpu, "wall": wall, "added": report.files[0].added["cards"]}))
+"""
+
+_ANKI_APKG = """
+import json, sys, time
+from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+col = Collection(sys.argv[2])
+options = ImportAnkiPackageOptions(with_scheduling=True, with_deck_configs=False)
+c, w = time.process_time(), time.perf_counter()
+out = col.import_anki_package(ImportAnkiPackageRequest(package_path=sys.argv[1], options=options))
+cpu, wall = time.process_time() - c, time.perf_counter() - w
+print(json.dumps({"cpu": cpu, "wall": wall, "added": col.card_count()}))
+col.close()
+"""
+
+
 def write_csv(path: Path, rows: int, *, header: bool = True) -> None:
     rng = random.Random(rows)
     with path.open("w", newline="", encoding="utf-8") as handle:
@@ -86,11 +123,61 @@ def _run(code: str, csv_path: Path, target: Path) -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _blocks(
+    blocks: int, runs: dict[str, tuple[str, Path, str]], folder: Path, label: str, expect: int
+) -> dict[str, dict[str, float]]:
+    """Alternating blocks of cold runs; ``runs``: side -> (code, input, target file name)."""
+    got: dict[str, list[dict[str, float]]] = {side: [] for side in runs}
+    for b in range(blocks):
+        order = list(runs) if b % 2 == 0 else list(reversed(runs))
+        for side in order:
+            code, source, name = runs[side]
+            target = folder / f"{side}-{label}-{b}" / name
+            target.parent.mkdir()
+            result = _run(code, source, target)
+            assert result["added"] == expect, (side, result)
+            got[side].append(result)
+    return {
+        side: {k: statistics.median(r[k] for r in results) for k in ("cpu", "wall")}
+        for side, results in got.items()
+    }
+
+
+def _row(label: str, s: dict[str, float], a: dict[str, float] | None) -> str:
+    if a is None:
+        return f"| {label} | {s['cpu']:.2f} s | — | — | {s['wall']:.2f} s | — |"
+    return (
+        f"| {label} | {s['cpu']:.2f} s | {a['cpu']:.2f} s | {s['cpu'] / a['cpu']:.2f}x "
+        f"| {s['wall']:.2f} s | {a['wall']:.2f} s |"
+    )
+
+
+def _json_of(package: Path, folder: Path) -> tuple[Path, int]:
+    """studylog's JSON export of a database that imported ``package`` (and its card count)."""
+    from datetime import UTC, datetime
+
+    from studylog.interchange.importer import import_files
+    from studylog.interchange.json_export import export_json
+    from studylog.storage import migrate
+    from studylog.storage.engine import Database
+
+    db = Database(f"sqlite:///{folder / f'{package.stem}-source.db'}")
+    migrate.prepare(db)
+    report = import_files(db, [package], now=datetime(2026, 11, 21, tzinfo=UTC))
+    out = folder / f"{package.stem}.json"
+    export_json(db, out)
+    db.dispose()
+    return out, report.files[0].added["cards"]
+
+
 def main(argv: list[str]) -> None:
     sizes = [1000, 20_000, 100_000]
+    packages = [5000]
     blocks = 3
     if "--rows" in argv:
-        sizes = [int(x) for x in argv[argv.index("--rows") + 1].split(",")]
+        sizes = [int(x) for x in argv[argv.index("--rows") + 1].split(",") if int(x)]
+    if "--apkg" in argv:
+        packages = [int(x) for x in argv[argv.index("--apkg") + 1].split(",") if int(x)]
     if "--blocks" in argv:
         blocks = int(argv[argv.index("--blocks") + 1])
     print("| import (CPU, median) | studylog | Anki | ratio | wall studylog | wall Anki |")
@@ -102,28 +189,44 @@ def main(argv: list[str]) -> None:
             write_csv(path, n)
             bare = folder / f"cards{n}-anki.csv"
             write_csv(bare, n, header=False)
-            got: dict[str, list[dict[str, float]]] = {"studylog": [], "anki": []}
-            for b in range(blocks):
-                order = ("studylog", "anki") if b % 2 == 0 else ("anki", "studylog")
-                for side in order:
-                    target = (
-                        folder / f"{side}-{n}-{b}" / ("s.db" if side == "studylog" else "c.anki2")
-                    )
-                    target.parent.mkdir()
-                    code = _STUDYLOG if side == "studylog" else _ANKI
-                    result = _run(code, path if side == "studylog" else bare, target)
-                    assert result["added"] == n, (side, result)
-                    got[side].append(result)
-            med = {
-                side: {k: statistics.median(r[k] for r in runs) for k in ("cpu", "wall")}
-                for side, runs in got.items()
-            }
-            s, a = med["studylog"], med["anki"]
+            med = _blocks(
+                blocks,
+                {"studylog": (_STUDYLOG, path, "s.db"), "anki": (_ANKI, bare, "c.anki2")},
+                folder,
+                f"csv{n}",
+                n,
+            )
             label = f"{n // 1000}k" if n >= 1000 else str(n)
+            print(_row(f"CSV {label}", med["studylog"], med["anki"]), flush=True)
+        for notes in packages:
+            sys.path.insert(0, str(Path(__file__).resolve().parent))
+            from bench_import import build_package
+
+            package = build_package(notes, 10)
+            backup, cards = _json_of(package, folder)
+            med = _blocks(
+                blocks,
+                {
+                    "studylog": (_STUDYLOG_APKG, package, "s.db"),
+                    "anki": (_ANKI_APKG, package, "c.anki2"),
+                },
+                folder,
+                f"apkg{notes}",
+                cards,
+            )
+            label = f"{notes // 1000}k notes" if notes >= 1000 else f"{notes} notes"
             print(
-                f"| import {label} | {s['cpu']:.2f} s | {a['cpu']:.2f} s | {s['cpu'] / a['cpu']:.2f}x "
-                f"| {s['wall']:.2f} s | {a['wall']:.2f} s |",
-                flush=True,
+                _row(f".apkg {label} ({cards:,} cards)", med["studylog"], med["anki"]), flush=True
+            )
+            med = _blocks(
+                blocks,
+                {"studylog": (_STUDYLOG_APKG, backup, "s.db")},
+                folder,
+                f"json{notes}",
+                cards,
+            )
+            print(
+                _row("JSON restore of it (no Anki counterpart)", med["studylog"], None), flush=True
             )
 
 

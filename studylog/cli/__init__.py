@@ -13,7 +13,18 @@ import sys
 import click
 
 from studylog import __version__
-from studylog.cli import card, concept, data, demo, fsrs, journal, review, search, todo
+from studylog.cli import (
+    card,
+    concept,
+    data,
+    demo,
+    exercise,
+    fsrs,
+    journal,
+    review,
+    search,
+    todo,
+)
 from studylog.cli.context import AppContext, pass_app
 from studylog.errors import StudylogError
 
@@ -78,6 +89,7 @@ COMMANDS: tuple[click.Command, ...] = (
     data.import_command,
     data.db_group,
     demo.demo,
+    exercise.exercise,
     review.review,
     review.stats,
     fsrs.fsrs,

@@ -23,6 +23,8 @@ from studylog.errors import InvalidInputError
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 KEY = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 CLOZE = re.compile(r"\{\{c(\d+)::(.*?)(?:::(.*?))?\}\}", re.DOTALL)
+FUNCTION = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+CONTAINER_KINDS = ("card", "cloze", "exercise")
 
 
 class ConceptFormatError(InvalidInputError):
@@ -50,6 +52,29 @@ class CardSpec:
 
 
 @dataclass(frozen=True)
+class ExerciseSpec:
+    """One exercise of a concept file (``::: exercise FUNCTION Title``), see docs/exercises.md.
+
+    Attributes:
+        function: the function the learner writes (a Python identifier); the
+            exercise's id is ``SLUG.FUNCTION``.
+        title: the rest of the container's first line.
+        task: the markdown of the task (the container without its code blocks).
+        checks: the source of the ```` ```python checks ```` block (run in the sandbox).
+        starter: the source of an optional ```` ```python starter ```` block, or
+            None (the starter is then built from the reference's signature).
+        line: the 1-based line of the ``::: exercise`` line.
+    """
+
+    function: str
+    title: str
+    task: str
+    checks: str
+    starter: str | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class ConceptFile:
     """A parsed concept file. ``content_hash`` is the SHA-256 of the file's text."""
 
@@ -63,6 +88,7 @@ class ConceptFile:
     demo: str | None = None
     cards: list[CardSpec] = field(default_factory=list)
     content_hash: str = ""
+    exercises: list[ExerciseSpec] = field(default_factory=list)
 
 
 @cache
@@ -73,7 +99,7 @@ def _parser() -> MarkdownIt:
     md.use(
         container_plugin,
         name="card",
-        validate=lambda params, *_: params.strip().split(" ", 1)[0] in ("card", "cloze"),
+        validate=lambda params, *_: params.strip().split(" ", 1)[0] in CONTAINER_KINDS,
     )
     return md
 
@@ -163,12 +189,13 @@ def parse_concept(text: str, path: str = "<concept>") -> ConceptFile:
     if cards_start is None:
         body = _slice(lines, body_start, len(lines))
         cards: list[CardSpec] = []
+        exercises: list[ExerciseSpec] = []
     else:
         body = (
             _slice(lines, body_start, cards_start)
             + ("\n\n" + _slice(lines, cards_end, len(lines)) if cards_end < len(lines) else "")
         ).strip()
-        cards = _parse_cards(tokens, lines, path, cards_start, cards_end)
+        cards, exercises = _parse_cards(tokens, lines, path, cards_start, cards_end)
 
     demo = meta.get("demo")
     return ConceptFile(
@@ -181,6 +208,7 @@ def parse_concept(text: str, path: str = "<concept>") -> ConceptFile:
         related=_as_list(meta.get("related"), "related", path),
         demo=str(demo) if demo else None,
         cards=cards,
+        exercises=exercises,
         content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
     )
 
@@ -203,8 +231,9 @@ def _cards_section(tokens: list[Token]) -> tuple[int | None, int | None]:
 
 def _parse_cards(
     tokens: list[Token], lines: list[str], path: str, start: int, end: int
-) -> list[CardSpec]:
+) -> tuple[list[CardSpec], list[ExerciseSpec]]:
     cards: list[CardSpec] = []
+    exercises: list[ExerciseSpec] = []
     seen: set[str] = set()
     i = 0
     while i < len(tokens):
@@ -219,6 +248,17 @@ def _parse_cards(
         params = tok.info.strip().split()
         kind = params[0]
         key = params[1] if len(params) > 1 else ""
+        if kind == "exercise":
+            close = _matching_close(tokens, i)
+            exercise = _parse_exercise(tokens[i + 1 : close], lines, tok.map, params, path, line_no)
+            if exercise.function in seen:
+                raise ConceptFormatError(
+                    f"{path}:{line_no}: duplicate exercise '{exercise.function}'"
+                )
+            seen.add(exercise.function)
+            exercises.append(exercise)
+            i = close + 1
+            continue
         if not KEY.match(key):
             raise ConceptFormatError(
                 f"{path}:{line_no}: a {kind} needs a key: '::: {kind} some-key' "
@@ -248,7 +288,59 @@ def _parse_cards(
                     )
                 )
         i = close + 1
-    return cards
+    return cards, exercises
+
+
+def _parse_exercise(
+    inner: list[Token],
+    lines: list[str],
+    outer: list[int],
+    params: list[str],
+    path: str,
+    line_no: int,
+) -> ExerciseSpec:
+    """``::: exercise FUNCTION Title``: the task, its ``python checks`` and ``python starter`` blocks."""
+    function = params[1] if len(params) > 1 else ""
+    if not FUNCTION.match(function):
+        raise ConceptFormatError(
+            f"{path}:{line_no}: an exercise needs a function name: "
+            "'::: exercise function_name Title'"
+        )
+    title = " ".join(params[2:]).strip()
+    if not title:
+        raise ConceptFormatError(f"{path}:{line_no}: exercise '{function}' needs a title")
+    content_start, content_end = outer[0] + 1, outer[1]
+    if content_end > content_start and lines[content_end - 1].strip().startswith(":::"):
+        content_end -= 1
+    blocks: dict[str, str] = {}
+    skip: set[int] = set()
+    for tok in inner:
+        if tok.type != "fence" or tok.map is None:
+            continue
+        info = tok.info.strip().split()
+        if len(info) >= 2 and info[0] == "python" and info[1] in ("checks", "starter"):
+            if info[1] in blocks:
+                raise ConceptFormatError(
+                    f"{path}:{tok.map[0] + 1}: exercise '{function}' has two '{info[1]}' blocks"
+                )
+            blocks[info[1]] = tok.content
+            skip.update(range(tok.map[0], tok.map[1]))
+    if "checks" not in blocks:
+        raise ConceptFormatError(
+            f"{path}:{line_no}: exercise '{function}' needs a ```python checks``` block"
+        )
+    task_lines = [lines[n] for n in range(content_start, content_end) if n not in skip]
+    task = "\n".join(task_lines).strip()
+    if not task:
+        raise ConceptFormatError(f"{path}:{line_no}: exercise '{function}' needs a task")
+    return ExerciseSpec(
+        function=function,
+        title=title,
+        task=task,
+        checks=blocks["checks"],
+        starter=blocks.get("starter"),
+        line=line_no,
+    )
 
 
 def _matching_close(tokens: list[Token], open_index: int) -> int:

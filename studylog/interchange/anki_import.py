@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from studylog.content.concept_file import cloze_ords
@@ -57,12 +57,14 @@ from studylog.services.reschedule import replay_in
 from studylog.services.review import config_in
 from studylog.storage.bulk import insert_rows
 from studylog.storage.models import Card, Review, card_tags
+from studylog.storage.search_index import indexed_after
 from studylog.storage.times import to_ms
 
 KIND = "anki_card"
 LEARN, REVIEW_KIND, RELEARN, FILTERED, MANUAL, RESCHEDULED = range(6)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_CHUNK = 500
+_CHUNK = 500  # ids per IN (...) query
+_BATCH = 5000  # cards per batch of inserts
 
 
 @dataclass(frozen=True)
@@ -353,40 +355,40 @@ def _insert_cards(session: Session, fresh: list[AnkiCardSpec], ctx: ApplyContext
     session.flush()
     tag_ids = {t.name: t.id for t in tags}
     ids: dict[str, int] = {}
-    for start in range(0, len(fresh), _CHUNK):
-        chunk = fresh[start : start + _CHUNK]
-        made = insert_rows(
-            session,
-            Card.__table__,
-            [
-                {
-                    "front": s.front,
-                    "back": s.back,
-                    "kind": s.kind,
-                    "cloze_ord": s.cloze_ord,
-                    "deck": s.deck,
-                    "external_id": s.external_id,
-                    "origin": "import",
-                    "state": CardState.LEARNING,
-                    "step": 0,
-                    # The replay starts from a new card due at its first answer.
-                    "due": s.reviews[0].time if s.reviews else ctx.now,
-                    "reps": 0,
-                    "lapses": 0,
-                    "suspended": s.suspended,
-                    "created_at": min([s.created_at, *(r.time for r in s.reviews[:1])]),
-                    "updated_at": ctx.now,
-                }
-                for s in chunk
-            ],
-        )
-        ids.update(zip((s.external_id for s in chunk), made, strict=True))
-        links = [
-            {"card_id": ids[s.external_id], "tag_id": tag_ids[t]} for s in chunk for t in s.tags
-        ]
-        if links:
-            session.execute(insert(card_tags), links)
-        ctx.progress("importing cards", start + len(chunk), len(fresh))
+    with indexed_after(session, "cards"):
+        for start in range(0, len(fresh), _BATCH):
+            chunk = fresh[start : start + _BATCH]
+            made = insert_rows(
+                session,
+                Card.__table__,
+                [
+                    {
+                        "front": s.front,
+                        "back": s.back,
+                        "kind": s.kind,
+                        "cloze_ord": s.cloze_ord,
+                        "deck": s.deck,
+                        "external_id": s.external_id,
+                        "origin": "import",
+                        "state": CardState.LEARNING,
+                        "step": 0,
+                        # The replay starts from a new card due at its first answer.
+                        "due": s.reviews[0].time if s.reviews else ctx.now,
+                        "reps": 0,
+                        "lapses": 0,
+                        "suspended": s.suspended,
+                        "created_at": min([s.created_at, *(r.time for r in s.reviews[:1])]),
+                        "updated_at": ctx.now,
+                    }
+                    for s in chunk
+                ],
+            )
+            ids.update(zip((s.external_id for s in chunk), made, strict=True))
+            links = [
+                {"card_id": ids[s.external_id], "tag_id": tag_ids[t]} for s in chunk for t in s.tags
+            ]
+            insert_rows(session, card_tags, links, returning=False)
+            ctx.progress("importing cards", start + len(chunk), len(fresh))
     return ids
 
 

@@ -22,7 +22,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from studylog.content.concept_file import cloze_ords
@@ -35,6 +34,7 @@ from studylog.services import cards as card_service
 from studylog.services import tags as tag_service
 from studylog.storage.bulk import insert_rows, raw_connection
 from studylog.storage.models import Card, card_tags
+from studylog.storage.search_index import indexed_after
 
 KIND = "csv_card"
 BATCH = 5000  # rows per batch of inserts (and per progress report)
@@ -89,6 +89,10 @@ def read_cards_csv(path: Path) -> ParsedCsv:
         raise InvalidInputError(f"{name}: empty file (expected the header front,back,tags)")
     reader = csv.reader(io.StringIO(text, newline=""), _dialect(text))
     rows: list[CsvCard] = []
+    # Rows share their tags and decks: check each distinct text once (the first
+    # row with a bad one is the line named).
+    seen_tags: dict[str, tuple[str, ...]] = {}
+    seen_decks: dict[str, str] = {}
     try:
         header = next(reader)
         columns = [ALIASES.get(h.strip().lower()) for h in header]
@@ -101,25 +105,39 @@ def read_cards_csv(path: Path) -> ParsedCsv:
             if len(record) > len(columns):
                 raise _fail(name, line, f"too many fields ({len(columns)} columns in the header)")
             values = {c: v for c, v in zip(columns, record, strict=False) if c}
-            rows.append(_row(name, line, values))
+            rows.append(_row(name, line, values, seen_tags, seen_decks))
     except csv.Error as exc:
         raise _fail(name, reader.line_num, f"not a readable CSV row ({exc})") from None
     return ParsedCsv(name, rows, encoding)
 
 
-def _row(name: str, line: int, values: dict[str, str]) -> CsvCard:
+def _row(
+    name: str,
+    line: int,
+    values: dict[str, str],
+    seen_tags: dict[str, tuple[str, ...]],
+    seen_decks: dict[str, str],
+) -> CsvCard:
     front = values.get("front", "").strip()
     back = values.get("back", "").strip()
     if not front:
         raise _fail(name, line, "missing front")
-    kind = "cloze" if cloze_ords(front) else "basic"
+    kind = "cloze" if "{{c" in front and cloze_ords(front) else "basic"
     if kind == "basic" and not back:
         raise _fail(name, line, "missing back (only a cloze front {{c1::...}} may go without)")
-    try:
-        tags = tuple(tag_service.normalise(re.split(r"[\s,;]+", values.get("tags", ""))))
-    except InvalidInputError as exc:
-        raise _fail(name, line, str(exc)) from None
-    deck = check_deck(values.get("deck", "").strip() or "Default", f"{name}:{line}")
+    raw_tags = values.get("tags", "")
+    tags = seen_tags.get(raw_tags)
+    if tags is None:
+        try:
+            tags = tuple(tag_service.normalise(re.split(r"[\s,;]+", raw_tags)))
+        except InvalidInputError as exc:
+            raise _fail(name, line, str(exc)) from None
+        seen_tags[raw_tags] = tags
+    raw_deck = values.get("deck", "")
+    deck = seen_decks.get(raw_deck)
+    if deck is None:
+        deck = check_deck(raw_deck.strip() or "Default", f"{name}:{line}")
+        seen_decks[raw_deck] = deck
     return CsvCard(line, kind, front, back, tags, deck)
 
 
@@ -129,7 +147,8 @@ def apply_cards_csv(session: Session, parsed: ParsedCsv, ctx: ApplyContext) -> F
     Set-based, so the cost grows linearly with the rows: one lookup of the
     rows' keys among the import records, one of their text among the cards
     (:func:`_already_there`), the tags created once, the cards and their tag
-    links inserted in batches.
+    links inserted in batches, and the new cards added to the search index in
+    one statement (:func:`studylog.storage.search_index.indexed_after`).
     """
     summary = FileSummary(parsed.name, "cards-csv")
     if parsed.encoding != "utf-8-sig":
@@ -153,31 +172,33 @@ def apply_cards_csv(session: Session, parsed: ParsedCsv, ctx: ApplyContext) -> F
     }
     session.flush()  # the new tags get their ids
     new_records: list[tuple[str, int | None, str | None]] = []
-    for start in range(0, len(fresh), BATCH):
-        chunk = fresh[start : start + BATCH]
-        values = [
-            card_service.new_card_values(
-                front=row.front,
-                back=row.back,
-                kind=row.kind,
-                cloze_ord=o,
-                deck=row.deck,
-                origin="import",
-                now=ctx.now,
-            )
-            for row, _, ords in chunk
-            for o in ords
-        ]
-        ids = iter(insert_rows(session, Card.__table__, values))
-        links = []
-        for row, key, ords in chunk:
-            made = [next(ids) for _ in ords]
-            links.extend({"card_id": c, "tag_id": tag_ids[t].id} for c in made for t in row.tags)
-            new_records.append((key, made[0], None))
-            summary.add("cards", len(made))
-        if links:
-            session.execute(insert(card_tags), links)
-        ctx.progress(parsed.name, min(start + BATCH, len(fresh)), len(fresh))
+    with indexed_after(session, "cards"):
+        for start in range(0, len(fresh), BATCH):
+            chunk = fresh[start : start + BATCH]
+            values = [
+                card_service.new_card_values(
+                    front=row.front,
+                    back=row.back,
+                    kind=row.kind,
+                    cloze_ord=o,
+                    deck=row.deck,
+                    origin="import",
+                    now=ctx.now,
+                )
+                for row, _, ords in chunk
+                for o in ords
+            ]
+            ids = iter(insert_rows(session, Card.__table__, values))
+            links = []
+            for row, key, ords in chunk:
+                made = [next(ids) for _ in ords]
+                links.extend(
+                    {"card_id": c, "tag_id": tag_ids[t].id} for c in made for t in row.tags
+                )
+                new_records.append((key, made[0], None))
+                summary.add("cards", len(made))
+            insert_rows(session, card_tags, links, returning=False)
+            ctx.progress(parsed.name, min(start + BATCH, len(fresh)), len(fresh))
     records.remember(session, KIND, new_records, source=parsed.name, now=ctx.now)
     return summary
 

@@ -36,7 +36,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from studylog.errors import InvalidInputError
@@ -58,6 +58,7 @@ from studylog.storage.models import (
     Todo,
     card_tags,
 )
+from studylog.storage.search_index import indexed_after
 from studylog.storage.times import to_ms
 
 _CHUNK = 500
@@ -362,7 +363,8 @@ class _Writer:
             if keep_ids:
                 value["id"] = row["id"]
             fresh.append((row["id"], value))
-        new_ids = insert_rows(self.s, _T_ENTRY, [v for _, v in fresh])
+        with indexed_after(self.s, "journal_entries"):
+            new_ids = insert_rows(self.s, _T_ENTRY, [v for _, v in fresh])
         self.ids["entries"].update(zip((f for f, _ in fresh), new_ids, strict=True))
         self.summary.add("entries", len(fresh))
         self._progress("entries", len(rows))
@@ -386,7 +388,8 @@ class _Writer:
             if keep_ids:
                 value["id"] = row["id"]
             fresh.append((row["id"], value))
-        new_ids = insert_rows(self.s, _T_TODO, [v for _, v in fresh])
+        with indexed_after(self.s, "todos"):
+            new_ids = insert_rows(self.s, _T_TODO, [v for _, v in fresh])
         self.ids["todos"].update(zip((f for f, _ in fresh), new_ids, strict=True))
         self.summary.add("todos", len(fresh))
         self._progress("todos", len(rows))
@@ -419,16 +422,16 @@ class _Writer:
             value = self._card(row, keep_ids, concepts, by_pack, natural, tags)
             if value is not None:
                 fresh.append((row, value))
-        for start in range(0, len(fresh), 5000):
-            chunk = fresh[start : start + 5000]
-            new_ids = insert_rows(self.s, _T_CARD, [v for _, v in chunk])
-            links = []
-            for (row, _value), cid in zip(chunk, new_ids, strict=True):
-                self.ids["cards"][row["id"]] = cid
-                links.extend({"card_id": cid, "tag_id": tags[t].id} for t in row["tags"])
-            if links:
-                self.s.execute(insert(card_tags), links)
-            self.ctx.progress(f"{self.p.name}: cards", start + len(chunk), len(fresh))
+        with indexed_after(self.s, "cards"):
+            for start in range(0, len(fresh), 5000):
+                chunk = fresh[start : start + 5000]
+                new_ids = insert_rows(self.s, _T_CARD, [v for _, v in chunk])
+                links = []
+                for (row, _value), cid in zip(chunk, new_ids, strict=True):
+                    self.ids["cards"][row["id"]] = cid
+                    links.extend({"card_id": cid, "tag_id": tags[t].id} for t in row["tags"])
+                insert_rows(self.s, card_tags, links, returning=False)
+                self.ctx.progress(f"{self.p.name}: cards", start + len(chunk), len(fresh))
         self.summary.add("cards", len(fresh))
 
     def _card(self, row, keep_ids, concepts, by_pack, natural, tags) -> dict[str, Any] | None:  # noqa: ANN001
@@ -498,6 +501,7 @@ class _Writer:
     def suggestions(self) -> None:
         keep_ids = _empty(self.s, SuggestedCard)
         have = set(self.s.scalars(select(SuggestedCard.content_hash)))
+        values = []
         for row in self.p.sections["suggested_cards"]:
             if row["content_hash"] in have:
                 self.summary.skip("suggestions")
@@ -508,8 +512,9 @@ class _Writer:
             value["card_id"] = self.ids["cards"].get(row["card"]) if row["card"] else None
             if keep_ids:
                 value["id"] = row["id"]
-            self.s.execute(insert(_T_SUGGESTION), value)
-            self.summary.add("suggestions")
+            values.append(value)
+        insert_rows(self.s, _T_SUGGESTION, values, returning=False)
+        self.summary.add("suggestions", len(values))
 
     def records(self) -> None:
         have = {tuple(r) for r in self.s.execute(select(ImportRecord.kind, ImportRecord.key))}
@@ -523,8 +528,7 @@ class _Writer:
             if section and row["target_id"] is not None:
                 value["target_id"] = self.ids[section].get(row["target_id"], row["target_id"])
             values.append(value)
-        if values:
-            self.s.execute(insert(_T_RECORD), values)
+        insert_rows(self.s, _T_RECORD, values, returning=False)
 
 
 def apply_json(session: Session, parsed: ParsedJson, ctx: ApplyContext) -> FileSummary:

@@ -14,9 +14,10 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from studylog.storage.bulk import insert_rows
 from studylog.storage.import_models import ImportRecord
 
 CHUNK = 500  # keys per IN (...) query, well under SQLite's parameter limit
@@ -80,6 +81,5 @@ def remember(
         }
         for key, target, ref in rows
     ]
-    if values:
-        session.execute(insert(ImportRecord), values)
+    insert_rows(session, ImportRecord.__table__, values, returning=False)
     return len(values)

@@ -10,13 +10,16 @@ Public API (CLI ``studylog card suggested|accept|reject`` and the app):
 
 - :func:`list_suggestions` / :func:`get` / :func:`count` - read;
 - :func:`accept` - make cards of pending suggestions (optionally edited);
-- :func:`reject` - dismiss pending suggestions.
+- :func:`reject` - dismiss pending suggestions;
+- :func:`in_context` - the pending ones with the passage of the note each came
+  from and the concept it names (the app's Suggested cards screen).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -29,6 +32,7 @@ from studylog.errors import InvalidInputError, NotFoundError
 from studylog.services import cards as card_service
 from studylog.storage.engine import Database
 from studylog.storage.import_models import SuggestedCard
+from studylog.storage.models import Concept, JournalEntry
 from studylog.studyday import utcnow
 
 STATUSES = ("pending", "accepted", "rejected")
@@ -278,3 +282,142 @@ def reject(db: Database, ids: Sequence[int] | None, *, now: datetime | None = No
         for row in rows:
             row.status, row.decided_at = "rejected", moment
         return len(rows)
+
+
+# --- the review queue of the app: each suggestion in its note, with the concept it names ----
+
+CONTEXT_RADIUS = 2  # lines of the note shown above and below the suggestion's own lines
+_CLOZE = re.compile(r"\{\{c\d+::(.*?)(?:::[^}]*)?\}\}", re.DOTALL)
+_WORD = re.compile(r"[A-Za-z0-9]")
+
+
+@dataclass(frozen=True)
+class SuggestionContext:
+    """A pending suggestion with the passage of the note it was found in.
+
+    ``lines`` are the note's lines around the definition, as written;
+    ``first_line`` the 1-based file line of ``lines[0]`` (None when the
+    definition's own line is not in the entry any more: then ``lines`` is
+    empty); ``marked`` the indices in ``lines`` of the definition itself (the
+    term's line, and the definition's lines when it starts on the next ones);
+    ``concept`` the slug of the concept whose title or alias the front names
+    (:func:`concept_named`), or None.
+    """
+
+    suggestion: SuggestionInfo
+    lines: list[str]
+    first_line: int | None
+    marked: list[int]
+    concept: str | None
+
+
+def _plain_front(suggestion: SuggestionInfo) -> str:
+    front = _CLOZE.sub(r"\1", suggestion.front) if suggestion.kind == "cloze" else suggestion.front
+    return next((ln.strip() for ln in front.splitlines() if ln.strip()), "")
+
+
+def passage(
+    body: str, suggestion: SuggestionInfo, radius: int = CONTEXT_RADIUS
+) -> tuple[list[str], int | None, list[int]]:
+    """The lines of entry ``body`` around ``suggestion``: (lines, first file line, marked).
+
+    The entry is the note's text, so the definition is found by its text (the
+    front's first line, else the back's), not by the file's line number;
+    the file line number is then carried over. (``[]``, None, ``[]``) when
+    the text is not in the entry (it was edited since the import).
+    """
+    lines = body.splitlines()
+    front = _plain_front(suggestion)
+    back = next((ln.strip() for ln in suggestion.back.splitlines() if ln.strip()), "")
+    # Best first: the line with both term and definition, a line that starts with the
+    # term (after list marks), a line with the term, a line with the definition.
+    tests = [
+        lambda ln: bool(front and back) and front in ln and back[:20] in ln,
+        lambda ln: bool(front) and ln.lstrip(" -*>#\t").startswith(front),
+        lambda ln: bool(front) and front in ln,
+        lambda ln: bool(back) and back in ln,
+    ]
+    at = next((i for test in tests for i, ln in enumerate(lines) if test(ln)), None)
+    if at is None:
+        return [], None, []
+    # The definition's own lines: the term's, then on to the line holding the back's end.
+    last_back = next(
+        (ln.strip() for ln in reversed(suggestion.back.splitlines()) if ln.strip()), ""
+    )
+    end = at
+    if last_back and last_back not in lines[at]:
+        end = next(
+            (i for i in range(at + 1, min(len(lines), at + 12)) if last_back in lines[i]), at
+        )
+    start, stop = max(0, at - radius), min(len(lines), end + radius + 1)
+    first = None if suggestion.line is None else suggestion.line - (at - start)
+    return lines[start:stop], first, list(range(at - start, end - start + 1))
+
+
+def concept_named(text: str, concepts: Iterable[tuple[str, Iterable[str]]]) -> str | None:
+    """The slug of the concept ``text`` names: the longest slug, title or alias in it.
+
+    ``concepts``: (slug, names) pairs. Case is ignored; a Latin name matches
+    only as a whole word (``GRU`` is not found in ``GRUB``), a Korean one
+    anywhere (Korean attaches particles: ``망각 게이트는``). Names of one
+    character never match. ``"forget 게이트(망각 게이트)"`` gives ``lstm``,
+    whose aliases include 망각 게이트.
+    """
+    lowered = text.lower()
+    best: tuple[int, str] | None = None
+    for slug, names in concepts:
+        for name in names:
+            wanted = name.strip().lower()
+            if len(wanted) < 2 or (best is not None and len(wanted) <= best[0]):
+                continue
+            begin = _WORD.search(wanted[0]) is not None
+            end = _WORD.search(wanted[-1]) is not None
+            pattern = (
+                (r"(?<![a-z0-9])" if begin else "")
+                + re.escape(wanted)
+                + (r"(?![a-z0-9])" if end else "")
+            )
+            if re.search(pattern, lowered):
+                best = (len(wanted), slug)
+    return None if best is None else best[1]
+
+
+def in_context(
+    db: Database, *, limit: int = 500, radius: int = CONTEXT_RADIUS
+) -> tuple[list[SuggestionContext], int]:
+    """The pending suggestions (oldest note day first, at most ``limit``) each with its
+    passage and the concept it names, and how many are pending in all. One read."""
+    with db.read() as session:
+        rows = session.scalars(
+            select(SuggestedCard)
+            .where(SuggestedCard.status == "pending")
+            .order_by(SuggestedCard.day.is_(None), SuggestedCard.day, SuggestedCard.id)
+            .limit(limit)
+        ).all()
+        total = (
+            session.scalar(
+                select(func.count(SuggestedCard.id)).where(SuggestedCard.status == "pending")
+            )
+            or 0
+        )
+        infos = [_info(r) for r in rows]
+        entry_ids = {i.entry_id for i in infos if i.entry_id is not None}
+        bodies = {
+            entry_id: body
+            for entry_id, body in session.execute(
+                select(JournalEntry.id, JournalEntry.body).where(JournalEntry.id.in_(entry_ids))
+            )
+        }
+        concepts = [
+            (slug, [slug, title, *(aliases or [])])
+            for slug, title, aliases in session.execute(
+                select(Concept.slug, Concept.title, Concept.aliases)
+            )
+        ]
+    out = []
+    for info in infos:
+        lines, first, marked = passage(bodies.get(info.entry_id or -1, ""), info, radius)
+        out.append(
+            SuggestionContext(info, lines, first, marked, concept_named(info.front, concepts))
+        )
+    return out, total

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from textual import on, work
 from textual.app import App
@@ -46,12 +46,14 @@ from studylog.tui.screens.help import HelpScreen
 from studylog.tui.screens.review import ReviewScreen
 from studylog.tui.screens.search import SearchScreen
 from studylog.tui.screens.stats import StatsScreen
+from studylog.tui.screens.suggested import SuggestedScreen
 from studylog.tui.screens.today import TodayScreen
 from studylog.tui.widgets.card_view import CardView
 from studylog.tui.widgets.entry_editor import link_target
 from studylog.tui.widgets.guard import guarded, report
 
 THEME_KEY = "theme"
+T = TypeVar("T")
 POLL_SECONDS = 1.0  # how often the data version is looked at (one PRAGMA, no table read)
 
 
@@ -291,10 +293,43 @@ class StudylogApp(App[None]):
         page.call_after_refresh(page.action_run_demo)
 
     @guarded
+    def open_suggestions(self) -> None:
+        """Push the queue of suggested cards (definitions found in imported notes)."""
+        if not isinstance(self.screen, SuggestedScreen):
+            self.push_screen(SuggestedScreen())
+
+    def read_then(self, read: Callable[[], T], then: Callable[[T], object]) -> None:
+        """Run ``read`` (service reads, no widgets) in a thread worker, then ``then(result)``
+        on the UI thread. An error of either is a notification (:func:`report`)."""
+        self._read_then(read, then)
+
+    @work(thread=True, group="app-read", exit_on_error=False)
+    def _read_then(self, read: Callable[[], T], then: Callable[[T], object]) -> None:
+        try:
+            result = read()
+        except Exception as error:  # noqa: BLE001 - reported on the UI thread
+            self.call_from_thread(report, self, error)
+            return
+        self.call_from_thread(guarded(lambda app: then(result)), self)
+
     def open_card(self, card_id: int) -> None:
-        """Show card ``card_id`` (both sides, schedule, its concept)."""
-        card = card_service.get(self.db, card_id)
-        self.push_screen(CardView(card))
+        """Show card ``card_id`` (both sides, schedule, its concept); read in a worker."""
+        self.read_then(
+            lambda: card_service.get(self.db, card_id),
+            lambda card: self.push_screen(CardView(card)),
+        )
+
+    def open_concept_named(self, name: str) -> None:
+        """Open the concept ``name`` names (a slug, title or alias: a ``[[link]]``'s target),
+        or say there is none; resolved in a worker."""
+
+        def opened(slug: str | None) -> None:
+            if slug is None:
+                self.notify(f"No concept called {name!r} yet.", severity="warning")
+            else:
+                self.open_concept(slug)
+
+        self.read_then(lambda: concept_service.resolve(self.db, name), opened)
 
     @guarded
     def open_link(self, href: str) -> None:
@@ -303,11 +338,7 @@ class StudylogApp(App[None]):
         if target is None:
             self.open_url(href)
             return
-        slug = concept_service.resolve(self.db, target)
-        if slug is None:
-            self.notify(f"No concept called {target!r} yet.", severity="warning")
-            return
-        self.open_concept(slug)
+        self.open_concept_named(target)
 
     # --- quitting -------------------------------------------------------------------------
 

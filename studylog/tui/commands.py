@@ -76,6 +76,11 @@ class StudylogCommands(Provider):
             ("Add TODO", app.action_add_todo, "Add a TODO to today's list"),
             ("Go to today", partial(app.open_day, None), "Today on the current study day"),
             ("Go to date…", app.action_go_to_day, "Jump to a study day (YYYY-MM-DD)"),
+            (
+                "Suggested cards",
+                app.open_suggestions,
+                "Accept or reject the cards found in your imported notes",
+            ),
             ("Help: keys", app.action_help, "Every key of the app (F1)"),
         ]
         return commands

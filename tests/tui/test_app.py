@@ -310,3 +310,49 @@ async def test_palette_runs_a_concepts_demo_on_its_page(
         await palette(pilot, "Run demo: Softmax")
         assert isinstance(app.screen, ConceptPageScreen) and app.screen.slug == "softmax"
         assert started == ["softmax"]
+
+
+async def test_opening_cards_and_links_reads_in_a_worker(
+    seeded_db: Database, make_app, monkeypatch
+) -> None:
+    import threading
+
+    from studylog.services import cards
+    from studylog.services import concepts as concept_service
+    from studylog.tui.screens.concept_page import ConceptPageScreen
+    from studylog.tui.widgets.card_view import CardView
+
+    threads: list[str] = []
+    resolve, get = concept_service.resolve, cards.get
+
+    def resolve_spy(db, name):  # noqa: ANN001, ANN202
+        threads.append(threading.current_thread().name)
+        return resolve(db, name)
+
+    def get_spy(db, card_id):  # noqa: ANN001, ANN202
+        threads.append(threading.current_thread().name)
+        return get(db, card_id)
+
+    monkeypatch.setattr(concept_service, "resolve", resolve_spy)
+    monkeypatch.setattr(cards, "get", get_spy)
+    app = make_app(seeded_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.open_link("concept:소프트맥스")  # an alias
+        await settle(pilot)
+        assert isinstance(app.screen, ConceptPageScreen) and app.screen.slug == "softmax"
+        app.pop_screen()
+        app.open_link("concept:없는개념")
+        await settle(pilot)
+        assert not isinstance(app.screen, ConceptPageScreen)
+        assert "No concept called '없는개념' yet." in [n.message for n in app._notifications]
+        app.open_card(999_999)
+        await settle(pilot)
+        assert not isinstance(app.screen, CardView)
+        assert "no card with id 999999" in " ".join(n.message for n in app._notifications)
+        first = cards.list_cards(seeded_db)[0]
+        app.open_card(first.id)
+        await settle(pilot)
+        assert isinstance(app.screen, CardView) and app.screen.card.id == first.id
+    main = threading.main_thread().name
+    assert len(threads) >= 4 and main not in threads  # never on the UI thread

@@ -342,6 +342,8 @@ async def test_new_concept_from_the_list(seeded_db: Database, make_app) -> None:
         await pilot.press(*"Batch Norm (배치 정규화)", "enter")
         assert app.screen.query_one("#slug", Input).value == "batch-norm"
         await pilot.press("enter")
+        await app.workers.wait_for_complete()  # the slug is looked up in a worker
+        await pilot.pause()
         editor = app.screen
         assert isinstance(editor, ConceptFileEditorScreen)
         area = editor.query_one(TextArea)
@@ -359,6 +361,21 @@ async def test_new_concept_from_the_list(seeded_db: Database, make_app) -> None:
         await pilot.pause()
         assert app.screen is screen
         assert "batch-norm" in table_slugs(screen)
+
+
+async def test_a_new_concept_with_a_taken_slug_is_refused(seeded_db: Database, make_app) -> None:
+    app = make_app(seeded_db)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_concepts(pilot)
+        await pilot.press("n", *"Softmax", "enter")
+        assert app.screen.query_one("#slug", Input).value == "softmax"
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.screen is screen  # no editor: the pack has softmax
+        assert "a concept with slug 'softmax' exists already" in [
+            n.message for n in app._notifications
+        ]
 
 
 def test_concept_text_keeps_display_math_lines_and_makes_links() -> None:

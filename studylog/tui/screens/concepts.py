@@ -419,19 +419,27 @@ class ConceptsScreen(CollectionScreen):
         if named is None:
             return
         slug, title = named
-        try:
-            concept_service.get(self.app.db, slug)
-        except NotFoundError:
-            pass
-        else:
-            self.notify(f"a concept with slug {slug!r} exists already", severity="error")
-            return
-        try:
-            text = concept_service.template(slug, title)
-        except StudylogError as err:
-            self.notify(str(err), severity="error")
-            return
-        self.app.push_screen(ConceptFileEditorScreen(text), self._created)
+        db = self.app.db
+
+        def taken() -> bool:
+            try:
+                concept_service.get(db, slug)
+            except NotFoundError:
+                return False
+            return True
+
+        def checked(exists: bool) -> None:
+            if exists:
+                self.notify(f"a concept with slug {slug!r} exists already", severity="error")
+                return
+            try:
+                text = concept_service.template(slug, title)
+            except StudylogError as err:
+                self.notify(str(err), severity="error")
+                return
+            self.app.push_screen(ConceptFileEditorScreen(text), self._created)
+
+        self.app.read_then(taken, checked)  # the slug is looked up in a worker
 
     @guarded
     def _created(self, slug: str | None) -> None:

@@ -23,6 +23,7 @@ from studylog.tui.screens.concepts import ConceptsScreen
 from studylog.tui.screens.review import ReviewScreen
 from studylog.tui.screens.search import SearchScreen
 from studylog.tui.screens.stats import StatsScreen
+from studylog.tui.screens.suggested import SuggestedScreen
 from studylog.tui.screens.today import TodayScreen
 from studylog.tui.widgets.entry_editor import EntryEditor, EntryList
 from studylog.tui.widgets.rowlist import RowList
@@ -39,6 +40,7 @@ GROUPS: tuple[tuple[str, type[DOMNode]], ...] = (
     ("Concept page", ConceptPageScreen),
     ("Stats", StatsScreen),
     ("Search", SearchScreen),
+    ("Suggested cards (ctrl+p)", SuggestedScreen),
     ("Lists", RowList),
 )
 

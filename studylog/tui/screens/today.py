@@ -45,7 +45,6 @@ from textual.widgets import Markdown, Static, TextArea
 
 from studylog.errors import InvalidInputError
 from studylog.linebreaks import note_parser
-from studylog.services import concepts as concept_service
 from studylog.services import journal
 from studylog.services import today as today_service
 from studylog.services import todos as todo_service
@@ -612,13 +611,8 @@ class TodayScreen(CollectionScreen):
             lambda name: self._open_name(name) if name else None,
         )
 
-    @guarded
     def _open_name(self, name: str) -> None:
-        slug = concept_service.resolve(self.app.db, name)
-        if slug is None:
-            self.notify(f"No concept called {name!r} yet.", severity="warning")
-            return
-        self.app.open_concept(slug)
+        self.app.open_concept_named(name)
 
     # --- TODOs ------------------------------------------------------------------------
 

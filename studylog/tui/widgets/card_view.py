@@ -60,7 +60,7 @@ class CardView(ModalScreen[None]):
     DEFAULT_CSS = """
     CardView { align: center middle; }
     CardView > Vertical {
-        width: 96; height: auto; max-height: 90%;
+        width: 100%; max-width: 96; height: auto; max-height: 90%;
         border: round $accent; background: $panel; padding: 0 1;
     }
     CardView .card-meta { color: $text-muted; height: auto; }

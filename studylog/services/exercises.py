@@ -1,0 +1,385 @@
+"""Exercises: write a function of the concept pack yourself, checked against the pack's reference.
+
+An exercise lives in a concept file (``::: exercise FUNCTION Title``, see
+docs/exercises.md); its id is ``SLUG.FUNCTION`` (``lstm.lstm_cell``). The
+reference is the function of that name in the concept's demo module (or what
+the checks block names). Checking runs the learner's code in the demo
+sandbox (:func:`studylog.demo.runner.run_code`) next to the checks and the
+reference (:mod:`studylog.demo.exercise_driver`), so a loop, a crash or a
+hostile attempt ends as ``timeout`` or ``error`` and never reaches the app.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import secrets
+import textwrap
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from studylog.content.concept_file import ConceptFile, ExerciseSpec, parse_concept
+from studylog.demo.limits import Limits
+from studylog.demo.runner import RunResult, run_code
+from studylog.errors import InvalidInputError, NotFoundError
+from studylog.paths import content_dir
+
+STATUSES = ("pass", "fail", "error", "timeout")
+# Wall-clock limit of one check run: generous for a slow but correct attempt
+# (long sequences in Python loops), short enough that a loop is noticed soon.
+CHECK_TIMEOUT_S = 10.0
+MAX_ATTEMPT_CHARS = 200_000
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise, resolved: what to show, what to run, and against which reference.
+
+    Attributes:
+        id: ``SLUG.FUNCTION``.
+        slug: the concept's slug; ``concept`` its title.
+        function: the function the learner writes.
+        title, task: from the concept file (task is markdown).
+        checks: the checks block's source.
+        reference: ``module.function`` of the reference (``lstm.lstm_cell``).
+        demo_dir: the folder of the reference module (put on the child's sys.path).
+        starter_override: the concept file's ``python starter`` block, if any.
+        origin: ``pack`` (or ``user``/``import`` for the learner's own concepts).
+    """
+
+    id: str
+    slug: str
+    concept: str
+    function: str
+    title: str
+    task: str
+    checks: str
+    reference: str
+    demo_dir: Path
+    starter_override: str | None = None
+    origin: str = "pack"
+    line: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "concept": self.slug, "title": self.title}
+
+
+@dataclass
+class Check:
+    """One named check and its outcome; ``message`` names shapes and the largest error."""
+
+    name: str
+    passed: bool
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "passed": self.passed, "message": self.message}
+
+
+@dataclass
+class CheckResult:
+    """The outcome of checking one attempt.
+
+    Attributes:
+        status: ``pass`` (every check passed), ``fail`` (some check failed),
+            ``error`` (the attempt does not import, has no such function, or
+            its process died), ``timeout`` (wall-clock or CPU limit).
+        duration_ms: wall-clock milliseconds of the whole run (process included).
+        checks: every check in order.
+        learner_ms: milliseconds spent inside the learner's code (import and
+            calls), as the child measured them; None when it did not report.
+        error: one line for ``error``/``timeout``.
+        seed: the seed of the random inputs (to reproduce a run).
+    """
+
+    status: str
+    duration_ms: int
+    checks: list[Check] = field(default_factory=list)
+    learner_ms: float | None = None
+    error: str | None = None
+    seed: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "status": self.status,
+            "duration_ms": self.duration_ms,
+            "checks": [c.to_json() for c in self.checks],
+        }
+        if self.error is not None:
+            data["error"] = self.error
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CheckResult:
+        return cls(
+            status=str(data["status"]),
+            duration_ms=int(data.get("duration_ms", 0)),
+            checks=[
+                Check(str(c["name"]), bool(c["passed"]), str(c["message"]))
+                for c in data.get("checks", [])
+            ],
+            error=data.get("error"),
+        )
+
+
+def pack_demos_dir() -> Path:
+    return content_dir() / "demos"
+
+
+def exercises_of(concept: ConceptFile, demo_dir: Path, *, origin: str = "pack") -> list[Exercise]:
+    """The exercises of one parsed concept file, resolved against its demo module."""
+    stem = Path(concept.demo).stem if concept.demo else None
+    found = []
+    for spec in concept.exercises:
+        found.append(_resolve(concept, spec, stem, demo_dir, origin))
+    return found
+
+
+def _resolve(
+    concept: ConceptFile, spec: ExerciseSpec, stem: str | None, demo_dir: Path, origin: str
+) -> Exercise:
+    reference = _declared_reference(spec.checks)
+    if reference is None:
+        if stem is None and not _defines(spec.checks, "reference"):
+            raise InvalidInputError(
+                f"{concept.slug}:{spec.line}: exercise '{spec.function}' has no reference: "
+                "the concept has no demo and the checks set no REFERENCE"
+            )
+        reference = f"{stem}.{spec.function}"
+    return Exercise(
+        id=f"{concept.slug}.{spec.function}",
+        slug=concept.slug,
+        concept=concept.title,
+        function=spec.function,
+        title=spec.title,
+        task=spec.task,
+        checks=spec.checks,
+        reference=reference,
+        demo_dir=demo_dir,
+        starter_override=spec.starter,
+        origin=origin,
+        line=spec.line,
+    )
+
+
+def _declared_reference(checks: str) -> str | None:
+    """``REFERENCE = "module.function"`` in the checks block, read without running it."""
+    try:
+        tree = ast.parse(checks)
+    except SyntaxError:
+        return None
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id == "REFERENCE" for t in node.targets)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        ):
+            return node.value.value
+    return None
+
+
+def _defines(source: str, name: str) -> bool:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False
+    return any(isinstance(n, ast.FunctionDef) and n.name == name for n in tree.body)
+
+
+def _pack_files() -> list[Path]:
+    return sorted((content_dir() / "concepts").glob("*.md"))
+
+
+@lru_cache(maxsize=4)
+def _pack_catalog(stamp: tuple[tuple[str, int, int], ...]) -> tuple[Exercise, ...]:
+    demo_dir = pack_demos_dir()
+    found: list[Exercise] = []
+    for name, _, _ in stamp:
+        path = content_dir() / "concepts" / name
+        text = path.read_text(encoding="utf-8")
+        if "::: exercise" not in text:
+            continue  # most of the parse is skipped for concepts without exercises
+        found.extend(exercises_of(parse_concept(text, str(path)), demo_dir))
+    return tuple(found)
+
+
+def catalog() -> list[Exercise]:
+    """Every exercise of the built-in pack, by concept file then order in the file.
+
+    Parsed once per process while the files stay the same (size and mtime).
+    """
+    stamp = tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in _pack_files())
+    return list(_pack_catalog(stamp))
+
+
+def get(exercise_id: str) -> Exercise:
+    """The exercise ``SLUG.FUNCTION``.
+
+    Raises:
+        NotFoundError: no such exercise (the message lists how to see them).
+    """
+    for exercise in catalog():
+        if exercise.id == exercise_id:
+            return exercise
+    raise NotFoundError(
+        f"no exercise {exercise_id!r} (see `studylog exercise list`; ids are SLUG.FUNCTION)"
+    )
+
+
+def for_concept(slug: str) -> list[Exercise]:
+    return [e for e in catalog() if e.slug == slug]
+
+
+# --- the starter ----------------------------------------------------------------
+
+
+def _function_source(source: str, name: str, rename: str) -> tuple[str, list[str]] | None:
+    """The def line(s) and docstring of ``name`` in ``source`` + the helper imports used."""
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    helpers = []
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and node.module == "common":
+            helpers.append(", ".join(alias.name for alias in node.names))
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == name:
+            body = node.body
+            first = body[0]
+            has_doc = (
+                isinstance(first, ast.Expr)
+                and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)
+            )
+            start = (node.decorator_list[0].lineno if node.decorator_list else node.lineno) - 1
+            end = first.end_lineno if has_doc else first.lineno - 1
+            head = lines[start:end]
+            text = "\n".join(head)
+            text = text.replace(f"def {name}(", f"def {rename}(", 1)
+            indent = " " * (first.col_offset)
+            return text + f"\n{indent}raise NotImplementedError\n", helpers
+    return None
+
+
+def starter(exercise: Exercise) -> str:
+    """The starter file: the reference's signature and docstring, body ``raise NotImplementedError``.
+
+    Raises:
+        InvalidInputError: the reference's source cannot be found.
+    """
+    if exercise.starter_override is not None:
+        return exercise.starter_override
+    header = (
+        f'"""Exercise {exercise.id}: {exercise.title}.\n\n'
+        f"Check it with: studylog exercise check {exercise.id} THIS_FILE\n"
+        '"""\n\nfrom __future__ import annotations\n\nimport numpy as np\n'
+    )
+    found = None
+    if _defines(exercise.checks, "reference"):
+        found = _function_source(exercise.checks, "reference", exercise.function)
+    else:
+        module, _, func = exercise.reference.rpartition(".")
+        path = exercise.demo_dir / f"{module}.py"
+        if path.is_file():
+            found = _function_source(path.read_text(encoding="utf-8"), func, exercise.function)
+    if found is None:
+        raise InvalidInputError(f"{exercise.id}: the reference {exercise.reference} is not found")
+    body, helpers = found
+    imports = ""
+    if helpers:
+        imports = (
+            "# The pack's helpers may be used (they are on the path when checked):\n"
+            + "".join(f"# from common import {h}\n" for h in helpers)
+        )
+    return f"{header}{imports}\n\n{body}"
+
+
+# --- checking --------------------------------------------------------------------
+
+
+_RUNNER = """from studylog.demo.exercise_driver import main
+
+CONFIG = {config}
+
+
+def demo():
+    main(CONFIG)
+"""
+
+
+def check(
+    exercise: Exercise,
+    code: str,
+    *,
+    limits: Limits | None = None,
+    seed: int | None = None,
+    hidden: list[Path] | None = None,
+) -> CheckResult:
+    """Check the learner's ``code`` (a module defining ``exercise.function``) in the sandbox.
+
+    Args:
+        exercise: from :func:`get`.
+        code: the learner's module source (UTF-8 text).
+        limits: the run's limits (default: :data:`CHECK_TIMEOUT_S` wall clock,
+            the demo memory limit).
+        seed: the random inputs' seed (fresh when None, reported in the result).
+        hidden: folders the code must never see (the data folder).
+
+    Returns:
+        The :class:`CheckResult`; never raises for what the code does.
+
+    Raises:
+        InvalidInputError: the code is not text or is larger than 200,000 characters.
+    """
+    if len(code) > MAX_ATTEMPT_CHARS:
+        raise InvalidInputError(
+            f"the attempt is {len(code):,} characters; at most {MAX_ATTEMPT_CHARS:,}"
+        )
+    if "\x00" in code:
+        raise InvalidInputError("the attempt contains a NUL character; it must be Python text")
+    seed = secrets.randbits(32) if seed is None else seed
+    config = {"function": exercise.function, "reference": exercise.reference, "seed": seed}
+    runner = _RUNNER.format(config=json.dumps(config))
+    result = run_code(
+        runner,
+        name="_exercise_run.py",
+        limits=limits or Limits(timeout_s=CHECK_TIMEOUT_S),
+        paths=[exercise.demo_dir],
+        files={"_exercise_checks.py": exercise.checks, "attempt.py": code},
+        hidden=hidden,
+    )
+    outcome = interpret(result)
+    outcome.seed = seed
+    return outcome
+
+
+def interpret(result: RunResult) -> CheckResult:
+    """Turn the sandbox run into a :class:`CheckResult` (the status mapping is documented)."""
+    checks = [
+        Check(str(o.get("name", "?")), bool(o.get("passed")), str(o.get("message", "")))
+        for o in result.outputs
+        if o.get("kind") == "check"
+    ]
+    final = next((o for o in reversed(result.outputs) if o.get("kind") == "exercise"), None)
+    learner_ms = final.get("learner_ms") if final else None
+    if result.status == "timeout" or (result.status == "limit" and result.limit == "cpu"):
+        return CheckResult("timeout", result.duration_ms, checks, learner_ms, result.error)
+    if result.status != "ok" or final is None:
+        error = result.error or "the check ended without a result"
+        if result.traceback and "attempt.py" in result.traceback:
+            error += f" ({_last_attempt_line(result.traceback)})"
+        return CheckResult("error", result.duration_ms, checks, learner_ms, error)
+    status = str(final.get("status"))
+    if status not in STATUSES:
+        status = "error"
+    error = None
+    if status == "error":
+        error = next((c.message for c in checks if not c.passed), "the attempt could not run")
+    return CheckResult(status, result.duration_ms, checks, learner_ms, error)
+
+
+def _last_attempt_line(tb: str) -> str:
+    lines = [ln.strip() for ln in tb.splitlines() if "attempt.py" in ln]
+    return textwrap.shorten(lines[-1], 120) if lines else ""
