@@ -199,6 +199,15 @@ def _card_info(row: Any, **changes: Any) -> CardInfo:
     return CardInfo(**values, tags=rows.tag_list(row), concept_slug=row["concept_slug"])
 
 
+def _is_one_card(op: UndoOp, card_id: int) -> bool:
+    """An answer's operation: one card image, one review row, at most a tag link."""
+    return (
+        all((i.table, i.key) == ("cards", (card_id,)) for i in op.before)
+        and not op.deleted
+        and len(op.inserted_ids("reviews")) == 1
+    )
+
+
 def _stored(values: dict[str, Any]) -> dict[str, Any]:
     """Card values as they are stored (times floored to the millisecond)."""
     return {k: floor_ms(v) if k in TWINS["cards"] else v for k, v in values.items()}
@@ -615,8 +624,29 @@ class ReviewSession:
             raise InvalidInputError("nothing to undo in this session")
         card_id = op.card_ids[0]
         with self._tx(write=True) as conn:
-            rows.undo_in(conn, op)
-            row = rows.read_card(conn, card_id)
+            row = rows.read_card(conn, card_id)  # also the check that nothing changed since
+            if row is None:
+                raise NotFoundError(f"no card with id {card_id}")
+            for image in op.after:
+                if image.key == (card_id,) and image.table == "cards":
+                    if any(row[c] != v for c, v in _stored(dict(image.values)).items()):
+                        raise rows.UndoConflict(
+                            f"cannot undo {op.label.lower()}: card {card_id} was changed since"
+                        )
+            if op.kind == "answer" and _is_one_card(op, card_id):
+                rows.undo_answer(conn, card_id, row, op)  # prebuilt statements
+            else:
+                others = tuple(i for i in op.after if (i.table, i.key) != ("cards", (card_id,)))
+                rows.undo_in(conn, replace(op, after=others), checked=bool(others))
+        restored = {
+            c: v
+            for i in op.before
+            if (i.table, i.key) == ("cards", (card_id,))
+            for c, v in _stored(dict(i.values)).items()
+        }
+        tag_names = rows.tag_list(row)
+        if any(t == "card_tags" and k[0] == card_id for t, k in op.inserted):
+            tag_names = [t for t in tag_names if t != LEECH_TAG]  # the link the answer added
         self.undo_stack.pop()
         for (review_id,) in op.inserted_ids("reviews"):
             self.queue.log.drop(review_id)
@@ -624,10 +654,13 @@ class ReviewSession:
                 if self.answers[k].review_id == review_id:
                     del self.answers[k]
                     break
-        if row is None:
-            raise NotFoundError(f"no card with id {card_id}")
-        self.queue.restored(rows.card_row(row))
-        return _card_info(row)
+        shown = replace(_card_info(row, **restored), tags=tag_names)
+        self.queue.restored(
+            replace(
+                rows.card_row(row), **{k: v for k, v in restored.items() if k in rows.ROW_COLUMNS}
+            )
+        )
+        return shown
 
     def _set_aside(self, card_id: int, label: str, kind: str, values: dict[str, Any]) -> CardInfo:
         with self._tx(write=True) as conn:

@@ -84,27 +84,22 @@ SELECT_CARD = (
 )
 """One card by primary key: its scheduling columns, text, concept slug and tags."""
 
+ANSWER_UPDATE_COLUMNS = (
+    "state",
+    "step",
+    "stability",
+    "difficulty",
+    "due",
+    "last_review",
+    "reps",
+    "lapses",
+    "suspended",
+)
+ANSWER_UPDATE_KEYS = (*ANSWER_UPDATE_COLUMNS, "due_ms", "last_review_ms")
 UPDATE_ANSWERED = (
     update(cards)
     .where(cards.c.id == bindparam("b_id"))
-    .values(
-        {
-            c: bindparam(f"b_{c}")
-            for c in (
-                "state",
-                "step",
-                "stability",
-                "difficulty",
-                "due",
-                "due_ms",
-                "last_review",
-                "last_review_ms",
-                "reps",
-                "lapses",
-                "suspended",
-            )
-        }
-    )
+    .values({c: bindparam(f"b_{c}") for c in ANSWER_UPDATE_KEYS})
 )
 """The card's new state after an answer."""
 
@@ -308,6 +303,26 @@ def set_columns(conn: Connection, card_ids: Sequence[int], values: dict[str, Any
     )
 
 
+def undo_answer(conn: Connection, card_id: int, row: Any, op: UndoOp) -> None:
+    """Undo an answer's operation with the prebuilt statements: the card's answer columns
+    back (its before-image over the current ``row``), the review row and any tag link deleted.
+    The caller has checked the after-image against ``row``."""
+    values = {c: row[c] for c in ANSWER_UPDATE_COLUMNS if c in row}
+    for image in op.before:
+        values.update(image.values)
+    new = with_ms("cards", values)
+    conn.execute(
+        UPDATE_ANSWERED, {"b_id": card_id, **{f"b_{k}": new[k] for k in ANSWER_UPDATE_KEYS}}
+    )
+    for (review_id,) in op.inserted_ids("reviews"):
+        conn.execute(DELETE_REVIEW, {"review_id": review_id})
+    links = [key for table, key in op.inserted if table == "card_tags"]
+    if links:
+        conn.execute(
+            delete(card_tags).where(tuple_(card_tags.c.card_id, card_tags.c.tag_id).in_(links))
+        )
+
+
 # --- undo ------------------------------------------------------------------------------
 
 
@@ -414,6 +429,7 @@ __all__ = [
     "sync_day_log",
     "tag_card",
     "tag_list",
+    "undo_answer",
     "undo_in",
     "untag_card",
     "write_answer",
