@@ -265,3 +265,35 @@ def test_cli_bad_input_is_one_line(run_cli, tmp_path: Path) -> None:
     assert bad.exit_code == 1 and "not UTF-8" in bad.output
     gone = run_cli("exercise", "check", "softmax.softmax", str(tmp_path / "none.py"))
     assert gone.exit_code == 1 and "cannot read" in gone.output
+
+
+# --- attempts -------------------------------------------------------------------------
+
+
+def test_attempts_are_stored_and_start_gives_back_the_last(run_cli, tmp_path: Path, db) -> None:
+    exercise_id = "layer-normalization.layer_norm"
+    out = tmp_path / "ln.py"
+    assert run_cli("exercise", "start", exercise_id, "--out", str(out)).exit_code == 0
+    assert run_cli("exercise", "check", exercise_id, str(out)).exit_code == 1
+    out.write_text(CORRECT[exercise_id], encoding="utf-8")
+    assert run_cli("exercise", "check", exercise_id, str(out)).exit_code == 0
+
+    listed = json.loads(run_cli("exercise", "history", exercise_id, "--json").output)
+    assert [a["status"] for a in listed] == ["fail", "pass"]
+    assert all(a["checks"] and a["duration_ms"] > 0 for a in listed)
+    stored = exercises.attempts(db, exercise_id)
+    assert stored[-1].code == CORRECT[exercise_id]
+    assert stored[0].result.checks[0].passed is False
+
+    again = run_cli("exercise", "start", exercise_id)
+    assert again.output == CORRECT[exercise_id]  # the last attempt, not the starter
+    fresh = run_cli("exercise", "start", exercise_id, "--starter")
+    assert "raise NotImplementedError" in fresh.output
+    assert exercises.attempts(db, "softmax.softmax") == []
+
+
+def test_proposed_grade_follows_the_outcome() -> None:
+    assert exercises.proposed_grade(["pass"]) == 3  # Good at the first run
+    assert exercises.proposed_grade(["fail", "error", "pass"]) == 2  # Hard after failed runs
+    assert exercises.proposed_grade(["pass", "fail"]) == 1  # Again while failing
+    assert exercises.proposed_grade([]) == 1

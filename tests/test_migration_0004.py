@@ -65,7 +65,7 @@ def test_rows_of_revision_0003_survive_and_get_exact_integer_times(tmp_path: Pat
 
     backup = migrate.prepare(db)
     assert backup is not None and backup.exists()  # the backup came first
-    assert migrate.current_revision_of(path) == "0004"
+    assert migrate.current_revision_of(path) == migrate.HEAD_REVISION
     with sqlite3.connect(backup) as old:
         assert old.execute("SELECT version_num FROM alembic_version").fetchone() == ("0003",)
         assert old.execute("SELECT count(*) FROM reviews").fetchone() == (3,)

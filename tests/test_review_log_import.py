@@ -154,8 +154,6 @@ def test_lapses_count_again_on_review_cards(utc_db):
             lapses += card.state == fsrs.State.Review and log.rating == fsrs.Rating.Again
             card, _ = scheduler.review_card(card, log.rating, log.review_datetime)
         assert stored[ext].lapses == lapses
-    # the leech rule is not applied to imported history
-    assert not any(c.suspended for c in stored.values())
     assert max(c.lapses for c in stored.values()) == 8
 
 
@@ -290,3 +288,119 @@ def test_parse_accepts_blank_lines_bom_and_empty_duration(tmp_path):
         (4, "2", 4, None),
     ]
     assert rows[1].time == datetime(2024, 3, 30, 1, tzinfo=UTC)
+
+
+# --- cards without text, the deck, the queue, the leech rule (issue 12, item 6) ---------------
+
+
+def package_lapses() -> dict[str, int]:
+    """Lapses per card id from the package's scheduler (Again on a Review card)."""
+    scheduler = fsrs.Scheduler(enable_fuzzing=False)
+    out = {}
+    for ext, logs in package_logs().items():
+        card, lapses = fsrs.Card(card_id=int(ext)), 0
+        for log in sorted(logs, key=lambda x: x.review_datetime):
+            lapses += card.state == fsrs.State.Review and log.rating == fsrs.Rating.Again
+            card, _ = scheduler.review_card(card, log.rating, log.review_datetime)
+        out[ext] = lapses
+    return out
+
+
+def tag_names(db) -> dict[str, set[str]]:
+    with db.read() as s:
+        return {c.external_id: {t.name for t in c.tags} for c in s.scalars(select(Card))}
+
+
+def test_leech_rule_applies_to_imported_history(utc_db):
+    review.configure(utc_db, enable_fuzzing=False)
+    summary = import_review_log(utc_db, JOSH, now=NOW)
+    want = {ext for ext, n in package_lapses().items() if n >= 8}  # default threshold 8
+    assert len(want) == 3 and summary.leeches == 3
+    stored, tags = cards_by_external_id(utc_db), tag_names(utc_db)
+    assert {ext for ext, c in stored.items() if c.suspended} == want
+    assert {ext for ext, names in tags.items() if "leech" in names} == want
+
+
+def test_leech_action_tag_only_tags_and_a_lower_threshold_finds_more(utc_db):
+    settings.put(utc_db, "review.leech_action", "tag")
+    review.set_limits(utc_db, leech_threshold=5)
+    summary = import_review_log(utc_db, JOSH, now=NOW)
+    # threshold 5: leech points 5, 7, 9, ... (every half threshold, at least 1)
+    want = {ext for ext, n in package_lapses().items() if n >= 5}
+    assert summary.leeches == len(want) > 3
+    assert not any(c.suspended for c in cards_by_external_id(utc_db).values())
+    assert {ext for ext, names in tag_names(utc_db).items() if "leech" in names} == want
+
+
+def test_a_leech_unsuspended_by_the_user_stays_so_on_reimport(utc_db):
+    import_review_log(utc_db, JOSH, now=NOW)
+    leech = next(ext for ext, c in cards_by_external_id(utc_db).items() if c.suspended)
+    review.unsuspend(utc_db, cards_by_external_id(utc_db)[leech].id)
+    again = import_review_log(utc_db, JOSH, now=NOW)
+    assert again.leeches == 0 and not cards_by_external_id(utc_db)[leech].suspended
+
+
+def test_cards_without_text_go_to_their_own_deck_and_stay_out_of_the_queue(utc_db):
+    summary = import_review_log(utc_db, JOSH, now=NOW)
+    assert summary.deck == "Imported review history"
+    with utc_db.read() as s:
+        rows = s.execute(select(Card.deck, Card.front, Card.back)).all()
+    assert {tuple(r) for r in rows} == {("Imported review history", "", "")}
+    # 1,202 unsuspended cards, all overdue by 2026, yet nothing to review
+    session = review.ReviewSession(utc_db, now=NOW)
+    assert session.next_card(now=NOW) is None
+    assert session.counts(now=NOW).total == 0
+    from studylog.services import today
+
+    cal = settings.calendar(utc_db)
+    assert today.due_counts(utc_db, cal.day_of(NOW), cal) == (0, 0)
+
+
+def test_a_card_that_gets_text_joins_the_queue(utc_db):
+    from studylog.services import cards as card_service
+
+    import_review_log(utc_db, JOSH, now=NOW)
+    stored = cards_by_external_id(utc_db)
+    ext = next(e for e, c in stored.items() if c.state == 2 and not c.suspended)
+    card_service.edit(
+        utc_db, stored[ext].id, front="기울기 소실이란? 🧠", back="vanishing gradient"
+    )
+    session = review.ReviewSession(utc_db, now=NOW)
+    shown = session.next_card(now=NOW)
+    assert shown is not None and shown.id == stored[ext].id
+    assert session.counts(now=NOW).review == 1
+
+
+def test_history_attaches_to_an_existing_card_by_external_id(utc_db):
+    from studylog.services import cards as card_service
+
+    review.configure(utc_db, enable_fuzzing=False)
+    made = card_service.create(utc_db, front="RNN의 은닉 상태는?", back="h_t", deck="딥러닝::RNN")
+    first_ext = next(iter(package_logs()))
+    with utc_db.write() as s:
+        s.get(Card, made[0].id).external_id = first_ext
+    summary = import_review_log(utc_db, JOSH, now=NOW)
+    assert (summary.cards_created, summary.cards_updated) == (1_204, 1)
+    stored = cards_by_external_id(utc_db)[first_ext]
+    want = fsrs.Scheduler(enable_fuzzing=False).reschedule_card(
+        fsrs.Card(card_id=int(first_ext)), package_logs()[first_ext]
+    )
+    assert stored.id == made[0].id and stored.reps == len(package_logs()[first_ext])
+    assert stored.stability == pytest.approx(want.stability, rel=1e-9)
+    with utc_db.read() as s:
+        card = s.get(Card, made[0].id)
+        assert (card.front, card.deck) == ("RNN의 은닉 상태는?", "딥러닝::RNN")
+
+
+def test_deck_option_and_cli_report(run_cli, utc_db):
+    out = run_cli("import", "--deck", "밑바닥2::리뷰 기록 📚", str(JOSH))
+    assert out.exit_code == 0, out.output
+    assert "The 1,205 new cards have no text yet: they wait in deck '밑바닥2::리뷰 기록 📚'" in (
+        out.output
+    )
+    assert "3 cards became leeches" in out.output
+    with utc_db.read() as s:
+        imported = select(Card.deck).where(Card.origin == "import").distinct()
+        assert set(s.scalars(imported)) == {"밑바닥2::리뷰 기록 📚"}
+    bad = run_cli("import", "--deck", "  ", str(JOSH))
+    assert bad.exit_code == 1 and "--deck: the deck name is empty" in bad.output

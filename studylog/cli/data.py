@@ -121,20 +121,20 @@ def _print_report(report: ImportReport) -> None:
         click.echo("Review the suggested cards with: studylog card suggested")
 
 
-def _review_log_import(db, path: Path, dry_run: bool) -> None:  # noqa: ANN001 - Database
+def _review_log_import(db, path: Path, dry_run: bool, deck: str | None) -> None:  # noqa: ANN001 - Database
     try:
         from studylog.cli.review import print_review_log_summary, run_review_log_import
     except ImportError:  # the review CLI is not there: import and report here
         from studylog.interchange.review_log import import_review_log
 
-        summary = import_review_log(db, path, dry_run=dry_run)
+        summary = import_review_log(db, path, dry_run=dry_run, deck=deck)
         verb = "would add" if dry_run else "added"
         click.echo(
             f"{summary.file} (review log): {verb} {summary.cards_created} cards, "
             f"{summary.reviews_added} reviews; skipped {summary.reviews_skipped} reviews."
         )
         return
-    summary = run_review_log_import(db, path, dry_run)
+    summary = run_review_log_import(db, path, dry_run, deck)
     print_review_log_summary(summary, path, dry_run)
 
 
@@ -145,9 +145,20 @@ def _review_log_import(db, path: Path, dry_run: bool) -> None:  # noqa: ANN001 -
 )
 @click.option("--dry-run", is_flag=True, help="Show what would be added; write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option(
+    "--deck",
+    metavar="DECK",
+    help="Review logs: the deck for cards that have no text yet "
+    "(default 'Imported review history').",
+)
 @pass_app
 def import_command(
-    app: AppContext, paths: tuple[Path, ...], day_text: str | None, dry_run: bool, as_json: bool
+    app: AppContext,
+    paths: tuple[Path, ...],
+    day_text: str | None,
+    dry_run: bool,
+    as_json: bool,
+    deck: str | None,
 ) -> None:
     """Import study notes (.md, .txt), Anki packages (.apkg, .colpkg), card CSV
     (front,back,tags), a JSON export, or a review log (CSV: card_id,review_rating,...).
@@ -168,8 +179,9 @@ def import_command(
     others = [p for p in files if kinds[p] != "review-log"]
     db = app.database()
     if logs:
-        from studylog.interchange.review_log import parse_review_log
+        from studylog.interchange.review_log import check_deck, parse_review_log
 
+        check_deck(deck)
         for path in logs:  # check them before anything is written
             parse_review_log(path)
     report = None
@@ -184,7 +196,7 @@ def import_command(
         else:
             _print_report(report)
     for path in logs:
-        _review_log_import(db, path, dry_run)
+        _review_log_import(db, path, dry_run, deck)
 
 
 @click.group("db")

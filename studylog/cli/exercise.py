@@ -97,12 +97,18 @@ def _write_new(path: Path, text: str, force: bool) -> None:
     "--out", "out", type=click.Path(dir_okay=False, path_type=Path), help="Write to FILE."
 )
 @click.option("--force", is_flag=True, help="Replace FILE if it exists.")
-def start(exercise_id: str, out: Path | None, force: bool) -> None:
-    """Print the starter code (the signature, a docstring, raise NotImplementedError), or write it."""
+@click.option("--starter", "fresh", is_flag=True, help="The starter even if there is an attempt.")
+@click.pass_context
+def start(ctx: click.Context, exercise_id: str, out: Path | None, force: bool, fresh: bool) -> None:
+    """Print your last attempt, or the starter code (signature, docstring, NotImplementedError).
+
+    With --out FILE, write it there instead (whole or not at all).
+    """
     from studylog.services import exercises
 
     found = exercises.get(exercise_id)
-    text = exercises.starter(found)
+    last = None if fresh else exercises.last_attempt(ctx.obj.database(), found.id)
+    text = last.code if last is not None else exercises.starter(found)
     if out is None:
         click.echo(text, nl=False)
         return
@@ -136,7 +142,10 @@ def _read_attempt(file: str) -> str:
 )
 @click.pass_context
 def check(ctx: click.Context, exercise_id: str, file: str, as_json: bool, timeout: float) -> None:
-    """Check FILE (or - for standard input) against exercise ID. Exits with 1 unless all pass."""
+    """Check FILE (or - for standard input) against exercise ID. Exits with 1 unless all pass.
+
+    The attempt is stored (see `exercise history`); `exercise start` gives it back.
+    """
     from studylog.demo.limits import Limits
     from studylog.services import demos, exercises
 
@@ -146,6 +155,7 @@ def check(ctx: click.Context, exercise_id: str, file: str, as_json: bool, timeou
     result = exercises.check(
         found, code, limits=Limits(timeout_s=timeout), hidden=demos.private_folders(db)
     )
+    exercises.record(db, found, code, result)
     if as_json:
         print_json(result.to_json())
     else:
@@ -169,3 +179,29 @@ def _print_result(found: Any, result: Any) -> None:
     if result.error and result.status in ("error", "timeout"):
         summary.append(f": {result.error}")
     console.print(summary)
+
+
+@exercise.command()
+@click.argument("exercise_id", metavar="ID")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def history(app: Any, exercise_id: str, as_json: bool) -> None:
+    """List your checked attempts at exercise ID, oldest first."""
+    from studylog.services import exercises
+
+    found = exercises.get(exercise_id)
+    rows = exercises.attempts(app.database(), found.id)
+    if as_json:
+        print_json([a.to_json() for a in rows])
+        return
+    console = _console()
+    if not rows:
+        console.print(f"No attempts at {found.id} yet.")
+        return
+    for a in rows:
+        passed = sum(c.passed for c in a.result.checks)
+        console.print(
+            f"{a.attempted_at:%Y-%m-%d %H:%M} UTC  {a.status:<7}  "
+            f"{passed}/{len(a.result.checks)} checks  {a.duration_ms} ms",
+            markup=False,
+        )

@@ -307,12 +307,14 @@ def _print_stats(s) -> None:  # noqa: ANN001 - stats.Stats
         out.print(bars)
 
 
-def run_review_log_import(db: Database, path: Path, dry_run: bool) -> ReviewLogSummary:
+def run_review_log_import(
+    db: Database, path: Path, dry_run: bool, deck: str | None = None
+) -> ReviewLogSummary:
     """Import a review-log CSV for ``studylog import`` (ClickException on bad input)."""
     from studylog.interchange.review_log import import_review_log
 
     try:
-        return import_review_log(db, path, dry_run=dry_run)
+        return import_review_log(db, path, dry_run=dry_run, deck=deck)
     except StudylogError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -335,6 +337,17 @@ def print_review_log_summary(summary: ReviewLogSummary, path: Path, dry_run: boo
     )
     if summary.reviews_skipped:
         click.echo(f"Skipped {summary.reviews_skipped:,} reviews already in the database.")
+    if summary.cards_created:
+        click.echo(
+            f"The {summary.cards_created:,} new cards have no text yet: they wait in deck "
+            f"{summary.deck!r} and stay out of review until you add their text "
+            "(studylog card edit ID, or import the Anki package they came from)."
+        )
+    if summary.leeches:
+        click.echo(
+            f"{summary.leeches:,} cards became leeches (tagged leech): "
+            "see them with studylog card list --tag leech."
+        )
 
 
 __all__ = ["review", "stats", "run_review_log_import", "print_review_log_summary"]

@@ -52,6 +52,7 @@ from studylog.interchange.names import check_deck
 from studylog.interchange.review_log import existing_cards, stored_times
 from studylog.interchange.summary import ApplyContext, FileSummary
 from studylog.scheduling.states import CardState
+from studylog.services import cards as card_service
 from studylog.services import tags as tag_service
 from studylog.services.reschedule import replay_in
 from studylog.services.review import config_in
@@ -280,17 +281,12 @@ def read_anki(path: Path, *, cap: int = MAX_COLLECTION_BYTES) -> ParsedAnki:
 
 def _fill_placeholders(session: Session, specs: dict[int, AnkiCardSpec], now: datetime) -> int:
     """Give review-log cards (no text yet) the text of the same Anki card; return how many."""
-    from studylog.interchange.review_log import BACK as LOG_BACK
-    from studylog.interchange.review_log import DECK as LOG_DECK
-
     ids = sorted(specs)
     waiting: list[int] = []
     for i in range(0, len(ids), _CHUNK):
         waiting.extend(
             session.scalars(
-                select(Card.id).where(
-                    Card.id.in_(ids[i : i + _CHUNK]), Card.deck == LOG_DECK, Card.back == LOG_BACK
-                )
+                select(Card.id).where(Card.id.in_(ids[i : i + _CHUNK]), card_service.no_text())
             )
         )
     for card_id in waiting:

@@ -8,32 +8,46 @@ Format (py-fsrs, ``ReviewLog`` as CSV)::
 ``review_rating`` is 1-4 (Again, Hard, Good, Easy), ``review_time`` ISO 8601
 with a UTC offset, ``review_duration`` milliseconds (may be empty).
 
-Each ``card_id`` becomes one card (its ``external_id``); the card's state is
-rebuilt from its whole history with the collection's scheduler, the same
-result as ``fsrs.Scheduler.reschedule_card`` (computed for all cards at once by
-:func:`studylog.scheduling.batch.replay`). Every review becomes a ``reviews``
-row with the state before and after, as if it had been answered in studylog.
+History attaches to the card whose ``external_id`` is the ``card_id`` (an
+Anki import stores Anki's card id there, the id Anki's review logs use). A
+``card_id`` no card has becomes a card *without text* (empty front and back) in
+a deck of its own (:data:`DECK`, or the ``deck`` argument); such cards keep
+their history and FSRS state but stay out of the daily queue until they get
+text (:func:`studylog.services.cards.has_text`), by ``card edit`` or by
+importing the Anki package they came from.
+
+Each touched card's state is rebuilt from its whole history with the
+collection's scheduler, the same result as ``fsrs.Scheduler.reschedule_card``
+(computed for all cards at once by :func:`studylog.scheduling.batch.replay`).
+Every review becomes a ``reviews`` row with the state before and after, as if
+it had been answered in studylog. The leech rule applies as to live answers:
+a card whose lapses pass a leech point (Anki: the threshold, then every half
+threshold more) in the imported history is tagged ``leech`` and, with the
+``suspend`` action, suspended.
 
 The whole file is read and checked before anything is written, and the import
-is one transaction. Importing the same file again adds nothing: a review
-already stored for the card at the same time is skipped. A later export with
-more reviews adds only the new ones and rebuilds those cards' state from the
-merged history. The leech rule is not applied to imported history.
+is one transaction, set-based: one query finds the matching cards and their
+stored review times (to skip answers already there), inserts go in batches.
+Importing the same file again adds nothing: a review already stored for the
+card at the same time is skipped. A later export with more reviews adds only
+the new ones and rebuilds those cards' state from the merged history.
 """
 
 from __future__ import annotations
 
 import csv
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from studylog.errors import InvalidInputError
 from studylog.scheduling.states import CardState
+from studylog.services.leeches import apply_leech_rule
 from studylog.services.reschedule import replay_in
 from studylog.services.review import config_in
 from studylog.storage.bulk import insert_rows
@@ -44,9 +58,7 @@ from studylog.studyday import utcnow
 
 COLUMNS = ("card_id", "review_rating", "review_time", "review_duration")
 REQUIRED = COLUMNS[:3]
-DECK = "Review log"
-BACK = "(no text: this card came from a review log; edit it to add the question and answer)"
-_CHUNK = 500  # ids per IN (...) query, well under SQLite's parameter limit
+DECK = "Imported review history"  # where cards without text go (``--deck`` overrides)
 
 
 @dataclass(frozen=True)
@@ -74,6 +86,8 @@ class ReviewLogSummary:
         reviews_skipped: rows already stored (same card and time) or repeated in the file.
         first_review, last_review: the time span of the file (aware UTC), None if empty.
         dry_run: nothing was written.
+        deck: the deck of the cards created without text.
+        leeches: cards that became leeches (None on a dry run: not computed).
     """
 
     file: str
@@ -86,6 +100,8 @@ class ReviewLogSummary:
     first_review: datetime | None
     last_review: datetime | None
     dry_run: bool
+    deck: str = DECK
+    leeches: int | None = 0
 
 
 def _fail(name: str, line: int, message: str) -> InvalidInputError:
@@ -193,18 +209,37 @@ def _check_conflicts(name: str, rows: list[ReviewLogRow]) -> None:
 class _Plan:
     by_card: dict[str, list[ReviewLogRow]]  # new rows per card id, time order, no duplicates
     existing: dict[str, int]  # card id in file -> studylog card id
+    lapses: dict[int, int]  # studylog card id -> its lapses before this import
     skipped: int
 
 
 def existing_cards(session: Session, external_ids: list[str]) -> dict[str, int]:
-    """External id -> studylog card id for the ids already stored (looked up in chunks)."""
-    found: dict[str, int] = {}
-    for i in range(0, len(external_ids), _CHUNK):
-        chunk = external_ids[i : i + _CHUNK]
-        for cid, ext in session.execute(
-            select(Card.id, Card.external_id).where(Card.external_id.in_(chunk)).order_by(Card.id)
-        ):
-            found.setdefault(ext, cid)  # the oldest card wins if several share the id
+    """External id -> studylog card id for the ids already stored (the oldest card wins)."""
+    return {ext: cid for ext, (cid, _, _) in _lookup(session, external_ids).items()}
+
+
+def _lookup(session: Session, external_ids: list[str]) -> dict[str, tuple[int, int, set[int]]]:
+    """External id -> (card id, lapses, times of its stored reviews as epoch ms), one query.
+
+    The ids go in as one JSON array (SQLite's ``json_each``), so the lookup is a
+    single indexed join whatever the file's size: no chunking, no per-card query.
+    If several cards share an external id the oldest wins, as it always did.
+    """
+    found: dict[str, tuple[int, int, set[int]]] = {}
+    if not external_ids:
+        return found
+    rows = session.execute(
+        text(
+            "SELECT c.id, c.external_id, c.lapses, r.reviewed_at_ms FROM cards AS c "
+            "LEFT JOIN reviews AS r ON r.card_id = c.id "
+            "WHERE c.external_id IN (SELECT value FROM json_each(:ids)) ORDER BY c.id"
+        ),
+        {"ids": json.dumps(external_ids)},
+    )
+    for cid, ext, lapses, at in rows:
+        entry = found.setdefault(ext, (cid, lapses, set()))
+        if entry[0] == cid and at is not None:
+            entry[2].add(at)
     return found
 
 
@@ -212,12 +247,16 @@ def stored_times(session: Session, card_ids: list[int]) -> dict[int, set[int]]:
     """Card id -> the times of its stored reviews as epoch ms (how re-imports recognise
     known answers: compare with :func:`studylog.storage.times.to_ms` of the new time)."""
     times: dict[int, set[int]] = defaultdict(set)
-    for i in range(0, len(card_ids), _CHUNK):
-        chunk = card_ids[i : i + _CHUNK]
-        for cid, at in session.execute(
-            select(Review.card_id, Review.reviewed_at_ms).where(Review.card_id.in_(chunk))
-        ):
-            times[cid].add(at)
+    if not card_ids:
+        return times
+    for cid, at in session.execute(
+        text(
+            "SELECT card_id, reviewed_at_ms FROM reviews "
+            "WHERE card_id IN (SELECT value FROM json_each(:ids))"
+        ),
+        {"ids": json.dumps(card_ids)},
+    ):
+        times[cid].add(at)
     return times
 
 
@@ -225,12 +264,11 @@ def _plan(session: Session, rows: list[ReviewLogRow]) -> _Plan:
     grouped: dict[str, list[ReviewLogRow]] = defaultdict(list)
     for row in rows:
         grouped[row.card_id].append(row)
-    existing = existing_cards(session, list(grouped))
-    stored = stored_times(session, list(existing.values()))
+    known = _lookup(session, list(grouped))
     by_card: dict[str, list[ReviewLogRow]] = {}
     skipped = 0
     for ext, card_rows in grouped.items():
-        have = set(stored.get(existing[ext], ())) if ext in existing else set()
+        have = set(known[ext][2]) if ext in known else set()
         fresh = []
         for row in sorted(card_rows, key=lambda r: (r.time, r.line)):
             at = to_ms(row.time)
@@ -241,10 +279,19 @@ def _plan(session: Session, rows: list[ReviewLogRow]) -> _Plan:
             fresh.append(row)
         if fresh:
             by_card[ext] = fresh
-    return _Plan(by_card, existing, skipped)
+    existing = {ext: cid for ext, (cid, _, _) in known.items()}
+    lapses = {cid: n for cid, n, _ in known.values()}
+    return _Plan(by_card, existing, lapses, skipped)
 
 
-def _summary(name: str, rows: list[ReviewLogRow], plan: _Plan, dry_run: bool) -> ReviewLogSummary:
+def _summary(
+    name: str,
+    rows: list[ReviewLogRow],
+    plan: _Plan,
+    dry_run: bool,
+    deck: str,
+    leeches: int | None,
+) -> ReviewLogSummary:
     times = [r.time for r in rows]
     return ReviewLogSummary(
         file=name,
@@ -257,30 +304,58 @@ def _summary(name: str, rows: list[ReviewLogRow], plan: _Plan, dry_run: bool) ->
         first_review=min(times) if times else None,
         last_review=max(times) if times else None,
         dry_run=dry_run,
+        deck=deck,
+        leeches=leeches,
     )
 
 
+def check_deck(deck: str | None) -> str:
+    """The deck for cards without text: ``deck`` trimmed, or :data:`DECK`.
+
+    Raises:
+        InvalidInputError: an empty name, or one longer than 200 characters.
+    """
+    if deck is None:
+        return DECK
+    name = deck.strip()
+    if not name:
+        raise InvalidInputError("--deck: the deck name is empty")
+    if len(name) > 200:
+        raise InvalidInputError("--deck: the deck name is longer than 200 characters")
+    return name
+
+
 def import_review_log(
-    db: Database, path: Path, *, dry_run: bool = False, now: datetime | None = None
+    db: Database,
+    path: Path,
+    *,
+    dry_run: bool = False,
+    now: datetime | None = None,
+    deck: str | None = None,
 ) -> ReviewLogSummary:
     """Import ``path`` (see the module docstring); with ``dry_run`` only report.
 
+    ``deck`` is where cards without text go (default :data:`DECK`); cards that
+    already exist keep their deck and text.
+
     Raises:
-        InvalidInputError: any bad row (naming file and line); nothing is written.
+        InvalidInputError: any bad row (naming file and line), a bad deck name;
+            nothing is written.
     """
+    target = check_deck(deck)
     rows = parse_review_log(path)
     if dry_run:
         with db.read() as session:
-            return _summary(path.name, rows, _plan(session, rows), True)
+            return _summary(path.name, rows, _plan(session, rows), True, target, None)
     with db.write() as session:
         plan = _plan(session, rows)
-        if plan.by_card:
-            _apply(session, plan, now or utcnow())
-        return _summary(path.name, rows, plan, False)
+        leeches = _apply(session, plan, now or utcnow(), target) if plan.by_card else 0
+        return _summary(path.name, rows, plan, False, target, leeches)
 
 
-def _apply(session: Session, plan: _Plan, now: datetime) -> None:
-    """Create the cards, insert the reviews and rebuild every touched card's state."""
+def _apply(session: Session, plan: _Plan, now: datetime, deck: str) -> int:
+    """Create the cards, insert the reviews, rebuild every touched card's state and
+    apply the leech rule; return how many cards became leeches."""
     params = config_in(session).params()
     new_ext = [ext for ext in plan.by_card if ext not in plan.existing]
     ids = dict(plan.existing)
@@ -290,10 +365,10 @@ def _apply(session: Session, plan: _Plan, now: datetime) -> None:
             Card.__table__,
             [
                 {
-                    "front": f"Review-log card {ext}",
-                    "back": BACK,
+                    "front": "",  # no text: out of the daily queue until it gets some
+                    "back": "",
                     "kind": "basic",
-                    "deck": DECK,
+                    "deck": deck,
                     "external_id": ext,
                     "origin": "import",
                     "state": CardState.LEARNING,
@@ -328,4 +403,6 @@ def _apply(session: Session, plan: _Plan, now: datetime) -> None:
         ],
         returning=False,
     )
-    replay_in(session, params, sorted(ids[ext] for ext in plan.by_card))
+    touched = sorted(ids[ext] for ext in plan.by_card)
+    replay_in(session, params, touched)
+    return apply_leech_rule(session, {cid: plan.lapses.get(cid, 0) for cid in touched})

@@ -16,6 +16,7 @@ import json
 import secrets
 import textwrap
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ from studylog.demo.limits import Limits
 from studylog.demo.runner import RunResult, run_code
 from studylog.errors import InvalidInputError, NotFoundError
 from studylog.paths import content_dir
+from studylog.storage.engine import Database
+from studylog.studyday import utcnow
 
 STATUSES = ("pass", "fail", "error", "timeout")
 # Wall-clock limit of one check run: generous for a slow but correct attempt
@@ -383,3 +386,93 @@ def interpret(result: RunResult) -> CheckResult:
 def _last_attempt_line(tb: str) -> str:
     lines = [ln.strip() for ln in tb.splitlines() if "attempt.py" in ln]
     return textwrap.shorten(lines[-1], 120) if lines else ""
+
+
+# --- attempts ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One stored attempt: ``attempted_at`` aware UTC, ``duration_ms`` of the check."""
+
+    id: int
+    exercise_id: str
+    code: str
+    status: str
+    duration_ms: int
+    attempted_at: datetime
+    result: CheckResult
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "exercise_id": self.exercise_id,
+            "status": self.status,
+            "duration_ms": self.duration_ms,
+            "attempted_at": self.attempted_at.isoformat(),
+            "checks": [c.to_json() for c in self.result.checks],
+        }
+
+
+def record(
+    db: Database, exercise: Exercise, code: str, result: CheckResult, *, now: datetime | None = None
+) -> Attempt:
+    """Store one checked attempt (one short transaction, after the check has run)."""
+    from studylog.storage.exercise_models import ExerciseAttempt
+
+    when = now or utcnow()
+    with db.write() as session:
+        row = ExerciseAttempt(
+            exercise_id=exercise.id,
+            code=code,
+            status=result.status,
+            duration_ms=result.duration_ms,
+            result=result.to_json(),
+            attempted_at=when,
+        )
+        session.add(row)
+        session.flush()
+        return _as_attempt(row)
+
+
+def _as_attempt(row: Any) -> Attempt:
+    return Attempt(
+        id=row.id,
+        exercise_id=row.exercise_id,
+        code=row.code,
+        status=row.status,
+        duration_ms=row.duration_ms,
+        attempted_at=row.attempted_at,
+        result=CheckResult.from_json(row.result),
+    )
+
+
+def attempts(db: Database, exercise_id: str) -> list[Attempt]:
+    """Every stored attempt at ``exercise_id``, oldest first."""
+    from sqlalchemy import select
+
+    from studylog.storage.exercise_models import ExerciseAttempt
+
+    with db.read() as session:
+        rows = session.scalars(
+            select(ExerciseAttempt)
+            .where(ExerciseAttempt.exercise_id == exercise_id)
+            .order_by(ExerciseAttempt.attempted_at, ExerciseAttempt.id)
+        )
+        return [_as_attempt(r) for r in rows]
+
+
+def last_attempt(db: Database, exercise_id: str) -> Attempt | None:
+    found = attempts(db, exercise_id)
+    return found[-1] if found else None
+
+
+def proposed_grade(history: list[str]) -> int:
+    """The grade an exercise review proposes from its statuses this session, oldest first.
+
+    All checks passing at the first run: Good (3); passing after failed runs:
+    Hard (2); not passing (yet): Again (1). FSRS ratings as in Anki.
+    """
+    if not history or history[-1] != "pass":
+        return 1
+    return 3 if len(history) == 1 else 2

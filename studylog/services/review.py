@@ -524,7 +524,9 @@ class ReviewSession:
         def lookup(card_id: int) -> CardRow | None:
             row = rows.read_card(conn, card_id)
             self._shown = (card_id, row)
-            return None if row is None else rows.card_row(row)
+            if row is None or not row["front"]:
+                return None  # gone, or without text (a review-log card)
+            return rows.card_row(row)
 
         return lookup
 

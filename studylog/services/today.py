@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 
 from studylog.services import journal, todos
+from studylog.services.cards import no_text
 from studylog.services.journal import EntryInfo
 from studylog.services.todos import TodoInfo
 from studylog.storage.engine import Database
@@ -47,20 +48,29 @@ def reviews_on(db: Database, day: date, calendar: StudyCalendar) -> int:
 def due_counts(db: Database, day: date, calendar: StudyCalendar) -> tuple[int, int]:
     """(due cards already seen, new cards) that are available on study day ``day``.
 
-    One pass over the ``ix_cards_due`` index, which covers every column used here.
+    One pass over the ``ix_cards_due`` index, minus the cards without text
+    (review-log cards, :func:`studylog.services.cards.has_text`; they are not in
+    the queue) counted from their small partial index: reading every card's
+    front instead would cost ten times as much on 100k cards.
     """
     end = calendar.end_of(day)
     seen = Card.last_review.is_not(None)
+    conditions = (
+        Card.suspended.is_(False),
+        Card.due < end,
+        or_(Card.buried_until.is_(None), Card.buried_until <= day),
+    )
+    counts = select(func.count(Card.id).filter(seen), func.count(Card.id).filter(~seen))
+    # The conditions go in the FILTERs, not the WHERE: with only ``front = ''`` there
+    # SQLite reads the small partial index rather than ix_cards_due.
+    blank_counts = select(
+        func.count(Card.id).filter(and_(seen, *conditions)),
+        func.count(Card.id).filter(and_(~seen, *conditions)),
+    ).where(no_text())
     with db.read() as session:
-        row = session.execute(
-            select(
-                func.count(Card.id).filter(seen),
-                func.count(Card.id).filter(~seen),
-            )
-            .where(Card.suspended.is_(False), Card.due < end)
-            .where(or_(Card.buried_until.is_(None), Card.buried_until <= day))
-        ).one()
-    return int(row[0]), int(row[1])
+        row = session.execute(counts.where(*conditions)).one()
+        blank = session.execute(blank_counts).one()
+    return int(row[0]) - int(blank[0]), int(row[1]) - int(blank[1])
 
 
 def streak(db: Database, today: date, calendar: StudyCalendar, *, limit_days: int = 3660) -> int:

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -116,6 +117,9 @@ class Concept(Base):
     cards: Mapped[list[Card]] = relationship(back_populates="concept")
 
 
+_DECK_COUNT_COLUMNS = ("deck", "suspended", "state", "last_review", "due", "buried_until")
+
+
 class Card(Base):
     """A flashcard with its FSRS memory state stored as columns.
 
@@ -130,6 +134,10 @@ class Card(Base):
     __tablename__ = "cards"
     __table_args__ = (
         Index("ix_cards_due", "suspended", "due", "last_review", "buried_until"),
+        # Per-deck counts in one pass over an index; the partial one holds only the
+        # cards without text (review-log cards), which counts subtract (migration 0005).
+        Index("ix_cards_deck", *_DECK_COUNT_COLUMNS),
+        Index("ix_cards_no_text", *_DECK_COUNT_COLUMNS, sqlite_where=text("front = ''")),
         UniqueConstraint("pack_key", name="uq_cards_pack_key"),
     )
 

@@ -29,6 +29,7 @@ from sqlalchemy import (
     delete,
     func,
     insert,
+    literal_column,
     or_,
     select,
     tuple_,
@@ -221,7 +222,13 @@ def count_new(conn: Connection, day: date, at_most: int) -> int:
 
 
 def _unburied(day: date):  # noqa: ANN202 - SQL expression
-    return or_(cards.c.buried_until.is_(None), cards.c.buried_until <= day)
+    """Not buried on ``day``, and with text: a card imported from a review log whose id
+    matched no card has an empty front and stays out of the queue until it gets text
+    (the literal lets SQLite use the partial index ``ix_cards_no_text``)."""
+    return and_(
+        or_(cards.c.buried_until.is_(None), cards.c.buried_until <= day),
+        cards.c.front != literal_column("''"),
+    )
 
 
 def day_log(conn: Connection, start: datetime, end: datetime) -> DayLog:
