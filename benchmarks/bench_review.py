@@ -141,6 +141,32 @@ def simulate(
     return offsets, ratings[keep].astype(np.int64), times[keep]
 
 
+def _us_to_text(values_us: np.ndarray) -> list[str | None]:
+    """Epoch µs as the stored datetime text, to the millisecond (None for NO_TIME)."""
+    return bulk._times(np.asarray(values_us))[0]
+
+
+def _fill_twins(con: sqlite3.Connection) -> None:
+    """Set the integer ``*_ms`` twins from the text times (studylog.storage.times)."""
+    from studylog.storage.times import TWINS, to_ms
+
+    for table, twins in TWINS.items():
+        columns = list(twins)
+        rows = con.execute(f"SELECT id, {', '.join(columns)} FROM {table}").fetchall()
+        sets = ", ".join(f"{twins[c]} = ?" for c in columns)
+        con.executemany(
+            f"UPDATE {table} SET {sets} WHERE id = ?",
+            (
+                [
+                    None if v is None else to_ms(datetime.fromisoformat(v).replace(tzinfo=UTC))
+                    for v in row[1:]
+                ]
+                + [row[0]]
+                for row in rows
+            ),
+        )
+
+
 def build(path: Path, n_cards: int, n_reviews: int, seed: int = 1) -> None:
     """Create the benchmark database at ``path`` (about a minute for 100k/1M)."""
     from studylog.services import review
@@ -179,11 +205,11 @@ def build(path: Path, n_cards: int, n_reviews: int, seed: int = 1) -> None:
             [None if s < 0 else s for s in c.step.tolist()],
             c.stability.tolist(),
             c.difficulty.tolist(),
-            bulk.us_to_text(c.due),
-            bulk.us_to_text(c.last_review),
+            _us_to_text(c.due),
+            _us_to_text(c.last_review),
             result.reps.tolist(),
             result.lapses.tolist(),
-            bulk.us_to_text(created),
+            _us_to_text(created),
             strict=True,
         )
         sql = (
@@ -192,7 +218,7 @@ def build(path: Path, n_cards: int, n_reviews: int, seed: int = 1) -> None:
             f"VALUES (?, ?, 'front', 'back', 'basic', 'Default', 'user', ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, '{now_text}')"
         )
         con.executemany(sql, hist_rows)
-        new_created = bulk.us_to_text(
+        new_created = _us_to_text(
             batch.to_us(NOW - timedelta(days=30)) + np.arange(n_cards - n_hist) * 1_000_000
         )
         con.executemany(
@@ -213,19 +239,19 @@ def build(path: Path, n_cards: int, n_reviews: int, seed: int = 1) -> None:
             zip(
                 card_of_review.tolist(),
                 ratings.tolist(),
-                bulk.us_to_text(times),
+                _us_to_text(times),
                 rng.integers(1500, 20000, times.size).tolist(),
                 b.state.tolist(),
                 [None if s < 0 else s for s in b.step.tolist()],
                 [None if np.isnan(s) else s for s in b.stability.tolist()],
                 [None if np.isnan(s) else s for s in b.difficulty.tolist()],
-                bulk.us_to_text(b.due),
-                bulk.us_to_text(b.last_review),
+                _us_to_text(b.due),
+                _us_to_text(b.last_review),
                 a.state.tolist(),
                 [None if s < 0 else s for s in a.step.tolist()],
                 a.stability.tolist(),
                 a.difficulty.tolist(),
-                bulk.us_to_text(a.due),
+                _us_to_text(a.due),
                 ((a.due - times) / batch.DAY_US).tolist(),
                 strict=True,
             ),
@@ -238,6 +264,8 @@ def build(path: Path, n_cards: int, n_reviews: int, seed: int = 1) -> None:
                 ("fsrs.maximum_interval_d", "365"),
             ],
         )
+    with con:
+        _fill_twins(con)
     con.execute("ANALYZE")
     con.close()
     db.dispose()
@@ -258,12 +286,37 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--reviews", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--rebuild", action="store_true", help="generate the database again")
+    parser.add_argument(
+        "--vs-anki",
+        action="store_true",
+        help="next card, answer, undo against Anki's backend on the same collection "
+        "(reviews default to 10 per card; see benchmarks/review_vs_anki.py)",
+    )
+    parser.add_argument("--blocks", type=int, default=6, help="alternating blocks (--vs-anki)")
+    parser.add_argument("--ops", type=int, default=40, help="answers per block (--vs-anki)")
     args = parser.parse_args(argv)
+    if args.vs_anki and "--reviews" not in (argv if argv is not None else sys.argv):
+        args.reviews = 10 * args.cards
     path = DATA / f"bench_{args.cards}_{args.reviews}.db"
     if args.rebuild or not path.exists():
         t0 = time.perf_counter()
         build(path, args.cards, args.reviews)
         print(f"generated {path} in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+    if args.vs_anki:
+        from benchmarks import review_vs_anki
+
+        anki = path.with_suffix(".anki2")
+        if args.rebuild or not anki.exists():
+            t0 = time.perf_counter()
+            review_vs_anki.build_anki(path, anki)
+            print(f"generated {anki} in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+        print(
+            f"next card, answer, undo: {args.cards:,} cards, {args.reviews:,} reviews, "
+            f"{args.blocks} alternating blocks of {args.ops} answers, synchronous=FULL"
+        )
+        for line in review_vs_anki.compare(path, anki, blocks=args.blocks, ops=args.ops):
+            print(line)
+        return
     run(path, args.repeat)
 
 
@@ -346,7 +399,7 @@ def run(path: Path, repeat: int) -> None:
             t0 = time.perf_counter()
             m = bulk.fetch_matrix(
                 session,
-                f"SELECT id, stability, {bulk.us_sql('last_review')} FROM cards WHERE last_review IS NOT NULL",
+                "SELECT id, stability, last_review_ms * 1000 FROM cards WHERE last_review IS NOT NULL",
             )
             load_ms = (time.perf_counter() - t0) * 1000
             t0 = time.perf_counter()

@@ -80,7 +80,7 @@ def review(app: AppContext) -> None:
     """Review due cards in the terminal: Enter shows the answer, 1-4 grade it.
 
     Keys: 1 Again, 2 Hard, 3 Good, 4 Easy (the interval each gives is shown),
-    u undo the last answer, s suspend, b bury until tomorrow, q quit. Every
+    u undo the last answer, suspend or bury, s suspend, b bury until tomorrow, q quit. Every
     answer is saved the moment it is given.
     """
     from studylog.services.review import RATINGS, ReviewSession
@@ -92,7 +92,6 @@ def review(app: AppContext) -> None:
         session = ReviewSession(db, now=_now(app))
     except StudylogError as exc:
         raise click.ClickException(str(exc)) from None
-    answered: list[int] = []  # ratings given, newest last (undo pops)
     started = time.monotonic()
     while True:
         now = _now(app)
@@ -134,17 +133,18 @@ def review(app: AppContext) -> None:
                     now=_now(app),
                     duration_ms=int((time.monotonic() - shown) * 1000),
                 )
-                answered.append(rating)
                 note = " [red]leech: tagged and suspended[/red]" if result.leech else ""
                 out.print(f"{RATINGS[rating]}: next in {result.interval_text}.{note}\n")
             elif key == "u":
                 if not session.can_undo:
                     out.print("[yellow]Nothing to undo.[/yellow]\n")
                     continue
+                op = session.undo_stack.peek()
                 restored = session.undo()
-                if answered:
-                    answered.pop()
-                out.print(f"[yellow]Undid the answer to card {restored.id}.[/yellow]\n")
+                what = {"suspend": "suspending", "bury": "burying"}.get(
+                    op.kind if op else "", "the answer to"
+                )
+                out.print(f"[yellow]Undid {what} card {restored.id}.[/yellow]\n")
             elif key == "s":
                 session.suspend(card.id)
                 out.print(f"[yellow]Card {card.id} suspended.[/yellow]\n")
@@ -153,6 +153,8 @@ def review(app: AppContext) -> None:
                 out.print(f"[yellow]Card {card.id} buried until tomorrow.[/yellow]\n")
         except StudylogError as exc:
             raise click.ClickException(str(exc)) from None
+    answered = [a.rating for a in session.answers]
+    session.close()
     done = Counter(answered)
     total = len(answered)
     if total:

@@ -17,13 +17,14 @@ from sqlalchemy.orm import Session
 
 from studylog.content.concept_file import cloze_ords
 from studylog.errors import InvalidInputError, NotFoundError
+from studylog.scheduling.states import CardState
 from studylog.services import tags as tag_service
 from studylog.storage.engine import Database
 from studylog.storage.models import Card, Concept, Tag, card_tags
 from studylog.studyday import utcnow
 
 KINDS = ("basic", "cloze")
-LEARNING = 1  # fsrs.State.Learning; a card with last_review NULL counts as new
+LEARNING = CardState.LEARNING  # a card with last_review NULL counts as new
 
 
 @dataclass(frozen=True)

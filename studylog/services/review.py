@@ -1,55 +1,71 @@
-"""Reviewing cards: the collection's FSRS scheduler, the daily queue, answers, undo, leeches.
+"""Reviewing cards: the service facade over :mod:`studylog.scheduling` and the hot path.
 
-Scheduling of one card is done by the ``fsrs`` package (``fsrs.Scheduler``,
-FSRS-6); this module keeps its settings per collection, turns card rows into
-``fsrs.Card`` objects and back, and writes each answer as one transaction: the
-card's new state plus an appended ``reviews`` row holding the state before and
-after, so that an answer can be undone exactly.
+The parts live in the scheduling package (pure, no SQL) and in storage:
 
-The queue follows Anki (manual, "Display Order" and "Daily Limits"):
+- settings: :mod:`studylog.scheduling.settings` (read and written by
+  :mod:`studylog.services.settings`);
+- one card (the ``fsrs`` package's step, fuzz, leech rule, previews):
+  :mod:`studylog.scheduling.card`;
+- the daily queue in Anki v3's order: :mod:`studylog.scheduling.queue`;
+- undo (one model for answers, suspend, bury and bulk operations):
+  :mod:`studylog.scheduling.undo`, written back by :mod:`studylog.storage.review_rows`;
+- the hot path's SQL (Core statements, one SELECT by primary key, one UPDATE,
+  one INSERT, COMMIT): :mod:`studylog.storage.review_rows`.
 
-1. learning and relearning cards that are due now;
-2. review cards due this study day (overdue first), within the daily review limit;
-3. new cards, in the order they were added, within the daily new-card limit;
-4. learning cards due within the next 20 minutes (Anki's "learn ahead limit");
-5. siblings: a new or review card whose concept already had a card answered
-   this study day is held back (Anki's "bury siblings") and only shown when
-   nothing else is left.
+This module keeps the public API the CLI, the app and the tests use: each
+answer is one transaction (the card's new state plus an appended ``reviews``
+row holding the state before and after, so an answer can be undone exactly
+even from another process, :func:`undo_review`), and :class:`ReviewSession`
+is a study session with its queue and its undo stack.
 
 A card lapses when a Review card is answered Again; at the 8th lapse (then
-every 4 more, as Anki's leech threshold) it is tagged ``leech`` and suspended.
+every 4 more, as Anki's leech threshold) it is tagged ``leech`` and suspended
+(or only tagged, with ``leech_action = tag``).
 """
 
 from __future__ import annotations
 
-import heapq
-from collections import deque
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+import threading
+import weakref
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 
 import fsrs
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from studylog.errors import InvalidInputError, NotFoundError
-from studylog.formatting import format_interval
 from studylog.scheduling import settings as defs
-from studylog.scheduling.fuzz import fuzz_unit, fuzzed_day
+from studylog.scheduling.card import (
+    ANSWER_COLUMNS,
+    LEARN_AHEAD,
+    LEECH_TAG,
+    RATINGS,
+    CardRow,
+    IntervalPreview,
+    check_rating,
+    is_leech,
+    plan_answer,
+    preview_card,
+    schedule,
+    to_fsrs,
+)
+from studylog.scheduling.queue import DailyQueue, DayProgress, QueueCounts
 from studylog.scheduling.settings import DailyLimits, SchedulerConfig
+from studylog.scheduling.states import CardState, Rating
+from studylog.scheduling.undo import RowImage, UndoOp, UndoStack, changed_columns
 from studylog.services import settings as settings_service
-from studylog.services import tags as tag_service
-from studylog.services.cards import CardInfo, has_text, info, load_card
+from studylog.services.cards import CardInfo, info, load_card
 from studylog.services.reschedule import RescheduleSummary
-from studylog.storage.engine import Database
-from studylog.storage.models import Card, Review
-from studylog.studyday import StudyCalendar, ensure_utc, utcnow
+from studylog.storage import review_rows as rows
+from studylog.storage.engine import Database, transaction
+from studylog.storage.times import TWINS, floor_ms
+from studylog.studyday import ensure_utc, utcnow
 
-LEARNING, REVIEW, RELEARNING = 1, 2, 3
-RATINGS = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
-LEECH_TAG = "leech"
-LEARN_AHEAD = timedelta(minutes=20)
+LEARNING, REVIEW, RELEARNING = CardState.LEARNING, CardState.REVIEW, CardState.RELEARNING
 
 # Stored keys of the settings table (values are JSON); see studylog.scheduling.settings.
 K_RETENTION = defs.SETTINGS["desired_retention"].stored_as
@@ -146,71 +162,12 @@ def set_limits(
 # --- one card --------------------------------------------------------------------------
 
 
-def check_rating(rating: object) -> int:
-    """The rating as an int 1-4. Raises InvalidInputError otherwise."""
-    if isinstance(rating, bool) or not isinstance(rating, int) or rating not in RATINGS:
-        raise InvalidInputError(
-            f"rating must be 1 (Again), 2 (Hard), 3 (Good) or 4 (Easy), not {rating!r}"
-        )
-    return rating
-
-
-def to_fsrs(card: Card) -> fsrs.Card:
-    """The card's FSRS state as an ``fsrs.Card`` (card_id = the row id)."""
-    return fsrs.Card(
-        card_id=card.id,
-        state=fsrs.State(card.state),
-        step=card.step,
-        stability=card.stability,
-        difficulty=card.difficulty,
-        due=ensure_utc(card.due),
-        last_review=ensure_utc(card.last_review) if card.last_review is not None else None,
-    )
-
-
-def schedule(
-    card: Card, rating: int, now: datetime, config: SchedulerConfig, scheduler: fsrs.Scheduler
-) -> fsrs.Card:
-    """The card's state after answering ``rating`` at ``now`` (the card row is not changed).
-
-    ``scheduler.review_card`` does the FSRS step; a Review interval then gets
-    the package's fuzz range with a uniform drawn from (card id, reps after),
-    so a preview and the answer agree (:func:`studylog.scheduling.fuzz.fuzz_unit`).
-    """
-    after, _ = scheduler.review_card(to_fsrs(card), fsrs.Rating(rating), now)
-    if config.enable_fuzzing and after.state == fsrs.State.Review:
-        days = (after.due - now).days
-        u = fuzz_unit(card.id, card.reps + 1)
-        after.due = now + timedelta(days=fuzzed_day(days, u, config.maximum_interval_d))
-    return after
-
-
-def is_leech(lapses: int, threshold: int) -> bool:
-    """Anki's rule: a leech at ``threshold`` lapses, then every ``threshold // 2`` more."""
-    if lapses < threshold:
-        return False
-    return (lapses - threshold) % max(threshold // 2, 1) == 0
-
-
-@dataclass(frozen=True)
-class IntervalPreview:
-    """What one answer button would do.
-
-    ``seconds``: due - now; ``text``: Anki's label ('10m', '3d', '2.1mo').
-    """
-
-    rating: int
-    label: str
-    due: datetime
-    seconds: float
-    text: str
-
-
 @dataclass(frozen=True)
 class AnswerResult:
     """A saved answer: the review row's id, the card after it, the interval given.
 
-    ``leech`` is True when this answer made the card a leech (tagged, suspended).
+    ``leech`` is True when this answer made the card a leech (tagged; suspended
+    unless ``leech_action`` is ``tag``).
     """
 
     review_id: int
@@ -221,20 +178,39 @@ class AnswerResult:
     leech: bool
 
 
+@dataclass(frozen=True)
+class Answered:
+    """One answer of a study session (for the session's summary): card, rating, time, review."""
+
+    card_id: int
+    rating: int
+    duration_ms: int | None
+    review_id: int
+
+
 def _now(now: datetime | None) -> datetime:
     return ensure_utc(now) if now is not None else utcnow()
 
 
-def preview_card(
-    card: Card, now: datetime, config: SchedulerConfig, scheduler: fsrs.Scheduler
-) -> list[IntervalPreview]:
-    """The four answer buttons for ``card`` at ``now``."""
-    out = []
-    for rating, label in RATINGS.items():
-        after = schedule(card, rating, now, config, scheduler)
-        seconds = (after.due - now).total_seconds()
-        out.append(IntervalPreview(rating, label, after.due, seconds, format_interval(seconds)))
-    return out
+def _card_info(row: Any, **changes: Any) -> CardInfo:
+    """A :class:`CardInfo` of a :data:`studylog.storage.review_rows.SELECT_CARD` row."""
+    values = {k: row[k] for k in rows.ROW_COLUMNS + rows.TEXT_COLUMNS if k != "concept_id"}
+    values.update(changes)
+    return CardInfo(**values, tags=rows.tag_list(row), concept_slug=row["concept_slug"])
+
+
+def _is_one_card(op: UndoOp, card_id: int) -> bool:
+    """An answer's operation: one card image, one review row, at most a tag link."""
+    return (
+        all((i.table, i.key) == ("cards", (card_id,)) for i in op.before)
+        and not op.deleted
+        and len(op.inserted_ids("reviews")) == 1
+    )
+
+
+def _stored(values: dict[str, Any]) -> dict[str, Any]:
+    """Card values as they are stored (times floored to the millisecond)."""
+    return {k: floor_ms(v) if k in TWINS["cards"] else v for k, v in values.items()}
 
 
 def preview(db: Database, card_id: int, *, now: datetime | None = None) -> list[IntervalPreview]:
@@ -243,6 +219,63 @@ def preview(db: Database, card_id: int, *, now: datetime | None = None) -> list[
     with db.read() as session:
         config = config_in(session)
         return preview_card(load_card(session, card_id), moment, config, config.scheduler())
+
+
+def _answer_on(
+    conn: Connection,
+    card_id: int,
+    rating: int,
+    now: datetime,
+    *,
+    config: SchedulerConfig,
+    scheduler: fsrs.Scheduler,
+    limits: DailyLimits,
+    duration_ms: int | None,
+) -> tuple[AnswerResult, CardRow, UndoOp]:
+    """The hot path of one answer inside the caller's write transaction on ``conn``:
+    one SELECT by primary key, the ``fsrs`` step, one UPDATE, one INSERT."""
+    row = rows.read_card(conn, card_id)
+    if row is None:
+        raise NotFoundError(f"no card with id {card_id}")
+    card = rows.card_row(row)
+    plan = plan_answer(
+        card,
+        rating,
+        now,
+        config=config,
+        scheduler=scheduler,
+        limits=limits,
+        duration_ms=duration_ms,
+    )
+    review_id = rows.write_answer(conn, card_id, plan.card, plan.review)
+    inserted: list[tuple[str, tuple[Any, ...]]] = [("reviews", (review_id,))]
+    tag_names = rows.tag_list(row)
+    if plan.leech:
+        link = rows.tag_card(conn, card_id, LEECH_TAG)
+        if link is not None:
+            inserted.append(link)
+            tag_names = sorted([*tag_names, LEECH_TAG])
+    after = _stored(plan.card)
+    before = card.values(ANSWER_COLUMNS)
+    changed = changed_columns(before, after)
+    op = UndoOp(
+        label="Answer",
+        before=(RowImage("cards", (card_id,), {c: before[c] for c in changed}),),
+        after=(RowImage("cards", (card_id,), changed),),
+        inserted=tuple(inserted),
+        card_ids=(card_id,),
+        kind="answer",
+    )
+    shown = replace(_card_info(row, **after), tags=tag_names)
+    result = AnswerResult(
+        review_id,
+        shown,
+        plan.review["rating"],
+        plan.interval_seconds,
+        plan.interval_text,
+        plan.leech,
+    )
+    return result, card, op
 
 
 def answer_in(
@@ -257,52 +290,17 @@ def answer_in(
     duration_ms: int | None = None,
 ) -> AnswerResult:
     """Answer a card inside the caller's transaction (see :func:`answer`)."""
-    rating = check_rating(rating)
-    if duration_ms is not None and duration_ms < 0:
-        raise InvalidInputError(f"answer duration cannot be negative: {duration_ms} ms")
-    card = load_card(session, card_id)
-    if card.suspended:
-        raise InvalidInputError(f"card {card_id} is suspended: unsuspend it before answering")
-    after = schedule(card, rating, now, config, scheduler)
-    lapse = card.state == REVIEW and rating == 1
-    review = Review(
-        card_id=card.id,
-        rating=rating,
-        reviewed_at=now,
+    result, _, _ = _answer_on(
+        session.connection(),
+        card_id,
+        rating,
+        now,
+        config=config,
+        scheduler=scheduler,
+        limits=limits,
         duration_ms=duration_ms,
-        state_before=card.state,
-        step_before=card.step,
-        stability_before=card.stability,
-        difficulty_before=card.difficulty,
-        due_before=card.due,
-        last_review_before=card.last_review,
-        state_after=int(after.state),
-        step_after=after.step,
-        stability_after=after.stability,
-        difficulty_after=after.difficulty,
-        due_after=after.due,
-        interval_days=(after.due - now).total_seconds() / 86400.0,
     )
-    card.state = int(after.state)
-    card.step = after.step
-    card.stability = after.stability
-    card.difficulty = after.difficulty
-    card.due = after.due
-    card.last_review = after.last_review
-    card.reps += 1
-    leech = False
-    if lapse:
-        card.lapses += 1
-        if is_leech(card.lapses, limits.leech_threshold):
-            leech = True
-            card.suspended = card.suspended or limits.leech_action == "suspend"
-            card.tags = tag_service.get_or_create(
-                session, [*(t.name for t in card.tags), LEECH_TAG]
-            )
-    session.add(review)
-    session.flush()
-    seconds = (after.due - now).total_seconds()
-    return AnswerResult(review.id, info(card), rating, seconds, format_interval(seconds), leech)
+    return result
 
 
 def answer(
@@ -325,7 +323,8 @@ def answer(
     moment = _now(now)
     check_rating(rating)
     with db.write() as session:
-        config = config_in(session)
+        found = settings_service.values_in(session)
+        config = defs.config_from(found)
         return answer_in(
             session,
             card_id,
@@ -333,9 +332,49 @@ def answer(
             moment,
             config=config,
             scheduler=config.scheduler(),
-            limits=limits_in(session),
+            limits=defs.limits_from(found),
             duration_ms=duration_ms,
         )
+
+
+def answer_undo_op(
+    review: Any, card: CardRow, threshold: int, card_tags: list[str]
+) -> tuple[UndoOp, bool]:
+    """The undo operation of a saved answer, rebuilt from its review row alone.
+
+    The review row holds the card's state before the answer, so an answer can
+    be undone from any process: reps and lapses go back by one (lapses only
+    for a lapse), the FSRS columns take their *before* values, and if the
+    answer made the card a leech it is unsuspended and loses the ``leech`` tag
+    when that was its first time, as :func:`undo_review` always did.
+
+    Returns:
+        (the operation, whether the ``leech`` tag must go too).
+    """
+    before: dict[str, Any] = {
+        "state": review["state_before"],
+        "step": review["step_before"],
+        "stability": review["stability_before"],
+        "difficulty": review["difficulty_before"],
+        "due": review["due_before"] if review["due_before"] is not None else card.due,
+        "last_review": review["last_review_before"],
+        "reps": card.reps - 1,
+    }
+    remove_tag = False
+    if review["state_before"] == REVIEW and review["rating"] == Rating.AGAIN:
+        before["lapses"] = card.lapses - 1
+        if is_leech(card.lapses, threshold):
+            if card.suspended:
+                before["suspended"] = False
+            remove_tag = card.lapses == threshold and LEECH_TAG in card_tags
+    op = UndoOp(
+        label="Answer",
+        before=(RowImage("cards", (card.id,), before),),
+        inserted=(("reviews", (review["id"],)),),
+        card_ids=(card.id,),
+        kind="answer",
+    )
+    return op, remove_tag
 
 
 def undo_review(db: Database, review_id: int) -> CardInfo:
@@ -350,37 +389,24 @@ def undo_review(db: Database, review_id: int) -> CardInfo:
         InvalidInputError: the card has a later answer.
     """
     with db.write() as session:
-        review = session.get(Review, review_id)
+        conn = session.connection()
+        review = conn.execute(rows.SELECT_REVIEW, {"review_id": review_id}).mappings().first()
         if review is None:
             raise NotFoundError(f"no review with id {review_id} (already undone?)")
-        latest = session.scalar(
-            select(Review.id)
-            .where(Review.card_id == review.card_id)
-            .order_by(Review.reviewed_at.desc(), Review.id.desc())
-            .limit(1)
-        )
-        if latest != review.id:
+        latest = conn.execute(rows.LATEST_REVIEW_OF_CARD, {"card_id": review["card_id"]}).scalar()
+        if latest != review_id:
             raise InvalidInputError(
-                f"review {review_id} is not the latest answer of card {review.card_id}: undo that first"
+                f"review {review_id} is not the latest answer of card {review['card_id']}: "
+                "undo that first"
             )
-        card = load_card(session, review.card_id)
-        threshold = limits_in(session).leech_threshold
-        if review.state_before == REVIEW and review.rating == 1:
-            if card.suspended and is_leech(card.lapses, threshold):
-                card.suspended = False
-                if card.lapses == threshold:
-                    card.tags = [t for t in card.tags if t.name != LEECH_TAG]
-            card.lapses -= 1
-        card.reps -= 1
-        card.state = review.state_before
-        card.step = review.step_before
-        card.stability = review.stability_before
-        card.difficulty = review.difficulty_before
-        card.due = review.due_before if review.due_before is not None else card.due
-        card.last_review = review.last_review_before
-        session.execute(delete(Review).where(Review.id == review.id))
-        session.flush()
-        return info(card)
+        row = rows.read_card(conn, review["card_id"])
+        card = rows.card_row(row)
+        threshold = defs.limits_from(settings_service.values_in(session)).leech_threshold
+        op, remove_tag = answer_undo_op(review, card, threshold, rows.tag_list(row))
+        rows.undo_in(conn, op, checked=False)
+        if remove_tag:
+            rows.untag_card(conn, card.id, LEECH_TAG)
+        return _card_info(rows.read_card(conn, card.id))
 
 
 def _set_flag(db: Database, card_id: int, **values: Any) -> CardInfo:
@@ -413,189 +439,98 @@ def unbury(db: Database, card_id: int) -> CardInfo:
     return _set_flag(db, card_id, buried_until=None)
 
 
-# --- the session queue -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class QueueCounts:
-    """Cards left now: learning (due within the learn-ahead limit), review and new (within limits)."""
-
-    learning: int
-    review: int
-    new: int
-
-    @property
-    def total(self) -> int:
-        return self.learning + self.review + self.new
-
-
-@dataclass(frozen=True)
-class DayProgress:
-    """What was done this study day: new cards introduced, review cards answered, concepts seen."""
-
-    new_done: int
-    reviews_done: int
-    concepts: frozenset[int]
-
-
-class _DayLog:
-    """Today's answers as the queue needs them: for the daily limits and sibling burying.
-
-    Seeded with one query per study day; afterwards only rows with a larger id
-    are read (a seek on the primary key), so answers saved elsewhere are seen
-    too. Answers undone by this session are dropped from it.
-    """
-
-    def __init__(self, session: Session, calendar: StudyCalendar, day: date) -> None:
-        self.start, self.end = calendar.start_of(day), calendar.end_of(day)
-        self.rows: dict[int, tuple[bool, bool, int | None]] = {}  # id -> (new, review, concept)
-        self.last_id = session.scalar(select(func.max(Review.id))) or 0
-        self._read(session, and_(Review.reviewed_at >= self.start, Review.reviewed_at < self.end))
-
-    def _read(self, session: Session, condition) -> None:  # noqa: ANN001 - SQL expression
-        rows = session.execute(
-            select(
-                Review.id,
-                Review.reviewed_at,
-                Review.last_review_before.is_(None),
-                Review.state_before,
-                Card.concept_id,
-            )
-            .join(Card, Card.id == Review.card_id)
-            .where(condition)
-        ).all()
-        for rid, at, was_new, state_before, concept in rows:
-            self.last_id = max(self.last_id, rid)
-            if self.start <= at < self.end:
-                self.rows[rid] = (bool(was_new), state_before == REVIEW, concept)
-
-    def sync(self, session: Session) -> None:
-        """Pick up answers saved since the last look (a seek on the primary key)."""
-        self._read(session, Review.id > self.last_id)
-
-    def drop(self, review_id: int) -> None:
-        """Forget an undone answer. SQLite hands a deleted top rowid out again, so
-        the next sync must look from this id on."""
-        self.rows.pop(review_id, None)
-        self.last_id = min(self.last_id, review_id - 1)
-
-    def progress(self) -> DayProgress:
-        return DayProgress(
-            new_done=sum(1 for new, _, _ in self.rows.values() if new),
-            reviews_done=sum(1 for _, review, _ in self.rows.values() if review),
-            concepts=frozenset(c for _, _, c in self.rows.values() if c is not None),
-        )
+# --- the study session -----------------------------------------------------------------
 
 
 class ReviewSession:
     """A study session: the queue of the current study day, answers and a multi-step undo.
 
     The queues are gathered once per study day, as Anki does (learning and due
-    review cards at once, new cards in pages), and each card is re-read by id
-    before it is shown, so a card changed elsewhere is never shown in a stale
-    state. Today's answers (for the limits and siblings) are kept in memory and
-    topped up with a primary-key seek for rows saved since; answers undone
-    elsewhere are noticed on the next study day. Fetching the next card costs
-    that seek and one or two reads by primary key. Answers are saved at once.
+    review cards at once, new cards in pages), and each card is re-read by
+    primary key before it is shown, so a card changed elsewhere is never shown
+    stale. Today's answers (for the limits and siblings) are running counters,
+    topped up with a primary-key seek only when ``PRAGMA data_version`` says
+    another connection wrote; answers undone elsewhere are noticed on the next
+    study day. The session works on a connection of its own (so that
+    ``data_version`` tells others' writes from its own) and every answer is
+    saved at once.
+
+    Undo (:attr:`undo_stack`, :meth:`undo`) takes back answers, suspends and
+    buries in the reverse order; the card concerned is shown next.
     """
 
     def __init__(self, db: Database, *, now: datetime | None = None) -> None:
         self.db = db
-        self.calendar = settings_service.calendar(db)
-        with db.read() as session:
-            self.config = config_in(session)
-            self.limits = limits_in(session)
+        found = settings_service.values(db)
+        self.calendar = settings_service.calendar_from(found)
+        self.config = defs.config_from(found)
+        self.limits = defs.limits_from(found)
         self.scheduler = self.config.scheduler()
-        self._undo: list[int] = []
-        self._front: list[int] = []
+        self.undo_stack = UndoStack()
+        self.answers: list[Answered] = []
+        self._lock = threading.RLock()
+        self._conn = db.connection()
+        weakref.finalize(self, self._conn.close)
+        self._version: int | None = None
+        self._shown: tuple[int, Any] | None = None  # (card id, row) of the last lookup
         self._refresh(_now(now))
+
+    def close(self) -> None:
+        """Give the session's connection back (it is also given back when the session is dropped)."""
+        self._conn.close()
+
+    @contextmanager
+    def _tx(self, *, write: bool) -> Iterator[Connection]:
+        """A transaction on the session's connection; a read inside one joins it."""
+        with self._lock:
+            if self._conn.in_transaction():
+                assert not write, "a write transaction cannot nest in another"
+                yield self._conn
+                return
+            with transaction(self._conn, write=write) as conn:
+                yield conn
 
     # queue gathering --------------------------------------------------------------
 
-    def _unburied(self):  # noqa: ANN202 - SQL expression
-        return or_(Card.buried_until.is_(None), Card.buried_until <= self._day)
-
     def _refresh(self, now: datetime) -> None:
         """Gather the study day's learning and review queues; new cards come in pages."""
-        self._day = self.calendar.day_of(now)
-        self._end = self.calendar.end_of(self._day)
-        with self.db.read() as session:
-            rows = session.execute(
-                select(Card.id, Card.due).where(
-                    Card.suspended.is_(False),
-                    has_text(),
-                    Card.state.in_((LEARNING, RELEARNING)),
-                    Card.last_review.is_not(None),
-                    self._unburied(),
-                )
-            )
-            self._learning: dict[int, datetime] = {cid: ensure_utc(due) for cid, due in rows}
-            self._day_log = _DayLog(session, self.calendar, self._day)
-            self._review: deque[tuple[int, int | None]] = deque(
-                (cid, concept)
-                for cid, concept in session.execute(
-                    select(Card.id, Card.concept_id)
-                    .where(
-                        Card.suspended.is_(False),
-                        has_text(),
-                        Card.due < self._end,
-                        Card.state == REVIEW,
-                        Card.last_review.is_not(None),
-                        self._unburied(),
-                    )
-                    .order_by(Card.due, Card.id)
-                )
-            )
-        self._heap = [(due, cid) for cid, due in self._learning.items()]
-        heapq.heapify(self._heap)
-        self._new: deque[tuple[int, int | None]] = deque()
-        self._new_cursor: tuple[datetime, int] | None = None
-        self._new_exhausted = False
-        self._held: dict[str, list[int]] = {"review": [], "new": []}
+        day = self.calendar.day_of(now)
+        end = self.calendar.end_of(day)
+        with self._tx(write=False) as conn:
+            self._version = rows.data_version(conn)
+            log = rows.day_log(conn, self.calendar.start_of(day), end)
+            learning = [(cid, ensure_utc(due)) for cid, due in rows.learning_rows(conn, day)]
+            review = rows.review_rows(conn, day, end)
+        self.queue = DailyQueue(day, end, self.limits, learning, review, log, self._new_page)
 
-    def _gather_new(self, want: int) -> None:
-        """Append the next ``want`` new cards (in the order added) to the new queue."""
-        query = (
-            select(Card.id, Card.concept_id, Card.due)
-            .where(
-                Card.suspended.is_(False), has_text(), Card.last_review.is_(None), self._unburied()
-            )
-            .order_by(Card.due, Card.id)
-            .limit(want)
-        )
-        if self._new_cursor is not None:
-            due, cid = self._new_cursor
-            query = query.where(or_(Card.due > due, and_(Card.due == due, Card.id > cid)))
-        with self.db.read() as session:
-            rows = session.execute(query).all()
-        if rows:
-            self._new_cursor = (rows[-1].due, rows[-1].id)
-        self._new.extend((r.id, r.concept_id) for r in rows)
-        self._new_exhausted = len(rows) < want
-
-    # reading --------------------------------------------------------------------
+    def _new_page(
+        self, cursor: tuple[datetime, int] | None, want: int
+    ) -> list[tuple[int, int | None, datetime]]:
+        with self._tx(write=False) as conn:
+            return rows.new_page(conn, self.queue.day, cursor, want)
 
     def _check_day(self, now: datetime) -> None:
-        if self.calendar.day_of(now) != self._day:
+        if self.calendar.day_of(now) != self.queue.day:
             self._refresh(now)
 
-    def _eligible(self, card: Card | None, queue: str) -> bool:
-        """Whether ``card`` (re-read) still belongs in ``queue``."""
-        if card is None or card.suspended or not card.front:
-            return False  # suspended, or without text (a review-log card)
-        if card.buried_until is not None and card.buried_until > self._day:
-            return False
-        if queue == "learning":
-            return card.last_review is not None and card.state in (LEARNING, RELEARNING)
-        if queue == "review":
-            return (
-                card.last_review is not None
-                and card.state == REVIEW
-                and ensure_utc(card.due) < self._end
-            )
-        if queue == "new":
-            return card.last_review is None
-        return True  # "front": a card brought back by undo
+    def _sync(self, conn: Connection) -> None:
+        """Read answers others saved, if another connection wrote since the last look."""
+        version = rows.data_version(conn)
+        if version is None or version != self._version:
+            rows.sync_day_log(conn, self.queue.log)
+            self._version = version
+
+    def _lookup(self, conn: Connection) -> Any:
+        def lookup(card_id: int) -> CardRow | None:
+            row = rows.read_card(conn, card_id)
+            self._shown = (card_id, row)
+            if row is None or not row["front"]:
+                return None  # gone, or without text (a review-log card)
+            return rows.card_row(row)
+
+        return lookup
+
+    # reading --------------------------------------------------------------------
 
     def next_card(self, *, now: datetime | None = None) -> CardInfo | None:
         """The card to show now, or None when nothing is left for this study day.
@@ -604,136 +539,38 @@ class ReviewSession:
         """
         moment = _now(now)
         self._check_day(moment)
-        with self.db.read() as session:
-            self._day_log.sync(session)
-            card = self._pick(session, moment, self._day_log.progress())
-            return info(card) if card is not None else None
-
-    def _pick(self, session: Session, now: datetime, progress: DayProgress) -> Card | None:
-        while self._front:
-            card = session.get(Card, self._front[-1])
-            if self._eligible(card, "front"):
-                return card
-            self._front.pop()
-        card = self._pick_learning(session, now)
-        if card is not None:
-            return card
-        review_left = progress.reviews_done < self.limits.reviews_per_day
-        new_left = progress.new_done < self.limits.new_per_day
-        if review_left:
-            card = self._pick_queue(session, self._review, "review", progress)
-            if card is not None:
-                return card
-        if new_left:
-            card = self._pick_new(session, progress)
-            if card is not None:
-                return card
-        card = self._pick_learning(session, now + LEARN_AHEAD)
-        if card is not None:
-            return card
-        # Nothing else is left: siblings held back today after all.
-        for name, allowed in (("review", review_left), ("new", new_left)):
-            held = self._held[name]
-            while allowed and held:
-                card = session.get(Card, held[0])
-                if self._eligible(card, name):
-                    return card
-                held.pop(0)
-        return None
-
-    def _pick_learning(self, session: Session, until: datetime) -> Card | None:
-        """The learning/relearning card due first, if it is due by ``until``.
-
-        ``_learning`` (id -> due) is the truth; the heap may hold stale
-        entries, which are skipped when they reach the top.
-        """
-        while self._heap:
-            due, cid = self._heap[0]
-            if self._learning.get(cid) != due:
-                heapq.heappop(self._heap)  # stale
-                continue
-            if due > until:
+        with self._tx(write=False) as conn:
+            self._sync(conn)
+            card = self.queue.pick(moment, self._lookup(conn))
+            if card is None:
                 return None
-            card = session.get(Card, cid)
-            if not self._eligible(card, "learning"):
-                heapq.heappop(self._heap)
-                del self._learning[cid]
-                continue
-            actual = ensure_utc(card.due)  # type: ignore[union-attr]
-            if actual == due:
-                return card
-            self._set_learning(cid, actual)  # rescheduled elsewhere: look again
-        return None
-
-    def _set_learning(self, card_id: int, due: datetime) -> None:
-        self._learning[card_id] = due
-        heapq.heappush(self._heap, (due, card_id))
-
-    def _pick_queue(
-        self,
-        session: Session,
-        queue: deque[tuple[int, int | None]],
-        name: str,
-        progress: DayProgress,
-    ) -> Card | None:
-        """The front of ``queue`` after dropping stale entries and holding back siblings."""
-        while queue:
-            cid, concept = queue[0]
-            if concept is not None and concept in progress.concepts:
-                self._held[name].append(queue.popleft()[0])
-                continue
-            card = session.get(Card, cid)
-            if self._eligible(card, name):
-                return card
-            queue.popleft()
-        return None
-
-    def _pick_new(self, session: Session, progress: DayProgress) -> Card | None:
-        page = max(self.limits.new_per_day, 1)
-        while True:
-            card = self._pick_queue(session, self._new, "new", progress)
-            if card is not None or self._new_exhausted:
-                return card
-            self._gather_new(page)
+            assert self._shown is not None and self._shown[0] == card.id
+            return _card_info(self._shown[1])
 
     def counts(self, *, now: datetime | None = None) -> QueueCounts:
         """How many cards are left today in each queue, limits applied (siblings not counted)."""
         moment = _now(now)
         self._check_day(moment)
-        ahead = moment + LEARN_AHEAD
-        with self.db.read() as session:
-            self._day_log.sync(session)
-            progress = self._day_log.progress()
-            new_left = max(self.limits.new_per_day - progress.new_done, 0)
-            # Only min(new cards, today's allowance) matters: LIMIT lets SQLite stop early.
-            new = session.scalar(
-                select(func.count()).select_from(
-                    select(Card.id)
-                    .where(
-                        Card.suspended.is_(False),
-                        has_text(),
-                        Card.last_review.is_(None),
-                        self._unburied(),
-                    )
-                    .limit(new_left)
-                    .subquery()
-                )
+        with self._tx(write=False) as conn:
+            self._sync(conn)
+            return self.queue.counts(
+                moment, lambda at_most: rows.count_new(conn, self.queue.day, at_most)
             )
-        learning = sum(1 for due in self._learning.values() if due <= ahead)
-        review_left = max(self.limits.reviews_per_day - progress.reviews_done, 0)
-        return QueueCounts(learning, min(len(self._review), review_left), int(new or 0))
 
     def progress(self, *, now: datetime | None = None) -> DayProgress:
         """What was done this study day: new cards introduced, review cards answered, concepts."""
         self._check_day(_now(now))
-        with self.db.read() as session:
-            self._day_log.sync(session)
-        return self._day_log.progress()
+        with self._tx(write=False) as conn:
+            self._sync(conn)
+        return self.queue.log.progress()
 
     def preview(self, card_id: int, *, now: datetime | None = None) -> list[IntervalPreview]:
-        """The four answer buttons for ``card_id`` (see :func:`preview`)."""
-        with self.db.read() as session:
-            return preview_card(load_card(session, card_id), _now(now), self.config, self.scheduler)
+        """The four answer buttons for ``card_id`` (see :func:`preview`). Raises NotFoundError."""
+        with self._tx(write=False) as conn:
+            row = rows.read_card(conn, card_id)
+        if row is None:
+            raise NotFoundError(f"no card with id {card_id}")
+        return preview_card(rows.card_row(row), _now(now), self.config, self.scheduler)
 
     # writing --------------------------------------------------------------------
 
@@ -748,9 +585,9 @@ class ReviewSession:
         """Answer and save at once (see :func:`answer`); the answer can be undone."""
         moment = _now(now)
         check_rating(rating)
-        with self.db.write() as session:
-            result = answer_in(
-                session,
+        with self._tx(write=True) as conn:
+            result, before, op = _answer_on(
+                conn,
                 card_id,
                 rating,
                 moment,
@@ -759,57 +596,141 @@ class ReviewSession:
                 limits=self.limits,
                 duration_ms=duration_ms,
             )
-        self._undo.append(result.review_id)
-        self._forget(card_id)
-        card = result.card
-        if card.state in (LEARNING, RELEARNING) and not card.suspended:
-            self._set_learning(card_id, card.due)
+        self.undo_stack.push(op)
+        self.answers.append(Answered(card_id, result.rating, duration_ms, result.review_id))
+        self.queue.log.add(
+            result.review_id,
+            floor_ms(moment),
+            before.is_new,
+            before.state == REVIEW,
+            before.concept_id,
+        )
+        after = result.card
+        self.queue.answered(replace(before, **{c: getattr(after, c) for c in ANSWER_COLUMNS}))
         return result
-
-    def _forget(self, card_id: int) -> None:
-        """Drop a card from the in-memory queues (answered, suspended or buried)."""
-        self._learning.pop(card_id, None)
-        while card_id in self._front:
-            self._front.remove(card_id)
-        for queue in (self._review, self._new):
-            if queue and queue[0][0] == card_id:
-                queue.popleft()
 
     @property
     def can_undo(self) -> bool:
-        """Whether :meth:`undo` has an answer to take back."""
-        return bool(self._undo)
+        """Whether :meth:`undo` has something to take back."""
+        return self.undo_stack.can_undo
 
     def undo(self) -> CardInfo:
-        """Undo the session's latest answer not yet undone; that card is shown next.
+        """Undo the session's latest answer, suspend or bury; that card is shown next.
 
         Raises:
             InvalidInputError: nothing to undo in this session, or the card
-                was answered again elsewhere.
+                was changed again elsewhere (answered, edited).
         """
-        if not self._undo:
+        op = self.undo_stack.peek()
+        if op is None:
             raise InvalidInputError("nothing to undo in this session")
-        review_id = self._undo[-1]
-        card = undo_review(self.db, review_id)
-        self._undo.pop()
-        self._day_log.drop(review_id)
-        self._learning.pop(card.id, None)
-        if card.state in (LEARNING, RELEARNING) and not card.is_new:
-            self._set_learning(card.id, card.due)
-        self._front.append(card.id)
-        return card
+        card_id = op.card_ids[0]
+        with self._tx(write=True) as conn:
+            row = rows.read_card(conn, card_id)  # also the check that nothing changed since
+            if row is None:
+                raise NotFoundError(f"no card with id {card_id}")
+            for image in op.after:
+                if image.key == (card_id,) and image.table == "cards":
+                    if any(row[c] != v for c, v in _stored(dict(image.values)).items()):
+                        raise rows.UndoConflict(
+                            f"cannot undo {op.label.lower()}: card {card_id} was changed since"
+                        )
+            if op.kind == "answer" and _is_one_card(op, card_id):
+                rows.undo_answer(conn, card_id, row, op)  # prebuilt statements
+            else:
+                others = tuple(i for i in op.after if (i.table, i.key) != ("cards", (card_id,)))
+                rows.undo_in(conn, replace(op, after=others), checked=bool(others))
+        restored = {
+            c: v
+            for i in op.before
+            if (i.table, i.key) == ("cards", (card_id,))
+            for c, v in _stored(dict(i.values)).items()
+        }
+        tag_names = rows.tag_list(row)
+        if any(t == "card_tags" and k[0] == card_id for t, k in op.inserted):
+            tag_names = [t for t in tag_names if t != LEECH_TAG]  # the link the answer added
+        self.undo_stack.pop()
+        for (review_id,) in op.inserted_ids("reviews"):
+            self.queue.log.drop(review_id)
+            for k in range(len(self.answers) - 1, -1, -1):
+                if self.answers[k].review_id == review_id:
+                    del self.answers[k]
+                    break
+        shown = replace(_card_info(row, **restored), tags=tag_names)
+        self.queue.restored(
+            replace(
+                rows.card_row(row), **{k: v for k, v in restored.items() if k in rows.ROW_COLUMNS}
+            )
+        )
+        return shown
+
+    def _set_aside(self, card_id: int, label: str, kind: str, values: dict[str, Any]) -> CardInfo:
+        with self._tx(write=True) as conn:
+            row = rows.read_card(conn, card_id)
+            if row is None:
+                raise NotFoundError(f"no card with id {card_id}")
+            rows.set_columns(conn, [card_id], values)
+        self.undo_stack.push(
+            UndoOp(
+                label=label,
+                before=(RowImage("cards", (card_id,), {k: row[k] for k in values}),),
+                after=(RowImage("cards", (card_id,), values),),
+                card_ids=(card_id,),
+                kind=kind,
+            )
+        )
+        self.queue.forget(card_id)
+        return _card_info(row, **values)
 
     def suspend(self, card_id: int) -> CardInfo:
-        """Suspend a card (it leaves the queue)."""
-        self._forget(card_id)
-        return suspend(self.db, card_id)
+        """Suspend a card (it leaves the queue; :meth:`undo` brings it back)."""
+        return self._set_aside(card_id, "Suspend", "suspend", {"suspended": True})
 
     def bury(self, card_id: int, *, now: datetime | None = None) -> CardInfo:
-        """Bury a card until the next study day."""
-        self._forget(card_id)
-        return bury(self.db, card_id, now=now)
+        """Bury a card until the next study day (:meth:`undo` brings it back)."""
+        tomorrow = self.calendar.today(_now(now)) + timedelta(days=1)
+        return self._set_aside(card_id, "Bury", "bury", {"buried_until": tomorrow})
 
 
 def next_card(db: Database, *, now: datetime | None = None) -> CardInfo | None:
     """The card to show now (a one-off :class:`ReviewSession`)."""
-    return ReviewSession(db, now=now).next_card(now=now)
+    session = ReviewSession(db, now=now)
+    try:
+        return session.next_card(now=now)
+    finally:
+        session.close()
+
+
+__all__ = [
+    "LEARN_AHEAD",
+    "LEECH_TAG",
+    "RATINGS",
+    "AnswerResult",
+    "Answered",
+    "DailyLimits",
+    "DayProgress",
+    "IntervalPreview",
+    "QueueCounts",
+    "ReviewSession",
+    "SchedulerConfig",
+    "answer",
+    "answer_in",
+    "bury",
+    "check_rating",
+    "config_in",
+    "configure",
+    "is_leech",
+    "limits_in",
+    "load_config",
+    "load_limits",
+    "next_card",
+    "preview",
+    "preview_card",
+    "schedule",
+    "set_limits",
+    "suspend",
+    "to_fsrs",
+    "unbury",
+    "undo_review",
+    "unsuspend",
+]

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 from sqlalchemy.exc import OperationalError
@@ -122,6 +122,14 @@ class Database:
                 session.rollback()
                 raise
 
+    def connection(self) -> Connection:
+        """A Core connection of its own (the caller closes it), for the review hot path:
+        run its work in :func:`transaction`."""
+        try:
+            return self.engine.connect()
+        except (OperationalError, SADatabaseError) as exc:
+            raise _db_error(exc) from None
+
     def dispose(self) -> None:
         self.engine.dispose()
 
@@ -137,3 +145,19 @@ def _db_error(exc: Exception) -> DatabaseError:
     if "readonly" in text or "read-only" in text:
         return DatabaseError("the database cannot be written (read-only file or folder)")
     return DatabaseError(f"database error: {text}")
+
+
+@contextmanager
+def transaction(conn: Connection, *, write: bool) -> Iterator[Connection]:
+    """One transaction on a Core connection: ``BEGIN IMMEDIATE`` for a write (committed
+    at the end, rolled back on error), ``BEGIN DEFERRED`` for a read.
+
+    Raises:
+        DatabaseError: locked, not a database, read-only (one line).
+    """
+    conn.execution_options(**{_WRITE: write})
+    try:
+        with conn.begin():
+            yield conn
+    except (OperationalError, SADatabaseError) as exc:
+        raise _db_error(exc) from None

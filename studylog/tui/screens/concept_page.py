@@ -27,6 +27,7 @@ from textual.message import Message
 from textual.widgets import Button, Collapsible, Markdown, ProgressBar, Static
 
 from studylog.errors import NotFoundError, StudylogError
+from studylog.scheduling.states import CardState
 from studylog.services import concepts as concept_service
 from studylog.services import demos as demo_service
 from studylog.services.cards import CardInfo
@@ -45,7 +46,7 @@ from studylog.tui.widgets.guard import guarded
 from studylog.tui.widgets.keybar import KeyBar
 from studylog.tui.widgets.outputs import DemoResultView
 
-STATE_NAMES = {0: "new", 1: "learning", 2: "review", 3: "relearning"}
+STATE_NAMES = {0: "new", **{int(s): s.name.lower() for s in CardState}}
 COLLAPSE_CODE_LINES = 30  # longer implementations start folded
 
 

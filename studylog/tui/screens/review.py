@@ -9,18 +9,15 @@ shown (time away on another screen is not counted) and capped at 60 s, as
 Anki's "maximum answer seconds", so that a card left on screen over lunch
 does not count as an hour of study.
 
-Undo (``u``, several steps) takes back answers through the session, and also
-suspending and burying, which the session cannot undo: those are reversed
-with ``review.unsuspend`` / ``review.unbury`` and the card is shown again
-(the screen keeps such cards in :attr:`ReviewScreen.pinned` until they are
-answered; a thin layer over the public service functions, no SQL).
+Undo (``u``, several steps) takes back answers, suspends and buries through
+the session's one undo stack (:mod:`studylog.scheduling.undo`); the card
+concerned is shown again.
 """
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from dataclasses import dataclass
 from typing import Any
 
 from rich.text import Text
@@ -33,10 +30,14 @@ from textual.widgets import Button, Markdown, Rule, Static
 from textual.widgets.button import ButtonVariant
 
 from studylog.errors import StudylogError
-from studylog.services import cards as card_service
-from studylog.services import review as review_service
 from studylog.services.cards import CardInfo
-from studylog.services.review import RATINGS, IntervalPreview, QueueCounts, ReviewSession
+from studylog.services.review import (
+    RATINGS,
+    Answered,
+    IntervalPreview,
+    QueueCounts,
+    ReviewSession,
+)
 from studylog.tui.changes import CollectionScreen
 from studylog.tui.screens.concept_page import card_state
 from studylog.tui.widgets import card_text
@@ -48,16 +49,6 @@ MAX_ANSWER_MS = 60_000  # Anki's default "maximum answer seconds"
 POLL_SECONDS = 30  # when the queue is empty: look again for learning cards coming due
 GRADE = Binding.Group("Grade", compact=True)
 BUTTON_VARIANTS: dict[int, ButtonVariant] = {1: "error", 2: "warning", 3: "success", 4: "primary"}
-
-
-@dataclass(frozen=True)
-class Answered:
-    """One answer of this session (for the summary and the undo)."""
-
-    card_id: int
-    rating: int
-    duration_ms: int
-    review_id: int
 
 
 def front_markdown(card: CardInfo) -> str:
@@ -186,9 +177,6 @@ class ReviewScreen(CollectionScreen):
         self.card: CardInfo | None = None
         self.revealed = False
         self.previews: list[IntervalPreview] = []
-        self.answers: list[Answered] = []
-        self.actions: list[tuple[str, int]] = []  # undo stack: ("answer"|"suspend"|"bury", card id)
-        self.pinned: list[int] = []  # cards brought back by undoing a suspend or bury
         self.shown_at = 0.0
         self._away_since: float | None = None
         self._poll: Any = None
@@ -278,27 +266,15 @@ class ReviewScreen(CollectionScreen):
     def _now(self) -> Any:
         return self.app.now()
 
-    def _pinned_card(self) -> CardInfo | None:
-        """The latest card brought back by an undo that may still be shown."""
-        if not self.pinned or self.session is None:
-            return None
-        day = self.session.calendar.day_of(self._now())
-        while self.pinned:
-            try:
-                card = card_service.get(self.app.db, self.pinned[-1])
-            except StudylogError:
-                card = None
-            buried = card is not None and card.buried_until is not None and card.buried_until > day
-            if card is not None and not card.suspended and not buried:
-                return card
-            self.pinned.pop()
-        return None
+    @property
+    def answers(self) -> list[Answered]:
+        """This session's answers not undone, oldest first (for the summary)."""
+        return self.session.answers if self.session is not None else []
 
     def next_card(self) -> CardInfo | None:
-        """The card to show: one brought back by undo, else the session's next."""
-        card = self._pinned_card()
-        if card is not None or self.session is None:
-            return card
+        """The card to show: the session's next (a card brought back by undo first)."""
+        if self.session is None:
+            return None
         return self.session.next_card(now=self._now())
 
     async def show_next(self) -> None:
@@ -423,10 +399,6 @@ class ReviewScreen(CollectionScreen):
         except StudylogError as err:
             self.notify(str(err), severity="error")
             return
-        if card.id in self.pinned:
-            self.pinned.remove(card.id)
-        self.answers.append(Answered(card.id, rating, duration, result.review_id))
-        self.actions.append(("answer", card.id))
         if result.leech:
             self.notify(
                 "This card is a leech (forgotten many times): it was tagged and suspended. "
@@ -455,32 +427,16 @@ class ReviewScreen(CollectionScreen):
 
     @guarded
     async def action_undo(self) -> None:
-        if not self.actions:
+        if self.session is None or not self.session.can_undo:
             self.notify("Nothing to undo in this session.")
             return
-        kind, card_id = self.actions.pop()
-        db = self.app.db
+        label = self.session.undo_stack.label
         try:
-            if kind == "answer":
-                assert self.session is not None
-                card = self.session.undo()
-                for k in range(len(self.answers) - 1, -1, -1):
-                    if self.answers[k].card_id == card.id:
-                        del self.answers[k]
-                        break
-                message = "Answer undone."
-            elif kind == "suspend":
-                card = review_service.unsuspend(db, card_id)
-                self.pinned.append(card_id)
-                message = "Suspend undone."
-            else:
-                card = review_service.unbury(db, card_id)
-                self.pinned.append(card_id)
-                message = "Bury undone."
+            card = self.session.undo()
         except StudylogError as err:
             self.notify(str(err), severity="error")
             return
-        self.notify(message)
+        self.notify(f"{label} undone.")
         await self.show_card(card)
 
     @guarded
@@ -505,9 +461,6 @@ class ReviewScreen(CollectionScreen):
         except StudylogError as err:
             self.notify(str(err), severity="error")
             return
-        if card_id in self.pinned:
-            self.pinned.remove(card_id)
-        self.actions.append((kind, card_id))
         self.notify(message)
         await self.show_next()
 
@@ -542,7 +495,7 @@ class ReviewScreen(CollectionScreen):
 
     def on_screen_suspend(self) -> None:
         self._away_since = time.monotonic()
-        if self.actions:
+        if self.session is not None and self.session.can_undo:
             self.app.collection_changed(self)  # answers: Today's counts, the stats
 
     def refresh_collection(self) -> None:
