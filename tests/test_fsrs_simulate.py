@@ -264,26 +264,18 @@ def _dues(db) -> list[tuple[int, int]]:  # noqa: ANN001
 
 
 @pytest.mark.parametrize(
-    ("key_value", "message"),
+    ("key_value", "fragments"),
     [
-        (
-            ("parameters", 3, 500.0),
-            "the stored settings are not usable (FSRS parameters rejected: One or more parameters "
-            "are out of bounds:; parameters[3] = 500.0 is out of bounds: (0.001, 100.0))",
-        ),
-        (
-            ("retention", None, 0.5),
-            "the stored settings are not usable (desired retention must be between 0.70 and 0.99 "
-            "(e.g. 0.9), not 0.5); set them again with studylog config",
-        ),
-        (("retention", None, 0.995), "not 0.995); set them again"),
+        (("parameters", 3, 500.0), ["parameters[3] = 500.0 is out of bounds"]),
+        (("retention", None, 0.5), ["0.5", "0.7", "0.99"]),
+        (("retention", None, 0.995), ["0.995", "0.99"]),
     ],
 )
 def test_hand_edited_settings_are_refused_by_every_fsrs_command(
     josh,  # noqa: F811
     run_cli,
     key_value,
-    message,
+    fragments,
 ):
     """Settings edited by hand outside FSRS-6's bounds or 0.70-0.99: one line, exit 1, no change."""
     from studylog.services import optimizer, review, settings
@@ -301,8 +293,11 @@ def test_hand_edited_settings_are_refused_by_every_fsrs_command(
         result = run_cli("fsrs", *command)
         assert result.exit_code == 1, (command, result.output)
         assert result.output.count("\n") == 1, result.output
-        assert message in result.output
-        assert "Traceback" not in result.output
+        line = result.output
+        assert line.startswith("Error: the stored settings are not usable (")
+        assert line.rstrip().endswith("; set them again with studylog config")
+        assert all(f in line for f in fragments), line
+        assert "Traceback" not in line
     assert settings.get(josh, key) == bad
     # (the CLI's start adds the built-in concept pack's cards; the imported ones did not move)
     assert _dues(josh)[: len(dues)] == dues

@@ -126,3 +126,51 @@ def test_easy_days_parse_lists_and_mappings():
     assert lb.parse_easy_days(None) == (N,) * 7
     assert lb.parse_easy_days({"sat": "reduced", "sun": "MINIMUM"}) == (N, N, N, N, N, R, M)
     assert lb.parse_easy_days(["minimum"] * 7) == (M,) * 7
+
+
+# --- the due counts: one grouped query (services/due_load.py) ----------------------------------
+
+
+def test_due_counts_equal_a_count_card_by_card(db):
+    """Cards answered over weeks (Seoul time, days from 04:00) counted per study day, as a
+    loop over the cards with the calendar counts them."""
+    from zoneinfo import ZoneInfo
+
+    from studylog.services import cards, due_load, review
+    from studylog.services import settings as settings_service
+    from studylog.storage.models import Card
+    from studylog.studyday import StudyCalendar
+    from tests.conftest import NOW
+
+    settings_service.put(db, settings_service.TIMEZONE, "Asia/Seoul")
+    ids = [
+        cards.create(db, f"질문 {i} 🧠", "답", now=NOW - timedelta(days=40))[0].id
+        for i in range(60)
+    ]
+    for k, cid in enumerate(ids):
+        for step in range(1 + k % 4):
+            review.answer(db, cid, 3, now=NOW - timedelta(days=30 - 7 * step, hours=k % 24))
+    calendar = StudyCalendar(4, ZoneInfo("Asia/Seoul"))
+    today = calendar.day_of(NOW)
+    expected = np.zeros(lb.BALANCE_DAYS, dtype=np.int64)
+    with db.read() as session:
+        for card in session.query(Card).all():
+            offset = (calendar.day_of(card.due) - today).days
+            if card.state == 2 and not card.suspended and 0 <= offset < lb.BALANCE_DAYS:
+                expected[offset] += 1
+        due_load.forget()
+        load = due_load.day_load(session, calendar, NOW)
+    assert expected.sum() > 20  # the test has something to count
+    assert load.today == today
+    assert load.counts.tolist() == expected.tolist()
+
+
+def test_a_day_load_moves_an_answered_card():
+    load = lb.DayLoad(MONDAY, np.zeros(lb.BALANCE_DAYS, dtype=np.int64))
+    load.counts[3] = 2
+    load.move(3, 10)
+    load.move(None, 5)  # a new card became a Review card
+    load.move(4, None)  # not counted before (nothing to take away)
+    load.move(2, 500)  # due beyond the window: not counted
+    assert load.counts[3] == 1 and load.counts[10] == 1 and load.counts[5] == 1
+    assert load.counts.sum() == 3

@@ -168,16 +168,44 @@ def review(app: AppContext) -> None:
 @pass_app
 def stats(app: AppContext, as_json: bool) -> None:
     """Statistics: reviews per day, streak, forecast, true retention, memory, calibration."""
+    from studylog.services import memory_stats
     from studylog.services import stats as stats_service
 
     try:
         result = stats_service.collection_stats(app.database(), now=_now(app))
+        memory = memory_stats.memory_stats(app.database(), now=_now(app))
     except StudylogError as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:
-        print_json(result.to_json())
+        print_json({**result.to_json(), **memory.to_json()})
         return
     _print_stats(result)
+    _print_memory(memory)
+
+
+def _print_memory(m) -> None:  # noqa: ANN001 - memory_stats.MemoryStats
+    from rich.table import Table
+
+    out = console()
+    if m.rmse_bins is not None:
+        out.print(
+            f"FSRS fit on {m.items:,} reviews: log loss {m.log_loss:.4f}, "
+            f"RMSE(bins) {m.rmse_bins * 100:.2f} % (Anki's binning; lower is better)"
+        )
+    for title, hist in (("Difficulty", m.difficulty), ("Stability", m.stability)):
+        if not any(hist.counts):
+            continue
+        table = Table(title=title, title_justify="left")
+        table.add_column("bin")
+        table.add_column("cards", justify="right")
+        table.add_column("")
+        top = max(hist.counts)
+        for label, n in zip(hist.labels, hist.counts, strict=True):
+            table.add_row(label, str(n), "█" * (round(30 * n / top) if n else 0))
+        out.print(table)
+    if m.memorised:
+        year_ago, now = m.memorised[0][1], m.memorised[-1][1]
+        out.print(f"Memorised cards (sum of R): {year_ago:,.1f} a year ago, {now:,.1f} now")
 
 
 def _pct(value: float | None) -> str:

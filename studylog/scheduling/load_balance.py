@@ -27,6 +27,7 @@ Everything here is pure: due counts come in as arrays, no SQL.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
@@ -183,8 +184,44 @@ def balanced_interval(
     return int(days[pick(day_weights(days, counts, modifiers), u)])
 
 
+@dataclass
+class DayLoad:
+    """Review cards due on each of the next study days, for balancing one day's answers.
+
+    Attributes:
+        today: the study day (calendar date) the counts start at.
+        counts: int64 Review cards due on ``today + i``, shape (:data:`BALANCE_DAYS`,).
+        easy_days: seven :class:`EasyDay`, Monday first.
+    """
+
+    today: date
+    counts: np.ndarray
+    easy_days: tuple[EasyDay, ...] = field(default=(EasyDay.NORMAL,) * 7)
+
+    def interval(self, interval_days: int, u: float, maximum_interval: int) -> int | None:
+        """:func:`balanced_interval` with these counts (None: use the plain fuzz)."""
+        return balanced_interval(
+            interval_days,
+            u,
+            maximum_interval,
+            self.counts,
+            today=self.today,
+            easy_days=self.easy_days,
+        )
+
+    def move(self, old_day: int | None, new_day: int | None) -> None:
+        """A card's due day changed from ``old_day`` to ``new_day`` (offsets from ``today``;
+        None or outside the window: not counted)."""
+        n = self.counts.size
+        if old_day is not None and 0 <= old_day < n and self.counts[old_day] > 0:
+            self.counts[old_day] -= 1
+        if new_day is not None and 0 <= new_day < n:
+            self.counts[new_day] += 1
+
+
 __all__ = [
     "BALANCE_DAYS",
+    "DayLoad",
     "MAX_BALANCED_INTERVAL",
     "WEEKDAYS",
     "EasyDay",

@@ -25,23 +25,23 @@ from __future__ import annotations
 import heapq
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import fsrs
-from fsrs.scheduler import DEFAULT_PARAMETERS
 from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from studylog.errors import InvalidInputError, NotFoundError
 from studylog.formatting import format_interval
-from studylog.scheduling import batch
+from studylog.scheduling import settings as defs
 from studylog.scheduling.fuzz import fuzz_unit, fuzzed_day
+from studylog.scheduling.settings import DailyLimits, SchedulerConfig
 from studylog.services import settings as settings_service
 from studylog.services import tags as tag_service
 from studylog.services.cards import CardInfo, info, load_card
-from studylog.services.reschedule import RescheduleSummary, reschedule_in
+from studylog.services.reschedule import RescheduleSummary
 from studylog.storage.engine import Database
 from studylog.storage.models import Card, Review
 from studylog.studyday import StudyCalendar, ensure_utc, utcnow
@@ -51,134 +51,31 @@ RATINGS = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
 LEECH_TAG = "leech"
 LEARN_AHEAD = timedelta(minutes=20)
 
-# Settings keys (values are JSON).
-K_RETENTION = "fsrs.desired_retention"
-K_LEARNING_STEPS = "fsrs.learning_steps_s"
-K_RELEARNING_STEPS = "fsrs.relearning_steps_s"
-K_MAX_INTERVAL = "fsrs.maximum_interval_d"
-K_FUZZ = "fsrs.enable_fuzzing"
-K_PARAMETERS = "fsrs.parameters"
-K_NEW_PER_DAY = "review.new_per_day"
-K_REVIEWS_PER_DAY = "review.reviews_per_day"
-K_LEECH_THRESHOLD = "review.leech_threshold"
+# Stored keys of the settings table (values are JSON); see studylog.scheduling.settings.
+K_RETENTION = defs.SETTINGS["desired_retention"].stored_as
+K_LEARNING_STEPS = defs.SETTINGS["learning_steps"].stored_as
+K_RELEARNING_STEPS = defs.SETTINGS["relearning_steps"].stored_as
+K_MAX_INTERVAL = defs.SETTINGS["maximum_interval"].stored_as
+K_FUZZ = defs.SETTINGS["enable_fuzz"].stored_as
+K_PARAMETERS = defs.SETTINGS["fsrs_parameters"].stored_as
+K_NEW_PER_DAY = defs.SETTINGS["new_per_day"].stored_as
+K_REVIEWS_PER_DAY = defs.SETTINGS["reviews_per_day"].stored_as
+K_LEECH_THRESHOLD = defs.SETTINGS["leech_threshold"].stored_as
 
 
 # --- configuration -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SchedulerConfig:
-    """The collection's FSRS settings (stored under the ``fsrs.*`` keys).
-
-    Attributes:
-        desired_retention: target recall probability, in (0, 1); default 0.90.
-        learning_steps_s: learning steps in seconds; default (60, 600) = 1m, 10m.
-        relearning_steps_s: relearning steps in seconds; default (600,) = 10m.
-        maximum_interval_d: longest interval in days; default 36500.
-        enable_fuzzing: spread Review intervals a little (deterministic per card).
-        parameters: the 21 FSRS-6 parameters w0..w20 (the package's defaults).
-    """
-
-    desired_retention: float = 0.9
-    learning_steps_s: tuple[int, ...] = (60, 600)
-    relearning_steps_s: tuple[int, ...] = (600,)
-    maximum_interval_d: int = 36500
-    enable_fuzzing: bool = True
-    parameters: tuple[float, ...] = tuple(DEFAULT_PARAMETERS)
-
-    def validate(self) -> None:
-        """Raises InvalidInputError for a value the scheduler cannot use."""
-        if not 0.0 < self.desired_retention < 1.0:
-            raise InvalidInputError(
-                f"desired retention must be between 0 and 1 (e.g. 0.9), not {self.desired_retention}"
-            )
-        for name, steps in (
-            ("learning", self.learning_steps_s),
-            ("relearning", self.relearning_steps_s),
-        ):
-            if any(s <= 0 for s in steps):
-                raise InvalidInputError(f"{name} steps must be positive seconds, not {list(steps)}")
-        if self.maximum_interval_d < 1:
-            raise InvalidInputError(
-                f"maximum interval must be at least 1 day, not {self.maximum_interval_d}"
-            )
-        try:
-            fsrs.Scheduler(parameters=self.parameters)
-        except ValueError as exc:
-            raise InvalidInputError(
-                f"FSRS parameters rejected: {exc}".replace("\n", "; ")
-            ) from None
-
-    def scheduler(self) -> fsrs.Scheduler:
-        """The package scheduler. Its own (random) fuzz is off: studylog fuzzes per card."""
-        return fsrs.Scheduler(
-            parameters=self.parameters,
-            desired_retention=self.desired_retention,
-            learning_steps=[timedelta(seconds=s) for s in self.learning_steps_s],
-            relearning_steps=[timedelta(seconds=s) for s in self.relearning_steps_s],
-            maximum_interval=self.maximum_interval_d,
-            enable_fuzzing=False,
-        )
-
-    def params(self) -> batch.Params:
-        """The same settings for the NumPy whole-collection path."""
-        return batch.Params.from_scheduler(self.scheduler(), enable_fuzzing=self.enable_fuzzing)
-
-
-@dataclass(frozen=True)
-class DailyLimits:
-    """Daily limits (``review.*`` keys): new cards, review cards, leech threshold (lapses)."""
-
-    new_per_day: int = 20
-    reviews_per_day: int = 200
-    leech_threshold: int = 8
-
-
-_CONFIG_KEYS = {
-    K_RETENTION: "desired_retention",
-    K_LEARNING_STEPS: "learning_steps_s",
-    K_RELEARNING_STEPS: "relearning_steps_s",
-    K_MAX_INTERVAL: "maximum_interval_d",
-    K_FUZZ: "enable_fuzzing",
-    K_PARAMETERS: "parameters",
-}
-_LIMIT_KEYS = {
-    K_NEW_PER_DAY: "new_per_day",
-    K_REVIEWS_PER_DAY: "reviews_per_day",
-    K_LEECH_THRESHOLD: "leech_threshold",
-}
-
-
-def _coerce(name: str, value: Any) -> Any:
-    if name in ("learning_steps_s", "relearning_steps_s"):
-        return tuple(int(v) for v in value)
-    if name == "parameters":
-        return tuple(float(v) for v in value)
-    if name == "desired_retention":
-        return float(value)
-    if name == "enable_fuzzing":
-        return bool(value)
-    return int(value)
+# The settings themselves are defined once in studylog.scheduling.settings; these
+# functions are the API the rest of the code has always called.
 
 
 def config_in(session: Session) -> SchedulerConfig:
     """The stored scheduler settings (defaults for missing keys)."""
-    found = {
-        attr: _coerce(attr, settings_service.get_in(session, key))
-        for key, attr in _CONFIG_KEYS.items()
-        if settings_service.get_in(session, key) is not None
-    }
-    return replace(SchedulerConfig(), **found)
+    return defs.config_from(settings_service.values_in(session))
 
 
 def limits_in(session: Session) -> DailyLimits:
     """The stored daily limits (defaults for missing keys)."""
-    found = {
-        attr: int(settings_service.get_in(session, key))
-        for key, attr in _LIMIT_KEYS.items()
-        if settings_service.get_in(session, key) is not None
-    }
-    return replace(DailyLimits(), **found)
+    return defs.limits_from(settings_service.values_in(session))
 
 
 def load_config(db: Database) -> SchedulerConfig:
@@ -208,14 +105,15 @@ def configure(
     A change of parameters or steps replays every card's history with the new
     scheduler (as ``Scheduler.reschedule_card``); a change of desired
     retention, maximum interval or fuzz only moves the due dates of Review
-    cards. Nothing is rescheduled when nothing changed.
+    cards. Nothing is rescheduled when nothing changed
+    (:func:`studylog.services.settings.update`).
 
     Returns:
         (the new settings, what the reschedule did or None).
     Raises:
-        InvalidInputError: a value out of range (nothing is stored).
+        SettingError (an InvalidInputError): a value out of range (nothing is stored).
     """
-    changes: dict[str, Any] = {
+    given = {
         "desired_retention": desired_retention,
         "learning_steps_s": learning_steps_s,
         "relearning_steps_s": relearning_steps_s,
@@ -223,26 +121,9 @@ def configure(
         "enable_fuzzing": enable_fuzzing,
         "parameters": parameters,
     }
-    changes = {k: _coerce(k, v) for k, v in changes.items() if v is not None}
-    with db.write() as session:
-        old = config_in(session)
-        new = replace(old, **changes)
-        new.validate()
-        if new == old:
-            return new, None
-        for key, attr in _CONFIG_KEYS.items():
-            value = getattr(new, attr)
-            settings_service.set_in(
-                session, key, list(value) if isinstance(value, tuple) else value
-            )
-        full = (
-            new.parameters != old.parameters
-            or new.learning_steps_s != old.learning_steps_s
-            or new.relearning_steps_s != old.relearning_steps_s
-        )
-        session.flush()
-        summary = reschedule_in(session, new.params(), full=full)
-        return new, summary
+    changes = {defs.CONFIG_FIELDS[a]: v for a, v in given.items() if v is not None}
+    done = settings_service.update(db, changes)
+    return defs.config_from(done.values), done.reschedule
 
 
 def set_limits(
@@ -252,25 +133,14 @@ def set_limits(
     reviews_per_day: int | None = None,
     leech_threshold: int | None = None,
 ) -> DailyLimits:
-    """Change the daily limits. Raises InvalidInputError for negative limits or a threshold < 1."""
-    changes = {
-        k: int(v)
-        for k, v in {
-            "new_per_day": new_per_day,
-            "reviews_per_day": reviews_per_day,
-            "leech_threshold": leech_threshold,
-        }.items()
-        if v is not None
+    """Change the daily limits. Raises SettingError for negative limits or a threshold < 1."""
+    given = {
+        "new_per_day": new_per_day,
+        "reviews_per_day": reviews_per_day,
+        "leech_threshold": leech_threshold,
     }
-    with db.write() as session:
-        new = replace(limits_in(session), **changes)
-        if new.new_per_day < 0 or new.reviews_per_day < 0:
-            raise InvalidInputError("daily limits cannot be negative")
-        if new.leech_threshold < 1:
-            raise InvalidInputError("the leech threshold must be at least 1 lapse")
-        for key, attr in _LIMIT_KEYS.items():
-            settings_service.set_in(session, key, getattr(new, attr))
-        return new
+    done = settings_service.update(db, {k: v for k, v in given.items() if v is not None})
+    return defs.limits_from(done.values)
 
 
 # --- one card --------------------------------------------------------------------------
@@ -425,7 +295,7 @@ def answer_in(
         card.lapses += 1
         if is_leech(card.lapses, limits.leech_threshold):
             leech = True
-            card.suspended = True
+            card.suspended = card.suspended or limits.leech_action == "suspend"
             card.tags = tag_service.get_or_create(
                 session, [*(t.name for t in card.tags), LEECH_TAG]
             )

@@ -1,6 +1,7 @@
 """The SQLAlchemy engine with studylog's SQLite settings, and short read/write sessions.
 
-Every SQLite connection gets WAL, ``foreign_keys=ON`` and a 10 s
+Every SQLite connection gets WAL with ``synchronous=FULL`` (Anki's durability:
+an acknowledged commit survives power loss), ``foreign_keys=ON`` and a 10 s
 ``busy_timeout``. Write transactions begin ``IMMEDIATE`` so that a CLI write
 while the app holds the database waits for the lock instead of failing
 half-way with "database is locked"; reads begin ``DEFERRED`` so they never
@@ -35,7 +36,10 @@ def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
     cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.execute("PRAGMA journal_mode = WAL")
-    cursor.execute("PRAGMA synchronous = NORMAL")
+    # FULL, as Anki: in WAL mode NORMAL may lose the last commits on power loss
+    # (the WAL is not synced at each commit); FULL syncs it, so an answer that
+    # was acknowledged survives. https://sqlite.org/pragma.html#pragma_synchronous
+    cursor.execute("PRAGMA synchronous = FULL")
     cursor.close()
 
 

@@ -1,0 +1,534 @@
+"""Every scheduler setting, defined once: name, type, default, allowed values, explanation.
+
+This module is pure (no SQL): it knows what each setting means, how to parse
+it from what a person types (``config set learning_steps "1m 10m"``), how to
+show it, how to check it and how it is stored as JSON in the ``settings``
+table. Reading and writing the table is :mod:`studylog.services.settings`'s job.
+
+The names and meanings follow Anki's deck options (manual, "Deck Options"):
+
+=========================  ==========  =================  ======================
+key                        type        default            allowed
+=========================  ==========  =================  ======================
+desired_retention          float       0.90               0.70 - 0.99
+learning_steps             durations   1m 10m             each 1s - 365d
+relearning_steps           durations   10m                each 1s - 365d
+maximum_interval           int (days)  36500              1 - 36500
+enable_fuzz                bool        true
+new_per_day                int         20                 0 - 9999
+reviews_per_day            int         200                0 - 9999
+new_ignores_review_limit   bool        true (see below)
+day_start_hour             int         4                  0 - 23
+timezone                   IANA name   system             e.g. Asia/Seoul
+leech_threshold            int         8                  1 - 9999
+leech_action               choice      suspend            suspend | tag
+bury_siblings              bool        true
+fsrs_parameters            21 floats   FSRS-6 defaults    as ``fsrs.Scheduler``
+=========================  ==========  =================  ======================
+
+``new_ignores_review_limit`` defaults to true because that is what studylog
+has always done (new cards are limited only by ``new_per_day``); Anki's
+default is false.
+
+A bad key or value raises :class:`SettingError` (an ``InvalidInputError``)
+whose message names the key and what is allowed, e.g.
+``desired_retention: 1.2 is not allowed (desired retention: a number from 0.7 to 0.99)``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import fsrs
+from fsrs.scheduler import DEFAULT_PARAMETERS
+
+from studylog.errors import InvalidInputError
+from studylog.scheduling import batch
+
+
+class SettingError(InvalidInputError):
+    """A setting key that does not exist or a value it does not allow.
+
+    Attributes:
+        key: the setting's name as the user types it (``desired_retention``).
+        allowed: what the setting allows, in words (``a number from 0.7 to 0.99``).
+    """
+
+    def __init__(self, key: str, message: str, allowed: str = "") -> None:
+        super().__init__(f"{key}: {message}")
+        self.key = key
+        self.allowed = allowed
+
+
+# --- durations ("1m 10m") -----------------------------------------------------------
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)([smhd]?)$")
+MAX_STEP_S = 365 * 86400
+
+
+def parse_durations(text: str) -> tuple[int, ...]:
+    """Anki's step syntax as seconds: ``"1m 10m"`` -> (60, 600); a bare number is minutes.
+
+    Units: s, m, h, d; separated by spaces or commas; ``""`` is no steps.
+
+    Raises:
+        ValueError: a token that is not a number with an optional unit.
+    """
+    out = []
+    for token in text.replace(",", " ").split():
+        found = _DURATION.match(token.strip().lower())
+        if found is None:
+            raise ValueError(f"{token!r} is not a duration like 30s, 10m, 1h or 1d")
+        number, unit = found.groups()
+        out.append(round(float(number) * _UNITS[unit or "m"]))
+    return tuple(out)
+
+
+def format_durations(seconds: Iterable[int]) -> str:
+    """Seconds as Anki's step syntax: (60, 600) -> ``"1m 10m"``; 90 -> ``"90s"``."""
+    parts = []
+    for s in seconds:
+        for unit in ("d", "h", "m"):
+            if s % _UNITS[unit] == 0 and s >= _UNITS[unit]:
+                parts.append(f"{s // _UNITS[unit]}{unit}")
+                break
+        else:
+            parts.append(f"{s}s")
+    return " ".join(parts)
+
+
+# --- the definition ------------------------------------------------------------------
+
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0"}
+SYSTEM_ZONE = "system"
+
+
+@dataclass(frozen=True)
+class SettingDef:
+    """One scheduler setting.
+
+    Attributes:
+        key: the name the user types (``desired_retention``).
+        stored_as: the ``settings`` table key (kept from before this module).
+        kind: ``float``, ``int``, ``bool``, ``durations``, ``choice``, ``timezone`` or
+            ``floats``; the Python type of a value: float, int, bool,
+            tuple[int, ...] (seconds), str, str | None (None = the system zone),
+            tuple[float, ...].
+        default: the value when nothing is stored.
+        help: one line explaining it, as Anki's deck options do.
+        minimum, maximum: the allowed range (numbers; for durations each step).
+        choices: the allowed values of a ``choice``.
+        unit: shown after numbers (``days``).
+        scheduler: changing it reschedules cards (``full``: replays history;
+            ``due``: moves due dates only; ``""``: no rescheduling).
+    """
+
+    key: str
+    stored_as: str
+    kind: str
+    default: Any
+    help: str
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+    unit: str = ""
+    scheduler: str = ""
+    check: Callable[[Any], str | None] | None = field(default=None, compare=False)
+
+    # -- words -----------------------------------------------------------------
+
+    @property
+    def allowed(self) -> str:
+        """What the setting allows, in words (used in every error message)."""
+        unit = f" {self.unit}" if self.unit else ""
+        if self.kind in ("float", "int"):
+            what = "a number" if self.kind == "float" else "a whole number"
+            return f"{what} from {_num(self.minimum)} to {_num(self.maximum)}{unit}"
+        if self.kind == "bool":
+            return "true or false"
+        if self.kind == "choice":
+            return " or ".join(self.choices)
+        if self.kind == "durations":
+            return "steps like '1m 10m' (units s, m, h, d; each up to 365d), or '' for none"
+        if self.kind == "timezone":
+            return f"an IANA time zone such as Asia/Seoul, or {SYSTEM_ZONE!r}"
+        return "21 FSRS parameters separated by spaces"
+
+    def _bad(self, shown: object, why: str = "") -> SettingError:
+        reason = f": {why}" if why else ""
+        return SettingError(
+            self.key,
+            f"{shown!r} is not allowed{reason} ({self.help_name}: {self.allowed})",
+            self.allowed,
+        )
+
+    @property
+    def help_name(self) -> str:
+        return self.key.replace("_", " ")
+
+    # -- text <-> value ----------------------------------------------------------
+
+    def parse(self, text: str) -> Any:
+        """The value a person typed, checked. Raises SettingError."""
+        raw = text.strip()
+        try:
+            if self.kind == "float":
+                value: Any = float(raw)
+            elif self.kind == "int":
+                value = int(raw)
+            elif self.kind == "bool":
+                low = raw.lower()
+                if low not in _TRUE | _FALSE:
+                    raise ValueError
+                value = low in _TRUE
+            elif self.kind == "durations":
+                value = parse_durations(raw)
+            elif self.kind == "timezone":
+                value = None if raw.lower() in ("", SYSTEM_ZONE) else raw
+            elif self.kind == "choice":
+                value = raw.lower()
+            else:
+                value = tuple(float(v) for v in raw.replace(",", " ").split())
+        except ValueError as exc:
+            raise self._bad(text, str(exc) if self.kind == "durations" else "") from None
+        return self.validate(value)
+
+    def format(self, value: Any) -> str:
+        """The value as :meth:`parse` reads it back (``format`` then ``parse`` is identity)."""
+        if self.kind == "bool":
+            return "true" if value else "false"
+        if self.kind == "durations":
+            return format_durations(value)
+        if self.kind == "timezone":
+            return SYSTEM_ZONE if value is None else str(value)
+        if self.kind == "floats":
+            return " ".join(repr(float(v)) for v in value)
+        if self.kind == "float":
+            return repr(float(value))
+        return str(value)
+
+    # -- checking and storage ----------------------------------------------------------
+
+    def validate(self, value: Any) -> Any:
+        """``value`` as this setting's Python type, checked against its range.
+
+        Accepts the Python type or a JSON form of it (a list for steps).
+        Raises SettingError.
+        """
+        try:
+            typed = self._coerce(value)
+        except (TypeError, ValueError):
+            raise self._bad(value) from None
+        if self.kind in ("float", "int"):
+            if isinstance(typed, float) and not math.isfinite(typed):
+                raise self._bad(value)
+            if (self.minimum is not None and typed < self.minimum) or (
+                self.maximum is not None and typed > self.maximum
+            ):
+                raise self._bad(value)
+        elif self.kind == "durations":
+            for step in typed:
+                if not 1 <= step <= MAX_STEP_S:
+                    raise self._bad(format_durations(typed) or value, "each step must be positive")
+        elif self.kind == "choice" and typed not in self.choices:
+            raise self._bad(value)
+        elif self.kind == "timezone" and typed is not None:
+            try:
+                ZoneInfo(typed)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise self._bad(value, "unknown time zone") from None
+        if self.check is not None:
+            problem = self.check(typed)
+            if problem:
+                raise SettingError(self.key, problem, self.allowed)
+        return typed
+
+    def _coerce(self, value: Any) -> Any:
+        if self.kind == "float":
+            if isinstance(value, bool):
+                raise TypeError
+            return float(value)
+        if self.kind == "int":
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise TypeError
+            return int(value)
+        if self.kind == "bool":
+            if not isinstance(value, bool | int) or value not in (0, 1):
+                raise TypeError
+            return bool(value)
+        if self.kind == "durations":
+            if isinstance(value, str):
+                return parse_durations(value)
+            return tuple(_whole(v) for v in value)
+        if self.kind == "floats":
+            return tuple(float(v) for v in value)
+        if self.kind == "timezone":
+            if value is None or value == SYSTEM_ZONE or value == "":
+                return None
+            if not isinstance(value, str):
+                raise TypeError
+            return value
+        if not isinstance(value, str):
+            raise TypeError
+        return value
+
+    def to_stored(self, value: Any) -> Any:
+        """The JSON value kept in the ``settings`` table (tuples become lists)."""
+        typed = self.validate(value)
+        return list(typed) if isinstance(typed, tuple) else typed
+
+    def from_stored(self, raw: Any) -> Any:
+        """A stored JSON value as the Python type; the default when absent (None).
+
+        Lenient: a value stored by an older version outside today's range is
+        returned as it is (type-coerced), so reading never fails; a value that
+        cannot be coerced at all gives the default.
+        """
+        if raw is None:
+            return self.default
+        try:
+            return self._coerce(raw)
+        except (TypeError, ValueError):
+            return self.default
+
+
+def _whole(v: Any) -> int:
+    if isinstance(v, bool) or (isinstance(v, float) and not v.is_integer()):
+        raise TypeError
+    return int(v)
+
+
+def _num(x: float | None) -> str:
+    return "?" if x is None else (str(int(x)) if float(x).is_integer() else str(x))
+
+
+def _check_parameters(values: tuple[float, ...]) -> str | None:
+    try:
+        fsrs.Scheduler(parameters=values)
+    except ValueError as exc:
+        return f"FSRS parameters rejected: {exc}".replace("\n", "; ")
+    return None
+
+
+_DEFS = (
+    SettingDef(
+        "desired_retention", "fsrs.desired_retention", "float", 0.9,
+        "the chance of recalling a card when it comes due; higher means more reviews",
+        minimum=0.70, maximum=0.99, scheduler="due",
+    ),
+    SettingDef(
+        "learning_steps", "fsrs.learning_steps_s", "durations", (60, 600),
+        "the delays between the first answers of a new card, e.g. '1m 10m'",
+        scheduler="full",
+    ),
+    SettingDef(
+        "relearning_steps", "fsrs.relearning_steps_s", "durations", (600,),
+        "the delays after a lapse before the card is a review card again",
+        scheduler="full",
+    ),
+    SettingDef(
+        "maximum_interval", "fsrs.maximum_interval_d", "int", 36500,
+        "the longest interval a review card can get",
+        minimum=1, maximum=36500, unit="days", scheduler="due",
+    ),
+    SettingDef(
+        "enable_fuzz", "fsrs.enable_fuzzing", "bool", True,
+        "spread review intervals a little so cards added together do not stay together",
+        scheduler="due",
+    ),
+    SettingDef(
+        "new_per_day", "review.new_per_day", "int", 20,
+        "the most new cards introduced per study day",
+        minimum=0, maximum=9999,
+    ),
+    SettingDef(
+        "reviews_per_day", "review.reviews_per_day", "int", 200,
+        "the most review cards shown per study day",
+        minimum=0, maximum=9999,
+    ),
+    SettingDef(
+        "new_ignores_review_limit", "review.new_ignores_review_limit", "bool", True,
+        "when false, new cards stop once the review limit is reached (Anki's default)",
+    ),
+    SettingDef(
+        "day_start_hour", "day_start_hour", "int", 4,
+        "the local hour at which a new study day begins (Anki's 'next day starts at')",
+        minimum=0, maximum=23,
+    ),
+    SettingDef(
+        "timezone", "timezone", "timezone", None,
+        "the time zone of study days; 'system' uses $TZ or the computer's zone",
+    ),
+    SettingDef(
+        "leech_threshold", "review.leech_threshold", "int", 8,
+        "lapses after which a card is a leech (then again every half as many)",
+        minimum=1, maximum=9999, unit="lapses",
+    ),
+    SettingDef(
+        "leech_action", "review.leech_action", "choice", "suspend",
+        "what happens to a leech: suspend it (and tag it) or only tag it",
+        choices=("suspend", "tag"),
+    ),
+    SettingDef(
+        "bury_siblings", "review.bury_siblings", "bool", True,
+        "hold back other cards of a concept answered today until nothing else is left",
+    ),
+    SettingDef(
+        "fsrs_parameters", "fsrs.parameters", "floats", tuple(DEFAULT_PARAMETERS),
+        "the 21 FSRS-6 weights w0..w20 (set by 'studylog fsrs optimize')",
+        scheduler="full", check=_check_parameters,
+    ),
+)  # fmt: skip
+
+SETTINGS: Mapping[str, SettingDef] = {d.key: d for d in _DEFS}
+"""Every setting by its key, in the order ``config list`` shows them."""
+
+
+def setting(key: str) -> SettingDef:
+    """The definition of ``key``. Raises SettingError for an unknown key."""
+    try:
+        return SETTINGS[key]
+    except KeyError:
+        raise SettingError(
+            key, f"no such setting (known: {', '.join(SETTINGS)})", ", ".join(SETTINGS)
+        ) from None
+
+
+def defaults() -> dict[str, Any]:
+    """Every setting's default value."""
+    return {k: d.default for k, d in SETTINGS.items()}
+
+
+def from_stored(rows: Mapping[str, Any]) -> dict[str, Any]:
+    """Every setting's value from the ``settings`` table's rows (stored key -> JSON)."""
+    return {k: d.from_stored(rows.get(d.stored_as)) for k, d in SETTINGS.items()}
+
+
+# --- the typed groups the scheduler uses ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class SchedulerConfig:
+    """The collection's FSRS settings (stored under the ``fsrs.*`` keys).
+
+    Attributes:
+        desired_retention: target recall probability; default 0.90.
+        learning_steps_s: learning steps in seconds; default (60, 600) = 1m, 10m.
+        relearning_steps_s: relearning steps in seconds; default (600,) = 10m.
+        maximum_interval_d: longest interval in days; default 36500.
+        enable_fuzzing: spread Review intervals a little (deterministic per card).
+        parameters: the 21 FSRS-6 parameters w0..w20 (the package's defaults).
+    """
+
+    desired_retention: float = 0.9
+    learning_steps_s: tuple[int, ...] = (60, 600)
+    relearning_steps_s: tuple[int, ...] = (600,)
+    maximum_interval_d: int = 36500
+    enable_fuzzing: bool = True
+    parameters: tuple[float, ...] = tuple(DEFAULT_PARAMETERS)
+
+    def validate(self) -> None:
+        """Raises InvalidInputError for a value the scheduler cannot use at all.
+
+        This is the scheduler's own check (retention in (0, 1), positive steps,
+        an interval of at least a day, parameters ``fsrs.Scheduler`` accepts),
+        with the messages it always had; what a user may *set* is narrower and
+        checked per setting (:class:`SettingDef`, e.g. retention 0.70-0.99).
+        """
+        if not 0.0 < self.desired_retention < 1.0:
+            raise InvalidInputError(
+                f"desired retention must be between 0 and 1 (e.g. 0.9), not {self.desired_retention}"
+            )
+        for name, steps in (
+            ("learning", self.learning_steps_s),
+            ("relearning", self.relearning_steps_s),
+        ):
+            if any(s <= 0 for s in steps):
+                raise InvalidInputError(f"{name} steps must be positive seconds, not {list(steps)}")
+        if self.maximum_interval_d < 1:
+            raise InvalidInputError(
+                f"maximum interval must be at least 1 day, not {self.maximum_interval_d}"
+            )
+        problem = _check_parameters(self.parameters)
+        if problem:
+            raise InvalidInputError(problem)
+
+    def scheduler(self) -> fsrs.Scheduler:
+        """The package scheduler. Its own (random) fuzz is off: studylog fuzzes per card."""
+        return fsrs.Scheduler(
+            parameters=self.parameters,
+            desired_retention=self.desired_retention,
+            learning_steps=[timedelta(seconds=s) for s in self.learning_steps_s],
+            relearning_steps=[timedelta(seconds=s) for s in self.relearning_steps_s],
+            maximum_interval=self.maximum_interval_d,
+            enable_fuzzing=False,
+        )
+
+    def params(self) -> batch.Params:
+        """The same settings for the NumPy whole-collection path."""
+        return batch.Params.from_scheduler(self.scheduler(), enable_fuzzing=self.enable_fuzzing)
+
+
+@dataclass(frozen=True)
+class DailyLimits:
+    """Daily limits and the leech and sibling rules (``review.*`` keys).
+
+    Attributes:
+        new_per_day, reviews_per_day: cards per study day.
+        leech_threshold: lapses that make a card a leech.
+        new_ignores_review_limit: new cards are not capped by the review limit.
+        leech_action: ``suspend`` (tag and suspend) or ``tag`` (tag only).
+        bury_siblings: hold back siblings of cards answered today.
+    """
+
+    new_per_day: int = 20
+    reviews_per_day: int = 200
+    leech_threshold: int = 8
+    new_ignores_review_limit: bool = True
+    leech_action: str = "suspend"
+    bury_siblings: bool = True
+
+    def validate(self) -> None:
+        """Raises SettingError for a value out of range."""
+        for attr, key in LIMIT_FIELDS.items():
+            SETTINGS[key].validate(getattr(self, attr))
+
+
+CONFIG_FIELDS: Mapping[str, str] = {
+    "desired_retention": "desired_retention",
+    "learning_steps_s": "learning_steps",
+    "relearning_steps_s": "relearning_steps",
+    "maximum_interval_d": "maximum_interval",
+    "enable_fuzzing": "enable_fuzz",
+    "parameters": "fsrs_parameters",
+}
+"""SchedulerConfig attribute -> setting key."""
+
+LIMIT_FIELDS: Mapping[str, str] = {f.name: f.name for f in fields(DailyLimits)}
+"""DailyLimits attribute -> setting key (the same names)."""
+
+
+def config_from(values: Mapping[str, Any]) -> SchedulerConfig:
+    """The SchedulerConfig in ``values`` (setting key -> value; missing keys: defaults)."""
+    found = {a: values[k] for a, k in CONFIG_FIELDS.items() if k in values}
+    return replace(SchedulerConfig(), **found)
+
+
+def limits_from(values: Mapping[str, Any]) -> DailyLimits:
+    """The DailyLimits in ``values`` (setting key -> value; missing keys: defaults)."""
+    found = {a: values[k] for a, k in LIMIT_FIELDS.items() if k in values}
+    return replace(DailyLimits(), **found)
+
+
+def reschedule_kind(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
+    """What a change from ``old`` to ``new`` values needs: ``full``, ``due`` or ``""``."""
+    kinds = {d.scheduler for k, d in SETTINGS.items() if d.scheduler and old[k] != new[k]}
+    return "full" if "full" in kinds else ("due" if kinds else "")
