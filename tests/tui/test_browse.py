@@ -185,3 +185,43 @@ def test_columns_fit_the_width() -> None:
         assert sum(c.width + 1 for c in columns_for(width)) + 2 <= width + 1
     assert [c.key for c in columns_for(60)][:1] == ["front"]
     assert "deck" in [c.key for c in columns_for(118)]
+
+
+async def test_bulk_actions_on_the_selection_and_undo(seeded_db: Database, make_app) -> None:
+    from studylog.tui.widgets.prompts import Confirm, TextPrompt
+
+    app = make_app(seeded_db)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_browser(pilot)
+        await search(pilot, "tag:밑바닥2")
+        first, second = shown_ids(screen)[:2]
+        await pilot.press("space", "space", "s")
+        await settle(pilot)
+        assert sorted(r.id for r in browse.search(seeded_db, "is:suspended", now=NOW).rows) == [
+            first,
+            second,
+        ]
+        assert not screen.list.selected  # cleared after the action
+        assert screen.list.lazy[0].suspended  # the list was read again
+        await pilot.press("u")
+        await settle(pilot)
+        assert browse.search(seeded_db, "is:suspended", now=NOW).total == 0
+        # Every match: tag them through the prompt.
+        await pilot.press("a", "t")
+        await settle(pilot)
+        assert isinstance(app.screen, TextPrompt)
+        await pilot.press(*"복습", "enter")
+        await settle(pilot)
+        assert browse.search(seeded_db, "tag:복습", now=NOW).total == 12
+        # Delete the card under the cursor after confirming; undo brings it back.
+        screen.list.cursor = 0
+        await pilot.press("delete")
+        await settle(pilot)
+        assert isinstance(app.screen, Confirm)
+        await pilot.press("y")
+        await settle(pilot)
+        assert browse.search(seeded_db, "tag:밑바닥2", now=NOW).total == 11
+        assert screen.total == 11
+        await pilot.press("u")
+        await settle(pilot)
+        assert screen.total == 12 and shown_ids(screen)[0] == first

@@ -32,11 +32,13 @@ from textual.widgets import Input, Static
 
 from studylog.errors import StudylogError
 from studylog.services import browse as browse_service
+from studylog.services import card_actions
 from studylog.services.browse import SORTS, BrowseRow, CardDetail, Page
 from studylog.tui.changes import CollectionScreen
 from studylog.tui.widgets.guard import guarded, report
 from studylog.tui.widgets.keybar import KeyBar
 from studylog.tui.widgets.modebar import ModeBar
+from studylog.tui.widgets.prompts import Confirm, TextPrompt
 from studylog.tui.widgets.rowlist import RowList, fit
 
 PAGE = 200  # rows read at a time
@@ -263,6 +265,18 @@ class InfoLoaded(Message):
         self.error = error
 
 
+class ActionDone(Message):
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text
+
+
+class ActionFailed(Message):
+    def __init__(self, error: Exception) -> None:
+        super().__init__()
+        self.error = error
+
+
 class BrowseScreen(CollectionScreen):
     """See the module docstring."""
 
@@ -299,6 +313,15 @@ class BrowseScreen(CollectionScreen):
         Binding("escape", "clear", "Clear", id="browse.clear"),
         Binding("i", "toggle_info", "Info", id="browse.info"),
         Binding("e", "edit", "Edit", id="browse.edit"),
+        Binding("s", "suspend", "Suspend", id="browse.suspend"),
+        Binding("b", "bury", "Bury", id="browse.bury"),
+        Binding("m", "move", "Move", id="browse.move"),
+        Binding("t", "tag", "Tag", id="browse.tag"),
+        Binding("T", "untag", "Untag", key_display="T", id="browse.untag"),
+        Binding("f", "forget", "Forget", id="browse.forget"),
+        Binding("d", "set_due", "Set due", id="browse.set_due"),
+        Binding("delete", "delete", "Delete", id="browse.delete"),
+        Binding("u", "undo", "Undo", id="browse.undo"),
     ]
 
     def __init__(self) -> None:
@@ -591,3 +614,112 @@ class BrowseScreen(CollectionScreen):
         row = self.list.current
         if row is not None:
             self.app.open_card(row.id)
+
+    # --- bulk actions (on the selection, every match with ``a``, else the cursor card) ---
+
+    def target(self) -> dict[str, object] | None:
+        """What a bulk action works on: ``{"query": ...}`` or ``{"ids": [...]}``; None: nothing."""
+        if self.list.all_selected:
+            return {"query": self.query_text}
+        if self.list.selected:
+            return {"ids": sorted(self.list.selected)}
+        row = self.list.current
+        return {"ids": [row.id]} if row is not None else None
+
+    def _target_words(self, target: dict[str, object]) -> str:
+        if "query" in target:
+            return f"all {self.total:,} matching cards"
+        ids = target["ids"]
+        assert isinstance(ids, list)
+        return f"{len(ids)} card{'s' if len(ids) != 1 else ''}"
+
+    def act(self, function_name: str, *args: object, **kwargs: object) -> None:
+        """Run ``card_actions.FUNCTION_NAME`` on the target in a worker."""
+        target = self.target()
+        if target is None:
+            return
+        self._run_action(function_name, args, {**kwargs, **target})
+
+    @work(thread=True, group="browse-action", exit_on_error=False)
+    def _run_action(self, function_name: str, args: tuple[object, ...], kwargs: dict) -> None:
+        try:
+            function = getattr(card_actions, function_name)
+            result = function(self.app.db, *args, now=self.app.now(), **kwargs)
+        except Exception as error:  # noqa: BLE001 - reported on the UI thread
+            self.post_message(ActionFailed(error))
+            return
+        if result.changed:
+            text = f"{result.label} · u undoes"
+        else:
+            text = f"Nothing to change in {result.matched} card{'s' if result.matched != 1 else ''}"
+        self.post_message(ActionDone(text))
+
+    @work(thread=True, group="browse-action", exit_on_error=False)
+    def _run_undo(self) -> None:
+        try:
+            label = card_actions.undo(self.app.db)
+        except Exception as error:  # noqa: BLE001
+            self.post_message(ActionFailed(error))
+            return
+        self.post_message(ActionDone(f"Undone: {label}"))
+
+    @on(ActionDone)
+    def _action_done(self, message: ActionDone) -> None:
+        self.app.notify(message.text, timeout=4)
+        self.list.selected.clear()
+        self.list.all_selected = False
+        self.app.collection_changed(None)  # this screen re-reads too
+
+    @on(ActionFailed)
+    def _action_failed(self, message: ActionFailed) -> None:
+        report(self, message.error)
+
+    def action_suspend(self) -> None:
+        """Suspend, or unsuspend when the card under the cursor is suspended (as Anki's toggle)."""
+        row = self.list.current
+        self.act("unsuspend" if row is not None and row.suspended else "suspend")
+
+    def action_bury(self) -> None:
+        self.act("bury")
+
+    def action_forget(self) -> None:
+        self.act("forget")
+
+    def _ask(self, title: str, placeholder: str, then: str) -> None:
+        target = self.target()
+        if target is None:
+            return
+        words = self._target_words(target)
+
+        def done(value: str | None) -> None:
+            if value:
+                self._run_action(then, (value.split() if then.endswith("tags") else value,), target)
+
+        self.app.push_screen(TextPrompt(f"{title} ({words})", placeholder=placeholder), done)
+
+    def action_move(self) -> None:
+        self._ask("Move to deck", "딥러닝::RNN", "move")
+
+    def action_tag(self) -> None:
+        self._ask("Add tags", "attention 복습", "add_tags")
+
+    def action_untag(self) -> None:
+        self._ask("Remove tags", "leech", "remove_tags")
+
+    def action_set_due(self) -> None:
+        self._ask("Set due date: days from today (N or N-M)", "0 · 1 · 1-7", "set_due")
+
+    def action_delete(self) -> None:
+        target = self.target()
+        if target is None:
+            return
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                self._run_action("delete_cards", (), target)
+
+        words = self._target_words(target)
+        self.app.push_screen(Confirm(f"Delete {words} and their reviews? (u undoes)"), done)
+
+    def action_undo(self) -> None:
+        self._run_undo()
