@@ -406,3 +406,93 @@ def reject(app: AppContext, ids: tuple[int, ...], all_: bool) -> None:
 
     n = suggestions.reject(app.database(), _ids_or_all(ids, all_), now=app.now())
     click.echo(f"Rejected {n} suggestion{'s' if n != 1 else ''}.")
+
+
+# --- bulk actions (the browser's, on a search or on card ids) ---------------------------
+
+
+def _bulk_target(query: str | None, ids: tuple[int, ...]) -> dict[str, object]:
+    if (query is None) == (not ids):
+        raise click.UsageError("give --search QUERY or card ids (one of them)")
+    return {"query": query} if query is not None else {"ids": list(ids)}
+
+
+def _bulk_report(result, as_json: bool) -> None:  # noqa: ANN001 - card_actions.ActionResult
+    if as_json:
+        print_json(result)
+        return
+    if not result.matched:
+        click.echo("No cards match.")
+    elif not result.changed:
+        click.echo(
+            f"{result.matched} card{'s' if result.matched != 1 else ''} match; none changed."
+        )
+    else:
+        click.echo(f"{result.label} (of {result.matched} matching). Undo with: studylog card undo")
+
+
+def _bulk_command(name: str, action: str, help_text: str, argument: str | None = None):  # noqa: ANN202
+    """A ``card NAME [ARG] [IDS]... [--search QUERY]`` command calling ``card_actions.ACTION``."""
+
+    @click.argument("ids", nargs=-1, type=int)
+    @click.option("--search", "-s", "query", metavar="QUERY", help="The cards of an Anki search.")
+    @click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
+    @pass_app
+    def command(app: AppContext, ids: tuple[int, ...], query: str | None, as_json: bool, **extra):  # noqa: ANN003
+        from studylog.services import card_actions
+
+        target = _bulk_target(query, ids)
+        function = getattr(card_actions, action)
+        if argument == "tags":
+            result = function(app.database(), extra["tags"], now=app.now(), **target)
+        elif argument:
+            result = function(app.database(), extra[argument], now=app.now(), **target)
+        elif action == "forget":
+            result = function(
+                app.database(), reset_counts=extra["reset_counts"], now=app.now(), **target
+            )
+        else:
+            result = function(app.database(), now=app.now(), **target)
+        _bulk_report(result, as_json)
+
+    command.__doc__ = help_text
+    if argument == "deck":
+        command = click.option("--deck", required=True, help="The deck (:: for subdecks).")(command)
+    elif argument == "tags":
+        command = click.option(
+            "--tag", "tags", multiple=True, required=True, help="A tag (repeatable)."
+        )(command)
+    elif argument == "days":
+        command = click.option(
+            "--days", required=True, metavar="N|N-M", help="Study days from today (0 = today)."
+        )(command)
+    elif action == "forget":
+        command = click.option(
+            "--reset-counts",
+            is_flag=True,
+            help="Also set reviews and lapses to 0 (as Anki's option).",
+        )(command)
+    return card.command(name)(command)
+
+
+_bulk_command("suspend", "suspend", "Suspend cards (a search or ids): out of every queue.")
+_bulk_command("unsuspend", "unsuspend", "Unsuspend cards: back with the schedule they had.")
+_bulk_command("bury", "bury", "Bury cards until the next study day.")
+_bulk_command("move", "move", "Move cards to another deck (--deck).", "deck")
+_bulk_command("tag", "add_tags", "Add tags to cards (--tag, repeatable).", "tags")
+_bulk_command("untag", "remove_tags", "Remove tags from cards (--tag, repeatable).", "tags")
+_bulk_command("forget", "forget", "Make cards new again, due now (their history is kept).")
+_bulk_command(
+    "set-due", "set_due", "Set the due date of reviewed cards (--days N or N-M, as Anki).", "days"
+)
+_bulk_command("delete", "delete_cards", "Delete cards with their reviews (undo brings them back).")
+
+
+@card.command("undo")
+@pass_app
+def undo(app: AppContext) -> None:
+    """Undo the newest bulk card action (of the CLI or the app's browser)."""
+    from studylog.services import card_actions
+
+    label = card_actions.undo(app.database())
+    click.echo(f"Undone: {label}.")

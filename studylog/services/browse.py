@@ -107,15 +107,20 @@ class Page:
     rows: list[BrowseRow]
 
 
-def context_in(session: Session, now: datetime | None = None) -> SearchContext:
-    """The search context at ``now`` (default: the current time) from the collection settings."""
-    moment = ensure_utc(now) if now is not None else utcnow()
+def calendar_in(session: Session) -> StudyCalendar:
+    """The collection's study calendar: day start hour (default 4) and time zone."""
     hour = settings_service.get_in(session, settings_service.DAY_START_HOUR)
     zone = settings_service.get_in(session, settings_service.TIMEZONE)
-    calendar = StudyCalendar(
+    return StudyCalendar(
         day_start_hour=DEFAULT_DAY_START_HOUR if hour is None else int(hour),
         zone=local_zone(zone),
     )
+
+
+def context_in(session: Session, now: datetime | None = None) -> SearchContext:
+    """The search context at ``now`` (default: the current time) from the collection settings."""
+    moment = ensure_utc(now) if now is not None else utcnow()
+    calendar = calendar_in(session)
     today = calendar.day_of(moment)
     params = review_service.config_in(session).params()
     return SearchContext(

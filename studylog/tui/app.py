@@ -40,6 +40,7 @@ from studylog.studyday import StudyCalendar, ensure_utc, utcnow
 from studylog.tui import inert_render
 from studylog.tui.changes import CollectionChanged, CollectionScreen, ReadCache
 from studylog.tui.commands import StudylogCommands
+from studylog.tui.screens.browse import BrowseScreen
 from studylog.tui.screens.concept_page import ConceptPageScreen
 from studylog.tui.screens.concepts import ConceptsScreen
 from studylog.tui.screens.help import HelpScreen
@@ -74,6 +75,7 @@ SCREENS: tuple[Mode, ...] = (
     Mode("concepts", ConceptsScreen, "Concepts", "F4"),
     Mode("stats", StatsScreen, "Stats", "F5"),
     Mode("search", SearchScreen, "Search", "F6"),
+    Mode("browse", BrowseScreen, "Browse", "F7"),
 )
 MODE_NAMES = tuple(mode.name for mode in SCREENS)
 
@@ -96,6 +98,7 @@ class StudylogApp(App[None]):
         Binding("f4", "goto('concepts')", "Concepts", id="app.concepts"),
         Binding("f5", "goto('stats')", "Stats", id="app.stats"),
         Binding("f6", "goto('search')", "Search", id="app.search"),
+        Binding("f7", "goto('browse')", "Browse", id="app.browse"),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, show=False),
     ]
 

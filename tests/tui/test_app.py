@@ -23,7 +23,13 @@ async def test_f_keys_switch_between_the_five_screens(seeded_db: Database, make_
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert app.current_mode == "today"
-        for key, mode in (("f3", "review"), ("f4", "concepts"), ("f5", "stats"), ("f6", "search")):
+        for key, mode in (
+            ("f3", "review"),
+            ("f4", "concepts"),
+            ("f5", "stats"),
+            ("f6", "search"),
+            ("f7", "browse"),
+        ):
             await pilot.press(key)
             await settle(pilot)
             assert app.current_mode == mode
@@ -73,6 +79,7 @@ async def test_the_footer_bindings_have_ids_and_show_the_screen_keys(
 
 
 def test_one_registry_of_plain_screen_classes() -> None:
+    from studylog.tui.screens.browse import BrowseScreen
     from studylog.tui.screens.concepts import ConceptsScreen
     from studylog.tui.screens.review import ReviewScreen
     from studylog.tui.screens.search import SearchScreen
@@ -84,6 +91,7 @@ def test_one_registry_of_plain_screen_classes() -> None:
         ("concepts", ConceptsScreen),
         ("stats", StatsScreen),
         ("search", SearchScreen),
+        ("browse", BrowseScreen),
     ]
     assert StudylogApp.MODES == {m.name: m.screen for m in SCREENS}
 

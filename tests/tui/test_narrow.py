@@ -29,7 +29,15 @@ async def test_the_top_bar_fits_80_columns_and_keeps_every_key(
             bar = app.screen.query_one(ModeBar)
             shown = bar.bar(bar.size.width)
             assert shown.cell_length <= size[0]
-            for key in ("F2 Today", "F3 Review", "F4 Concepts", "F5 Stats", "F6 Search", "F1 Help"):
+            for key in (
+                "F2 Today",
+                "F3 Review",
+                "F4 Concepts",
+                "F5 Stats",
+                "F6 Search",
+                "F7 Browse",
+                "F1 Help",
+            ):
                 assert key in shown.plain
             assert ("^P Commands" in shown.plain) is full
             assert (" studylog " in shown.plain) is full

@@ -18,6 +18,7 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from studylog.tui.screens.browse import BrowseScreen
 from studylog.tui.screens.concept_page import ConceptPageScreen
 from studylog.tui.screens.concepts import ConceptsScreen
 from studylog.tui.screens.review import ReviewScreen
@@ -41,6 +42,7 @@ GROUPS: tuple[tuple[str, type[DOMNode]], ...] = (
     ("Stats", StatsScreen),
     ("Search", SearchScreen),
     ("Suggested cards (ctrl+p)", SuggestedScreen),
+    ("Browse", BrowseScreen),
     ("Lists", RowList),
 )
 

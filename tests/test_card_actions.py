@@ -1,0 +1,195 @@
+"""Bulk card actions: what each one changes, one transaction each, and undo restoring every row."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from studylog.cardsearch import SearchSyntaxError
+from studylog.errors import InvalidInputError, NotFoundError
+from studylog.services import browse, card_actions, cards
+from studylog.storage.import_models import SuggestedCard
+from studylog.storage.models import Card, Review, Tag, card_tags
+from tests.conftest import NOW
+from tests.test_browse import TODAY, collection  # noqa: F401 - the fixture
+
+DAY = timedelta(days=1)
+
+
+def dump(db) -> dict[str, list[tuple]]:  # noqa: ANN001
+    """Every row of the tables bulk actions touch, as plain tuples (for exact comparisons)."""
+    with db.read() as session:
+        return {
+            "cards": [tuple(r) for r in session.execute(select(Card.__table__).order_by(Card.id))],
+            "reviews": [
+                tuple(r) for r in session.execute(select(Review.__table__).order_by(Review.id))
+            ],
+            "card_tags": sorted(tuple(r) for r in session.execute(select(card_tags))),
+            "suggested": [
+                tuple(r) for r in session.execute(select(SuggestedCard.id, SuggestedCard.card_id))
+            ],
+        }
+
+
+def ids_of(db, query: str) -> list[int]:  # noqa: ANN001
+    return [r.id for r in browse.search(db, query, now=NOW, limit=1000).rows]
+
+
+def test_suspend_unsuspend_and_undo(db, collection) -> None:  # noqa: ANN001, F811
+    start = dump(db)
+    result = card_actions.suspend(db, query="deck:딥러닝", now=NOW)
+    # four cards in 딥러닝 and below; one of them was suspended already
+    assert (result.matched, result.changed) == (4, 3)
+    assert result.label == "Suspend 3 cards"
+    assert sorted(ids_of(db, "is:suspended")) == sorted(ids_of(db, "deck:딥러닝"))
+    assert card_actions.last_undo(db) == "Suspend 3 cards"
+    assert card_actions.undo(db) == "Suspend 3 cards"
+    assert dump(db) == start
+    assert card_actions.last_undo(db) is None
+    with pytest.raises(NotFoundError, match="no card action to undo"):
+        card_actions.undo(db)
+    result = card_actions.unsuspend(db, ids=[collection["suspended"]], now=NOW)
+    assert result.changed == 1 and ids_of(db, "is:suspended") == []
+
+
+def test_bury_until_tomorrow(db, collection) -> None:  # noqa: ANN001, F811
+    card_actions.bury(db, query="is:due", now=NOW)
+    assert sorted(ids_of(db, "is:buried")) == sorted(
+        [collection["relearning"], collection["overdue"], collection["buried"]]
+    )
+    assert cards.get(db, collection["overdue"]).buried_until == TODAY + DAY
+    assert browse.search(db, "is:buried", now=NOW + DAY).total == 0  # back the next day
+
+
+def test_move_and_tags(db, collection) -> None:  # noqa: ANN001, F811
+    start = dump(db)
+    moved = card_actions.move(db, "밑바닥2::8장", query="tag:rnn", now=NOW)
+    assert moved.changed == 2
+    assert sorted(ids_of(db, "deck:밑바닥2::8장")) == sorted(
+        [collection["review"], collection["learning"]]
+    )
+    tagged = card_actions.add_tags(db, ["복습", "#rnn"], query="deck:default", now=NOW)
+    assert tagged.matched == 3 and tagged.changed == 3
+    assert sorted(ids_of(db, "tag:복습")) == sorted(ids_of(db, "deck:default"))
+    again = card_actions.add_tags(db, ["복습"], query="deck:default", now=NOW)
+    assert again.changed == 0 and card_actions.last_undo(db) == tagged.label
+    removed = card_actions.remove_tags(db, ["rnn"], query="", now=NOW)
+    assert removed.changed == 4  # learning had rnn; three Default cards got it above
+    assert ids_of(db, "tag:rnn") == [collection["review"]]  # rnn::lstm is another tag
+    for _ in range(3):
+        card_actions.undo(db)
+    after = dump(db)
+    assert after["cards"] == start["cards"] and after["card_tags"] == start["card_tags"]
+    with db.read() as session:  # the tag made on the way stays, unused (as Anki's tags)
+        assert session.scalar(select(Tag.id).where(Tag.name == "복습")) is not None
+
+
+def test_forget_makes_cards_new_and_keeps_history(db, collection) -> None:  # noqa: ANN001, F811
+    start = dump(db)
+    result = card_actions.forget(db, query="is:review", now=NOW)
+    assert result.changed == 6
+    assert sorted(ids_of(db, "is:new")) == sorted(
+        [
+            collection[r]
+            for r in ("new", "review", "relearning", "suspended", "buried", "overdue", "future")
+        ]
+    )
+    overdue = cards.get(db, collection["overdue"])
+    assert overdue.stability is None and overdue.due == NOW and overdue.lapses == 2
+    assert dump(db)["reviews"] == start["reviews"]
+    card_actions.undo(db)
+    assert dump(db) == start
+    card_actions.forget(db, ids=[collection["overdue"]], reset_counts=True, now=NOW)
+    overdue = cards.get(db, collection["overdue"])
+    assert (overdue.reps, overdue.lapses) == (0, 0)
+
+
+def test_set_due_date(db, collection) -> None:  # noqa: ANN001, F811
+    calendar = browse.StudyCalendar(day_start_hour=4, zone=browse.local_zone("UTC"))
+    result = card_actions.set_due(db, "0", query="", now=NOW)
+    assert result.matched == 8 and result.changed == 7  # the new card is left alone
+    assert cards.get(db, collection["future"]).due == calendar.start_of(TODAY)
+    assert cards.get(db, collection["new"]).due == NOW - 40 * DAY
+    assert sorted(ids_of(db, "prop:due=0")) == sorted(
+        [collection[r] for r in ("review", "learning", "relearning", "overdue", "future")]
+    )
+    card_actions.set_due(db, "3-5", query="-is:new", now=NOW)
+    days = {(calendar.day_of(cards.get(db, i).due) - TODAY).days for i in ids_of(db, "-is:new")}
+    assert days <= {3, 4, 5} and len(days) >= 2
+    for bad in ("x", "5-3", "-1", "1-99999"):
+        with pytest.raises(InvalidInputError, match="due days"):
+            card_actions.set_due(db, bad, query="", now=NOW)
+
+
+def test_delete_and_undo_restore_every_row(db, collection) -> None:  # noqa: ANN001, F811
+    start = dump(db)
+    result = card_actions.delete_cards(db, query="rated:45", now=NOW)
+    assert result.changed == 4
+    after = dump(db)
+    assert len(after["cards"]) == 4 and len(after["reviews"]) == 0
+    assert card_actions.undo(db) == "Delete 4 cards"
+    assert dump(db) == start
+
+
+def test_bad_input_changes_nothing(db, collection) -> None:  # noqa: ANN001, F811
+    start = dump(db)
+    with pytest.raises(SearchSyntaxError):
+        card_actions.suspend(db, query="deck:(", now=NOW)
+    with pytest.raises(InvalidInputError, match="not a deck name"):
+        card_actions.move(db, "a::", query="", now=NOW)
+    with pytest.raises(NotFoundError, match="no card with id 999"):
+        card_actions.suspend(db, ids=[collection["new"], 999], now=NOW)
+    with pytest.raises(InvalidInputError, match="cannot contain spaces"):
+        card_actions.add_tags(db, ["two words"], query="", now=NOW)
+    assert dump(db) == start and card_actions.last_undo(db) is None
+
+
+def test_undo_keeps_the_newest_steps(db, collection) -> None:  # noqa: ANN001, F811
+    for i in range(card_actions.UNDO_LIMIT + 2):
+        card_actions.move(db, f"d{i}", ids=[collection["new"]], now=NOW)
+    labels = []
+    while card_actions.last_undo(db):
+        labels.append(card_actions.undo(db))
+    assert len(labels) == card_actions.UNDO_LIMIT
+    assert cards.get(db, collection["new"]).deck == "d1"  # the two oldest are gone
+
+
+def test_cli_bulk_actions(run_cli) -> None:  # noqa: ANN001
+    for front in ("어텐션", "LSTM", "GRU"):
+        run_cli("card", "add", front, "x", "--deck", "딥러닝::RNN" if front != "어텐션" else "8장")
+    out = run_cli("card", "suspend", "--search", "deck:딥러닝")
+    assert out.exit_code == 0
+    assert out.output == "Suspend 2 cards (of 2 matching). Undo with: studylog card undo\n"
+    listed = json.loads(run_cli("card", "list", "-s", "is:suspended", "--json").output)
+    assert [c["front"] for c in listed] == ["LSTM", "GRU"]
+    assert run_cli("card", "undo").output == "Undone: Suspend 2 cards.\n"
+    moved = json.loads(
+        run_cli("card", "move", "--deck", "딥러닝::8장", "-s", "deck:8장", "--json").output
+    )
+    assert moved == {
+        "label": "Move to 딥러닝::8장: 1 card",
+        "kind": "move",
+        "matched": 1,
+        "changed": 1,
+    }
+    bad = run_cli("card", "delete", "-s", "deck:딥러닝 OR")
+    assert bad.exit_code == 1
+    assert bad.output == "Error: search error at column 12: OR needs a term after it\n"
+    assert run_cli("card", "tag", "-s", "", "--tag", "a b").exit_code == 1
+    assert run_cli("card", "forget").exit_code == 2  # no target: a usage error
+    for name in (
+        "suspend",
+        "unsuspend",
+        "bury",
+        "move",
+        "tag",
+        "untag",
+        "forget",
+        "set-due",
+        "delete",
+        "undo",
+    ):
+        assert run_cli("card", name, "--help").exit_code == 0
