@@ -117,7 +117,7 @@ def test_bad_keys_values_and_decks_change_nothing(utc_db):
     stored = settings.get(utc_db, settings.DECK_PRESETS)
     with pytest.raises(SettingError, match=r"^desired_retention: '?1\.2'? is not allowed"):
         settings.update_deck(utc_db, "A", {"new_per_day": 3, "desired_retention": 1.2})
-    with pytest.raises(SettingError, match="^timezone: is set for the whole collection"):
+    with pytest.raises(SettingError, match="^timezone: only the collection has this setting"):
         settings.update_deck(utc_db, "A", {"timezone": "Asia/Seoul"})
     with pytest.raises(SettingError, match="^nope: no such setting"):
         settings.update_deck(utc_db, "A", {"nope": 1})

@@ -16,6 +16,7 @@ from studylog import __version__
 from studylog.cli import (
     card,
     concept,
+    config,
     data,
     demo,
     exercise,
@@ -93,6 +94,7 @@ COMMANDS: tuple[click.Command, ...] = (
     review.review,
     review.stats,
     fsrs.fsrs,
+    config.config,
 )
 for _command in COMMANDS:
     cli.add_command(_command)

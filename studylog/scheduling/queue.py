@@ -12,6 +12,14 @@ Order (Anki manual, "Display Order" and "Daily Limits"):
    this study day is held back (Anki's "bury siblings", if ``bury_siblings``)
    and only shown when nothing else is left.
 
+Limits per deck (Anki v3, manual "Deck Options" > "Daily Limits"): the limits
+of the deck being reviewed (the collection's when all decks are) cap
+everything shown; each subdeck's own limits (its preset's, inherited by the
+``::`` hierarchy) cap the cards of that subdeck and its children, counting
+what was studied in them today (:class:`DeckCaps`). A parent's limit thus
+caps its children when the parent is reviewed; limits of decks above the
+reviewed deck do not apply.
+
 The queue holds card ids gathered once per study day (the service reads
 them); every candidate is re-read by primary key through ``lookup`` before it
 is shown, so a card changed elsewhere is never shown stale. The day's progress
@@ -26,17 +34,20 @@ from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from studylog.scheduling.card import LEARN_AHEAD, CardRow
-from studylog.scheduling.settings import DailyLimits
+from studylog.scheduling.settings import DailyLimits, deck_path, is_in_deck
 from studylog.scheduling.states import CardState
 
 LEARNING_STATES = (CardState.LEARNING, CardState.RELEARNING)
 
 Lookup = Callable[[int], CardRow | None]
 """Read one card by id (None if it is gone)."""
-NewPage = Callable[[tuple[datetime, int] | None, int], list[tuple[int, int | None, datetime]]]
-"""Read up to ``want`` new cards after a (due, id) cursor, as (id, concept id, due)."""
+NewPage = Callable[[tuple[datetime, int] | None, int], list[tuple[Any, ...]]]
+"""Read up to ``want`` new cards after a (due, id) cursor, as (id, concept id, due[, deck])."""
+LimitsOf = Callable[[str], DailyLimits]
+"""A deck's effective daily limits (its preset's, inherited, else the collection's)."""
 
 
 @dataclass(frozen=True)
@@ -72,43 +83,161 @@ class DayLog:
     def __init__(self, start: datetime, end: datetime, last_id: int = 0) -> None:
         self.start, self.end = start, end
         self.last_id = last_id
-        self.rows: dict[int, tuple[bool, bool, int | None]] = {}
+        self.rows: dict[int, tuple[bool, bool, int | None, str | None]] = {}
         self.new_done = 0
         self.reviews_done = 0
         self._concepts: Counter[int] = Counter()
+        self.new_by_deck: Counter[str] = Counter()
+        self.reviews_by_deck: Counter[str] = Counter()
+        self.version = 0  # bumped on every change (for caches of per-deck sums)
 
     def add(
-        self, review_id: int, at: datetime, was_new: bool, was_review: bool, concept: int | None
+        self,
+        review_id: int,
+        at: datetime,
+        was_new: bool,
+        was_review: bool,
+        concept: int | None,
+        deck: str | None = None,
     ) -> None:
-        """Record one saved answer (ignored if it is not of this study day or already seen)."""
+        """Record one saved answer (ignored if it is not of this study day or already seen).
+
+        ``deck``: the card's deck, for the per-deck limits (None: not known).
+        """
         self.last_id = max(self.last_id, review_id)
         if not self.start <= at < self.end or review_id in self.rows:
             return
-        self.rows[review_id] = (was_new, was_review, concept)
+        self.rows[review_id] = (was_new, was_review, concept, deck)
         self.new_done += was_new
         self.reviews_done += was_review
         if concept is not None:
             self._concepts[concept] += 1
+        if deck is not None:
+            self.new_by_deck[deck] += was_new
+            self.reviews_by_deck[deck] += was_review
+        self.version += 1
 
     def drop(self, review_id: int) -> None:
         """Forget an undone answer. SQLite hands a deleted top rowid out again, so
         the next read must look from this id on."""
         row = self.rows.pop(review_id, None)
         if row is not None:
-            was_new, was_review, concept = row
+            was_new, was_review, concept, deck = row
             self.new_done -= was_new
             self.reviews_done -= was_review
             if concept is not None:
                 self._concepts[concept] -= 1
                 if not self._concepts[concept]:
                     del self._concepts[concept]
+            if deck is not None:
+                self.new_by_deck[deck] -= was_new
+                self.reviews_by_deck[deck] -= was_review
+            self.version += 1
         self.last_id = min(self.last_id, review_id - 1)
+
+    def done_in(self, deck: str, kind: str) -> int:
+        """New (``kind="new"``) or review cards studied today in ``deck`` and its subdecks."""
+        counter = self.new_by_deck if kind == "new" else self.reviews_by_deck
+        return sum(n for d, n in counter.items() if is_in_deck(d, deck))
 
     def seen(self, concept: int | None) -> bool:
         return concept is not None and concept in self._concepts
 
     def progress(self) -> DayProgress:
         return DayProgress(self.new_done, self.reviews_done, frozenset(self._concepts))
+
+
+class DeckCaps:
+    """The per-deck daily limits below the reviewed deck (Anki v3).
+
+    A card of deck ``D`` may be shown only while every deck from the one
+    below ``top`` down to ``D`` has room: its ``new_per_day`` (or
+    ``reviews_per_day``) minus what was studied today in it and its
+    subdecks. The reviewed deck's own limits are the queue's ``limits``.
+
+    Args:
+        top: the deck being reviewed (None: the whole collection).
+        limits_of: each deck's effective limits.
+        log: today's answers (with their decks).
+    """
+
+    def __init__(self, top: str | None, limits_of: LimitsOf, log: DayLog) -> None:
+        self.top, self.limits_of, self.log = top, limits_of, log
+        self._paths: dict[str, tuple[str, ...]] = {}
+        self._left: dict[tuple[str, str], int] = {}
+        self._version = -1
+
+    def path(self, deck: str) -> tuple[str, ...]:
+        """The decks below ``top`` down to ``deck`` (outermost first) whose limits apply."""
+        found = self._paths.get(deck)
+        if found is None:
+            full = deck_path(deck)
+            if self.top is not None:
+                full = tuple(d for d in full if is_in_deck(d, self.top) and d != self.top)
+            found = self._paths[deck] = full
+        return found
+
+    def left(self, deck: str, kind: str) -> int:
+        """Room left today in ``deck`` (and its subdecks) for ``kind`` ``new`` or ``review``."""
+        if self._version != self.log.version:
+            self._left.clear()
+            self._version = self.log.version
+        key = (deck, kind)
+        found = self._left.get(key)
+        if found is None:
+            limits = self.limits_of(deck)
+            limit = limits.new_per_day if kind == "new" else limits.reviews_per_day
+            found = self._left[key] = max(limit - self.log.done_in(deck, kind), 0)
+        return found
+
+    def room(self, deck: str | None, kind: str) -> bool:
+        """Whether a card of ``deck`` fits under every deck limit on its path."""
+        return deck is None or all(self.left(d, kind) > 0 for d in self.path(deck))
+
+    def fit(self, decks: Iterable[str | None], kind: str, at_most: int) -> int:
+        """How many of the cards of ``decks`` (in queue order) fit under the limits,
+        counting at most ``at_most`` (each one taken uses room on its path)."""
+        left: dict[str, int] = {}
+        taken = 0
+        for deck in decks:
+            if taken >= at_most:
+                break
+            path = () if deck is None else self.path(deck)
+            if all(left.setdefault(d, self.left(d, kind)) > 0 for d in path):
+                for d in path:
+                    left[d] -= 1
+                taken += 1
+        return taken
+
+    def fit_counts(self, by_deck: dict[str, int], kind: str, at_most: int) -> int:
+        """:meth:`fit` for counts of cards per deck (order does not matter for a count):
+        each deck takes at most its room, of its own cards plus what its subdecks took."""
+        nodes: dict[str, int] = {}
+        direct = 0  # cards of the reviewed deck itself, or taken by a deck just below it
+        for deck, n in by_deck.items():
+            path = self.path(deck)
+            if not path:
+                direct += n
+                continue
+            for d in path:
+                nodes.setdefault(d, 0)
+            nodes[deck] += n
+        for node in sorted(nodes, key=lambda d: -len(self.path(d))):  # subdecks first
+            capped = min(nodes[node], self.left(node, kind))
+            path = self.path(node)
+            if len(path) >= 2:
+                nodes[path[-2]] += capped
+            else:
+                direct += capped
+        return min(direct, at_most)
+
+
+Entry = tuple[int, int | None, str | None]
+"""A queued card: (id, concept id, deck or None when not known)."""
+
+
+def _entry(row: tuple[Any, ...]) -> Entry:
+    return (row[0], row[1], row[2] if len(row) > 2 else None)
 
 
 class DailyQueue:
@@ -118,9 +247,11 @@ class DailyQueue:
         day, end: the study day and the UTC moment it ends.
         limits: the daily limits and the sibling rule.
         learning: (id, due) of the learning and relearning cards (answered at least once).
-        review: (id, concept id) of the review cards due before ``end``, in (due, id) order.
+        review: (id, concept id[, deck]) of the review cards due before ``end``, in (due, id) order.
         log: today's answers.
         new_page: reads the next new cards (see :data:`NewPage`).
+        caps: the per-deck limits below the reviewed deck (None: only ``limits``
+            apply, as when no deck has a preset of its own).
     """
 
     def __init__(
@@ -129,20 +260,22 @@ class DailyQueue:
         end: datetime,
         limits: DailyLimits,
         learning: Iterable[tuple[int, datetime]],
-        review: Iterable[tuple[int, int | None]],
+        review: Iterable[tuple[Any, ...]],
         log: DayLog,
         new_page: NewPage,
+        caps: DeckCaps | None = None,
     ) -> None:
         self.day, self.end, self.limits, self.log = day, end, limits, log
+        self.caps = caps
         self._new_page = new_page
         self._learning: dict[int, datetime] = dict(learning)
         self._heap = [(due, cid) for cid, due in self._learning.items()]
         heapq.heapify(self._heap)
-        self._review: deque[tuple[int, int | None]] = deque(review)
-        self._new: deque[tuple[int, int | None]] = deque()
+        self._review: deque[Entry] = deque(_entry(r) for r in review)
+        self._new: deque[Entry] = deque()
         self._new_cursor: tuple[datetime, int] | None = None
         self._new_exhausted = False
-        self._held: dict[str, list[int]] = {"review": [], "new": []}
+        self._held: dict[str, list[Entry]] = {"review": [], "new": []}
         self.front: list[int] = []
 
     # -- eligibility ---------------------------------------------------------------
@@ -211,11 +344,15 @@ class DailyQueue:
         for name, allowed in (("review", review_left), ("new", new_left)):
             held = self._held[name]
             while allowed and held:
-                card = lookup(held[0])
-                if self.eligible(card, name):
+                cid, _, deck = held[0]
+                card = lookup(cid)
+                if self.eligible(card, name) and self._room(deck, name):
                     return card
                 held.pop(0)
         return None
+
+    def _room(self, deck: str | None, name: str) -> bool:
+        return self.caps is None or self.caps.room(deck, name)
 
     def _pick_learning(self, until: datetime, lookup: Lookup) -> CardRow | None:
         """The learning/relearning card due first, if it is due by ``until``.
@@ -245,14 +382,16 @@ class DailyQueue:
         self._learning[card_id] = due
         heapq.heappush(self._heap, (due, card_id))
 
-    def _pick_queue(
-        self, queue: deque[tuple[int, int | None]], name: str, lookup: Lookup
-    ) -> CardRow | None:
-        """The front of ``queue`` after dropping stale entries and holding back siblings."""
+    def _pick_queue(self, queue: deque[Entry], name: str, lookup: Lookup) -> CardRow | None:
+        """The front of ``queue`` after dropping stale entries and the cards whose deck
+        has reached its limit for today, and holding back siblings."""
         while queue:
-            cid, concept = queue[0]
+            cid, concept, deck = queue[0]
+            if not self._room(deck, name):
+                queue.popleft()  # its deck (or a deck above it) is done for today
+                continue
             if self.limits.bury_siblings and self.log.seen(concept):
-                self._held[name].append(queue.popleft()[0])
+                self._held[name].append(queue.popleft())
                 continue
             card = lookup(cid)
             if self.eligible(card, name):
@@ -269,21 +408,39 @@ class DailyQueue:
             rows = self._new_page(self._new_cursor, page)
             if rows:
                 self._new_cursor = (rows[-1][2], rows[-1][0])
-            self._new.extend((cid, concept) for cid, concept, _ in rows)
+            self._new.extend((r[0], r[1], r[3] if len(r) > 3 else None) for r in rows)
             self._new_exhausted = len(rows) < page
 
     # -- counting and changes ----------------------------------------------------------
 
-    def counts(self, now: datetime, new_available: Callable[[int], int]) -> QueueCounts:
+    def counts(
+        self,
+        now: datetime,
+        new_available: Callable[[int], int],
+        new_by_deck: Callable[[], dict[str, int]] | None = None,
+    ) -> QueueCounts:
         """Cards left now per queue, limits applied (siblings not counted).
 
         ``new_available(n)``: how many new cards exist, counting at most ``n``.
+        ``new_by_deck()``: how many new cards each deck has (needed for the
+        per-deck limits when :attr:`caps` is set).
         """
         ahead = now + LEARN_AHEAD
         learning = sum(1 for due in self._learning.values() if due <= ahead)
         new_left = self._new_left()
-        new = new_available(new_left) if new_left else 0
-        return QueueCounts(learning, min(len(self._review), self._review_left()), int(new))
+        review_left = self._review_left()
+        if self.caps is None:
+            review = min(len(self._review), review_left)
+            new = new_available(new_left) if new_left else 0
+        else:
+            review = self.caps.fit((deck for _, _, deck in self._review), "review", review_left)
+            new = 0
+            if new_left:
+                if new_by_deck is None:
+                    new = new_available(new_left)
+                else:
+                    new = self.caps.fit_counts(new_by_deck(), "new", new_left)
+        return QueueCounts(learning, review, int(new))
 
     def forget(self, card_id: int) -> None:
         """Drop a card from the queues (answered, suspended or buried)."""
@@ -294,7 +451,7 @@ class DailyQueue:
             if queue and queue[0][0] == card_id:
                 queue.popleft()
         for held in self._held.values():
-            if held and held[0] == card_id:
+            if held and held[0][0] == card_id:
                 held.pop(0)
 
     def answered(self, card: CardRow) -> None:

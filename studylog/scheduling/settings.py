@@ -566,7 +566,7 @@ def deck_setting(key: str) -> SettingDef:
     if definition.scope != "deck":
         raise SettingError(
             key,
-            "is set for the whole collection, not per deck "
+            "only the collection has this setting, a deck cannot set it "
             f"(per-deck settings: {', '.join(DECK_KEYS)})",
             ", ".join(DECK_KEYS),
         )

@@ -53,7 +53,7 @@ from studylog.scheduling.card import (
     schedule,
     to_fsrs,
 )
-from studylog.scheduling.queue import DailyQueue, DayProgress, QueueCounts
+from studylog.scheduling.queue import DailyQueue, DayProgress, DeckCaps, QueueCounts
 from studylog.scheduling.settings import DailyLimits, SchedulerConfig
 from studylog.scheduling.states import CardState, Rating
 from studylog.scheduling.undo import RowImage, UndoOp, UndoStack, changed_columns
@@ -512,11 +512,16 @@ class ReviewSession:
             log = rows.day_log(conn, self.calendar.start_of(day), end)
             learning = [(cid, ensure_utc(due)) for cid, due in rows.learning_rows(conn, day)]
             review = rows.review_rows(conn, day, end)
-        self.queue = DailyQueue(day, end, self.limits, learning, review, log, self._new_page)
+        caps = None
+        if not self.decks.uniform:  # some deck has limits of its own (Anki v3's per-deck caps)
+            caps = DeckCaps(None, self.decks.limits, log)
+        self.queue = DailyQueue(
+            day, end, self.limits, learning, review, log, self._new_page, caps=caps
+        )
 
     def _new_page(
         self, cursor: tuple[datetime, int] | None, want: int
-    ) -> list[tuple[int, int | None, datetime]]:
+    ) -> list[tuple[int, int | None, datetime, str]]:
         with self._tx(write=False) as conn:
             return rows.new_page(conn, self.queue.day, cursor, want)
 
@@ -565,7 +570,9 @@ class ReviewSession:
         with self._tx(write=False) as conn:
             self._sync(conn)
             return self.queue.counts(
-                moment, lambda at_most: rows.count_new(conn, self.queue.day, at_most)
+                moment,
+                lambda at_most: rows.count_new(conn, self.queue.day, at_most),
+                lambda: rows.count_new_by_deck(conn, self.queue.day),
             )
 
     def progress(self, *, now: datetime | None = None) -> DayProgress:
@@ -616,6 +623,7 @@ class ReviewSession:
             before.is_new,
             before.state == REVIEW,
             before.concept_id,
+            result.card.deck,
         )
         after = result.card
         self.queue.answered(replace(before, **{c: getattr(after, c) for c in ANSWER_COLUMNS}))

@@ -121,6 +121,7 @@ DAY_ANSWERS_SINCE = (
         reviews.c.last_review_before.is_(None),
         reviews.c.state_before,
         cards.c.concept_id,
+        cards.c.deck,
     )
     .join(cards, cards.c.id == reviews.c.card_id)
     .where(reviews.c.id > bindparam("after_id"))
@@ -178,10 +179,10 @@ def learning_rows(conn: Connection, day: date) -> list[tuple[int, datetime]]:
     return [(cid, due) for cid, due in rows]
 
 
-def review_rows(conn: Connection, day: date, end: datetime) -> list[tuple[int, int | None]]:
-    """(id, concept id) of the review cards due before ``end``, in (due, id) order."""
+def review_rows(conn: Connection, day: date, end: datetime) -> list[tuple[int, int | None, str]]:
+    """(id, concept id, deck) of the review cards due before ``end``, in (due, id) order."""
     rows = conn.execute(
-        select(cards.c.id, cards.c.concept_id)
+        select(cards.c.id, cards.c.concept_id, cards.c.deck)
         .where(
             cards.c.suspended.is_(False),
             cards.c.due < end,
@@ -191,15 +192,15 @@ def review_rows(conn: Connection, day: date, end: datetime) -> list[tuple[int, i
         )
         .order_by(cards.c.due, cards.c.id)
     )
-    return [(cid, concept) for cid, concept in rows]
+    return [(cid, concept, deck) for cid, concept, deck in rows]
 
 
 def new_page(
     conn: Connection, day: date, cursor: tuple[datetime, int] | None, want: int
-) -> list[tuple[int, int | None, datetime]]:
-    """(id, concept id, due) of the next ``want`` new cards after ``cursor`` (order added)."""
+) -> list[tuple[int, int | None, datetime, str]]:
+    """(id, concept id, due, deck) of the next ``want`` new cards after ``cursor`` (order added)."""
     query = (
-        select(cards.c.id, cards.c.concept_id, cards.c.due)
+        select(cards.c.id, cards.c.concept_id, cards.c.due, cards.c.deck)
         .where(cards.c.suspended.is_(False), cards.c.last_review.is_(None), _unburied(day))
         .order_by(cards.c.due, cards.c.id)
         .limit(want)
@@ -207,7 +208,7 @@ def new_page(
     if cursor is not None:
         due, cid = cursor
         query = query.where(or_(cards.c.due > due, and_(cards.c.due == due, cards.c.id > cid)))
-    return [(cid, concept, due) for cid, concept, due in conn.execute(query)]
+    return [(cid, concept, due, deck) for cid, concept, due, deck in conn.execute(query)]
 
 
 def count_new(conn: Connection, day: date, at_most: int) -> int:
@@ -219,6 +220,16 @@ def count_new(conn: Connection, day: date, at_most: int) -> int:
         .subquery()
     )
     return int(conn.execute(select(func.count()).select_from(inner)).scalar() or 0)
+
+
+def count_new_by_deck(conn: Connection, day: date) -> dict[str, int]:
+    """How many new cards can be shown, per deck (for the per-deck limits)."""
+    query = (
+        select(cards.c.deck, func.count())
+        .where(cards.c.suspended.is_(False), cards.c.last_review.is_(None), _unburied(day))
+        .group_by(cards.c.deck)
+    )
+    return {deck: int(n) for deck, n in conn.execute(query)}
 
 
 def _unburied(day: date):  # noqa: ANN202 - SQL expression
@@ -248,8 +259,8 @@ def sync_day_log(conn: Connection, log: DayLog) -> None:
 
 
 def _add(log: DayLog, rows: Iterable[Any]) -> None:
-    for rid, at, was_new, state_before, concept in rows:
-        log.add(rid, at, bool(was_new), state_before == CardState.REVIEW, concept)
+    for rid, at, was_new, state_before, concept, deck in rows:
+        log.add(rid, at, bool(was_new), state_before == CardState.REVIEW, concept, deck)
 
 
 # --- writing ---------------------------------------------------------------------------
