@@ -46,6 +46,7 @@ from studylog.tui.screens.concepts import ConceptsScreen
 from studylog.tui.screens.help import HelpScreen
 from studylog.tui.screens.review import ReviewScreen
 from studylog.tui.screens.search import SearchScreen
+from studylog.tui.screens.settings import SettingsScreen
 from studylog.tui.screens.stats import StatsScreen
 from studylog.tui.screens.suggested import SuggestedScreen
 from studylog.tui.screens.today import TodayScreen
@@ -99,6 +100,7 @@ class StudylogApp(App[None]):
         Binding("f5", "goto('stats')", "Stats", id="app.stats"),
         Binding("f6", "goto('search')", "Search", id="app.search"),
         Binding("f7", "goto('browse')", "Browse", id="app.browse"),
+        Binding("f9", "settings", "Settings", id="app.settings", show=False),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, show=False),
     ]
 
@@ -300,6 +302,15 @@ class StudylogApp(App[None]):
         """Push the queue of suggested cards (definitions found in imported notes)."""
         if not isinstance(self.screen, SuggestedScreen):
             self.push_screen(SuggestedScreen())
+
+    @guarded
+    def open_settings(self, deck: str | None = None) -> None:
+        """Push the Settings screen: the collection's settings, or ``deck``'s preset."""
+        if not isinstance(self.screen, SettingsScreen):
+            self.push_screen(SettingsScreen(deck))
+
+    def action_settings(self) -> None:
+        self.open_settings()
 
     def read_then(self, read: Callable[[], T], then: Callable[[T], object]) -> None:
         """Run ``read`` (service reads, no widgets) in a thread worker, then ``then(result)``

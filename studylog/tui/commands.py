@@ -81,6 +81,11 @@ class StudylogCommands(Provider):
                 app.open_suggestions,
                 "Accept or reject the cards found in your imported notes",
             ),
+            (
+                "Settings",
+                app.open_settings,
+                "Desired retention, steps, daily limits, day start, per-deck presets (F9)",
+            ),
             ("Help: keys", app.action_help, "Every key of the app (F1)"),
         ]
         return commands

@@ -23,6 +23,7 @@ from studylog.tui.screens.concept_page import ConceptPageScreen
 from studylog.tui.screens.concepts import ConceptsScreen
 from studylog.tui.screens.review import ReviewScreen
 from studylog.tui.screens.search import SearchScreen
+from studylog.tui.screens.settings import SettingsScreen
 from studylog.tui.screens.stats import StatsScreen
 from studylog.tui.screens.suggested import SuggestedScreen
 from studylog.tui.screens.today import TodayScreen
@@ -43,6 +44,7 @@ GROUPS: tuple[tuple[str, type[DOMNode]], ...] = (
     ("Search", SearchScreen),
     ("Suggested cards (ctrl+p)", SuggestedScreen),
     ("Browse", BrowseScreen),
+    ("Settings (F9)", SettingsScreen),
     ("Lists", RowList),
 )
 
