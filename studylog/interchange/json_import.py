@@ -233,7 +233,7 @@ def _check_references(name: str, sections: dict[str, list[dict[str, Any]]]) -> N
             )
     slugs = {c["slug"] for c in sections["concepts"]}
     for i, row in enumerate(sections["cards"]):
-        if row["kind"] not in ("basic", "cloze"):
+        if row["kind"] not in ("basic", "cloze", "exercise", "computed"):
             raise InvalidInputError(
                 f"{name}: cards[{i}] (id {row['id']}): unknown kind {row['kind']!r}"
             )
