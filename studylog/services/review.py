@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -214,11 +214,22 @@ def _stored(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def preview(db: Database, card_id: int, *, now: datetime | None = None) -> list[IntervalPreview]:
-    """What Again, Hard, Good and Easy would give ``card_id`` now. Raises NotFoundError."""
+    """What Again, Hard, Good and Easy would give ``card_id`` now, with its deck's
+    settings (:func:`studylog.services.settings.effective`). Raises NotFoundError."""
     moment = _now(now)
     with db.read() as session:
-        config = config_in(session)
-        return preview_card(load_card(session, card_id), moment, config, config.scheduler())
+        card = load_card(session, card_id)
+        decks = settings_service.deck_settings_in(session)
+        return preview_card(card, moment, decks.config(card.deck), decks.scheduler(card.deck))
+
+
+SettingsOf = Callable[[str], tuple[SchedulerConfig, fsrs.Scheduler, DailyLimits]]
+"""A card's deck -> the FSRS settings, scheduler and limits its answer uses."""
+
+
+def settings_of(decks: settings_service.DeckSettings) -> SettingsOf:
+    """Each deck's effective settings (its preset, inherited, else the collection's)."""
+    return lambda deck: (decks.config(deck), decks.scheduler(deck), decks.limits(deck))
 
 
 def _answer_on(
@@ -227,17 +238,17 @@ def _answer_on(
     rating: int,
     now: datetime,
     *,
-    config: SchedulerConfig,
-    scheduler: fsrs.Scheduler,
-    limits: DailyLimits,
+    settings: SettingsOf,
     duration_ms: int | None,
 ) -> tuple[AnswerResult, CardRow, UndoOp]:
     """The hot path of one answer inside the caller's write transaction on ``conn``:
-    one SELECT by primary key, the ``fsrs`` step, one UPDATE, one INSERT."""
+    one SELECT by primary key, the ``fsrs`` step with the settings of the card's
+    deck, one UPDATE, one INSERT."""
     row = rows.read_card(conn, card_id)
     if row is None:
         raise NotFoundError(f"no card with id {card_id}")
     card = rows.card_row(row)
+    config, scheduler, limits = settings(row["deck"])
     plan = plan_answer(
         card,
         rating,
@@ -289,15 +300,13 @@ def answer_in(
     limits: DailyLimits,
     duration_ms: int | None = None,
 ) -> AnswerResult:
-    """Answer a card inside the caller's transaction (see :func:`answer`)."""
+    """Answer a card inside the caller's transaction with the settings given (see :func:`answer`)."""
     result, _, _ = _answer_on(
         session.connection(),
         card_id,
         rating,
         now,
-        config=config,
-        scheduler=scheduler,
-        limits=limits,
+        settings=lambda _deck: (config, scheduler, limits),
         duration_ms=duration_ms,
     )
     return result
@@ -314,7 +323,8 @@ def answer(
     """Answer a card with a rating 1-4 and save it at once (one transaction).
 
     Updates the card's FSRS columns, reps and lapses, appends a ``reviews`` row
-    with the state before and after, and applies the leech rule.
+    with the state before and after, and applies the leech rule, all with the
+    settings of the card's deck (:func:`studylog.services.settings.effective`).
 
     Raises:
         InvalidInputError: rating outside 1-4, negative duration, suspended card.
@@ -323,18 +333,16 @@ def answer(
     moment = _now(now)
     check_rating(rating)
     with db.write() as session:
-        found = settings_service.values_in(session)
-        config = defs.config_from(found)
-        return answer_in(
-            session,
+        decks = settings_service.deck_settings_in(session)
+        result, _, _ = _answer_on(
+            session.connection(),
             card_id,
             rating,
             moment,
-            config=config,
-            scheduler=config.scheduler(),
-            limits=defs.limits_from(found),
+            settings=settings_of(decks),
             duration_ms=duration_ms,
         )
+        return result
 
 
 def answer_undo_op(
@@ -401,7 +409,8 @@ def undo_review(db: Database, review_id: int) -> CardInfo:
             )
         row = rows.read_card(conn, review["card_id"])
         card = rows.card_row(row)
-        threshold = defs.limits_from(settings_service.values_in(session)).leech_threshold
+        decks = settings_service.deck_settings_in(session)
+        threshold = decks.limits(row["deck"]).leech_threshold
         op, remove_tag = answer_undo_op(review, card, threshold, rows.tag_list(row))
         rows.undo_in(conn, op, checked=False)
         if remove_tag:
@@ -461,11 +470,13 @@ class ReviewSession:
 
     def __init__(self, db: Database, *, now: datetime | None = None) -> None:
         self.db = db
-        found = settings_service.values(db)
+        self.decks = settings_service.deck_settings(db)
+        found = self.decks.collection
         self.calendar = settings_service.calendar_from(found)
         self.config = defs.config_from(found)
         self.limits = defs.limits_from(found)
         self.scheduler = self.config.scheduler()
+        self._settings_of = settings_of(self.decks)
         self.undo_stack = UndoStack()
         self.answers: list[Answered] = []
         self._lock = threading.RLock()
@@ -570,7 +581,10 @@ class ReviewSession:
             row = rows.read_card(conn, card_id)
         if row is None:
             raise NotFoundError(f"no card with id {card_id}")
-        return preview_card(rows.card_row(row), _now(now), self.config, self.scheduler)
+        deck = row["deck"]
+        return preview_card(
+            rows.card_row(row), _now(now), self.decks.config(deck), self.decks.scheduler(deck)
+        )
 
     # writing --------------------------------------------------------------------
 
@@ -591,9 +605,7 @@ class ReviewSession:
                 card_id,
                 rating,
                 moment,
-                config=self.config,
-                scheduler=self.scheduler,
-                limits=self.limits,
+                settings=self._settings_of,
                 duration_ms=duration_ms,
             )
         self.undo_stack.push(op)
