@@ -59,8 +59,11 @@ class Cluster:
         socket_dir: the folder of the Unix socket (the URL's ``host``).
     """
 
-    def __init__(self, bindir: Path) -> None:
+    def __init__(self, bindir: Path, *, durable: bool = False) -> None:
+        """``durable``: the server's default durability (fsync on, as a real server);
+        without it (the tests) fsync and synchronous commits are off, for speed."""
         self.bindir = bindir
+        self.durable = durable
         self.folder = Path(tempfile.mkdtemp(prefix="studylog-pg-"))
         self.data = self.folder / "data"
         self.socket_dir = self.folder / "sock"
@@ -105,9 +108,13 @@ class Cluster:
             )
             options = (
                 f"-c listen_addresses='' -c unix_socket_directories='{self.socket_dir}' "
-                "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
-                "-c max_connections=200 -c shared_buffers=32MB"
+                "-c max_connections=200"
             )
+            if not self.durable:
+                options += (
+                    " -c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+                    "-c shared_buffers=32MB"
+                )
             self._run(
                 "pg_ctl", "start", "-w", "-D", str(self.data), "-l", str(self.log), "-o", options
             )
@@ -120,6 +127,28 @@ class Cluster:
         self._running = True
         atexit.register(self.stop)
         return self
+
+    def server_cpu_seconds(self) -> float:
+        """User + system CPU seconds used so far by the server's processes (Linux ``/proc``),
+        the postmaster and its children (backends, writers), those still running."""
+        try:
+            postmaster = int((self.data / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return 0.0
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            pid, ppid = int(entry.name), int(fields[1])
+            if pid == postmaster or ppid == postmaster:
+                # utime, stime, and the children's cutime, cstime (ended backends)
+                total += sum(int(x) for x in fields[11:15])
+        return total / ticks
 
     def stop(self) -> None:
         """Stop the server (fast shutdown) and remove the folder; safe to call twice."""

@@ -342,3 +342,115 @@ def test_db_current_and_check_on_postgres(pg_db: Database) -> None:
     assert result.exit_code == 0, result.output
     assert f"revision {migrate.HEAD_REVISION} is the newest" in result.output
     assert "@" in result.output and "password" not in result.output
+
+
+# --- db copy -------------------------------------------------------------------------------
+
+
+def _all_rows(db: Database) -> dict[str, list[tuple]]:
+    """Every row of every table as plain values, ordered by primary key (ids included)."""
+    from sqlalchemy import select
+
+    from studylog.storage.copy import _tables
+
+    out = {}
+    with db.read() as session:
+        for table in _tables():
+            rows = session.execute(select(table).order_by(*table.primary_key.columns)).all()
+            out[table.name] = [tuple(row) for row in rows]
+    return out
+
+
+def _search_rows(db: Database) -> list[tuple]:
+    with db.read() as session:
+        return [
+            tuple(r)
+            for r in session.execute(
+                text("SELECT rowid, kind, ref_id, title, body FROM search_index ORDER BY rowid")
+            )
+        ]
+
+
+@pytest.fixture
+def rich_sqlite(tmp_path) -> Database:  # noqa: ANN001
+    """The JSON round-trip test's collection (something in every table) plus a demo result."""
+    from studylog.storage.demo_models import DemoResult
+    from tests.test_import_json import new_db, populate
+
+    source = new_db(tmp_path / "source.db")
+    populate(source, tmp_path)
+    with source.write() as session:
+        session.add(
+            DemoResult(
+                key="k" * 64,
+                concept_slug="my-gelu",
+                source_path=None,
+                code_hash="c" * 64,
+                python_version="3.11.7",
+                numpy_version="2.1.0",
+                status="ok",
+                duration_ms=41,
+                outputs=[{"kind": "array", "name": "어텐션 가중치", "data": [[0.25, 0.75]]}],
+                error=None,
+                traceback=None,
+                limit_hit=None,
+                truncated=False,
+                ran_at=NOW,
+            )
+        )
+    yield source
+    source.dispose()
+
+
+def test_db_copy_sqlite_to_postgres_and_back_keeps_every_row(
+    rich_sqlite: Database, pg_db: Database, tmp_path
+) -> None:  # noqa: ANN001
+    from studylog.storage.copy import copy_collection
+    from tests.test_import_json import export_doc, new_db
+
+    # pg_db is migrated and empty, as a fresh `createdb` after its first start
+    before = export_doc(rich_sqlite, tmp_path / "before.json")
+    rows = _all_rows(rich_sqlite)
+    assert all(rows[t] for t in ("cards", "reviews", "demo_results", "concepts", "settings"))
+    report = copy_collection(rich_sqlite, pg_db)
+    assert report.rows["reviews"] == len(rows["reviews"]) > 0
+    # compared as the JSON round-trip test compares: every exported field ...
+    on_postgres = export_doc(pg_db, tmp_path / "pg.json")
+    assert on_postgres.keys() == before.keys()
+    for key in before:
+        assert on_postgres[key] == before[key], key
+    # ... and every row of every table, ids, the demo cache and the settings included
+    assert _all_rows(pg_db) == rows
+    assert _search_rows(pg_db) == _search_rows(rich_sqlite)
+    # and back into a new SQLite file
+    back = new_db(tmp_path / "back.db")
+    copy_collection(pg_db, back)
+    assert _all_rows(back) == rows
+    assert export_doc(back, tmp_path / "back.json") == before
+    assert _search_rows(back) == _search_rows(rich_sqlite)
+    # the copies go on working: new ids do not clash with the copied ones
+    new_entry = journal.add(pg_db, "옮긴뒤첫글 🧠", date(2026, 12, 1), now=NOW)
+    assert new_entry.id == max(r[0] for r in rows["journal_entries"]) + 1
+    assert [h.ref for h in search.search(pg_db, "옮긴뒤첫글")] == [str(new_entry.id)]
+    back.dispose()
+
+
+def test_db_copy_refuses_a_non_empty_target_unless_told(
+    rich_sqlite: Database, pg_db: Database, tmp_path
+) -> None:  # noqa: ANN001
+    journal.add(pg_db, "이미 있는 글", date(2026, 1, 1), now=NOW)
+    kept = _all_rows(pg_db)
+    result = _cli(rich_sqlite.url, "db", "copy", "--to", pg_db.url)
+    line = _one_line(result)
+    assert "is not empty" in line and "--replace" in line
+    assert _all_rows(pg_db) == kept  # nothing written
+    result = _cli(rich_sqlite.url, "db", "copy", "--to", pg_db.url, "--replace")
+    assert result.exit_code == 0, result.output
+    assert "Copied" in result.output
+    assert _all_rows(pg_db) == _all_rows(rich_sqlite)
+
+
+def test_db_copy_into_an_unreachable_server_is_one_line(rich_sqlite: Database, tmp_path) -> None:  # noqa: ANN001
+    url = f"postgresql+psycopg://studylog@/studylog?host={tmp_path}"
+    line = _one_line(_cli(rich_sqlite.url, "db", "copy", "--to", url))
+    assert "cannot reach the PostgreSQL server" in line

@@ -201,7 +201,7 @@ def import_command(
 
 @click.group("db")
 def db_group() -> None:
-    """The database file: upgrade, current, check, backup, backups, restore, new."""
+    """The database: upgrade, current, check, backup, backups, restore, new, copy."""
 
 
 def _plain_db(app: AppContext):  # noqa: ANN202 - Database, without the automatic upgrade
@@ -358,6 +358,39 @@ def db_restore(app: AppContext, backup: str, yes: bool) -> None:
         else ""
     )
     click.echo(f"Restored {path} from {source}.{saved}")
+
+
+@db_group.command("copy")
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    metavar="PATH|URL",
+    help="The database to copy into: an SQLite file or postgresql+psycopg://USER@HOST/DB.",
+)
+@click.option("--replace", is_flag=True, help="Delete the target's rows first (one transaction).")
+@pass_app
+def db_copy(app: AppContext, target: str, replace: bool) -> None:
+    """Copy the whole collection into another database (SQLite <-> PostgreSQL), every row
+    with its id: entries, TODOs, cards, the review history, the demo cache, settings.
+
+    The target is created or migrated first and must be empty unless --replace.
+    """
+    from studylog.paths import resolve_db_url
+    from studylog.storage.copy import copy_collection
+    from studylog.storage.engine import Database
+
+    source = app.database(sync_pack=False)
+    into = Database(resolve_db_url(target))
+    try:
+        report = copy_collection(source, into, replace=replace)
+    finally:
+        into.dispose()
+    counts = ", ".join(f"{n} {t}" for t, n in report.rows.items() if n)
+    click.echo(
+        f"Copied {report.total} rows from {source.display_name} to {into.display_name}"
+        + (f" ({counts})." if counts else ".")
+    )
 
 
 @db_group.command("new")
