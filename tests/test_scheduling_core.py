@@ -263,13 +263,19 @@ def test_cli_review_undoes_a_suspend_too(db, run_cli):
 
 
 def _statements(db) -> list[str]:
+    """Each statement SQLite runs on connections checked out from now on, as "VERB last-word".
+
+    sqlite3's trace callback sees what reaches SQLite whichever API sent it (the hot
+    path runs prepared statements on the DB-API cursor, not through SQLAlchemy's
+    execute events).
+    """
     seen: list[str] = []
+
+    def trace(sql: str) -> None:
+        seen.append(sql.split()[0].upper() + " " + sql.split()[-1])
+
     event.listen(
-        db.engine,
-        "before_cursor_execute",
-        lambda _c, _cur, statement, *_: seen.append(
-            statement.split()[0].upper() + " " + statement.split()[-1]
-        ),
+        db.engine, "checkout", lambda dbapi_conn, _rec, _proxy: dbapi_conn.set_trace_callback(trace)
     )
     return seen
 
@@ -279,15 +285,16 @@ def test_answer_is_one_select_one_update_one_insert(utc_db):
         cards.create(utc_db, f"q{i}", "a", now=NOW - timedelta(days=1, seconds=-i))[0].id
         for i in range(3)
     ]
+    seen = _statements(utc_db)
     session = review.ReviewSession(utc_db, now=NOW)
     card = session.next_card(now=NOW)
-    seen = _statements(utc_db)
+    seen.clear()
     result = session.answer(card.id, 3, now=NOW)
     kinds = [s.split()[0] for s in seen]
-    assert kinds == ["BEGIN", "SELECT", "UPDATE", "INSERT"]
+    assert kinds == ["BEGIN", "SELECT", "UPDATE", "INSERT", "COMMIT"]
     seen.clear()
     nxt = session.next_card(now=NOW)
-    assert [s.split()[0] for s in seen] == ["BEGIN", "PRAGMA", "SELECT"]  # nobody else wrote
+    assert [s.split()[0] for s in seen] == ["BEGIN", "PRAGMA", "SELECT", "COMMIT"]  # no one wrote
     assert nxt.id == ids[1]
     seen.clear()
     review.answer(utc_db, ids[2], 3, now=NOW)  # another connection writes
@@ -298,6 +305,7 @@ def test_answer_is_one_select_one_update_one_insert(utc_db):
         "PRAGMA",
         "SELECT",
         "SELECT",
+        "COMMIT",
     ]  # the seek, the card
     assert session.progress(now=NOW).new_done == 2
     # The answer as the fsrs package computes it, and the twins set.
@@ -317,9 +325,10 @@ def test_answer_is_one_select_one_update_one_insert(utc_db):
 
 def test_undo_on_the_hot_path_writes_one_update_and_one_delete(utc_db):
     (made,) = cards.create(utc_db, "q", "a", now=NOW)
+    seen = _statements(utc_db)
     session = review.ReviewSession(utc_db, now=NOW)
     session.answer(made.id, 3, now=NOW)
-    seen = _statements(utc_db)
+    seen.clear()
     session.undo()
     writes = [s.split()[0] for s in seen if s.split()[0] in ("UPDATE", "DELETE", "INSERT")]
     assert writes == ["UPDATE", "DELETE"]

@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DatabaseError as SADatabaseError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from studylog.errors import DatabaseError
@@ -45,7 +45,16 @@ def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
 
 def _on_begin(conn) -> None:  # noqa: ANN001 - SQLAlchemy Connection
     mode = "IMMEDIATE" if conn.get_execution_options().get(_WRITE) else "DEFERRED"
-    conn.exec_driver_sql(f"BEGIN {mode}")
+    # On the DB-API cursor: exec_driver_sql's machinery cost more than the BEGIN
+    # itself on the review hot path (one transaction per next card, answer, undo).
+    sql = f"BEGIN {mode}"
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.execute(sql)
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(sql, (), exc, sqlite3.Error, dialect=conn.dialect) from exc
+    finally:
+        cursor.close()
 
 
 def make_engine(url: str) -> Engine:
