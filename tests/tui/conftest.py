@@ -177,6 +177,10 @@ async def settle(pilot) -> None:  # noqa: ANN001 - textual.pilot.Pilot
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+    # A blinking cursor is drawn or not depending on when the snapshot is taken: hold it.
+    for widget in pilot.app.screen.query("TextArea, Input"):
+        widget.cursor_blink = False
+    await pilot.pause()
     previous = pilot.app.export_screenshot()
     for _ in range(40):  # at most ~2 s; an idle machine is stable at the first look
         await pilot.pause(0.05)
