@@ -28,6 +28,8 @@ from studylog.storage.models import Card, Review
 from studylog.storage.review_rows import UndoConflict
 from studylog.storage.times import to_ms
 
+pytestmark = pytest.mark.both_backends
+
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 DAY = date(2026, 11, 21)
 END = datetime(2026, 11, 22, 4, 0, tzinfo=UTC)
@@ -263,49 +265,48 @@ def test_cli_review_undoes_a_suspend_too(db, run_cli):
 
 
 def _statements(db) -> list[str]:
-    """Each statement SQLite runs on connections checked out from now on, as "VERB last-word".
-
-    sqlite3's trace callback sees what reaches SQLite whichever API sent it (the hot
-    path runs prepared statements on the DB-API cursor, not through SQLAlchemy's
-    execute events).
-    """
     seen: list[str] = []
-
-    def trace(sql: str) -> None:
-        seen.append(sql.split()[0].upper() + " " + sql.split()[-1])
-
     event.listen(
-        db.engine, "checkout", lambda dbapi_conn, _rec, _proxy: dbapi_conn.set_trace_callback(trace)
+        db.engine,
+        "before_cursor_execute",
+        lambda _c, _cur, statement, *_: seen.append(
+            statement.split()[0].upper() + " " + statement.split()[-1]
+        ),
     )
     return seen
 
 
-def test_answer_is_one_select_one_update_one_insert(utc_db):
+def test_answer_is_one_select_one_update_one_insert(utc_db, backend):
     ids = [
         cards.create(utc_db, f"q{i}", "a", now=NOW - timedelta(days=1, seconds=-i))[0].id
         for i in range(3)
     ]
-    seen = _statements(utc_db)
     session = review.ReviewSession(utc_db, now=NOW)
     card = session.next_card(now=NOW)
-    seen.clear()
+    seen = _statements(utc_db)
     result = session.answer(card.id, 3, now=NOW)
     kinds = [s.split()[0] for s in seen]
-    assert kinds == ["BEGIN", "SELECT", "UPDATE", "INSERT", "COMMIT"]
+    # SQLite: BEGIN IMMEDIATE; PostgreSQL: the writers' advisory lock (engine.py)
+    begin_write = "BEGIN" if backend == "sqlite" else "SELECT"
+    assert kinds == [begin_write, "SELECT", "UPDATE", "INSERT"]
     seen.clear()
     nxt = session.next_card(now=NOW)
-    assert [s.split()[0] for s in seen] == ["BEGIN", "PRAGMA", "SELECT", "COMMIT"]  # no one wrote
+    # SQLite: BEGIN DEFERRED and PRAGMA data_version (nobody else wrote: no seek);
+    # PostgreSQL: SET TRANSACTION (REPEATABLE READ) and always the seek.
+    if backend == "sqlite":
+        assert [s.split()[0] for s in seen] == ["BEGIN", "PRAGMA", "SELECT"]
+    else:
+        assert [s.split()[0] for s in seen] == ["SET", "SELECT", "SELECT"]
     assert nxt.id == ids[1]
     seen.clear()
     review.answer(utc_db, ids[2], 3, now=NOW)  # another connection writes
     seen.clear()
     session.next_card(now=NOW)
     assert [s.split()[0] for s in seen] == [
-        "BEGIN",
-        "PRAGMA",
+        "BEGIN" if backend == "sqlite" else "SET",
+        *(["PRAGMA"] if backend == "sqlite" else []),
         "SELECT",
         "SELECT",
-        "COMMIT",
     ]  # the seek, the card
     assert session.progress(now=NOW).new_done == 2
     # The answer as the fsrs package computes it, and the twins set.
@@ -325,10 +326,9 @@ def test_answer_is_one_select_one_update_one_insert(utc_db):
 
 def test_undo_on_the_hot_path_writes_one_update_and_one_delete(utc_db):
     (made,) = cards.create(utc_db, "q", "a", now=NOW)
-    seen = _statements(utc_db)
     session = review.ReviewSession(utc_db, now=NOW)
     session.answer(made.id, 3, now=NOW)
-    seen.clear()
+    seen = _statements(utc_db)
     session.undo()
     writes = [s.split()[0] for s in seen if s.split()[0] in ("UPDATE", "DELETE", "INSERT")]
     assert writes == ["UPDATE", "DELETE"]
@@ -345,6 +345,7 @@ def test_the_hot_path_statements_compile_for_postgresql():
     assert "string_agg" in card_sql  # the tags, portable: group_concat on SQLite
 
 
+@pytest.mark.sqlite_only
 def test_data_version_changes_only_for_other_connections(utc_db):
     with utc_db.engine.connect() as mine, utc_db.engine.connect() as other:
 

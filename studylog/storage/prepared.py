@@ -32,6 +32,30 @@ from sqlalchemy.sql import ClauseElement
 Processor = Callable[[Any], Any] | None
 
 
+def run_on_cursor(conn: Connection, sql: str, args: Any = ()) -> Any:
+    """Execute ``sql`` on a new DB-API cursor of ``conn`` and return the cursor.
+
+    Listeners of SQLAlchemy's ``before_cursor_execute`` event (SQL logging, the
+    tests that count statements) still see the statement: it is dispatched when
+    the connection or engine has listeners (a flag check otherwise).
+
+    Raises:
+        sqlalchemy.exc.DBAPIError: the DB-API error, as SQLAlchemy's class for it
+            (``OperationalError`` for a locked database, ``IntegrityError``, ...).
+    """
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    if conn._has_events or conn.engine._has_events:
+        conn.dispatch.before_cursor_execute(conn, cursor, sql, args, None, False)
+    try:
+        cursor.execute(sql, args)
+    except conn.dialect.loaded_dbapi.Error as exc:
+        cursor.close()
+        raise DBAPIError.instance(
+            sql, args, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
+        ) from exc
+    return cursor
+
+
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
@@ -120,15 +144,7 @@ class Prepared:
             if process is not None:
                 values[name] = process(values[name])
         args: Any = tuple(values[n] for n in c.positional) if c.positional is not None else values
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(c.sql, args)
-        except conn.dialect.loaded_dbapi.Error as exc:
-            cursor.close()
-            raise DBAPIError.instance(
-                c.sql, args, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
-            ) from exc
-        return c, cursor
+        return c, run_on_cursor(conn, c.sql, args)
 
     def execute(self, conn: Connection, params: Mapping[str, Any] | None = None) -> None:
         """Run a statement that returns no rows (UPDATE, DELETE)."""

@@ -46,7 +46,7 @@ from studylog.scheduling.queue import DayLog
 from studylog.scheduling.states import CardState
 from studylog.scheduling.undo import RowImage, UndoOp
 from studylog.storage.models import Base, Card, Concept, Review, Tag, card_tags
-from studylog.storage.prepared import Prepared
+from studylog.storage.prepared import Prepared, run_on_cursor
 from studylog.storage.times import TWINS, with_ms
 
 cards: Table = Card.__table__  # type: ignore[assignment]
@@ -183,9 +183,9 @@ def data_version(conn: Connection) -> int | None:
     connection commits. None on other databases (callers then always re-read)."""
     if conn.dialect.name != "sqlite":
         return None
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    cursor = run_on_cursor(conn, "PRAGMA data_version")
     try:
-        return int(cursor.execute("PRAGMA data_version").fetchone()[0])
+        return int(cursor.fetchone()[0])
     finally:
         cursor.close()
 
