@@ -293,7 +293,12 @@ def main(argv: list[str] | None = None) -> None:
         "(reviews default to 10 per card; see benchmarks/review_vs_anki.py)",
     )
     parser.add_argument("--blocks", type=int, default=6, help="alternating blocks (--vs-anki)")
-    parser.add_argument("--ops", type=int, default=40, help="answers per block (--vs-anki)")
+    parser.add_argument(
+        "--ops",
+        type=int,
+        default=30,
+        help="answers per block (--vs-anki; at most 30: Anki keeps 30 undo steps)",
+    )
     args = parser.parse_args(argv)
     if args.vs_anki and "--reviews" not in (argv if argv is not None else sys.argv):
         args.reviews = 10 * args.cards

@@ -161,9 +161,12 @@ def _studylog_block(path: str, ops: int) -> dict[str, list[tuple[float, float]]]
 
 
 def _anki_block(path: str, ops: int) -> dict[str, list[tuple[float, float]]]:
-    from anki.cards import Card  # noqa: I001
-    from anki.collection import Collection  # first: anki.cards imports it circularly
+    from anki.collection import Collection
     from anki.scheduler_pb2 import CardAnswer
+
+    # anki.cards must be imported after anki.collection (a circular import: importing it
+    # first fails), and an import sorter would put it first: take it from what loaded.
+    Card = sys.modules["anki.cards"].Card  # noqa: N806
 
     col = Collection(path)
     col.db.execute("pragma synchronous = full")

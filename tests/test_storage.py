@@ -71,15 +71,17 @@ def test_write_transactions_begin_immediate(db: Database) -> None:
     statements: list[str] = []
     from sqlalchemy import event
 
-    def record(conn, cursor, statement, *args) -> None:  # noqa: ANN001
-        statements.append(statement)
+    # sqlite3's trace callback: what reaches SQLite, whichever API sent it (BEGIN is
+    # sent on the DB-API cursor, not through SQLAlchemy's execute events).
+    def trace(dbapi_conn, _record, _proxy) -> None:  # noqa: ANN001
+        dbapi_conn.set_trace_callback(statements.append)
 
-    event.listen(db.engine, "before_cursor_execute", record)
+    event.listen(db.engine, "checkout", trace)
     with db.write() as session:
         session.execute(text("SELECT 1"))
     with db.read() as session:
         session.execute(text("SELECT 1"))
-    event.remove(db.engine, "before_cursor_execute", record)
+    event.remove(db.engine, "checkout", trace)
     begins = [s for s in statements if s.startswith("BEGIN")]
     assert begins == ["BEGIN IMMEDIATE", "BEGIN DEFERRED"]
 
@@ -121,3 +123,30 @@ class TestStudyDays:
             parse_day("2024/08/16", today)
         with pytest.raises(InvalidInputError, match="not a real date"):
             parse_day("2023-02-29", today)
+
+
+def test_a_write_that_cannot_get_the_lock_fails_in_one_line(db, db_path, monkeypatch) -> None:
+    """BEGIN IMMEDIATE waits busy_timeout for another program's write lock, then the
+    error is one line (BEGIN runs on the DB-API cursor: its sqlite3 error is mapped too)."""
+    from studylog.errors import DatabaseError
+    from studylog.services import cards
+    from studylog.services import review as review_service
+    from studylog.storage import engine as engine_module
+
+    (made,) = cards.create(db, "q", "a")  # the fixture's database: migrated, in WAL mode
+    monkeypatch.setattr(engine_module, "BUSY_TIMEOUT_MS", 200)
+    db = Database(f"sqlite:///{db_path}")
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(DatabaseError, match="locked by another program"):
+            journal.add(db, "잠긴 DB", date(2026, 1, 1))
+        session = review_service.ReviewSession(db)
+        with pytest.raises(DatabaseError, match="locked by another program"):
+            session.answer(made.id, 3)
+        session.close()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert journal.on_day(db, date(2026, 1, 1)) == []
+    db.dispose()

@@ -23,18 +23,22 @@ from typing import Any
 
 from sqlalchemy import (
     Connection,
+    String,
     Table,
     and_,
     bindparam,
     delete,
     func,
     insert,
+    literal,
     literal_column,
     or_,
     select,
     tuple_,
     update,
 )
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from studylog.errors import InvalidInputError
 from studylog.scheduling.card import CardRow
@@ -42,6 +46,7 @@ from studylog.scheduling.queue import DayLog
 from studylog.scheduling.states import CardState
 from studylog.scheduling.undo import RowImage, UndoOp
 from studylog.storage.models import Base, Card, Concept, Review, Tag, card_tags
+from studylog.storage.prepared import Prepared, run_on_cursor
 from studylog.storage.times import TWINS, with_ms
 
 cards: Table = Card.__table__  # type: ignore[assignment]
@@ -67,8 +72,29 @@ ROW_COLUMNS = (
 )
 TEXT_COLUMNS = ("front", "back", "kind", "cloze_ord", "deck", "external_id", "pack_key", "origin")
 
+
+class _joined_names(FunctionElement):
+    """``string_agg(name, sep)`` (``group_concat`` on SQLite) with the separator bound as
+    a parameter: ``func.aggregate_strings`` renders it at execution time, which a
+    :class:`~studylog.storage.prepared.Prepared` statement cannot hold."""
+
+    type = String()
+    inherit_cache = True
+    name = "joined_names"
+
+
+@compiles(_joined_names)
+def _string_agg(element: _joined_names, compiler: Any, **kw: Any) -> str:
+    return f"string_agg({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_joined_names, "sqlite")
+def _group_concat(element: _joined_names, compiler: Any, **kw: Any) -> str:
+    return f"group_concat({compiler.process(element.clauses, **kw)})"
+
+
 _tag_names = (
-    select(func.aggregate_strings(tags.c.name, TAG_SEPARATOR))
+    select(_joined_names(tags.c.name, literal(TAG_SEPARATOR, String())))
     .select_from(card_tags.join(tags, tags.c.id == card_tags.c.tag_id))
     .where(card_tags.c.card_id == cards.c.id)
     .scalar_subquery()
@@ -138,13 +164,31 @@ HOT_PATH = {
 }
 """The statements of next card, answer and undo (compiled for PostgreSQL in a test)."""
 
+# Run through the DB-API cursor, compiled once per dialect (see storage/prepared.py).
+_READ_CARD = Prepared(SELECT_CARD)
+_UPDATE_ANSWERED = Prepared(UPDATE_ANSWERED)
+_DELETE_REVIEW = Prepared(DELETE_REVIEW)
+_ANSWERS_SINCE = Prepared(DAY_ANSWERS_SINCE)
+_INSERT_REVIEW: dict[tuple[str, ...], Prepared] = {}  # by the columns given
+
+
+def _insert_review(columns: tuple[str, ...]) -> Prepared:
+    found = _INSERT_REVIEW.get(columns)
+    if found is None:
+        found = _INSERT_REVIEW[columns] = Prepared(INSERT_REVIEW, column_keys=columns)
+    return found
+
 
 def data_version(conn: Connection) -> int | None:
     """SQLite's ``PRAGMA data_version`` of this connection: it changes when *another*
     connection commits. None on other databases (callers then always re-read)."""
     if conn.dialect.name != "sqlite":
         return None
-    return int(conn.exec_driver_sql("PRAGMA data_version").scalar_one())
+    cursor = run_on_cursor(conn, "PRAGMA data_version")
+    try:
+        return int(cursor.fetchone()[0])
+    finally:
+        cursor.close()
 
 
 # --- reading ---------------------------------------------------------------------------
@@ -155,9 +199,9 @@ def card_row(mapping: Any) -> CardRow:
     return CardRow(*(mapping[c] for c in ROW_COLUMNS))
 
 
-def read_card(conn: Connection, card_id: int) -> Any | None:
-    """One card's row (:data:`SELECT_CARD`: mapping of columns), or None."""
-    return conn.execute(SELECT_CARD, {"card_id": card_id}).mappings().first()
+def read_card(conn: Connection, card_id: int) -> dict[str, Any] | None:
+    """One card's row (:data:`SELECT_CARD`: a dict of column to value), or None."""
+    return _READ_CARD.first(conn, {"card_id": card_id})
 
 
 def tag_list(row: Any) -> list[str]:
@@ -255,7 +299,7 @@ def day_log(conn: Connection, start: datetime, end: datetime) -> DayLog:
 
 def sync_day_log(conn: Connection, log: DayLog) -> None:
     """Add answers saved since ``log.last_id`` (a seek on the primary key)."""
-    _add(log, conn.execute(DAY_ANSWERS_SINCE, {"after_id": log.last_id}))
+    _add(log, _ANSWERS_SINCE.all(conn, {"after_id": log.last_id}))
 
 
 def _add(log: DayLog, rows: Iterable[Any]) -> None:
@@ -276,8 +320,9 @@ def write_answer(
     are aware UTC, stored to the millisecond with their twins.
     """
     new = with_ms("cards", card_values)
-    conn.execute(UPDATE_ANSWERED, {"b_id": card_id, **{f"b_{k}": v for k, v in new.items()}})
-    return int(conn.execute(INSERT_REVIEW, with_ms("reviews", review_values)).scalar_one())
+    _UPDATE_ANSWERED.execute(conn, {"b_id": card_id, **{f"b_{k}": v for k, v in new.items()}})
+    review = with_ms("reviews", review_values)
+    return int(_insert_review(tuple(review)).scalar(conn, review))
 
 
 def tag_card(conn: Connection, card_id: int, name: str) -> tuple[str, tuple[int, int]] | None:
@@ -329,11 +374,11 @@ def undo_answer(conn: Connection, card_id: int, row: Any, op: UndoOp) -> None:
     for image in op.before:
         values.update(image.values)
     new = with_ms("cards", values)
-    conn.execute(
-        UPDATE_ANSWERED, {"b_id": card_id, **{f"b_{k}": new[k] for k in ANSWER_UPDATE_KEYS}}
+    _UPDATE_ANSWERED.execute(
+        conn, {"b_id": card_id, **{f"b_{k}": new[k] for k in ANSWER_UPDATE_KEYS}}
     )
     for (review_id,) in op.inserted_ids("reviews"):
-        conn.execute(DELETE_REVIEW, {"review_id": review_id})
+        _DELETE_REVIEW.execute(conn, {"review_id": review_id})
     links = [key for table, key in op.inserted if table == "card_tags"]
     if links:
         conn.execute(

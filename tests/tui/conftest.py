@@ -168,12 +168,27 @@ def make_app() -> Callable[..., object]:
 
 
 async def settle(pilot) -> None:  # noqa: ANN001 - textual.pilot.Pilot
-    """Let workers finish and their messages be handled (a day loaded, a search done)."""
+    """Let workers finish and their messages be handled (a day loaded, a search done),
+    then wait until the screen stops changing: on a loaded machine a Markdown update
+    (it renders asynchronously) can still be under way after the messages are handled,
+    and a snapshot taken then shows half a screen."""
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+    # A blinking cursor is drawn or not depending on when the snapshot is taken: hold it.
+    for widget in pilot.app.screen.query("TextArea, Input"):
+        widget.cursor_blink = False
+    await pilot.pause()
+    previous = pilot.app.export_screenshot()
+    for _ in range(40):  # at most ~2 s; an idle machine is stable at the first look
+        await pilot.pause(0.05)
+        await pilot.app.workers.wait_for_complete()
+        current = pilot.app.export_screenshot()
+        if current == previous:
+            return
+        previous = current
 
 
 @pytest.fixture
