@@ -137,3 +137,52 @@ def revert(app: AppContext, slug: str) -> None:
 
     info = concepts.revert_to_pack(app.database(), slug, now=app.now())
     click.echo(f"Reverted {info.slug} to the pack's version.")
+
+
+@concept.command("approve")
+@click.argument("slug")
+@click.option("--yes", is_flag=True, help="Approve without asking (after showing the code).")
+@pass_app
+def approve(app: AppContext, slug: str, yes: bool) -> None:
+    """Read the code an imported concept brings (its exercises' checks, its computed-card
+    templates), then approve it so that it may run.
+
+    Like `demo approve`: code that came in through an import runs only once approved,
+    and the approval is for this exact code (by sha256). The demo itself is approved with
+    `studylog demo approve SLUG`.
+    """
+    from rich.syntax import Syntax
+
+    from studylog.services import computed, exercises
+    from studylog.services import concepts as concept_service
+
+    db = app.database()
+    concept_service.get(db, slug)  # NotFoundError for an unknown slug
+    waiting_exercises = [e for e in exercises.of_concept(db, slug) if not e.trusted]
+    waiting_templates = [t for t in computed.of_concept(db, slug) if not t.trusted]
+    if not waiting_exercises and not waiting_templates:
+        click.echo(f"Nothing of {slug} waits for approval (its exercises and templates may run).")
+        return
+    out = console()
+    for exercise in waiting_exercises:
+        out.print(f"[bold]Checks of exercise {exercise.id}[/bold] (from an import)")
+        out.print(Syntax(exercise.checks, "python", line_numbers=True, word_wrap=True))
+        for name, code in exercise.files:
+            out.print(f"[bold]{name}[/bold] (the concept's demo code, the reference)")
+            out.print(Syntax(code, "python", line_numbers=True, word_wrap=True))
+    for template in waiting_templates:
+        out.print(f"[bold]Template of computed card {template.id}[/bold] (from an import)")
+        out.print(Syntax(template.template, "python", line_numbers=True, word_wrap=True))
+    if not yes and not click.confirm(
+        "Allow this code to run on your computer when you ask for it?", default=False
+    ):
+        click.echo("Not approved.")
+        click.get_current_context().exit(1)
+    for exercise in waiting_exercises:
+        exercises.approve(db, exercise, now=app.now())
+    for template in waiting_templates:
+        computed.approve(db, template, now=app.now())
+    click.echo(
+        f"Approved {len(waiting_exercises)} exercise(s) and {len(waiting_templates)} "
+        f"template(s) of {slug}."
+    )

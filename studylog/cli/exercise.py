@@ -36,13 +36,17 @@ def _console():  # noqa: ANN202 - rich Console, imported lazily
 
 @exercise.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: [{id, concept, title}].")
-def list_(as_json: bool) -> None:
+@click.pass_context
+def list_(ctx: click.Context, as_json: bool) -> None:
     """List the exercises (ids are SLUG.FUNCTION)."""
     from rich.table import Table
 
     from studylog.services import exercises
 
     found = exercises.catalog()
+    known = {e.id for e in found}
+    # The learner's own concepts' exercises (and imported ones) after the pack's.
+    found += [e for e in exercises.of_collection(ctx.obj.database()) if e.id not in known]
     if as_json:
         print_json([e.to_json() for e in found])
         return
@@ -60,14 +64,15 @@ def list_(as_json: bool) -> None:
 
 @exercise.command()
 @click.argument("exercise_id", metavar="ID")
-def show(exercise_id: str) -> None:
+@click.pass_context
+def show(ctx: click.Context, exercise_id: str) -> None:
     """Show an exercise's task and its starter code."""
     from rich.markdown import Markdown
     from rich.syntax import Syntax
 
     from studylog.services import exercises
 
-    found = exercises.get(exercise_id)
+    found = exercises.find(ctx.obj.database(), exercise_id)
     console = _console()
     console.print(f"[bold]{found.id}[/bold]: {found.title}  ({found.concept})", markup=True)
     console.print(Markdown(found.task))
@@ -106,7 +111,7 @@ def start(ctx: click.Context, exercise_id: str, out: Path | None, force: bool, f
     """
     from studylog.services import exercises
 
-    found = exercises.get(exercise_id)
+    found = exercises.find(ctx.obj.database(), exercise_id)
     last = None if fresh else exercises.last_attempt(ctx.obj.database(), found.id)
     text = last.code if last is not None else exercises.starter(found)
     if out is None:
@@ -149,7 +154,7 @@ def check(ctx: click.Context, exercise_id: str, file: str, as_json: bool, timeou
     from studylog.demo.limits import Limits
     from studylog.services import demos, exercises
 
-    found = exercises.get(exercise_id)
+    found = exercises.find(ctx.obj.database(), exercise_id)
     code = _read_attempt(file)
     db = ctx.obj.database()
     result = exercises.check(
@@ -189,7 +194,7 @@ def history(app: Any, exercise_id: str, as_json: bool) -> None:
     """List your checked attempts at exercise ID, oldest first."""
     from studylog.services import exercises
 
-    found = exercises.get(exercise_id)
+    found = exercises.find(app.database(), exercise_id)
     rows = exercises.attempts(app.database(), found.id)
     if as_json:
         print_json([a.to_json() for a in rows])

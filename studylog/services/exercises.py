@@ -346,6 +346,30 @@ def of_concept(db: Database, slug: str) -> list[Exercise]:
         return of_concept_row(session, concept) if concept is not None else []
 
 
+def find(db: Database, exercise_id: str) -> Exercise:
+    """The exercise ``SLUG.FUNCTION`` of the collection, else of the pack's files.
+
+    The collection's version first: a pack concept the learner edited (its
+    exercises as edited), their own concepts, imported ones (trusted only once
+    approved). Raises NotFoundError.
+    """
+    try:
+        return resolve(db, exercise_id)
+    except NotFoundError:
+        return get(exercise_id)
+
+
+def of_collection(db: Database) -> list[Exercise]:
+    """Every exercise of the collection's concepts (pack, the learner's own, imported)."""
+    from sqlalchemy import select
+
+    from studylog.storage.models import Concept
+
+    with db.read() as session:
+        rows = session.scalars(select(Concept).order_by(Concept.slug))
+        return [e for concept in rows for e in of_concept_row(session, concept)]
+
+
 class UntrustedExerciseError(InvalidInputError):
     """The exercise belongs to an imported concept and its checks are not approved yet."""
 
@@ -466,7 +490,7 @@ def check(
     if not exercise.trusted:
         raise UntrustedExerciseError(
             f"the exercise {exercise.id} came with an imported concept and its checks have "
-            f"not been approved; read them and approve: studylog exercise approve {exercise.id}"
+            f"not been approved; read them and approve: studylog concept approve {exercise.slug}"
         )
     if len(code) > MAX_ATTEMPT_CHARS:
         raise InvalidInputError(

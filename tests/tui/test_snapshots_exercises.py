@@ -60,3 +60,29 @@ def test_exercise_editor(ex_db: Database, make_app, snap_compare, size) -> None:
         await settle(pilot)
 
     assert snap_compare(make_app(ex_db), terminal_size=size, run_before=run)
+
+
+@pytest.fixture
+def computed_db(ex_db: Database, monkeypatch) -> Database:  # noqa: ANN001
+    """ex_db with the softmax computed cards due instead of its exercises, and a fixed seed."""
+    from datetime import UTC, datetime
+
+    from studylog.services import card_actions, computed, concepts
+
+    now = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+    cards = concepts.get(ex_db, "softmax").cards
+    card_actions.unsuspend(ex_db, ids=[c.id for c in cards if c.kind == "computed"], now=now)
+    card_actions.suspend(ex_db, ids=[c.id for c in cards if c.kind == "exercise"], now=now)
+    monkeypatch.setattr(computed.secrets, "randbits", lambda bits: 20261202)
+    return ex_db
+
+
+def test_computed_card_answered(computed_db: Database, make_app, snap_compare, size) -> None:  # noqa: ANN001
+    async def run(pilot) -> None:  # noqa: ANN001
+        await settle(pilot)
+        await pilot.press("f3")
+        await settle(pilot)
+        await pilot.press(*"0.5", "enter")
+        await settle(pilot)
+
+    assert snap_compare(make_app(computed_db), terminal_size=size, run_before=run)

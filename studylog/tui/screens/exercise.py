@@ -95,6 +95,37 @@ def start_check(widget: Widget, exercise: Exercise, code: str, token: object) ->
     widget.run_worker(work, thread=True, group="exercise-check", exit_on_error=False)
 
 
+def with_approval(widget: Widget, exercise: Exercise, then: Any) -> None:
+    """Call ``then(exercise)`` now if the exercise may run, else after the learner read
+    and approved its checks (an imported concept's: the same approvals as demos)."""
+    if exercise.trusted:
+        then(exercise)
+        return
+    from dataclasses import replace
+
+    from studylog.tui.widgets.dialogs import ApproveCodeScreen
+
+    code = exercise.checks + "".join(f"\n# --- {name} ---\n{text}" for name, text in exercise.files)
+    app = studylog_app_of(widget)
+
+    def done(approved: bool | None) -> None:
+        if not approved:
+            app.notify("Not approved: the checks did not run.", severity="warning")
+            return
+        try:
+            exercise_service.approve(app.db, exercise, now=app.now())
+        except StudylogError as err:
+            app.notify(str(err), severity="error")
+            return
+        app.collection_changed(widget)
+        then(replace(exercise, trusted=True))
+
+    app.push_screen(
+        ApproveCodeScreen(exercise.title, code, exercise.trust_hash, what="exercise's checks"),
+        done,
+    )
+
+
 def studylog_app_of(widget: Widget) -> Any:
     from studylog.tui.access import as_studylog_app
 
@@ -225,9 +256,13 @@ class ExerciseScreen(Screen[ExerciseOutcome]):
         if self.checking:
             self.notify("The checks are running.")
             return
+        with_approval(self, self.exercise, self._run)
+
+    def _run(self, exercise: Exercise) -> None:
+        self.exercise = exercise
         self.checking = True
         self.query_one("#exercise-status", Static).update("Running the checks…")
-        start_check(self, self.exercise, self.code, self)
+        start_check(self, exercise, self.code, self)
 
     @guarded
     def action_starter(self) -> None:

@@ -21,15 +21,17 @@ from collections import Counter
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Button, Markdown, Rule, Static
+from textual.widgets import Button, Input, Markdown, Rule, Static
 from textual.widgets.button import ButtonVariant
 
 from studylog.errors import StudylogError
+from studylog.services import computed as computed_service
 from studylog.services import exercises as exercise_service
 from studylog.services.cards import CardInfo
 from studylog.services.exercises import CheckResult, Exercise
@@ -49,6 +51,7 @@ from studylog.tui.screens.exercise import (
     ExerciseScreen,
     results_text,
     start_check,
+    with_approval,
 )
 from studylog.tui.widgets import card_text
 from studylog.tui.widgets.guard import guarded
@@ -67,9 +70,47 @@ EXERCISE_KEYS = (
 )
 
 
+class ComputedReady(Message):
+    """A computed card's template ran (or failed to); posted by the worker."""
+
+    def __init__(
+        self, card_id: int, generation: computed_service.Generation | None, error: str | None
+    ) -> None:
+        super().__init__()
+        self.card_id = card_id
+        self.generation = generation
+        self.error = error
+
+
+class ComputedNeedsApproval(Message):
+    """The card's template came with an imported concept: show it for approval first."""
+
+    def __init__(self, card_id: int, template: computed_service.Template) -> None:
+        super().__init__()
+        self.card_id = card_id
+        self.template = template
+
+
+def computed_markdown(card: CardInfo, question: str | None, error: str | None = None) -> str:
+    """A computed card's question side: its title, then the question made just now
+    (or the template's error instead of a card, or a line while it is being made)."""
+    title = f"**Predict the output: {card_text.for_markdown(card.front)}**"
+    if error is not None:
+        return (
+            f"{title}\n\n**The template failed to run**, so there is no card this time:\n\n"
+            f"```text\n{error}\n```\n\nBury it (b), suspend it (s) or grade it yourself."
+        )
+    if question is None:
+        return f"{title}\n\n*Making the question…*"
+    return f"{title}\n\n{card_text.for_markdown(question)}\n\n*Type the answer, then enter.*"
+
+
 def front_markdown(card: CardInfo) -> str:
     """The question side as markdown (a cloze card with its deletion hidden; an
-    exercise card: its title, its task and the keys)."""
+    exercise card: its title, its task and the keys; a computed card before its
+    question is made)."""
+    if card.kind == "computed":
+        return computed_markdown(card, None)
     if card.kind == "exercise":
         return (
             f"**Exercise: {card_text.for_markdown(card.front)}**\n\n"
@@ -181,6 +222,12 @@ class ReviewScreen(CollectionScreen):
         height: auto;
         margin: 1 0 0 0;
     }
+    ReviewScreen #computed-answer {
+        display: none;
+        margin: 1 0 0 0;
+        width: 60;
+        max-width: 100%;
+    }
     ReviewScreen #summary-text {
         display: none;
         height: 1fr;
@@ -220,6 +267,10 @@ class ReviewScreen(CollectionScreen):
         self.exercise_result: CheckResult | None = None
         self.proposed: int | None = None
         self.checking = False
+        # The computed card on screen: the question made for this showing, or the error.
+        self.generated: computed_service.Generated | None = None
+        self.computed_error: str | None = None
+        self.answer_check: computed_service.AnswerCheck | None = None
 
     def compose(self) -> ComposeResult:
         # The session and the first card are read here, so that the first card is
@@ -241,6 +292,7 @@ class ReviewScreen(CollectionScreen):
         )
         self.back_part = Markdown("", id="back", open_links=False)
         self.results_part = Static("", id="exercise-results")
+        self.answer_input = Input(placeholder="your answer, e.g. (2, 4, 5)", id="computed-answer")
         self.summary_part = Static("", id="summary-text")
         self.card_part = VerticalScroll(id="card")
         self.parts: dict[str, Widget] = {
@@ -250,6 +302,7 @@ class ReviewScreen(CollectionScreen):
             "divider": Rule(id="divider"),
             "back": self.back_part,
             "results": self.results_part,
+            "answer-input": self.answer_input,
             "reveal-bar": Horizontal(id="reveal-bar"),
             "answer-bar": Horizontal(id="answer-bar"),
             "summary": self.summary_part,
@@ -260,6 +313,7 @@ class ReviewScreen(CollectionScreen):
         yield p["meta"]
         with p["card"]:
             yield p["front"]
+            yield p["answer-input"]
             yield p["divider"]
             yield p["back"]
             yield p["results"]
@@ -284,13 +338,15 @@ class ReviewScreen(CollectionScreen):
         screen would restyle every widget of the card's markdown (tens of ms).
         """
         done = self.card is None
-        exercise = not done and self.card is not None and self.card.kind == "exercise"
+        kind = self.card.kind if self.card is not None else None
+        item = kind in ("exercise", "computed")
         shown = {
             "meta": not done,
             "card": not done,
-            "divider": self.revealed and not exercise,
-            "back": self.revealed and not exercise,
-            "results": exercise and (self.revealed or self.exercise_result is not None),
+            "divider": self.revealed and not item,
+            "back": self.revealed and not item,
+            "results": item and (self.revealed or self.exercise_result is not None),
+            "answer-input": kind == "computed" and self.generated is not None,
             "reveal-bar": not done and not self.revealed,
             "answer-bar": not done and self.revealed,
             "summary": done,
@@ -303,6 +359,8 @@ class ReviewScreen(CollectionScreen):
     def on_mount(self) -> None:
         self.shown_at = time.monotonic()
         self._layout()
+        if self.card is not None and self.card.kind == "computed":
+            self._generate(self.card)  # the first card was composed, not shown
         if self.card is None:
             self._show_summary()
 
@@ -344,6 +402,9 @@ class ReviewScreen(CollectionScreen):
         self.exercise_runs = []
         self.exercise_result = None
         self.proposed = None
+        self.generated = None
+        self.computed_error = None
+        self.answer_check = None
         self.results_part.update("")
         if card is None:
             self._show_summary()
@@ -359,6 +420,9 @@ class ReviewScreen(CollectionScreen):
         self.meta_part.update(self._meta(card))
         await self.front_part.update(front_markdown(card))
         await self.back_part.update("")
+        if card.kind == "computed":
+            self.answer_input.value = ""
+            self._generate(card)
         self.card_part.scroll_home(animate=False)
         # The counts take a query over the new cards: after the card is on screen.
         self.call_after_refresh(self._update_header)
@@ -380,6 +444,8 @@ class ReviewScreen(CollectionScreen):
             text.append(f"  ·  cloze c{card.cloze_ord}")
         if card.kind == "exercise":
             text.append("  ·  exercise", style="bold yellow")
+        if card.kind == "computed":
+            text.append("  ·  computed", style="bold yellow")
         if card.lapses:
             text.append(f"  ·  {card.lapses} lapse{'s' if card.lapses != 1 else ''}")
         if card.tags:
@@ -436,6 +502,17 @@ class ReviewScreen(CollectionScreen):
             self.results_part.update(
                 Text("Not checked in this review: grade it yourself, or press e.", style="dim")
             )
+        if self.card.kind == "computed":
+            if self.generated is None:
+                return  # still being made (or failed: its answer bar is already shown)
+            text = Text("Not answered. ", style="dim")
+            text.append("The answer: ")
+            text.append(self.generated.expected_text, style="bold")
+            self.results_part.update(text)
+            self.revealed = True
+            self._layout()
+            self.set_focus(None)
+            return
         question, answer = back_markdown(self.card)
         await self.front_part.update(question)
         await self.back_part.update(answer)
@@ -609,6 +686,12 @@ class ReviewScreen(CollectionScreen):
         if self.checking:
             self.notify("The checks are running.")
             return
+        with_approval(self, exercise, self._run_checks)
+
+    def _run_checks(self, exercise: Exercise) -> None:
+        if self.card is None:
+            return
+        self.exercise = exercise
         self.checking = True
         self.results_part.update(Text("Running the checks…", style="dim"))
         self.results_part.display = True
@@ -638,6 +721,116 @@ class ReviewScreen(CollectionScreen):
         self.exercise_result = result
         self.proposed = exercise_service.proposed_grade(self.exercise_runs)
         self.results_part.update(results_text(result, proposed=self.proposed))
+        self._label_buttons()
+        self.revealed = True
+        self._layout()
+        button = self.query_one(f"#grade-{self.proposed}", Button)
+        self.call_after_refresh(button.focus)
+
+    # --- computed cards ----------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="computed-card", exit_on_error=False)
+    def _generate(self, card: CardInfo) -> None:
+        """Run the card's template in the sandbox (fresh sizes and values) and post it."""
+        from studylog.services import demos
+
+        db = self.app.db
+        try:
+            template_id = computed_service.card_template_id(card.kind, card.pack_key)
+            if template_id is None:
+                raise StudylogError("this computed card is no longer in its concept file")
+            template = computed_service.resolve(db, template_id)
+            if not template.trusted:
+                self.post_message(ComputedNeedsApproval(card.id, template))
+                return
+            made = computed_service.generate(template, hidden=demos.private_folders(db))
+        except StudylogError as err:
+            self.post_message(ComputedReady(card.id, None, str(err)))
+            return
+        except Exception as exc:  # noqa: BLE001 - shown instead of the card, never a crash
+            self.post_message(ComputedReady(card.id, None, f"{type(exc).__name__}: {exc}"))
+            return
+        self.post_message(ComputedReady(card.id, made, made.error))
+
+    @on(ComputedReady)
+    @guarded
+    async def _computed_ready(self, message: ComputedReady) -> None:
+        if self.card is None or self.card.id != message.card_id:
+            return  # answered (or undone) meanwhile
+        made = message.generation.generated if message.generation is not None else None
+        if made is None:
+            self.computed_error = message.error or "the template produced no card"
+            await self.front_part.update(computed_markdown(self.card, None, self.computed_error))
+            self.revealed = True  # grade, bury or suspend it: nothing to answer
+            self._layout()
+            return
+        self.generated = made
+        await self.front_part.update(computed_markdown(self.card, made.question))
+        self._layout()
+        self.answer_input.focus()
+
+    @on(ComputedNeedsApproval)
+    def _computed_needs_approval(self, message: ComputedNeedsApproval) -> None:
+        from studylog.tui.widgets.dialogs import ApproveCodeScreen
+
+        if self.card is None or self.card.id != message.card_id:
+            return
+        template = message.template
+        card = self.card
+
+        async def done(approved: bool | None) -> None:
+            if self.card is None or self.card.id != card.id:
+                return
+            if not approved:
+                self.computed_error = "not approved: this template came with an imported concept"
+                await self.front_part.update(computed_markdown(card, None, self.computed_error))
+                self.revealed = True
+                self._layout()
+                return
+            try:
+                computed_service.approve(self.app.db, template, now=self.app.now())
+            except StudylogError as err:
+                self.notify(str(err), severity="error")
+                return
+            self.app.collection_changed(self)
+            self._generate(card)
+
+        code = template.template + "".join(
+            f"\n# --- {name} ---\n{text}" for name, text in template.files
+        )
+        self.app.push_screen(
+            ApproveCodeScreen(
+                template.title or template.id,
+                code,
+                template.trust_hash,
+                what="computed card's template",
+            ),
+            done,
+        )
+
+    @on(Input.Submitted, "#computed-answer")
+    @guarded
+    def _answer_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        if self.generated is None or self.card is None:
+            return
+        check = computed_service.check_answer(self.generated, event.value)
+        self.answer_check = check
+        self.proposed = computed_service.proposed_grade(check)
+        text = Text()
+        if check.correct:
+            text.append("✓ correct", style="bold green")
+        else:
+            text.append(f"✗ {check.message}", style="bold red")
+        text.append("  the answer: ")
+        text.append(check.expected, style="bold")
+        if self.generated.explain:
+            text.append(f"\n{self.generated.explain}", style="dim")
+        if self.card.back.strip():
+            text.append(f"\n{self.card.back.strip()}", style="dim")
+        text.append("\nProposed grade: ", style="dim")
+        text.append(RATINGS[self.proposed], style="bold")
+        self.results_part.update(text)
         self._label_buttons()
         self.revealed = True
         self._layout()

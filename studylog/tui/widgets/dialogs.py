@@ -76,16 +76,19 @@ class ApproveCodeScreen(ModalScreen[bool]):
         Binding("a", "approve", "Approve and run", id="approve.approve"),
     ]
 
-    def __init__(self, title: str, code: str, digest: str, **kwargs: Any) -> None:
+    def __init__(
+        self, title: str, code: str, digest: str, *, what: str = "demo", **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.code_title = title
         self.code = code
         self.digest = digest
+        self.what = what  # "demo", "exercise's checks", "computed card's template"
 
     def compose(self) -> ComposeResult:
         lines = self.code.count("\n") + 1
         why = Text.assemble(
-            ("This demo came from an import and has not been approved.\n", "bold"),
+            (f"This {self.what} came from an import and has not been approved.\n", "bold"),
             f"Read all {lines} lines of {self.code_title}'s code. It runs as a separate process "
             "with time and memory limits, but it can read and write your files. ",
             "Approve it only if you trust it; the approval is for this exact code ",
@@ -93,7 +96,7 @@ class ApproveCodeScreen(ModalScreen[bool]):
             ".",
         )
         with Vertical():
-            yield Label(Text(f"Approve the demo of {self.code_title}?", style="bold"))
+            yield Label(Text(f"Approve the {self.what} of {self.code_title}?", style="bold"))
             yield Static(why, id="why")
             with VerticalScroll(id="code"):
                 yield Static(code_syntax(self.code), id="code-text")
