@@ -21,13 +21,20 @@ is a study session with its queue and its undo stack.
 A card lapses when a Review card is answered Again; at the 8th lapse (then
 every 4 more, as Anki's leech threshold) it is tagged ``leech`` and suspended
 (or only tagged, with ``leech_action = tag``).
+
+Load balancing and easy days (settings ``load_balancing``, ``easy_days``; Anki
+24.11): when fuzz picks a Review card's due day, days with fewer Review cards
+due are preferred. The counts per study day come from
+:mod:`studylog.services.due_load` (counted once per study day, then moved with
+each answer), and a preview uses the same counts as the answer that follows,
+so the interval on a button is the interval the answer gives.
 """
 
 from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -53,17 +60,19 @@ from studylog.scheduling.card import (
     schedule,
     to_fsrs,
 )
+from studylog.scheduling.load_balance import DayLoad
 from studylog.scheduling.queue import DailyQueue, DayProgress, QueueCounts
 from studylog.scheduling.settings import DailyLimits, SchedulerConfig
 from studylog.scheduling.states import CardState, Rating
 from studylog.scheduling.undo import RowImage, UndoOp, UndoStack, changed_columns
+from studylog.services import due_load
 from studylog.services import settings as settings_service
 from studylog.services.cards import CardInfo, info, load_card
 from studylog.services.reschedule import RescheduleSummary
 from studylog.storage import review_rows as rows
 from studylog.storage.engine import Database, transaction
 from studylog.storage.times import TWINS, floor_ms
-from studylog.studyday import ensure_utc, utcnow
+from studylog.studyday import StudyCalendar, ensure_utc, utcnow
 
 LEARNING, REVIEW, RELEARNING = CardState.LEARNING, CardState.REVIEW, CardState.RELEARNING
 
@@ -188,6 +197,10 @@ class Answered:
     review_id: int
 
 
+def _ms(moment: datetime | None) -> int | None:
+    return None if moment is None else int(ensure_utc(moment).timestamp() * 1000)
+
+
 def _now(now: datetime | None) -> datetime:
     return ensure_utc(now) if now is not None else utcnow()
 
@@ -213,12 +226,37 @@ def _stored(values: dict[str, Any]) -> dict[str, Any]:
     return {k: floor_ms(v) if k in TWINS["cards"] else v for k, v in values.items()}
 
 
+def balanced(found: Mapping[str, Any]) -> defs.Balancing | None:
+    """The load balancing of typed setting values, None when it is off (or fuzz is off)."""
+    balancing = defs.balancing_from(found)
+    if not balancing.enabled or not found.get("enable_fuzz", True):
+        return None
+    return balancing
+
+
+def load_in(session: Session, now: datetime) -> DayLoad | None:
+    """The due counts for load balancing answers given at ``now``; None when it is off.
+
+    Cached per database and study day (:func:`studylog.services.due_load.day_load`).
+    """
+    found = settings_service.values_in(session)
+    balancing = balanced(found)
+    if balancing is None:
+        return None
+    calendar = settings_service.calendar_from(found)
+    return due_load.day_load(session, calendar, now, balancing.easy_days)
+
+
 def preview(db: Database, card_id: int, *, now: datetime | None = None) -> list[IntervalPreview]:
-    """What Again, Hard, Good and Easy would give ``card_id`` now. Raises NotFoundError."""
+    """What Again, Hard, Good and Easy would give ``card_id`` now. Raises NotFoundError.
+
+    Load-balanced with the same counts the answer will use (:func:`load_in`).
+    """
     moment = _now(now)
     with db.read() as session:
         config = config_in(session)
-        return preview_card(load_card(session, card_id), moment, config, config.scheduler())
+        card = load_card(session, card_id)
+        return preview_card(card, moment, config, config.scheduler(), load_in(session, moment))
 
 
 def _answer_on(
@@ -231,9 +269,12 @@ def _answer_on(
     scheduler: fsrs.Scheduler,
     limits: DailyLimits,
     duration_ms: int | None,
+    load: DayLoad | None = None,
 ) -> tuple[AnswerResult, CardRow, UndoOp]:
     """The hot path of one answer inside the caller's write transaction on ``conn``:
-    one SELECT by primary key, the ``fsrs`` step, one UPDATE, one INSERT."""
+    one SELECT by primary key, the ``fsrs`` step, one UPDATE, one INSERT.
+    ``load``: the due counts for load balancing (None: the plain fuzz); the
+    caller moves the card in them afterwards."""
     row = rows.read_card(conn, card_id)
     if row is None:
         raise NotFoundError(f"no card with id {card_id}")
@@ -246,6 +287,7 @@ def _answer_on(
         scheduler=scheduler,
         limits=limits,
         duration_ms=duration_ms,
+        load=load,
     )
     review_id = rows.write_answer(conn, card_id, plan.card, plan.review)
     inserted: list[tuple[str, tuple[Any, ...]]] = [("reviews", (review_id,))]
@@ -288,10 +330,20 @@ def answer_in(
     scheduler: fsrs.Scheduler,
     limits: DailyLimits,
     duration_ms: int | None = None,
+    balancing: defs.Balancing | None = None,
+    calendar: StudyCalendar | None = None,
 ) -> AnswerResult:
-    """Answer a card inside the caller's transaction (see :func:`answer`)."""
-    result, _, _ = _answer_on(
-        session.connection(),
+    """Answer a card inside the caller's transaction (see :func:`answer`).
+
+    ``balancing`` and ``calendar``: load-balance with the cached due counts
+    (:func:`studylog.services.due_load.day_load`), None for the plain fuzz.
+    """
+    conn = session.connection()
+    load = None
+    if balancing is not None and calendar is not None:
+        load = due_load.day_load(conn, calendar, now, balancing.easy_days)
+    result, before, _ = _answer_on(
+        conn,
         card_id,
         rating,
         now,
@@ -299,7 +351,17 @@ def answer_in(
         scheduler=scheduler,
         limits=limits,
         duration_ms=duration_ms,
+        load=load,
     )
+    if load is not None:
+        due_load.record_answer(
+            conn,
+            result.review_id,
+            old_due_ms=_ms(before.due),
+            old_review=before.state == REVIEW and not before.suspended,
+            new_due_ms=_ms(result.card.due),
+            new_review=result.card.state == REVIEW and not result.card.suspended,
+        )
     return result
 
 
@@ -334,6 +396,8 @@ def answer(
             scheduler=config.scheduler(),
             limits=defs.limits_from(found),
             duration_ms=duration_ms,
+            balancing=balanced(found),
+            calendar=settings_service.calendar_from(found),
         )
 
 
@@ -466,6 +530,8 @@ class ReviewSession:
         self.config = defs.config_from(found)
         self.limits = defs.limits_from(found)
         self.scheduler = self.config.scheduler()
+        self.balancing = balanced(found)
+        self._load: due_load.CountedLoad | None = None  # counted on first use, then moved
         self.undo_stack = UndoStack()
         self.answers: list[Answered] = []
         self._lock = threading.RLock()
@@ -519,6 +585,16 @@ class ReviewSession:
         if version is None or version != self._version:
             rows.sync_day_log(conn, self.queue.log)
             self._version = version
+            self._load = None  # others may have moved due dates: count again when needed
+
+    def _day_load(self, conn: Connection, now: datetime) -> DayLoad | None:
+        """The session's due counts for load balancing at ``now`` (None when it is off):
+        counted once per study day and after others wrote, moved after each answer."""
+        if self.balancing is None:
+            return None
+        if self._load is None or self._load.load.today != self.calendar.day_of(now):
+            self._load = due_load.count_load(conn, self.calendar, now, self.balancing.easy_days)
+        return self._load.load
 
     def _lookup(self, conn: Connection) -> Any:
         def lookup(card_id: int) -> CardRow | None:
@@ -566,11 +642,14 @@ class ReviewSession:
 
     def preview(self, card_id: int, *, now: datetime | None = None) -> list[IntervalPreview]:
         """The four answer buttons for ``card_id`` (see :func:`preview`). Raises NotFoundError."""
+        moment = _now(now)
         with self._tx(write=False) as conn:
+            self._sync(conn)
             row = rows.read_card(conn, card_id)
+            load = self._day_load(conn, moment)
         if row is None:
             raise NotFoundError(f"no card with id {card_id}")
-        return preview_card(rows.card_row(row), _now(now), self.config, self.scheduler)
+        return preview_card(rows.card_row(row), moment, self.config, self.scheduler, load)
 
     # writing --------------------------------------------------------------------
 
@@ -586,6 +665,7 @@ class ReviewSession:
         moment = _now(now)
         check_rating(rating)
         with self._tx(write=True) as conn:
+            load = self._day_load(conn, moment)
             result, before, op = _answer_on(
                 conn,
                 card_id,
@@ -595,6 +675,14 @@ class ReviewSession:
                 scheduler=self.scheduler,
                 limits=self.limits,
                 duration_ms=duration_ms,
+                load=load,
+            )
+        if self._load is not None:
+            self._load.moved(
+                before.due,
+                before.state == REVIEW and not before.suspended,
+                result.card.due,
+                result.card.state == REVIEW and not result.card.suspended,
             )
         self.undo_stack.push(op)
         self.answers.append(Answered(card_id, result.rating, duration_ms, result.review_id))
@@ -657,6 +745,15 @@ class ReviewSession:
                     del self.answers[k]
                     break
         shown = replace(_card_info(row, **restored), tags=tag_names)
+        if self._load is not None:
+            now_row = rows.card_row(row)
+            self._load.moved(
+                now_row.due,
+                now_row.state == REVIEW and not now_row.suspended,
+                restored.get("due", now_row.due),
+                restored.get("state", now_row.state) == REVIEW
+                and not restored.get("suspended", now_row.suspended),
+            )
         self.queue.restored(
             replace(
                 rows.card_row(row), **{k: v for k, v in restored.items() if k in rows.ROW_COLUMNS}
@@ -670,6 +767,8 @@ class ReviewSession:
             if row is None:
                 raise NotFoundError(f"no card with id {card_id}")
             rows.set_columns(conn, [card_id], values)
+        if self._load is not None:
+            self._load = None  # a suspend takes a card out of the counts: count again
         self.undo_stack.push(
             UndoOp(
                 label=label,
