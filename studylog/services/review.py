@@ -27,14 +27,15 @@ Load balancing and easy days (settings ``load_balancing``, ``easy_days``; Anki
 due are preferred. The counts per study day come from
 :mod:`studylog.services.due_load` (counted once per study day, then moved with
 each answer), and a preview uses the same counts as the answer that follows,
-so the interval on a button is the interval the answer gives.
+so the interval on a button is the interval the answer gives. The counts are
+the whole collection's (Anki counts the cards of the card's preset).
 """
 
 from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -46,6 +47,7 @@ from sqlalchemy.orm import Session
 
 from studylog.errors import InvalidInputError, NotFoundError
 from studylog.scheduling import settings as defs
+from studylog.scheduling.load_balance import DayLoad
 from studylog.scheduling.card import (
     ANSWER_COLUMNS,
     LEARN_AHEAD,
@@ -60,7 +62,6 @@ from studylog.scheduling.card import (
     schedule,
     to_fsrs,
 )
-from studylog.scheduling.load_balance import DayLoad
 from studylog.scheduling.queue import DailyQueue, DayProgress, QueueCounts
 from studylog.scheduling.settings import DailyLimits, SchedulerConfig
 from studylog.scheduling.states import CardState, Rating
@@ -227,11 +228,13 @@ def _stored(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def balanced(found: Mapping[str, Any]) -> defs.Balancing | None:
-    """The load balancing of typed setting values, None when it is off (or fuzz is off)."""
+    """The load balancing of the collection's typed setting values, None when it is off.
+
+    (It also needs fuzz, which each deck's settings may turn off:
+    :func:`studylog.scheduling.card.schedule` only balances a fuzzed interval.)
+    """
     balancing = defs.balancing_from(found)
-    if not balancing.enabled or not found.get("enable_fuzz", True):
-        return None
-    return balancing
+    return balancing if balancing.enabled else None
 
 
 def load_in(session: Session, now: datetime) -> DayLoad | None:
@@ -248,15 +251,31 @@ def load_in(session: Session, now: datetime) -> DayLoad | None:
 
 
 def preview(db: Database, card_id: int, *, now: datetime | None = None) -> list[IntervalPreview]:
-    """What Again, Hard, Good and Easy would give ``card_id`` now. Raises NotFoundError.
+    """What Again, Hard, Good and Easy would give ``card_id`` now, with its deck's
+    settings (:func:`studylog.services.settings.effective`). Raises NotFoundError.
 
     Load-balanced with the same counts the answer will use (:func:`load_in`).
     """
     moment = _now(now)
     with db.read() as session:
-        config = config_in(session)
         card = load_card(session, card_id)
-        return preview_card(card, moment, config, config.scheduler(), load_in(session, moment))
+        decks = settings_service.deck_settings_in(session)
+        return preview_card(
+            card,
+            moment,
+            decks.config(card.deck),
+            decks.scheduler(card.deck),
+            load_in(session, moment),
+        )
+
+
+SettingsOf = Callable[[str], tuple[SchedulerConfig, fsrs.Scheduler, DailyLimits]]
+"""A card's deck -> the FSRS settings, scheduler and limits its answer uses."""
+
+
+def settings_of(decks: settings_service.DeckSettings) -> SettingsOf:
+    """Each deck's effective settings (its preset, inherited, else the collection's)."""
+    return lambda deck: (decks.config(deck), decks.scheduler(deck), decks.limits(deck))
 
 
 def _answer_on(
@@ -265,20 +284,19 @@ def _answer_on(
     rating: int,
     now: datetime,
     *,
-    config: SchedulerConfig,
-    scheduler: fsrs.Scheduler,
-    limits: DailyLimits,
+    settings: SettingsOf,
     duration_ms: int | None,
     load: DayLoad | None = None,
 ) -> tuple[AnswerResult, CardRow, UndoOp]:
     """The hot path of one answer inside the caller's write transaction on ``conn``:
-    one SELECT by primary key, the ``fsrs`` step, one UPDATE, one INSERT.
-    ``load``: the due counts for load balancing (None: the plain fuzz); the
-    caller moves the card in them afterwards."""
+    one SELECT by primary key, the ``fsrs`` step with the settings of the card's
+    deck, one UPDATE, one INSERT. ``load``: the due counts for load balancing
+    (None: the plain fuzz); the caller moves the card in them afterwards."""
     row = rows.read_card(conn, card_id)
     if row is None:
         raise NotFoundError(f"no card with id {card_id}")
     card = rows.card_row(row)
+    config, scheduler, limits = settings(row["deck"])
     plan = plan_answer(
         card,
         rating,
@@ -333,25 +351,40 @@ def answer_in(
     balancing: defs.Balancing | None = None,
     calendar: StudyCalendar | None = None,
 ) -> AnswerResult:
-    """Answer a card inside the caller's transaction (see :func:`answer`).
+    """Answer a card inside the caller's transaction with the settings given (see :func:`answer`).
 
     ``balancing`` and ``calendar``: load-balance with the cached due counts
     (:func:`studylog.services.due_load.day_load`), None for the plain fuzz.
     """
-    conn = session.connection()
+    return _answer_cached(
+        session.connection(),
+        card_id,
+        rating,
+        now,
+        settings=lambda _deck: (config, scheduler, limits),
+        duration_ms=duration_ms,
+        balancing=balancing,
+        calendar=calendar,
+    )
+
+
+def _answer_cached(
+    conn: Connection,
+    card_id: int,
+    rating: int,
+    now: datetime,
+    *,
+    settings: SettingsOf,
+    duration_ms: int | None,
+    balancing: defs.Balancing | None,
+    calendar: StudyCalendar | None,
+) -> AnswerResult:
+    """:func:`_answer_on` with the per-day cached due counts, moved after the answer."""
     load = None
     if balancing is not None and calendar is not None:
         load = due_load.day_load(conn, calendar, now, balancing.easy_days)
     result, before, _ = _answer_on(
-        conn,
-        card_id,
-        rating,
-        now,
-        config=config,
-        scheduler=scheduler,
-        limits=limits,
-        duration_ms=duration_ms,
-        load=load,
+        conn, card_id, rating, now, settings=settings, duration_ms=duration_ms, load=load
     )
     if load is not None:
         due_load.record_answer(
@@ -376,7 +409,8 @@ def answer(
     """Answer a card with a rating 1-4 and save it at once (one transaction).
 
     Updates the card's FSRS columns, reps and lapses, appends a ``reviews`` row
-    with the state before and after, and applies the leech rule.
+    with the state before and after, and applies the leech rule, all with the
+    settings of the card's deck (:func:`studylog.services.settings.effective`).
 
     Raises:
         InvalidInputError: rating outside 1-4, negative duration, suspended card.
@@ -385,19 +419,16 @@ def answer(
     moment = _now(now)
     check_rating(rating)
     with db.write() as session:
-        found = settings_service.values_in(session)
-        config = defs.config_from(found)
-        return answer_in(
-            session,
+        decks = settings_service.deck_settings_in(session)
+        return _answer_cached(
+            session.connection(),
             card_id,
             rating,
             moment,
-            config=config,
-            scheduler=config.scheduler(),
-            limits=defs.limits_from(found),
+            settings=settings_of(decks),
             duration_ms=duration_ms,
-            balancing=balanced(found),
-            calendar=settings_service.calendar_from(found),
+            balancing=balanced(decks.collection),
+            calendar=settings_service.calendar_from(decks.collection),
         )
 
 
@@ -465,7 +496,8 @@ def undo_review(db: Database, review_id: int) -> CardInfo:
             )
         row = rows.read_card(conn, review["card_id"])
         card = rows.card_row(row)
-        threshold = defs.limits_from(settings_service.values_in(session)).leech_threshold
+        decks = settings_service.deck_settings_in(session)
+        threshold = decks.limits(row["deck"]).leech_threshold
         op, remove_tag = answer_undo_op(review, card, threshold, rows.tag_list(row))
         rows.undo_in(conn, op, checked=False)
         if remove_tag:
@@ -525,11 +557,13 @@ class ReviewSession:
 
     def __init__(self, db: Database, *, now: datetime | None = None) -> None:
         self.db = db
-        found = settings_service.values(db)
+        self.decks = settings_service.deck_settings(db)
+        found = self.decks.collection
         self.calendar = settings_service.calendar_from(found)
         self.config = defs.config_from(found)
         self.limits = defs.limits_from(found)
         self.scheduler = self.config.scheduler()
+        self._settings_of = settings_of(self.decks)
         self.balancing = balanced(found)
         self._load: due_load.CountedLoad | None = None  # counted on first use, then moved
         self.undo_stack = UndoStack()
@@ -649,7 +683,14 @@ class ReviewSession:
             load = self._day_load(conn, moment)
         if row is None:
             raise NotFoundError(f"no card with id {card_id}")
-        return preview_card(rows.card_row(row), moment, self.config, self.scheduler, load)
+        deck = row["deck"]
+        return preview_card(
+            rows.card_row(row),
+            moment,
+            self.decks.config(deck),
+            self.decks.scheduler(deck),
+            load,
+        )
 
     # writing --------------------------------------------------------------------
 
@@ -671,9 +712,7 @@ class ReviewSession:
                 card_id,
                 rating,
                 moment,
-                config=self.config,
-                scheduler=self.scheduler,
-                limits=self.limits,
+                settings=self._settings_of,
                 duration_ms=duration_ms,
                 load=load,
             )
@@ -767,8 +806,7 @@ class ReviewSession:
             if row is None:
                 raise NotFoundError(f"no card with id {card_id}")
             rows.set_columns(conn, [card_id], values)
-        if self._load is not None:
-            self._load = None  # a suspend takes a card out of the counts: count again
+        self._load = None  # a suspended card leaves the counts: count again when needed
         self.undo_stack.push(
             UndoOp(
                 label=label,
