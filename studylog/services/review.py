@@ -47,7 +47,6 @@ from sqlalchemy.orm import Session
 
 from studylog.errors import InvalidInputError, NotFoundError
 from studylog.scheduling import settings as defs
-from studylog.scheduling.load_balance import DayLoad
 from studylog.scheduling.card import (
     ANSWER_COLUMNS,
     LEARN_AHEAD,
@@ -62,6 +61,7 @@ from studylog.scheduling.card import (
     schedule,
     to_fsrs,
 )
+from studylog.scheduling.load_balance import DayLoad
 from studylog.scheduling.queue import DailyQueue, DayProgress, QueueCounts
 from studylog.scheduling.settings import DailyLimits, SchedulerConfig
 from studylog.scheduling.states import CardState, Rating
