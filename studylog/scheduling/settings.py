@@ -24,6 +24,7 @@ leech_threshold            int         8                  1 - 9999
 leech_action               choice      suspend            suspend | tag
 bury_siblings              bool        true
 fsrs_parameters            21 floats   FSRS-6 defaults    as ``fsrs.Scheduler``
+reschedule_on_change       bool        true
 load_balancing             bool        true
 easy_days                  7 weekdays  all normal         normal|reduced|minimum
 =========================  ==========  =================  ======================
@@ -450,6 +451,12 @@ _DEFS = (
         "fsrs_parameters", "fsrs.parameters", "floats", tuple(DEFAULT_PARAMETERS),
         "the 21 FSRS-6 weights w0..w20 (set by 'studylog fsrs optimize')", scope="collection",
         scheduler="full", check=_check_parameters,
+    ),
+    SettingDef(
+        "reschedule_on_change", "fsrs.reschedule_on_change", "bool", True,
+        "when parameters or desired retention change, move due dates too "
+        "(false: only update memory states, Anki's 'Reschedule cards on change' unticked)",
+        scope="collection",
     ),
     SettingDef(
         "load_balancing", "fsrs.load_balancing", "bool", True,

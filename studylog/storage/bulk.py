@@ -521,3 +521,88 @@ def write_review_states(
             strict=True,
         ),
     )
+
+
+# --- card snapshots (the undo of a reschedule) ------------------------------------------
+
+
+@dataclass(frozen=True)
+class CardSnapshot:
+    """The scheduling columns of every card, for putting them back exactly.
+
+    ``card_ids`` int64 ordered by id; ``cards`` their FSRS state (µs times,
+    :data:`NO_TIME`, -1 and NaN for NULL); ``reps``, ``lapses`` int64.
+    """
+
+    card_ids: np.ndarray
+    cards: CardArrays
+    reps: np.ndarray
+    lapses: np.ndarray
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The snapshot as named arrays (for ``np.savez``)."""
+        c = self.cards
+        return {
+            "card_ids": self.card_ids,
+            "state": c.state,
+            "step": c.step,
+            "stability": c.stability,
+            "difficulty": c.difficulty,
+            "due": c.due,
+            "last_review": c.last_review,
+            "reps": self.reps,
+            "lapses": self.lapses,
+        }
+
+    @classmethod
+    def from_arrays(cls, a: Any) -> CardSnapshot:
+        """The inverse of :meth:`to_arrays` (any mapping of the same names)."""
+        cards = CardArrays(
+            a["state"], a["step"], a["stability"], a["difficulty"], a["due"], a["last_review"]
+        )
+        return cls(a["card_ids"], cards, a["reps"], a["lapses"])
+
+
+def load_card_snapshot(session: Session) -> CardSnapshot:
+    """Every card's scheduling columns (one SELECT, ordered by id)."""
+    m = fetch_matrix(
+        session,
+        "SELECT id, state, COALESCE(step, -1), COALESCE(stability, -1), COALESCE(difficulty, -1), "
+        "COALESCE(due_ms, -1), "
+        "COALESCE(last_review_ms, -1), reps, lapses FROM cards ORDER BY id",
+    )
+
+    def times(column: np.ndarray) -> np.ndarray:
+        return np.where(column < 0, NO_TIME, column.astype(np.int64) * 1000)
+
+    cards = CardArrays(
+        state=m[:, 1].astype(np.int8),
+        step=m[:, 2].astype(np.int64),
+        stability=np.where(m[:, 3] < 0, np.nan, m[:, 3]),
+        difficulty=np.where(m[:, 4] < 0, np.nan, m[:, 4]),
+        due=times(m[:, 5]),
+        last_review=times(m[:, 6]),
+    )
+    return CardSnapshot(
+        m[:, 0].astype(np.int64), cards, m[:, 7].astype(np.int64), m[:, 8].astype(np.int64)
+    )
+
+
+def write_card_snapshot(session: Session, snapshot: CardSnapshot) -> None:
+    """Put every card of ``snapshot`` back as it was (cards deleted since are skipped)."""
+    write_card_states(session, snapshot.card_ids, snapshot.cards, snapshot.reps, snapshot.lapses)
+
+
+def write_memory_states(
+    session: Session, card_ids: np.ndarray, stability: np.ndarray, difficulty: np.ndarray
+) -> None:
+    """Set only stability and difficulty (Anki's memory state) of each card; due dates stay."""
+    raw_connection(session).executemany(
+        "UPDATE cards SET stability = ?, difficulty = ? WHERE id = ?",
+        zip(
+            _nullable_float(stability),
+            _nullable_float(difficulty),
+            card_ids.tolist(),
+            strict=True,
+        ),
+    )
