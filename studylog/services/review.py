@@ -565,7 +565,7 @@ class ReviewSession:
         self.scheduler = self.config.scheduler()
         self._settings_of = settings_of(self.decks)
         self.balancing = balanced(found)
-        self._load: due_load.CountedLoad | None = None  # counted on first use, then moved
+        self._load: due_load.CountedLoad | None = None  # counted per study day, then moved
         self.undo_stack = UndoStack()
         self.answers: list[Answered] = []
         self._lock = threading.RLock()
@@ -601,6 +601,8 @@ class ReviewSession:
             log = rows.day_log(conn, self.calendar.start_of(day), end)
             learning = [(cid, ensure_utc(due)) for cid, due in rows.learning_rows(conn, day)]
             review = rows.review_rows(conn, day, end)
+            self._load = None
+            self._day_load(conn, now)  # counted with the queues: answers add no query
         self.queue = DailyQueue(day, end, self.limits, learning, review, log, self._new_page)
 
     def _new_page(
