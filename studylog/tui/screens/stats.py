@@ -123,6 +123,15 @@ def workload_note(current: float, recommended: float | None, curve: Any) -> Text
     return text
 
 
+class FsrsFailed(Message):
+    """The FSRS memory (``kind`` "memory") or workload ("workload") could not be computed."""
+
+    def __init__(self, kind: str, error: str) -> None:
+        super().__init__()
+        self.kind = kind
+        self.error = error
+
+
 class StatsFailed(Message):
     """The statistics could not be computed (a locked database, for example)."""
 
@@ -338,6 +347,8 @@ class StatsScreen(CollectionScreen):
         super().__init__(**kwargs)
         self.stats: Stats | None = None
         self.computing = False
+        self._fsrs_running: set[str] = set()
+        self._fsrs_again: set[str] = set()
 
     def compose(self) -> ComposeResult:
         yield ModeBar("stats")
@@ -394,22 +405,42 @@ class StatsScreen(CollectionScreen):
         if self.stats is not None:
             self._title(self.stats, note="updating…")
         self._worker()
-        self._memory_worker()
-        self._workload_worker()
+        self._start_fsrs("memory")
+        self._start_fsrs("workload")
 
-    @work(thread=True, exclusive=True, group="stats-memory")
+    def _start_fsrs(self, kind: str) -> None:
+        """Start the FSRS memory or workload worker; if it is running, once more after it
+        (never cancelled halfway: the simulations take seconds)."""
+        if kind in self._fsrs_running:
+            self._fsrs_again.add(kind)
+            return
+        self._fsrs_running.add(kind)
+        if kind == "memory":
+            self._memory_worker()
+        else:
+            self._workload_worker()
+
+    def _fsrs_done(self, kind: str) -> None:
+        self._fsrs_running.discard(kind)
+        if kind in self._fsrs_again:
+            self._fsrs_again.discard(kind)
+            self._start_fsrs(kind)
+
+    @work(thread=True, group="stats-memory")
     def _memory_worker(self) -> None:
         try:
             found = memory_stats.memory_stats(self.app.db, now=self.app.now(), with_fit=False)
         except StudylogError as err:
-            self.post_message(StatsFailed(str(err)))
+            self.post_message(FsrsFailed("memory", str(err)))
             return
         except Exception as exc:  # noqa: BLE001 - reported, never a crash
-            self.post_message(StatsFailed(f"FSRS memory failed: {type(exc).__name__}: {exc}"))
+            self.post_message(
+                FsrsFailed("memory", f"FSRS memory failed: {type(exc).__name__}: {exc}")
+            )
             return
         self.post_message(MemoryReady(found))
 
-    @work(thread=True, exclusive=True, group="stats-workload")
+    @work(thread=True, group="stats-workload")
     def _workload_worker(self) -> None:
         import numpy as np
 
@@ -426,15 +457,23 @@ class StatsScreen(CollectionScreen):
                 report = workload_service.simulate(db, days=WORKLOAD_DAYS, now=now)
                 recommended = report.optimal_retention
         except StudylogError as err:
-            self.post_message(StatsFailed(str(err)))
+            self.post_message(FsrsFailed("workload", str(err)))
             return
         except Exception as exc:  # noqa: BLE001 - reported, never a crash
-            self.post_message(StatsFailed(f"workload failed: {type(exc).__name__}: {exc}"))
+            self.post_message(
+                FsrsFailed("workload", f"workload failed: {type(exc).__name__}: {exc}")
+            )
             return
         self.post_message(WorkloadReady(curve, current, recommended))
 
     @guarded
+    def on_fsrs_failed(self, message: FsrsFailed) -> None:
+        self._fsrs_done(message.kind)
+        self.notify(message.error, severity="error", timeout=8)
+
+    @guarded
     def on_memory_ready(self, message: MemoryReady) -> None:
+        self._fsrs_done("memory")
         m = message.memory
         for widget_id, title, hist in (
             ("#difficulty-chart", "Difficulty (cards)", m.difficulty),
@@ -453,6 +492,7 @@ class StatsScreen(CollectionScreen):
 
     @guarded
     def on_workload_ready(self, message: WorkloadReady) -> None:
+        self._fsrs_done("workload")
         curve = message.curve
         labels = [f"{float(r):.2f}" for r in curve.retentions]
         self.query_one("#workload-minutes-chart", BarChart).set_data(
