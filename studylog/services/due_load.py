@@ -28,7 +28,7 @@ from datetime import date, datetime, timedelta
 from threading import Lock
 
 import numpy as np
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 from studylog.scheduling.load_balance import BALANCE_DAYS, DayLoad, EasyDay
@@ -108,20 +108,20 @@ def count_due(session: Session | Connection, boundaries_ms: np.ndarray) -> np.nd
     One query grouped by quarter-hour of ``due_ms`` (every zone's day start is
     a whole quarter-hour), then the quarters are put into days.
     """
-    sql = (
-        "SELECT due_ms / ? AS q, count(*) FROM cards "
-        "WHERE suspended = 0 AND state = ? AND due_ms >= ? AND due_ms < ? GROUP BY q"
+    sql = text(
+        "SELECT due_ms / :quarter AS q, count(*) FROM cards "
+        "WHERE NOT suspended AND state = :state AND due_ms >= :lo AND due_ms < :hi GROUP BY q"
     )
     rows = (
         _conn(session)
-        .exec_driver_sql(
+        .execute(
             sql,
-            (
-                QUARTER_HOUR_MS,
-                int(CardState.REVIEW),
-                int(boundaries_ms[0]),
-                int(boundaries_ms[-1]),
-            ),
+            {
+                "quarter": QUARTER_HOUR_MS,
+                "state": int(CardState.REVIEW),
+                "lo": int(boundaries_ms[0]),
+                "hi": int(boundaries_ms[-1]),
+            },
         )
         .fetchall()
     )

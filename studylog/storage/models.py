@@ -137,7 +137,12 @@ class Card(Base):
         # Per-deck counts in one pass over an index; the partial one holds only the
         # cards without text (review-log cards), which counts subtract (migration 0005).
         Index("ix_cards_deck", *_DECK_COUNT_COLUMNS),
-        Index("ix_cards_no_text", *_DECK_COUNT_COLUMNS, sqlite_where=text("front = ''")),
+        Index(
+            "ix_cards_no_text",
+            *_DECK_COUNT_COLUMNS,
+            sqlite_where=text("front = ''"),
+            postgresql_where=text("front = ''"),
+        ),
         UniqueConstraint("pack_key", name="uq_cards_pack_key"),
     )
 
