@@ -307,3 +307,17 @@ def test_simulate_without_history_uses_the_default_habits(db, run_cli):
     """No reviews yet: the simulation is of new cards only (Anki's too), not an error."""
     data = json.loads(run_cli("fsrs", "simulate", "--days", "10", "--json").output)
     assert data["new_cards_per_day"] == [20] * 10 and data["memorized"][0] > 0
+
+
+def test_answers_without_times_simulate_with_the_default_costs(db, run_cli):
+    """Reviews whose answer times are unknown (none given, as the app's seeded data):
+    the habits are fsrs-rs's defaults, and the simulation runs (it raised before)."""
+    from studylog.services import cards, review
+
+    ids = [cards.create(db, f"카드 {i}", "답", now=NOW)[0].id for i in range(5)]
+    for cid in ids:
+        review.answer(db, cid, 3, now=NOW)  # no duration
+    result = run_cli("fsrs", "simulate", "--days", "10", "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert len(data["reviews_per_day"]) == 10 and data["memorized"][0] > 0

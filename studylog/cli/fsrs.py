@@ -10,7 +10,7 @@ from studylog.cli.output import print_json
 
 @click.group("fsrs")
 def fsrs() -> None:
-    """FSRS fitted to your reviews: optimize, evaluate."""
+    """FSRS fitted to your reviews: optimize, evaluate, simulate, undo a rescheduling."""
 
 
 def _pct(x: float) -> str:
@@ -55,7 +55,23 @@ def optimize(app: AppContext, deck: str | None, dry_run: bool, as_json: bool) ->
     if report.dry_run:
         click.echo("Not saved (--dry-run).")
     else:
-        click.echo(f"Saved; {report.rescheduled:,} cards rescheduled with them.")
+        click.echo(
+            f"Saved; {report.rescheduled:,} cards rescheduled with them (undo: studylog fsrs undo)."
+        )
+
+
+@fsrs.command("undo")
+@pass_app
+def undo(app: AppContext) -> None:
+    """Undo the latest change of parameters or desired retention and its rescheduling.
+
+    The settings get their old values back and every card its schedule as it
+    was before. Refused when cards were answered since.
+    """
+    from studylog.services import settings as settings_service
+
+    label = settings_service.undo_reschedule(app.database())
+    click.echo(f"Undone: {label}; every card's schedule is back as it was.")
 
 
 @fsrs.command("evaluate")

@@ -8,7 +8,9 @@ by :mod:`studylog.storage.review_rows` in one transaction.
 
 Sources: the FSRS-6 step is ``fsrs.Scheduler.review_card``; the fuzz range is
 the package's, drawn deterministically (:mod:`studylog.scheduling.fuzz`); the
-leech rule and the interval labels are Anki's.
+day inside it is load-balanced as Anki 24.11 does when a :class:`DayLoad` is
+given (:mod:`studylog.scheduling.load_balance`); the leech rule and the
+interval labels are Anki's.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import fsrs
 from studylog.errors import InvalidInputError
 from studylog.formatting import format_interval
 from studylog.scheduling.fuzz import fuzz_unit, fuzzed_day
+from studylog.scheduling.load_balance import DayLoad
 from studylog.scheduling.settings import DailyLimits, SchedulerConfig
 from studylog.scheduling.states import CardState, Rating
 from studylog.studyday import ensure_utc
@@ -113,20 +116,33 @@ def to_fsrs(card: CardLike) -> fsrs.Card:
 
 
 def schedule(
-    card: CardLike, rating: int, now: datetime, config: SchedulerConfig, scheduler: fsrs.Scheduler
+    card: CardLike,
+    rating: int,
+    now: datetime,
+    config: SchedulerConfig,
+    scheduler: fsrs.Scheduler,
+    load: DayLoad | None = None,
 ) -> fsrs.Card:
     """The card's state after answering ``rating`` at ``now`` (the card is not changed).
 
     ``scheduler.review_card`` does the FSRS step; a Review interval then gets
     the package's fuzz range with a uniform drawn from (card id, reps after),
     so a preview and the answer agree (:func:`studylog.scheduling.fuzz.fuzz_unit`).
-    Times must be aware UTC.
+    With ``load`` (the Review cards due on each study day from ``now``'s, and
+    the easy days), the day inside the fuzz range is drawn by Anki 24.11's
+    load-balancing weights with that same uniform instead
+    (:meth:`studylog.scheduling.load_balance.DayLoad.interval`; intervals under
+    2.5 or over 90 days keep the plain fuzz). Nothing is fuzzed or balanced
+    when ``config.enable_fuzzing`` is off. Times must be aware UTC.
     """
     after, _ = scheduler.review_card(to_fsrs(card), fsrs.Rating(rating), now)
     if config.enable_fuzzing and after.state == fsrs.State.Review:
         days = (after.due - now).days
         u = fuzz_unit(card.id, card.reps + 1)
-        after.due = now + timedelta(days=fuzzed_day(days, u, config.maximum_interval_d))
+        balanced = None if load is None else load.interval(days, u, config.maximum_interval_d)
+        if balanced is None:
+            balanced = fuzzed_day(days, u, config.maximum_interval_d)
+        after.due = now + timedelta(days=balanced)
     return after
 
 
@@ -152,12 +168,16 @@ class IntervalPreview:
 
 
 def preview_card(
-    card: CardLike, now: datetime, config: SchedulerConfig, scheduler: fsrs.Scheduler
+    card: CardLike,
+    now: datetime,
+    config: SchedulerConfig,
+    scheduler: fsrs.Scheduler,
+    load: DayLoad | None = None,
 ) -> list[IntervalPreview]:
-    """The four answer buttons for ``card`` at ``now``."""
+    """The four answer buttons for ``card`` at ``now`` (``load``: as :func:`schedule`)."""
     out = []
     for rating, label in RATINGS.items():
-        after = schedule(card, rating, now, config, scheduler)
+        after = schedule(card, rating, now, config, scheduler, load)
         seconds = (after.due - now).total_seconds()
         out.append(IntervalPreview(rating, label, after.due, seconds, format_interval(seconds)))
     return out
@@ -193,8 +213,11 @@ def plan_answer(
     scheduler: fsrs.Scheduler,
     limits: DailyLimits,
     duration_ms: int | None = None,
+    load: DayLoad | None = None,
 ) -> AnswerPlan:
     """Plan answering ``card`` with ``rating`` at ``now`` (aware UTC).
+
+    ``load``: the due counts for load balancing (:func:`schedule`), None for the plain fuzz.
 
     A lapse (a Review card answered Again) adds one to ``lapses``; at a leech
     (:func:`is_leech` with ``limits.leech_threshold``) the card is suspended
@@ -208,7 +231,7 @@ def plan_answer(
         raise InvalidInputError(f"answer duration cannot be negative: {duration_ms} ms")
     if card.suspended:
         raise InvalidInputError(f"card {card.id} is suspended: unsuspend it before answering")
-    after = schedule(card, rating, now, config, scheduler)
+    after = schedule(card, rating, now, config, scheduler, load)
     lapse = card.state == CardState.REVIEW and rating == Rating.AGAIN
     lapses = card.lapses + 1 if lapse else card.lapses
     leech = lapse and is_leech(lapses, limits.leech_threshold)

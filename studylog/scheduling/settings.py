@@ -24,7 +24,21 @@ leech_threshold            int         8                  1 - 9999
 leech_action               choice      suspend            suspend | tag
 bury_siblings              bool        true
 fsrs_parameters            21 floats   FSRS-6 defaults    as ``fsrs.Scheduler``
+reschedule_on_change       bool        true
+load_balancing             bool        true
+easy_days                  7 weekdays  all normal         normal|reduced|minimum
 =========================  ==========  =================  ======================
+
+``load_balancing`` and ``easy_days`` are Anki 24.11's (manual, "Deck Options",
+"Easy Days"; :mod:`studylog.scheduling.load_balance`): when fuzz picks a Review
+card's due date, days with fewer cards due are preferred, and weekdays marked
+``reduced`` or ``minimum`` get fewer reviews. ``easy_days`` is typed as seven
+words, Monday first (``normal normal normal normal normal reduced minimum``),
+or by weekday (``sat=reduced sun=minimum``, the others normal). Easy days
+work through the load balancer: with ``load_balancing`` off (or fuzz off) they
+have no effect. Neither moves cards already scheduled (as in Anki). Both are
+the collection's (Anki has easy days per preset; studylog balances over the
+whole collection).
 
 ``new_ignores_review_limit`` defaults to true because that is what studylog
 has always done (new cards are limited only by ``new_per_day``); Anki's
@@ -50,6 +64,7 @@ from fsrs.scheduler import DEFAULT_PARAMETERS
 
 from studylog.errors import InvalidInputError
 from studylog.scheduling import batch
+from studylog.scheduling.load_balance import WEEKDAYS, EasyDay, parse_easy_days
 
 
 class SettingError(InvalidInputError):
@@ -118,10 +133,10 @@ class SettingDef:
     Attributes:
         key: the name the user types (``desired_retention``).
         stored_as: the ``settings`` table key (kept from before this module).
-        kind: ``float``, ``int``, ``bool``, ``durations``, ``choice``, ``timezone`` or
-            ``floats``; the Python type of a value: float, int, bool,
+        kind: ``float``, ``int``, ``bool``, ``durations``, ``choice``, ``timezone``,
+            ``floats`` or ``weekdays``; the Python type of a value: float, int, bool,
             tuple[int, ...] (seconds), str, str | None (None = the system zone),
-            tuple[float, ...].
+            tuple[float, ...], tuple[str, ...] (seven of ``choices``, Monday first).
         default: the value when nothing is stored.
         help: one line explaining it, as Anki's deck options do.
         minimum, maximum: the allowed range (numbers; for durations each step).
@@ -164,6 +179,11 @@ class SettingDef:
             return "steps like '1m 10m' (units s, m, h, d; each up to 365d), or '' for none"
         if self.kind == "timezone":
             return f"an IANA time zone such as Asia/Seoul, or {SYSTEM_ZONE!r}"
+        if self.kind == "weekdays":
+            return (
+                f"7 of {'|'.join(self.choices)} (Monday first), "
+                "or by weekday like 'sat=reduced sun=minimum'"
+            )
         return "21 FSRS parameters separated by spaces"
 
     def _bad(self, shown: object, why: str = "") -> SettingError:
@@ -199,10 +219,13 @@ class SettingDef:
                 value = None if raw.lower() in ("", SYSTEM_ZONE) else raw
             elif self.kind == "choice":
                 value = raw.lower()
+            elif self.kind == "weekdays":
+                value = parse_weekdays(raw)
             else:
                 value = tuple(float(v) for v in raw.replace(",", " ").split())
         except ValueError as exc:
-            raise self._bad(text, str(exc) if self.kind == "durations" else "") from None
+            detail = str(exc) if self.kind in ("durations", "weekdays") else ""
+            raise self._bad(text, detail.removeprefix("easy_days: ")) from None
         return self.validate(value)
 
     def format(self, value: Any) -> str:
@@ -215,6 +238,8 @@ class SettingDef:
             return SYSTEM_ZONE if value is None else str(value)
         if self.kind == "floats":
             return " ".join(repr(float(v)) for v in value)
+        if self.kind == "weekdays":
+            return " ".join(value)
         if self.kind == "float":
             return repr(float(value))
         return str(value)
@@ -274,6 +299,10 @@ class SettingDef:
             return tuple(_whole(v) for v in value)
         if self.kind == "floats":
             return tuple(float(v) for v in value)
+        if self.kind == "weekdays":
+            if isinstance(value, str):
+                return parse_weekdays(value)
+            return tuple(str(d) for d in parse_easy_days(value))
         if self.kind == "timezone":
             if value is None or value == SYSTEM_ZONE or value == "":
                 return None
@@ -302,6 +331,38 @@ class SettingDef:
             return self._coerce(raw)
         except (TypeError, ValueError):
             return self.default
+
+
+_FULL_WEEKDAYS = {
+    full: short
+    for full, short in zip(
+        ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
+        WEEKDAYS,
+        strict=True,
+    )
+}
+
+
+def parse_weekdays(text: str) -> tuple[str, ...]:
+    """Easy days as typed: seven names Monday first, or ``day=name`` pairs (others normal).
+
+    ``""`` is every day normal. Returns seven of ``normal``, ``reduced``,
+    ``minimum``, Monday first.
+
+    Raises:
+        ValueError: an unknown weekday or name, or not seven names (the message names it).
+    """
+    tokens = text.replace(",", " ").lower().split()
+    if any("=" in t for t in tokens):
+        pairs = {}
+        for token in tokens:
+            day, sep, name = token.partition("=")
+            if not sep:
+                raise ValueError(f"{token!r} is not weekday=name like sat=reduced")
+            day = day.strip()
+            pairs[_FULL_WEEKDAYS.get(day, day)] = name
+        return tuple(str(d) for d in parse_easy_days(pairs))
+    return tuple(str(d) for d in parse_easy_days(tokens))
 
 
 def _whole(v: Any) -> int:
@@ -390,6 +451,22 @@ _DEFS = (
         "fsrs_parameters", "fsrs.parameters", "floats", tuple(DEFAULT_PARAMETERS),
         "the 21 FSRS-6 weights w0..w20 (set by 'studylog fsrs optimize')", scope="collection",
         scheduler="full", check=_check_parameters,
+    ),
+    SettingDef(
+        "reschedule_on_change", "fsrs.reschedule_on_change", "bool", True,
+        "when parameters or desired retention change, move due dates too "
+        "(false: only update memory states, Anki's 'Reschedule cards on change' unticked)",
+        scope="collection",
+    ),
+    SettingDef(
+        "load_balancing", "fsrs.load_balancing", "bool", True,
+        "when fuzz picks a review card's due day, prefer days with fewer cards due",
+        scope="collection",
+    ),
+    SettingDef(
+        "easy_days", "fsrs.easy_days", "weekdays", ("normal",) * 7,
+        "weekdays that get fewer reviews (reduced) or almost none (minimum)",
+        choices=tuple(d.value for d in EasyDay), scope="collection",
     ),
 )  # fmt: skip
 
@@ -505,6 +582,27 @@ class DailyLimits:
         """Raises SettingError for a value out of range."""
         for attr, key in LIMIT_FIELDS.items():
             SETTINGS[key].validate(getattr(self, attr))
+
+
+@dataclass(frozen=True)
+class Balancing:
+    """Load balancing and easy days (Anki 24.11; :mod:`studylog.scheduling.load_balance`).
+
+    Attributes:
+        enabled: prefer days with fewer Review cards due inside the fuzz range.
+        easy_days: seven :class:`EasyDay`, Monday first.
+    """
+
+    enabled: bool = True
+    easy_days: tuple[EasyDay, ...] = (EasyDay.NORMAL,) * 7
+
+
+def balancing_from(values: Mapping[str, Any]) -> Balancing:
+    """The Balancing in ``values`` (setting key -> value; missing keys: defaults)."""
+    return Balancing(
+        enabled=bool(values.get("load_balancing", True)),
+        easy_days=parse_easy_days(list(values.get("easy_days", ("normal",) * 7))),
+    )
 
 
 CONFIG_FIELDS: Mapping[str, str] = {

@@ -159,7 +159,7 @@ def extract_config(
         starts = np.flatnonzero(np.r_[True, (card[1:] != card[:-1]) | (day[1:] != day[:-1])])
     else:
         starts = np.zeros(0, dtype=np.int64)
-    ends = np.r_[starts[1:], card.size].astype(np.int64)
+    ends = np.r_[starts[1:], card.size].astype(np.int64) if card.size else starts
     first_state = kind[starts] + 1
     first_rating = ratings[starts]
 

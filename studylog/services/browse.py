@@ -465,7 +465,8 @@ def card_info(db, card_id: int, *, now: datetime | None = None) -> CardDetail:  
             )
         ]
         config = review_service.config_in(session)
-        buttons = review_service.preview_card(card, ctx.now, config, config.scheduler())
+        load = review_service.load_in(session, ctx.now)  # the counts the answer will use
+        buttons = review_service.preview_card(card, ctx.now, config, config.scheduler(), load)
         preview = {b.label.lower(): b.seconds / 86400.0 for b in buttons}
         exercise_id = exercise_service.card_exercise_id(card.kind, card.pack_key)
         return CardDetail(

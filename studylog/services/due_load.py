@@ -12,7 +12,13 @@ moves the answered card from its old due day to its new one
 The cache is checked against the newest review row id (one cheap query): a
 review added or removed elsewhere (another process, an undo, an import) makes
 the next call count again. Writes that move due dates without a review row
-(a reschedule, set-due-date) call :func:`forget`.
+(a reschedule, set-due-date, forget) call :func:`forget`.
+
+A study session (:class:`studylog.services.review.ReviewSession`) keeps its
+own :class:`CountedLoad` instead (:func:`count_load`): counted once per study
+day, moved after each of its answers and undos, counted again only when
+``PRAGMA data_version`` says another connection wrote; so an answer costs no
+extra query.
 """
 
 from __future__ import annotations
@@ -22,33 +28,72 @@ from datetime import date, datetime, timedelta
 from threading import Lock
 
 import numpy as np
+from sqlalchemy import Connection, text
 from sqlalchemy.orm import Session
 
 from studylog.scheduling.load_balance import BALANCE_DAYS, DayLoad, EasyDay
 from studylog.scheduling.states import CardState
-from studylog.storage.bulk import raw_connection
-from studylog.studyday import StudyCalendar
+from studylog.studyday import StudyCalendar, ensure_utc
 
 QUARTER_HOUR_MS = 900_000
 
 
 @dataclass
-class _Entry:
+class CountedLoad:
+    """A :class:`DayLoad` and the study days' boundaries it was counted on.
+
+    Attributes:
+        load: the counts from ``load.today`` on.
+        boundaries_ms: int64 epoch ms of the start of ``today + i``, shape (BALANCE_DAYS + 1,).
+    """
+
     load: DayLoad
+    boundaries_ms: np.ndarray
+
+    def day_index(self, due_ms: int | None) -> int | None:
+        """The study day offset (0 = today) of a due time in epoch ms, None for None."""
+        if due_ms is None:
+            return None
+        return int(np.searchsorted(self.boundaries_ms, due_ms, side="right")) - 1
+
+    def moved(
+        self, old_due: datetime | None, old_review: bool, new_due: datetime | None, new_review: bool
+    ) -> None:
+        """A card's due moved (``*_review``: it was / is a Review card, the only ones counted)."""
+        self.load.move(
+            self.day_index(_ms(old_due)) if old_review else None,
+            self.day_index(_ms(new_due)) if new_review else None,
+        )
+
+
+@dataclass
+class _Entry:
+    counted: CountedLoad
     last_review_id: int
-    boundaries_ms: np.ndarray  # start of today + i, shape (BALANCE_DAYS + 1,)
+
+    @property
+    def load(self) -> DayLoad:
+        return self.counted.load
 
 
 _cache: dict[str, _Entry] = {}
 _lock = Lock()
 
 
-def _key(session: Session) -> str:
-    return str(session.get_bind().url)
+def _conn(session: Session | Connection) -> Connection:
+    return session if isinstance(session, Connection) else session.connection()
 
 
-def _last_review_id(session: Session) -> int:
-    row = session.connection().exec_driver_sql("SELECT max(id) FROM reviews").first()
+def _key(session: Session | Connection) -> str:
+    return str(_conn(session).engine.url)
+
+
+def _ms(moment: datetime | None) -> int | None:
+    return None if moment is None else int(ensure_utc(moment).timestamp() * 1000)
+
+
+def _last_review_id(session: Session | Connection) -> int:
+    row = _conn(session).exec_driver_sql("SELECT max(id) FROM reviews").first()
     return int(row[0]) if row is not None and row[0] is not None else 0
 
 
@@ -57,26 +102,26 @@ def _boundaries(calendar: StudyCalendar, today: date) -> np.ndarray:
     return np.array([int(s.timestamp() * 1000) for s in starts], dtype=np.int64)
 
 
-def count_due(session: Session, boundaries_ms: np.ndarray) -> np.ndarray:
+def count_due(session: Session | Connection, boundaries_ms: np.ndarray) -> np.ndarray:
     """Review cards due in each [boundaries[i], boundaries[i+1]) (int64, shape (len - 1,)).
 
     One query grouped by quarter-hour of ``due_ms`` (every zone's day start is
     a whole quarter-hour), then the quarters are put into days.
     """
-    sql = (
-        "SELECT due_ms / ? AS q, count(*) FROM cards "
-        "WHERE NOT suspended AND state = ? AND due_ms >= ? AND due_ms < ? GROUP BY q"
+    sql = text(
+        "SELECT due_ms / :quarter AS q, count(*) FROM cards "
+        "WHERE NOT suspended AND state = :state AND due_ms >= :lo AND due_ms < :hi GROUP BY q"
     )
     rows = (
-        raw_connection(session)
+        _conn(session)
         .execute(
             sql,
-            (
-                QUARTER_HOUR_MS,
-                int(CardState.REVIEW),
-                int(boundaries_ms[0]),
-                int(boundaries_ms[-1]),
-            ),
+            {
+                "quarter": QUARTER_HOUR_MS,
+                "state": int(CardState.REVIEW),
+                "lo": int(boundaries_ms[0]),
+                "hi": int(boundaries_ms[-1]),
+            },
         )
         .fetchall()
     )
@@ -88,8 +133,20 @@ def count_due(session: Session, boundaries_ms: np.ndarray) -> np.ndarray:
     return np.bincount(np.clip(slot, 0, days - 1), weights=m[:, 1], minlength=days).astype(np.int64)
 
 
+def count_load(
+    session: Session | Connection,
+    calendar: StudyCalendar,
+    now: datetime,
+    easy_days: tuple[EasyDay, ...] = (EasyDay.NORMAL,) * 7,
+) -> CountedLoad:
+    """The due counts from ``now``'s study day on, counted now (one grouped query; no cache)."""
+    today = calendar.day_of(now)
+    bounds = _boundaries(calendar, today)
+    return CountedLoad(DayLoad(today, count_due(session, bounds), easy_days), bounds)
+
+
 def day_load(
-    session: Session,
+    session: Session | Connection,
     calendar: StudyCalendar,
     now: datetime,
     easy_days: tuple[EasyDay, ...] = (EasyDay.NORMAL,) * 7,
@@ -103,21 +160,14 @@ def day_load(
         if entry is not None and entry.load.today == today and entry.last_review_id == last:
             entry.load.easy_days = easy_days
             return entry.load
-    bounds = _boundaries(calendar, today)
-    load = DayLoad(today, count_due(session, bounds), easy_days)
+    counted = count_load(session, calendar, now, easy_days)
     with _lock:
-        _cache[key] = _Entry(load, last, bounds)
-    return load
-
-
-def _day_index(entry: _Entry, due_ms: int | None) -> int | None:
-    if due_ms is None:
-        return None
-    return int(np.searchsorted(entry.boundaries_ms, due_ms, side="right")) - 1
+        _cache[key] = _Entry(counted, last)
+    return counted.load
 
 
 def record_answer(
-    session: Session,
+    session: Session | Connection,
     review_id: int,
     *,
     old_due_ms: int | None,
@@ -137,13 +187,13 @@ def record_answer(
         if entry is None:
             return
         entry.load.move(
-            _day_index(entry, old_due_ms) if old_review else None,
-            _day_index(entry, new_due_ms) if new_review else None,
+            entry.counted.day_index(old_due_ms) if old_review else None,
+            entry.counted.day_index(new_due_ms) if new_review else None,
         )
         entry.last_review_id = max(entry.last_review_id, review_id)
 
 
-def forget(session: Session | None = None) -> None:
+def forget(session: Session | Connection | None = None) -> None:
     """Drop the cached counts (of ``session``'s database, or all)."""
     with _lock:
         if session is None:
@@ -152,4 +202,4 @@ def forget(session: Session | None = None) -> None:
             _cache.pop(_key(session), None)
 
 
-__all__ = ["count_due", "day_load", "forget", "record_answer"]
+__all__ = ["CountedLoad", "count_due", "count_load", "day_load", "forget", "record_answer"]

@@ -3,20 +3,46 @@
 The math is :mod:`studylog.scheduling.batch` (pure, no SQL); the rows are
 :mod:`studylog.storage.bulk` (no math). This module joins the two inside the
 caller's transaction.
+
+Two of Anki's behaviours on a change of parameters or desired retention
+(manual, "Deck Options", FSRS: "Reschedule cards on change"):
+
+- with ``move_due`` (studylog's setting ``reschedule_on_change``, on by
+  default) every card's memory state and due date are recomputed;
+- without it only the memory states (stability, difficulty) are updated from
+  the replayed history and every due date stays where it is.
+
+A settings change that reschedules keeps one undo snapshot
+(:func:`save_undo_in`, key :data:`UNDO_KEY` in the ``settings`` table): the
+old stored values of the settings it changed, every card's scheduling
+columns as compact arrays (about 40 bytes per card) and the newest review id.
+Undoing (:func:`studylog.services.settings.undo_reschedule`) puts the
+settings and every card back exactly and derives the review rows' states
+again from the history with the old settings; it refuses when an answer was
+saved or undone since.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import base64
+import io
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from sqlalchemy.orm import Session
 
+from studylog.errors import InvalidInputError
 from studylog.scheduling import batch
 from studylog.scheduling.fuzz import fuzz_units, fuzzed_days
+from studylog.services import due_load
 from studylog.storage import bulk
 from studylog.storage.engine import Database
+from studylog.storage.models import Setting
+
+UNDO_KEY = "undo.reschedule"
+"""The ``settings`` key of the latest reschedule's undo snapshot (one, the newest)."""
 
 
 @dataclass(frozen=True)
@@ -35,8 +61,13 @@ def reschedule_in(
     *,
     full: bool = True,
     card_ids: Sequence[int] | None = None,
+    move_due: bool = True,
 ) -> RescheduleSummary:
     """Reschedule every card (or only ``card_ids``) with ``p`` inside the caller's transaction.
+
+    ``move_due`` False (Anki's "Reschedule cards on change" unticked): a full
+    replay only updates each card's stability and difficulty
+    (:func:`update_memory_states_in`) and nothing else moves.
 
     ``full``: replay every card's history from its review rows (needed when the
     parameters or the steps change), as ``Scheduler.reschedule_card`` would,
@@ -46,8 +77,13 @@ def reschedule_in(
     alone) only the due date of each Review card is recomputed from its
     stability: last_review + next interval.
     """
+    due_load.forget()  # due dates move without review rows: the balancer counts again
     if full:
+        if not move_due:
+            return update_memory_states_in(session, p, card_ids)
         return replay_in(session, p, card_ids)
+    if not move_due:  # retention, maximum interval, fuzz: the memory state does not change
+        return RescheduleSummary(cards=0, reviews=0, due_changed=0, full_replay=False)
     cards = bulk.load_memory_states(session, review_only=True)
     if card_ids is not None:
         cards = bulk.memory_states_of(cards, np.asarray(card_ids, dtype=np.int64))
@@ -59,6 +95,33 @@ def reschedule_in(
     bulk.write_dues(session, cards.card_ids[moved], due[moved])
     return RescheduleSummary(
         cards=int(cards.card_ids.size), reviews=0, due_changed=int(moved.sum()), full_replay=False
+    )
+
+
+def update_memory_states_in(
+    session: Session, p: batch.Params, card_ids: Sequence[int] | None = None
+) -> RescheduleSummary:
+    """Recompute every card's memory state from its history without moving anything.
+
+    Each card with reviews gets the stability and difficulty its replayed
+    history gives with ``p`` (as ``Scheduler.reschedule_card``); state, due
+    date, reps and lapses stay, and so do the review rows (Anki's memory-state
+    update when "Reschedule cards on change" is off). One transaction: the caller's.
+    """
+    h = bulk.load_replay_histories(session, card_ids)
+    assert h.initial_due_us is not None
+    result = batch.replay(
+        h.offsets,
+        h.ratings,
+        h.times_us,
+        p,
+        card_ids=h.card_ids,
+        initial_due_us=h.initial_due_us,
+        record=False,
+    )
+    bulk.write_memory_states(session, h.card_ids, result.cards.stability, result.cards.difficulty)
+    return RescheduleSummary(
+        cards=int(h.card_ids.size), reviews=int(h.ratings.size), due_changed=0, full_replay=True
     )
 
 
@@ -96,3 +159,104 @@ def reschedule(db: Database, p: batch.Params, *, full: bool = True) -> Reschedul
     """:func:`reschedule_in` as one write transaction."""
     with db.write() as session:
         return reschedule_in(session, p, full=full)
+
+
+# --- undo -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UndoSnapshot:
+    """A saved reschedule (see the module docstring).
+
+    Attributes:
+        label: what changed, in words (``desired_retention 0.9 -> 0.85``).
+        settings: stored settings key -> its JSON value before (None: it was not stored).
+        replayed: the review rows' states were rewritten (a full replay that moved dues).
+        last_review_id: the newest review id when it was saved.
+        cards: every card's scheduling columns before.
+    """
+
+    label: str
+    settings: dict[str, Any]
+    replayed: bool
+    last_review_id: int
+    cards: bulk.CardSnapshot
+
+
+def _last_review_id(session: Session) -> int:
+    raw = bulk.raw_connection(session).execute("SELECT max(id) FROM reviews").fetchone()
+    return int(raw[0]) if raw and raw[0] is not None else 0
+
+
+def save_undo_in(
+    session: Session, label: str, settings_before: Mapping[str, Any], *, replayed: bool
+) -> None:
+    """Keep the undo snapshot of the reschedule about to happen (replacing the previous one).
+
+    Call it before the cards change: it reads every card's scheduling columns
+    (one SELECT) and stores them with ``settings_before`` (stored key -> JSON
+    value, None for absent) under :data:`UNDO_KEY`.
+    """
+    snapshot = bulk.load_card_snapshot(session)
+    buffer = io.BytesIO()
+    np.savez(buffer, **snapshot.to_arrays())
+    payload = {
+        "label": label,
+        "settings": dict(settings_before),
+        "replayed": replayed,
+        "last_review_id": _last_review_id(session),
+        "cards": base64.b64encode(buffer.getvalue()).decode("ascii"),
+    }
+    row = session.get(Setting, UNDO_KEY)
+    if row is None:
+        session.add(Setting(key=UNDO_KEY, value=payload))
+    else:
+        row.value = payload
+
+
+def load_undo_in(session: Session) -> UndoSnapshot | None:
+    """The saved snapshot, or None."""
+    row = session.get(Setting, UNDO_KEY)
+    if row is None or not isinstance(row.value, dict):
+        return None
+    data = row.value
+    with np.load(io.BytesIO(base64.b64decode(data["cards"]))) as arrays:
+        cards = bulk.CardSnapshot.from_arrays({k: arrays[k] for k in arrays.files})
+    return UndoSnapshot(
+        str(data["label"]),
+        dict(data["settings"]),
+        bool(data["replayed"]),
+        int(data["last_review_id"]),
+        cards,
+    )
+
+
+def check_undo_in(session: Session) -> UndoSnapshot:
+    """The snapshot if it can still be undone.
+
+    Raises:
+        InvalidInputError: nothing saved, or an answer was saved or undone since
+            (its schedule would be lost).
+    """
+    snapshot = load_undo_in(session)
+    if snapshot is None:
+        raise InvalidInputError("nothing to undo: no rescheduling was saved")
+    if _last_review_id(session) != snapshot.last_review_id:
+        raise InvalidInputError(
+            f"cannot undo the rescheduling ({snapshot.label}): cards were answered since"
+        )
+    return snapshot
+
+
+def restore_cards_in(session: Session, snapshot: UndoSnapshot) -> None:
+    """Write every card's scheduling columns back from ``snapshot`` and drop it."""
+    bulk.write_card_snapshot(session, snapshot.cards)
+    drop_undo_in(session)
+    due_load.forget()
+
+
+def drop_undo_in(session: Session) -> None:
+    """Forget the saved snapshot."""
+    row = session.get(Setting, UNDO_KEY)
+    if row is not None:
+        session.delete(row)

@@ -21,13 +21,21 @@ is a study session with its queue and its undo stack.
 A card lapses when a Review card is answered Again; at the 8th lapse (then
 every 4 more, as Anki's leech threshold) it is tagged ``leech`` and suspended
 (or only tagged, with ``leech_action = tag``).
+
+Load balancing and easy days (settings ``load_balancing``, ``easy_days``; Anki
+24.11): when fuzz picks a Review card's due day, days with fewer Review cards
+due are preferred. The counts per study day come from
+:mod:`studylog.services.due_load` (counted once per study day, then moved with
+each answer), and a preview uses the same counts as the answer that follows,
+so the interval on a button is the interval the answer gives. The counts are
+the whole collection's (Anki counts the cards of the card's preset).
 """
 
 from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -53,17 +61,19 @@ from studylog.scheduling.card import (
     schedule,
     to_fsrs,
 )
+from studylog.scheduling.load_balance import DayLoad
 from studylog.scheduling.queue import DailyQueue, DayProgress, DeckCaps, QueueCounts
 from studylog.scheduling.settings import DailyLimits, SchedulerConfig
 from studylog.scheduling.states import CardState, Rating
 from studylog.scheduling.undo import RowImage, UndoOp, UndoStack, changed_columns
+from studylog.services import due_load
 from studylog.services import settings as settings_service
 from studylog.services.cards import CardInfo, info, load_card
 from studylog.services.reschedule import RescheduleSummary, replay_in
 from studylog.storage import review_rows as rows
 from studylog.storage.engine import Database, transaction
 from studylog.storage.times import TWINS, floor_ms
-from studylog.studyday import ensure_utc, utcnow
+from studylog.studyday import StudyCalendar, ensure_utc, utcnow
 
 LEARNING, REVIEW, RELEARNING = CardState.LEARNING, CardState.REVIEW, CardState.RELEARNING
 
@@ -188,6 +198,10 @@ class Answered:
     review_id: int
 
 
+def _ms(moment: datetime | None) -> int | None:
+    return None if moment is None else int(ensure_utc(moment).timestamp() * 1000)
+
+
 def _now(now: datetime | None) -> datetime:
     return ensure_utc(now) if now is not None else utcnow()
 
@@ -213,14 +227,46 @@ def _stored(values: dict[str, Any]) -> dict[str, Any]:
     return {k: floor_ms(v) if k in TWINS["cards"] else v for k, v in values.items()}
 
 
+def balanced(found: Mapping[str, Any]) -> defs.Balancing | None:
+    """The load balancing of the collection's typed setting values, None when it is off.
+
+    (It also needs fuzz, which each deck's settings may turn off:
+    :func:`studylog.scheduling.card.schedule` only balances a fuzzed interval.)
+    """
+    balancing = defs.balancing_from(found)
+    return balancing if balancing.enabled else None
+
+
+def load_in(session: Session, now: datetime) -> DayLoad | None:
+    """The due counts for load balancing answers given at ``now``; None when it is off.
+
+    Cached per database and study day (:func:`studylog.services.due_load.day_load`).
+    """
+    found = settings_service.values_in(session)
+    balancing = balanced(found)
+    if balancing is None:
+        return None
+    calendar = settings_service.calendar_from(found)
+    return due_load.day_load(session, calendar, now, balancing.easy_days)
+
+
 def preview(db: Database, card_id: int, *, now: datetime | None = None) -> list[IntervalPreview]:
     """What Again, Hard, Good and Easy would give ``card_id`` now, with its deck's
-    settings (:func:`studylog.services.settings.effective`). Raises NotFoundError."""
+    settings (:func:`studylog.services.settings.effective`). Raises NotFoundError.
+
+    Load-balanced with the same counts the answer will use (:func:`load_in`).
+    """
     moment = _now(now)
     with db.read() as session:
         card = load_card(session, card_id)
         decks = settings_service.deck_settings_in(session)
-        return preview_card(card, moment, decks.config(card.deck), decks.scheduler(card.deck))
+        return preview_card(
+            card,
+            moment,
+            decks.config(card.deck),
+            decks.scheduler(card.deck),
+            load_in(session, moment),
+        )
 
 
 SettingsOf = Callable[[str], tuple[SchedulerConfig, fsrs.Scheduler, DailyLimits]]
@@ -240,10 +286,12 @@ def _answer_on(
     *,
     settings: SettingsOf,
     duration_ms: int | None,
+    load: DayLoad | None = None,
 ) -> tuple[AnswerResult, CardRow, UndoOp]:
     """The hot path of one answer inside the caller's write transaction on ``conn``:
     one SELECT by primary key, the ``fsrs`` step with the settings of the card's
-    deck, one UPDATE, one INSERT."""
+    deck, one UPDATE, one INSERT. ``load``: the due counts for load balancing
+    (None: the plain fuzz); the caller moves the card in them afterwards."""
     row = rows.read_card(conn, card_id)
     if row is None:
         raise NotFoundError(f"no card with id {card_id}")
@@ -257,6 +305,7 @@ def _answer_on(
         scheduler=scheduler,
         limits=limits,
         duration_ms=duration_ms,
+        load=load,
     )
     review_id = rows.write_answer(conn, card_id, plan.card, plan.review)
     inserted: list[tuple[str, tuple[Any, ...]]] = [("reviews", (review_id,))]
@@ -340,16 +389,53 @@ def answer_in(
     scheduler: fsrs.Scheduler,
     limits: DailyLimits,
     duration_ms: int | None = None,
+    balancing: defs.Balancing | None = None,
+    calendar: StudyCalendar | None = None,
 ) -> AnswerResult:
-    """Answer a card inside the caller's transaction with the settings given (see :func:`answer`)."""
-    result, _, _ = _answer_on(
+    """Answer a card inside the caller's transaction with the settings given (see :func:`answer`).
+
+    ``balancing`` and ``calendar``: load-balance with the cached due counts
+    (:func:`studylog.services.due_load.day_load`), None for the plain fuzz.
+    """
+    return _answer_cached(
         session.connection(),
         card_id,
         rating,
         now,
         settings=lambda _deck: (config, scheduler, limits),
         duration_ms=duration_ms,
+        balancing=balancing,
+        calendar=calendar,
     )
+
+
+def _answer_cached(
+    conn: Connection,
+    card_id: int,
+    rating: int,
+    now: datetime,
+    *,
+    settings: SettingsOf,
+    duration_ms: int | None,
+    balancing: defs.Balancing | None,
+    calendar: StudyCalendar | None,
+) -> AnswerResult:
+    """:func:`_answer_on` with the per-day cached due counts, moved after the answer."""
+    load = None
+    if balancing is not None and calendar is not None:
+        load = due_load.day_load(conn, calendar, now, balancing.easy_days)
+    result, before, _ = _answer_on(
+        conn, card_id, rating, now, settings=settings, duration_ms=duration_ms, load=load
+    )
+    if load is not None:
+        due_load.record_answer(
+            conn,
+            result.review_id,
+            old_due_ms=_ms(before.due),
+            old_review=before.state == REVIEW and not before.suspended,
+            new_due_ms=_ms(result.card.due),
+            new_review=result.card.state == REVIEW and not result.card.suspended,
+        )
     return result
 
 
@@ -375,15 +461,16 @@ def answer(
     check_rating(rating)
     with db.write() as session:
         decks = settings_service.deck_settings_in(session)
-        result, _, _ = _answer_on(
+        return _answer_cached(
             session.connection(),
             card_id,
             rating,
             moment,
             settings=settings_of(decks),
             duration_ms=duration_ms,
+            balancing=balanced(decks.collection),
+            calendar=settings_service.calendar_from(decks.collection),
         )
-        return result
 
 
 def answer_undo_op(
@@ -518,6 +605,8 @@ class ReviewSession:
         self.limits = defs.limits_from(found)
         self.scheduler = self.config.scheduler()
         self._settings_of = settings_of(self.decks)
+        self.balancing = balanced(found)
+        self._load: due_load.CountedLoad | None = None  # counted per study day, then moved
         self.undo_stack = UndoStack()
         self.answers: list[Answered] = []
         self._lock = threading.RLock()
@@ -553,6 +642,8 @@ class ReviewSession:
             log = rows.day_log(conn, self.calendar.start_of(day), end)
             learning = [(cid, ensure_utc(due)) for cid, due in rows.learning_rows(conn, day)]
             review = rows.review_rows(conn, day, end)
+            self._load = None
+            self._day_load(conn, now)  # counted with the queues: answers add no query
         caps = None
         if not self.decks.uniform:  # some deck has limits of its own (Anki v3's per-deck caps)
             caps = DeckCaps(None, self.decks.limits, log)
@@ -576,6 +667,16 @@ class ReviewSession:
         if version is None or version != self._version:
             rows.sync_day_log(conn, self.queue.log)
             self._version = version
+            self._load = None  # others may have moved due dates: count again when needed
+
+    def _day_load(self, conn: Connection, now: datetime) -> DayLoad | None:
+        """The session's due counts for load balancing at ``now`` (None when it is off):
+        counted once per study day and after others wrote, moved after each answer."""
+        if self.balancing is None:
+            return None
+        if self._load is None or self._load.load.today != self.calendar.day_of(now):
+            self._load = due_load.count_load(conn, self.calendar, now, self.balancing.easy_days)
+        return self._load.load
 
     def _lookup(self, conn: Connection) -> Any:
         def lookup(card_id: int) -> CardRow | None:
@@ -625,13 +726,20 @@ class ReviewSession:
 
     def preview(self, card_id: int, *, now: datetime | None = None) -> list[IntervalPreview]:
         """The four answer buttons for ``card_id`` (see :func:`preview`). Raises NotFoundError."""
+        moment = _now(now)
         with self._tx(write=False) as conn:
+            self._sync(conn)
             row = rows.read_card(conn, card_id)
+            load = self._day_load(conn, moment)
         if row is None:
             raise NotFoundError(f"no card with id {card_id}")
         deck = row["deck"]
         return preview_card(
-            rows.card_row(row), _now(now), self.decks.config(deck), self.decks.scheduler(deck)
+            rows.card_row(row),
+            moment,
+            self.decks.config(deck),
+            self.decks.scheduler(deck),
+            load,
         )
 
     # writing --------------------------------------------------------------------
@@ -648,6 +756,7 @@ class ReviewSession:
         moment = _now(now)
         check_rating(rating)
         with self._tx(write=True) as conn:
+            load = self._day_load(conn, moment)
             result, before, op = _answer_on(
                 conn,
                 card_id,
@@ -655,6 +764,14 @@ class ReviewSession:
                 moment,
                 settings=self._settings_of,
                 duration_ms=duration_ms,
+                load=load,
+            )
+        if self._load is not None:
+            self._load.moved(
+                before.due,
+                before.state == REVIEW and not before.suspended,
+                result.card.due,
+                result.card.state == REVIEW and not result.card.suspended,
             )
         self.undo_stack.push(op)
         self.answers.append(Answered(card_id, result.rating, duration_ms, result.review_id))
@@ -721,6 +838,15 @@ class ReviewSession:
                     del self.answers[k]
                     break
         shown = replace(_card_info(row, **restored), tags=tag_names)
+        if self._load is not None:
+            now_row = rows.card_row(row)
+            self._load.moved(
+                now_row.due,
+                now_row.state == REVIEW and not now_row.suspended,
+                restored.get("due", now_row.due),
+                restored.get("state", now_row.state) == REVIEW
+                and not restored.get("suspended", now_row.suspended),
+            )
         self.queue.restored(
             replace(
                 rows.card_row(row), **{k: v for k, v in restored.items() if k in rows.ROW_COLUMNS}
@@ -734,6 +860,7 @@ class ReviewSession:
             if row is None:
                 raise NotFoundError(f"no card with id {card_id}")
             rows.set_columns(conn, [card_id], values)
+        self._load = None  # a suspended card leaves the counts: count again when needed
         self.undo_stack.push(
             UndoOp(
                 label=label,

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from studylog.errors import NotFoundError
 from studylog.scheduling import settings as defs
+from studylog.services import reschedule as reschedule_service
 from studylog.services.reschedule import RescheduleSummary, reschedule_in
 from studylog.storage.engine import Database
 from studylog.storage.models import Card, Setting
@@ -107,6 +108,21 @@ def update_in(
     before, after = DeckSettings(old, presets), DeckSettings(new, presets)
     for deck in presets:  # a deck's preset with the new collection values must still work
         after.config(deck).validate()
+    kind = defs.reschedule_kind(old, new)
+    if kind:  # the undo snapshot: the stored values before, every card before
+        touched = {defs.SETTINGS[k].stored_as for k in (*resets, *checked)}
+        label = "; ".join(
+            f"{k} {defs.SETTINGS[k].format(old[k])} -> {defs.SETTINGS[k].format(new[k])}"
+            for k in changed
+            if defs.SETTINGS[k].scheduler
+        )
+        move_due = bool(new.get("reschedule_on_change", True))
+        reschedule_service.save_undo_in(
+            session,
+            label,
+            {key: get_in(session, key) for key in sorted(touched)},
+            replayed=kind == "full" and move_due,
+        )
     for key in resets:
         if key not in checked:
             row = session.get(Setting, defs.SETTINGS[key].stored_as)
@@ -116,9 +132,11 @@ def update_in(
         if key in changed or get_in(session, defs.SETTINGS[key].stored_as) is None:
             set_in(session, defs.SETTINGS[key].stored_as, defs.SETTINGS[key].to_stored(new[key]))
     summary = None
-    if defs.reschedule_kind(old, new):
+    if kind:
         session.flush()
-        summary = reschedule_changed_in(session, before, after)
+        summary = reschedule_changed_in(
+            session, before, after, move_due=bool(new.get("reschedule_on_change", True))
+        )
     return SettingsUpdate(new, changed, summary)
 
 
@@ -131,8 +149,11 @@ def update(
     is bad); then the changed ones are stored and, if desired retention,
     maximum interval or fuzz changed, the due dates of Review cards move; if
     steps or parameters changed, every card's history is replayed
-    (:func:`studylog.services.reschedule.reschedule_in`). To set from text,
-    parse first: ``update(db, {key: setting(key).parse(text)})``.
+    (:func:`studylog.services.reschedule.reschedule_in`). With
+    ``reschedule_on_change`` false only the memory states are updated and no
+    due date moves (Anki's "Reschedule cards on change" unticked). A change
+    that reschedules can be undone once (:func:`undo_reschedule`). To set from
+    text, parse first: ``update(db, {key: setting(key).parse(text)})``.
 
     Raises:
         SettingError: an unknown key or a value it does not allow (names both).
@@ -425,7 +446,7 @@ def delete_deck_presets_in(session: Session, deck: str) -> None:
 
 
 def reschedule_changed_in(
-    session: Session, before: DeckSettings, after: DeckSettings
+    session: Session, before: DeckSettings, after: DeckSettings, *, move_due: bool = True
 ) -> RescheduleSummary | None:
     """Reschedule the cards whose deck's scheduling settings differ between ``before`` and ``after``.
 
@@ -446,11 +467,13 @@ def reschedule_changed_in(
         return None
     if len(groups) == 1 and sum(map(len, groups.values())) == len(decks):
         ((kind, config),) = groups
-        return reschedule_in(session, config.params(), full=kind == "full")
+        return reschedule_in(session, config.params(), full=kind == "full", move_due=move_due)
     total = RescheduleSummary(0, 0, 0, full_replay=False)
     for (kind, config), names in groups.items():
         ids = list(session.scalars(select(Card.id).where(Card.deck.in_(names))))
-        done = reschedule_in(session, config.params(), full=kind == "full", card_ids=ids)
+        done = reschedule_in(
+            session, config.params(), full=kind == "full", card_ids=ids, move_due=move_due
+        )
         total = RescheduleSummary(
             total.cards + done.cards,
             total.reviews + done.reviews,
@@ -458,3 +481,43 @@ def reschedule_changed_in(
             total.full_replay or done.full_replay,
         )
     return total
+
+
+# --- undoing a reschedule ------------------------------------------------------------------
+
+
+def last_reschedule(db: Database) -> str | None:
+    """What the saved rescheduling changed, in words, or None when there is nothing to undo."""
+    with db.read() as session:
+        snapshot = reschedule_service.load_undo_in(session)
+        return None if snapshot is None else snapshot.label
+
+
+def undo_reschedule(db: Database) -> str:
+    """Undo the latest settings change that rescheduled the cards, in one transaction.
+
+    The settings it changed get their stored values back, the review rows'
+    states are derived again from the history with those settings (when the
+    change had replayed them) and every card's scheduling columns are put back
+    exactly as they were (:mod:`studylog.services.reschedule`). Returns what
+    was undone, in words.
+
+    Raises:
+        InvalidInputError: nothing to undo, or cards were answered since.
+    """
+    with db.write() as session:
+        snapshot = reschedule_service.check_undo_in(session)
+        presets = deck_presets_in(session)
+        current = DeckSettings(values_in(session), presets)
+        for key, raw in snapshot.settings.items():
+            if raw is None:
+                row = session.get(Setting, key)
+                if row is not None:
+                    session.delete(row)
+            else:
+                set_in(session, key, raw)
+        session.flush()
+        if snapshot.replayed:
+            reschedule_changed_in(session, current, DeckSettings(values_in(session), presets))
+        reschedule_service.restore_cards_in(session, snapshot)
+        return snapshot.label

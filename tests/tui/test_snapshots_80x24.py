@@ -60,6 +60,12 @@ def test_stats_80x24(seeded_db: Database, make_app, snap_compare) -> None:
     assert snap_compare(make_app(seeded_db), terminal_size=SMALL, run_before=_after("f5"))
 
 
+def test_stats_fsrs_memory_80x24(seeded_db: Database, make_app, snap_compare) -> None:
+    """``m`` scrolls to the FSRS histograms (stacked at 80 columns)."""
+    run = _after("f5", "m")
+    assert snap_compare(make_app(seeded_db), terminal_size=SMALL, run_before=run)
+
+
 def test_search_80x24(seeded_db: Database, make_app, snap_compare) -> None:
     run = _after("f6", *"어텐션", "enter")
     assert snap_compare(make_app(seeded_db), terminal_size=SMALL, run_before=run)

@@ -77,3 +77,16 @@ def test_stats(snap_compare, seeded_db, make_app) -> None:
         await _wait(pilot)
 
     assert snap_compare(make_app(seeded_db), run_before=open_stats, terminal_size=SIZE)
+
+
+def test_stats_fsrs_memory_and_workload(snap_compare, seeded_db, make_app) -> None:
+    """``m``: the difficulty, stability and retrievability histograms, memorised cards
+    over time, and the workload by desired retention with the recommendation."""
+
+    async def open_memory(pilot) -> None:  # noqa: ANN001
+        await pilot.press("f5")
+        await _wait(pilot)
+        await pilot.press("m")
+        await _wait(pilot)
+
+    assert snap_compare(make_app(seeded_db), run_before=open_memory, terminal_size=SIZE)

@@ -193,3 +193,48 @@ async def test_a_narrow_calendar_shows_the_latest_weeks(seeded_db: Database, mak
         week = (TODAY - grid_start(TODAY, weeks)).days // 7
         assert week == weeks - 1
         assert calendar.day_at(LABEL_WIDTH + CELL * week, 1 + TODAY.weekday()) == TODAY
+
+
+async def test_fsrs_memory_and_workload_graphs(seeded_db: Database, make_app) -> None:
+    """The histograms count the seeded collection's reviewed cards (checked card by card
+    against the cards' own difficulty); ``m`` scrolls to them; the workload graph has one
+    bar per desired retention and the note shows the setting next to the recommendation."""
+    from studylog.services import settings as settings_service
+    from studylog.storage.models import Card
+    from studylog.tui.screens.stats import WORKLOAD_RETENTIONS
+
+    with seeded_db.read() as s:
+        reviewed = [
+            c.difficulty
+            for c in s.query(Card).all()
+            if c.last_review is not None and not c.suspended and c.difficulty
+        ]
+    expected = [0] * 10
+    for d in reviewed:
+        expected[min(int((d - 1) / 9 * 10), 9)] += 1
+    app = make_app(seeded_db)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_stats(app, pilot)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        difficulty = screen.query_one("#difficulty-chart", BarChart)
+        assert sum(difficulty.values) == len(reviewed) > 0
+        assert difficulty.values == expected
+        assert sum(screen.query_one("#stability-chart", BarChart).values) == len(reviewed)
+        assert sum(screen.query_one("#retrievability-chart", BarChart).values) == len(reviewed)
+        memorised = screen.query_one("#memorised-chart", BarChart)
+        assert len(memorised.values) == 365 and 0 < memorised.values[-1] <= len(reviewed)
+        minutes = screen.query_one("#workload-minutes-chart", BarChart)
+        assert len(minutes.values) == len(WORKLOAD_RETENTIONS)
+        assert minutes.labels[0] == "0.70" and minutes.labels[-1] == "0.98"
+        note = str(screen.query_one("#workload-note").render())
+        current = settings_service.value(seeded_db, "desired_retention")
+        assert f"Desired retention {current:.2f}" in note
+        assert "Recommended" in note
+        body = screen.query_one("#stats-body")
+        assert body.scroll_y == 0
+        await pilot.press("m")
+        await pilot.pause()
+        assert body.scroll_y > 0
+        section = screen.query_one("#fsrs-section")
+        assert section.region.y - body.region.y <= 1  # the section is at the top

@@ -6,6 +6,16 @@ posts :class:`StatsReady`: on a big collection it takes about half a second,
 and the screen keeps answering keys meanwhile (a loading indicator the first
 time, the previous numbers marked "updating" afterwards).
 
+Below the tables, FSRS's own graphs (Anki's statistics: "Card Difficulty",
+"Card Stability", "Card Retrievability"; :mod:`studylog.services.memory_stats`):
+the three histograms and the memorised cards (sum of retrievability) over the
+last year; then the workload against the desired retention (Anki's workload
+graph and its recommended minimum, :mod:`studylog.services.workload`): minutes
+of study and memorised cards after a year of the learner's own pace and answer
+times, for each desired retention, with the recommendation next to the
+current setting. Those come from two more workers (the simulations take a few
+seconds on a big collection); ``m`` scrolls to them.
+
 Definitions are the service's (Anki's statistics screen and the FSRS papers):
 true retention counts the first answer of a Review card on a study day,
 young < 21 days < mature; total knowledge is the sum of the retrievability of
@@ -30,8 +40,9 @@ from textual.message import Message
 from textual.widgets import LoadingIndicator, Static
 
 from studylog.errors import StudylogError
-from studylog.services import journal
+from studylog.services import journal, memory_stats
 from studylog.services import stats as stats_service
+from studylog.services import workload as workload_service
 from studylog.services.stats import Stats
 from studylog.tui.changes import CollectionScreen
 from studylog.tui.widgets.calendar import WEEKS, DayActivity, YearHeatmap, grid_start
@@ -58,6 +69,67 @@ class StatsReady(Message):
         self.stats = stats
         self.entries = entries
         self.seconds = seconds
+
+
+class MemoryReady(Message):
+    """The FSRS memory histograms and memorised cards over time."""
+
+    def __init__(self, memory: memory_stats.MemoryStats) -> None:
+        super().__init__()
+        self.memory = memory
+
+
+class WorkloadReady(Message):
+    """The workload per desired retention, the current setting and the recommendation."""
+
+    def __init__(
+        self, curve: workload_service.WorkloadCurve, current: float, recommended: float | None
+    ) -> None:
+        super().__init__()
+        self.curve = curve
+        self.current = current
+        self.recommended = recommended
+
+
+WORKLOAD_RETENTIONS = tuple(round(0.70 + 0.02 * i, 2) for i in range(15))
+"""The desired retentions of the workload graph: 0.70 to 0.98 in steps of 0.02."""
+WORKLOAD_DAYS = 365
+
+
+def workload_note(current: float, recommended: float | None, curve: Any) -> Text:
+    """The current desired retention next to the recommendation, with what each costs."""
+    text = Text()
+    retentions = [round(float(r), 2) for r in curve.retentions]
+
+    def at(r: float) -> str:
+        i = min(range(len(retentions)), key=lambda k: abs(retentions[k] - r))
+        minutes = float(curve.minutes[i]) / curve.days
+        return f"{minutes:.1f} min/day, {float(curve.memorized[i]):,.0f} memorised"
+
+    text.append("Desired retention ", style="bold")
+    text.append(f"{current:.2f}", style="bold green")
+    text.append(f"  ({at(current)} after {curve.days} days)\n")
+    if recommended is None:
+        text.append("No recommendation: too little history to simulate.", style="dim")
+        return text
+    text.append("Recommended       ", style="bold")
+    text.append(f"{recommended:.2f}", style="bold cyan")
+    text.append(f"  ({at(recommended)})\n")
+    text.append(
+        "fsrs-rs's optimal retention (Anki's recommended minimum) for new cards at your "
+        "answer times; the setting is desired_retention",
+        style="dim",
+    )
+    return text
+
+
+class FsrsFailed(Message):
+    """The FSRS memory (``kind`` "memory") or workload ("workload") could not be computed."""
+
+    def __init__(self, kind: str, error: str) -> None:
+        super().__init__()
+        self.kind = kind
+        self.error = error
 
 
 class StatsFailed(Message):
@@ -221,6 +293,23 @@ class StatsScreen(CollectionScreen):
         width: 30;
         height: auto;
     }
+    StatsScreen .fsrs-charts {
+        height: 10;
+        margin: 0 0 1 0;
+    }
+    StatsScreen .fsrs-charts > BarChart {
+        width: 1fr;
+        height: 10;
+        margin: 0 2 0 0;
+    }
+    StatsScreen #memorised-chart {
+        height: 10;
+        margin: 0 0 1 0;
+    }
+    StatsScreen #workload-note {
+        height: auto;
+        margin: 0 0 1 0;
+    }
     /* Narrower than 120 columns (80x24): the charts and the tables one under another. */
     StatsScreen.-narrow #charts {
         layout: vertical;
@@ -236,17 +325,30 @@ class StatsScreen(CollectionScreen):
         width: 1fr;
         margin: 0 0 1 0;
     }
+    StatsScreen.-narrow .fsrs-charts {
+        layout: vertical;
+        height: auto;
+    }
+    StatsScreen.-narrow .fsrs-charts > BarChart {
+        width: 1fr;
+        margin: 0 0 1 0;
+    }
     """
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
         (0, "-narrow"),
         (120, "-wide"),
     ]
-    BINDINGS = [Binding("r", "refresh", "Refresh", id="stats.refresh")]
+    BINDINGS = [
+        Binding("r", "refresh", "Refresh", id="stats.refresh"),
+        Binding("m", "memory", "FSRS memory", id="stats.memory"),
+    ]
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.stats: Stats | None = None
         self.computing = False
+        self._fsrs_running: set[str] = set()
+        self._fsrs_again: set[str] = set()
 
     def compose(self) -> ComposeResult:
         yield ModeBar("stats")
@@ -262,6 +364,21 @@ class StatsScreen(CollectionScreen):
                 yield Static(id="counts")
                 yield Static(id="retention")
                 yield Static(id="memory")
+            yield Static("FSRS memory (reviewed cards, not suspended)", id="fsrs-section",
+                         classes="section")  # fmt: skip
+            with Horizontal(classes="fsrs-charts"):
+                yield BarChart(id="difficulty-chart", color="magenta")
+                yield BarChart(id="stability-chart", color="cyan")
+                yield BarChart(id="retrievability-chart", color="green")
+            yield BarChart(id="memorised-chart", color="yellow")
+            yield Static(
+                f"Workload by desired retention ({WORKLOAD_DAYS} days simulated)",
+                classes="section",
+            )
+            with Horizontal(classes="fsrs-charts"):
+                yield BarChart(id="workload-minutes-chart", color="red")
+                yield BarChart(id="workload-memorised-chart", color="yellow")
+            yield Static("Simulating…", id="workload-note")
         yield KeyBar()
 
     def on_mount(self) -> None:
@@ -274,6 +391,12 @@ class StatsScreen(CollectionScreen):
     def action_refresh(self) -> None:
         self.compute()
 
+    def action_memory(self) -> None:
+        """Scroll to the FSRS memory graphs."""
+        self.query_one("#stats-body", VerticalScroll).scroll_to_widget(
+            self.query_one("#fsrs-section"), top=True, animate=False
+        )
+
     def compute(self) -> None:
         """Start the worker (the previous numbers stay until the new ones arrive)."""
         if self.computing:
@@ -282,6 +405,109 @@ class StatsScreen(CollectionScreen):
         if self.stats is not None:
             self._title(self.stats, note="updating…")
         self._worker()
+        self._start_fsrs("memory")
+        self._start_fsrs("workload")
+
+    def _start_fsrs(self, kind: str) -> None:
+        """Start the FSRS memory or workload worker; if it is running, once more after it
+        (never cancelled halfway: the simulations take seconds)."""
+        if kind in self._fsrs_running:
+            self._fsrs_again.add(kind)
+            return
+        self._fsrs_running.add(kind)
+        if kind == "memory":
+            self._memory_worker()
+        else:
+            self._workload_worker()
+
+    def _fsrs_done(self, kind: str) -> None:
+        self._fsrs_running.discard(kind)
+        if kind in self._fsrs_again:
+            self._fsrs_again.discard(kind)
+            self._start_fsrs(kind)
+
+    @work(thread=True, group="stats-memory")
+    def _memory_worker(self) -> None:
+        try:
+            found = memory_stats.memory_stats(self.app.db, now=self.app.now(), with_fit=False)
+        except StudylogError as err:
+            self.post_message(FsrsFailed("memory", str(err)))
+            return
+        except Exception as exc:  # noqa: BLE001 - reported, never a crash
+            self.post_message(
+                FsrsFailed("memory", f"FSRS memory failed: {type(exc).__name__}: {exc}")
+            )
+            return
+        self.post_message(MemoryReady(found))
+
+    @work(thread=True, group="stats-workload")
+    def _workload_worker(self) -> None:
+        import numpy as np
+
+        from studylog.services import settings as settings_service
+
+        db, now = self.app.db, self.app.now()
+        try:
+            current = float(settings_service.value(db, "desired_retention"))
+            curve = workload_service.workload_curve(
+                db, retentions=np.array(WORKLOAD_RETENTIONS), days=WORKLOAD_DAYS, now=now
+            )
+            recommended = None
+            if float(curve.memorized.max(initial=0.0)) > 0:
+                report = workload_service.simulate(db, days=WORKLOAD_DAYS, now=now)
+                recommended = report.optimal_retention
+        except StudylogError as err:
+            self.post_message(FsrsFailed("workload", str(err)))
+            return
+        except Exception as exc:  # noqa: BLE001 - reported, never a crash
+            self.post_message(
+                FsrsFailed("workload", f"workload failed: {type(exc).__name__}: {exc}")
+            )
+            return
+        self.post_message(WorkloadReady(curve, current, recommended))
+
+    @guarded
+    def on_fsrs_failed(self, message: FsrsFailed) -> None:
+        self._fsrs_done(message.kind)
+        self.notify(message.error, severity="error", timeout=8)
+
+    @guarded
+    def on_memory_ready(self, message: MemoryReady) -> None:
+        self._fsrs_done("memory")
+        m = message.memory
+        for widget_id, title, hist in (
+            ("#difficulty-chart", "Difficulty (cards)", m.difficulty),
+            ("#stability-chart", "Stability, days (cards)", m.stability),
+            ("#retrievability-chart", "Retrievability now (cards)", m.retrievability),
+        ):
+            self.query_one(widget_id, BarChart).set_data(title, hist.counts, hist.labels)
+        days = [d for d, _ in m.memorised]
+        values = [round(v, 1) for _, v in m.memorised]
+        latest = values[-1] if values else 0.0
+        self.query_one("#memorised-chart", BarChart).set_data(
+            f"Memorised cards (sum of retrievability) per day  ({latest:,.1f} now)",
+            values,
+            [_short(d) for d in days],
+        )
+
+    @guarded
+    def on_workload_ready(self, message: WorkloadReady) -> None:
+        self._fsrs_done("workload")
+        curve = message.curve
+        labels = [f"{float(r):.2f}" for r in curve.retentions]
+        self.query_one("#workload-minutes-chart", BarChart).set_data(
+            "Minutes per day",
+            [round(float(m) / curve.days, 1) for m in curve.minutes],
+            labels,
+        )
+        self.query_one("#workload-memorised-chart", BarChart).set_data(
+            f"Memorised after {curve.days} days",
+            [round(float(m)) for m in curve.memorized],
+            labels,
+        )
+        self.query_one("#workload-note", Static).update(
+            workload_note(message.current, message.recommended, curve)
+        )
 
     @work(thread=True, exclusive=True, group="stats")
     def _worker(self) -> None:

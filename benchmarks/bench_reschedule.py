@@ -1,0 +1,137 @@
+"""Rescheduling 100,000 cards after new FSRS parameters: the replay and what comes beyond it.
+
+Run: ``.venv/bin/python benchmarks/bench_reschedule.py [--cards 100000 --reviews 1000000]
+[--repeat 3]`` (the collection is ``bench_review``'s, built once into
+``benchmarks/_data/``; each run works on a copy).
+
+Issue 13's target: reschedule 100k cards after new parameters <= 1 s beyond
+the replay. "The replay" is reading every card's history (SQL -> NumPy) and
+replaying it with the new parameters (:func:`studylog.scheduling.batch.replay`);
+"beyond" is everything else ``settings.update`` does in its one transaction:
+the undo snapshot, writing every card, rewriting the review rows' states,
+commit. Each measured call is the real ``settings.update(db,
+{"fsrs_parameters": ...})``; the replay part is timed on its own right before
+it on the same data, and beyond = total - replay. Blocks alternate between
+two parameter sets (each change is a full reschedule). Also: the same with
+``reschedule_on_change`` false (memory states only), a desired-retention
+change (dues only) and the undo. Wall and CPU time (``time.process_time``),
+medians. No peer: Anki's backend reschedules inside its deck-options update,
+which this script does not drive. Nothing here asserts on time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+
+def _timed(fn) -> tuple[float, float]:  # noqa: ANN001
+    w0, c0 = time.perf_counter(), time.process_time()
+    fn()
+    return (time.perf_counter() - w0) * 1000, (time.process_time() - c0) * 1000
+
+
+def main(argv: list[str] | None = None) -> None:
+    import bench_review
+    from fsrs.scheduler import DEFAULT_PARAMETERS
+
+    from studylog.scheduling import batch
+    from studylog.scheduling import settings as defs
+    from studylog.services import settings
+    from studylog.storage import bulk
+    from studylog.storage.engine import Database
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cards", type=int, default=100_000)
+    parser.add_argument("--reviews", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+    source = bench_review.DATA / f"bench_{args.cards}_{args.reviews}.db"
+    if not source.exists():
+        bench_review.build(source, args.cards, args.reviews)
+    a = tuple(DEFAULT_PARAMETERS)
+    b = list(DEFAULT_PARAMETERS)
+    b[0], b[8], b[20] = 0.4, 1.5, 0.3
+    sets = (tuple(b), a)
+    rows: list[tuple[str, list[float], list[float]]] = []
+
+    def add(name: str, wall: list[float], cpu: list[float]) -> None:
+        rows.append((name, wall, cpu))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "bench.db"
+        shutil.copy(source, copy)
+        db = Database(f"sqlite:///{copy}")
+        replay_w, replay_c, total_w, total_c, undo_w, undo_c = [], [], [], [], [], []
+        for k in range(2 * args.repeat):
+            params = sets[k % 2]
+            p = defs.config_from({**settings.values(db), "fsrs_parameters": params}).params()
+
+            def replay_only(p: batch.Params = p) -> None:
+                with db.read() as session:
+                    h = bulk.load_replay_histories(session)
+                    batch.replay(
+                        h.offsets, h.ratings, h.times_us, p,
+                        card_ids=h.card_ids, initial_due_us=h.initial_due_us,
+                    )  # fmt: skip
+
+            w, c = _timed(replay_only)
+            replay_w.append(w)
+            replay_c.append(c)
+            w, c = _timed(lambda: settings.update(db, {"fsrs_parameters": params}))  # noqa: B023
+            total_w.append(w)
+            total_c.append(c)
+        with db.read() as session:
+            n_cards = len(bulk.load_card_snapshot(session).card_ids)
+        add("replay: read histories + NumPy replay", replay_w, replay_c)
+        add("settings.update(fsrs_parameters): total", total_w, total_c)
+        add(
+            "  beyond the replay (target <= 1000 ms)",
+            [t - r for t, r in zip(total_w, replay_w, strict=True)],
+            [t - r for t, r in zip(total_c, replay_c, strict=True)],
+        )
+        for _ in range(args.repeat):
+            settings.update(db, {"desired_retention": 0.85})
+            w, c = _timed(lambda: settings.undo_reschedule(db))
+            undo_w.append(w)
+            undo_c.append(c)
+        add("undo a desired-retention change", undo_w, undo_c)
+        dr_w, dr_c = [], []
+        for k in range(2 * args.repeat):
+            value = 0.85 if k % 2 == 0 else 0.9
+            w, c = _timed(lambda: settings.update(db, {"desired_retention": value}))  # noqa: B023
+            dr_w.append(w)
+            dr_c.append(c)
+        add("settings.update(desired_retention): move dues", dr_w, dr_c)
+        settings.update(db, {"reschedule_on_change": False})
+        mem_w, mem_c = [], []
+        for k in range(2 * args.repeat):
+            params = sets[k % 2]
+            w, c = _timed(lambda: settings.update(db, {"fsrs_parameters": params}))  # noqa: B023
+            mem_w.append(w)
+            mem_c.append(c)
+        add("the same, reschedule_on_change false (memory states)", mem_w, mem_c)
+        db.dispose()
+
+    print(
+        f"studylog reschedule benchmark: {n_cards:,} cards, {args.reviews:,} reviews "
+        f"({source.name}), medians of {2 * args.repeat} (undo: {args.repeat})"
+    )
+    width = max(len(r[0]) for r in rows)
+    print(f"{'measure':<{width}}  {'wall ms':>10}  {'cpu ms':>10}")
+    print(f"{'-' * width}  {'-' * 10}  {'-' * 10}")
+    for name, wall, cpu in rows:
+        print(f"{name:<{width}}  {statistics.median(wall):>10.1f}  {statistics.median(cpu):>10.1f}")
+
+
+if __name__ == "__main__":
+    main()
