@@ -168,7 +168,10 @@ class DailyQueue:
     # -- limits --------------------------------------------------------------------
 
     def _review_left(self) -> int:
-        return max(self.limits.reviews_per_day - self.log.reviews_done, 0)
+        done = self.log.reviews_done
+        if not self.limits.new_ignores_review_limit:
+            done += self.log.new_done  # Anki v3: new cards introduced use up the review limit
+        return max(self.limits.reviews_per_day - done, 0)
 
     def _new_left(self) -> int:
         left = max(self.limits.new_per_day - self.log.new_done, 0)

@@ -21,7 +21,7 @@ come from.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy.orm import Session
@@ -32,7 +32,7 @@ from studylog.scheduling import settings as defs
 from studylog.scheduling.card import LEARN_AHEAD
 from studylog.scheduling.decks import DEFAULT_DECK, Counts, DeckNode, Done, LimitsOf
 from studylog.scheduling.settings import DailyLimits
-from studylog.services import card_actions
+from studylog.services import card_actions, day_limits
 from studylog.services import settings as settings_service
 from studylog.services.card_actions import ActionResult, UndoStep
 from studylog.storage import deck_rows
@@ -82,11 +82,18 @@ def _now(now: datetime | None) -> datetime:
     return ensure_utc(now) if now is not None else utcnow()
 
 
-def limits_function(session: Session) -> tuple[DailyLimits, LimitsOf]:
-    """The collection's daily limits and a deck's limits (today: the collection's for
-    every deck; a deck preset's once decks have their own)."""
-    limits = defs.limits_from(settings_service.values_in(session))
-    return limits, lambda _name: limits
+def limits_function(session: Session, day: date) -> tuple[DailyLimits, LimitsOf]:
+    """The collection's daily limits on ``day`` and a deck's (today: the collection's
+    for every deck, a deck preset's once decks have their own), each with the extra
+    new cards custom study granted for that day (:mod:`studylog.services.day_limits`)."""
+    base = defs.limits_from(settings_service.values_in(session))
+    stored = settings_service.get_in(session, day_limits.EXTEND_KEY)
+
+    def with_extra(deck: str | None) -> DailyLimits:
+        extra = day_limits.extra_new(stored, day, deck)
+        return replace(base, new_per_day=base.new_per_day + extra) if extra else base
+
+    return with_extra(None), with_extra
 
 
 def tree_in(session: Session, now: datetime) -> tuple[list[DeckNode], DailyLimits, Done, date]:
@@ -98,7 +105,7 @@ def tree_in(session: Session, now: datetime) -> tuple[list[DeckNode], DailyLimit
     conn = session.connection()
     counts = deck_rows.deck_counts(conn, day, end, now + LEARN_AHEAD)
     done = deck_rows.done_today(conn, calendar.start_of(day), end)
-    limits, limits_of = limits_function(session)
+    limits, limits_of = limits_function(session, day)
     roots = deck_rules.build_tree(
         counts, done, limits_of, new_ignores_review_limit=limits.new_ignores_review_limit
     )

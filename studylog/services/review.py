@@ -38,6 +38,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from studylog.errors import InvalidInputError, NotFoundError
+from studylog.scheduling import decks as deck_rules
 from studylog.scheduling import settings as defs
 from studylog.scheduling.card import (
     ANSWER_COLUMNS,
@@ -57,6 +58,7 @@ from studylog.scheduling.queue import DailyQueue, DayProgress, QueueCounts
 from studylog.scheduling.settings import DailyLimits, SchedulerConfig
 from studylog.scheduling.states import CardState, Rating
 from studylog.scheduling.undo import RowImage, UndoOp, UndoStack, changed_columns
+from studylog.services import day_limits
 from studylog.services import settings as settings_service
 from studylog.services.cards import CardInfo, info, load_card
 from studylog.services.reschedule import RescheduleSummary
@@ -197,6 +199,10 @@ def _card_info(row: Any, **changes: Any) -> CardInfo:
     values = {k: row[k] for k in rows.ROW_COLUMNS + rows.TEXT_COLUMNS if k != "concept_id"}
     values.update(changes)
     return CardInfo(**values, tags=rows.tag_list(row), concept_slug=row["concept_slug"])
+
+
+row_info = _card_info
+"""The public name of :func:`_card_info` (custom study shows rows the same way)."""
 
 
 def _is_one_card(op: UndoOp, card_id: int) -> bool:
@@ -459,12 +465,26 @@ class ReviewSession:
     buries in the reverse order; the card concerned is shown next.
     """
 
-    def __init__(self, db: Database, *, now: datetime | None = None) -> None:
+    def __init__(
+        self, db: Database, *, now: datetime | None = None, deck: str | None = None
+    ) -> None:
+        """``deck``: study that deck and its subdecks only, within its limits counted
+        against what was studied today in it (Anki's "study deck"); None: everything.
+
+        Raises:
+            NotFoundError: no card is in ``deck`` or below it.
+            InvalidInputError: not a deck name.
+        """
         self.db = db
+        self.deck = None if deck is None else deck_rules.normalize(deck)
         found = settings_service.values(db)
         self.calendar = settings_service.calendar_from(found)
         self.config = defs.config_from(found)
         self.limits = defs.limits_from(found)
+        if self.deck is not None:
+            with db.read() as session:
+                if not rows.has_cards_in(session.connection(), self.deck):
+                    raise NotFoundError(f"no deck named {self.deck!r} (see: studylog deck list)")
         self.scheduler = self.config.scheduler()
         self.undo_stack = UndoStack()
         self.answers: list[Answered] = []
@@ -474,6 +494,11 @@ class ReviewSession:
         self._version: int | None = None
         self._shown: tuple[int, Any] | None = None  # (card id, row) of the last lookup
         self._refresh(_now(now))
+
+    @property
+    def title(self) -> str | None:
+        """What the session studies, for a header ("Deck 딥러닝"); None for everything."""
+        return None if self.deck is None else f"Deck {self.deck}"
 
     def close(self) -> None:
         """Give the session's connection back (it is also given back when the session is dropped)."""
@@ -496,18 +521,22 @@ class ReviewSession:
         """Gather the study day's learning and review queues; new cards come in pages."""
         day = self.calendar.day_of(now)
         end = self.calendar.end_of(day)
+        with self.db.read() as session:
+            self.limits = day_limits.limits_in(session, day, self.deck)
         with self._tx(write=False) as conn:
             self._version = rows.data_version(conn)
-            log = rows.day_log(conn, self.calendar.start_of(day), end)
-            learning = [(cid, ensure_utc(due)) for cid, due in rows.learning_rows(conn, day)]
-            review = rows.review_rows(conn, day, end)
+            log = rows.day_log(conn, self.calendar.start_of(day), end, self.deck)
+            learning = [
+                (cid, ensure_utc(due)) for cid, due in rows.learning_rows(conn, day, self.deck)
+            ]
+            review = rows.review_rows(conn, day, end, self.deck)
         self.queue = DailyQueue(day, end, self.limits, learning, review, log, self._new_page)
 
     def _new_page(
         self, cursor: tuple[datetime, int] | None, want: int
     ) -> list[tuple[int, int | None, datetime]]:
         with self._tx(write=False) as conn:
-            return rows.new_page(conn, self.queue.day, cursor, want)
+            return rows.new_page(conn, self.queue.day, cursor, want, self.deck)
 
     def _check_day(self, now: datetime) -> None:
         if self.calendar.day_of(now) != self.queue.day:
@@ -517,7 +546,7 @@ class ReviewSession:
         """Read answers others saved, if another connection wrote since the last look."""
         version = rows.data_version(conn)
         if version is None or version != self._version:
-            rows.sync_day_log(conn, self.queue.log)
+            rows.sync_day_log(conn, self.queue.log, self.deck)
             self._version = version
 
     def _lookup(self, conn: Connection) -> Any:
@@ -554,7 +583,7 @@ class ReviewSession:
         with self._tx(write=False) as conn:
             self._sync(conn)
             return self.queue.counts(
-                moment, lambda at_most: rows.count_new(conn, self.queue.day, at_most)
+                moment, lambda at_most: rows.count_new(conn, self.queue.day, at_most, self.deck)
             )
 
     def progress(self, *, now: datetime | None = None) -> DayProgress:
