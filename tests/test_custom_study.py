@@ -190,3 +190,29 @@ def test_the_review_header_and_today_agree_after_answers(utc) -> None:  # noqa: 
         calendar = settings_service.calendar(db)
         queue = today.summary(db, calendar.day_of(moment), calendar, now=moment).queue
         assert (queue.new, queue.learning, queue.review) == (ours.new, ours.learning, ours.review)
+
+
+def test_presets_a_subdeck_caps_what_studying_its_parent_gathers(utc) -> None:  # noqa: ANN001
+    from studylog.services import settings as settings_service
+
+    db = utc
+    b = make(db, "A::B", "new", 6, front="b")  # added first: first in the new queue
+    c = make(db, "A::C", "new", 6, front="c")
+    settings_service.update_deck(db, "A::B", {"new_per_day": 2})
+    settings_service.update_deck(db, "A", {"new_per_day": 5})
+    assert decks.find(db, "A::B", now=NOW).new == 2
+    assert decks.find(db, "A::C", now=NOW).new == 5  # inherits A's 5
+    assert decks.find(db, "A", now=NOW).new == 5
+    session = ReviewSession(db, deck="A", now=NOW)
+    shown, moment = [], NOW
+    while (card := session.next_card(now=moment)) is not None:
+        counts = session.counts(now=moment)
+        assert (counts.new, counts.learning, counts.review) == decks.queue_counts(
+            db, "A", now=moment
+        )
+        shown.append(card.id)
+        session.answer(card.id, 4, now=moment)
+        moment += MIN
+    assert shown == [*b[:2], *c[:3]]  # A::B's own limit stops it at 2; A's 5 in all
+    assert ReviewSession(db, deck="A::B", now=moment).next_card(now=moment) is None
+    assert decks.queue_counts(db, now=moment) == (0, 0, 0)

@@ -255,3 +255,56 @@ def cap_collection(
         total, new_ignores_review_limit=limits.new_ignores_review_limit
     )
     return capped.new, capped.learning, capped.review
+
+
+class DeckCaps:
+    """The remaining limits of the decks below a study session's root, as the session
+    uses them up: a new or review card may be shown only while its deck and every deck
+    between it and the root have room (Anki's ``LimitTreeMap``: a subdeck's limits cap
+    what is gathered from it, the root's limits are the session's own).
+
+    Args:
+        remaining: deck -> its :class:`Remaining` limits today (from :func:`build_tree`).
+        root: the deck studied (its own limits are not checked here), None for everything.
+        new_ignores_review_limit: when False a new card uses up the review limit too.
+    """
+
+    def __init__(
+        self,
+        remaining: Mapping[str, Remaining],
+        root: str | None,
+        *,
+        new_ignores_review_limit: bool,
+    ) -> None:
+        self.root = root
+        self.ignore = new_ignores_review_limit
+        self._left = {
+            name: [left.new, left.review]
+            for name, left in remaining.items()
+            if root is None or (name != root and is_within(name, root))
+        }
+
+    def _chain(self, deck: str) -> list[list[int]]:
+        return [self._left[name] for name in ancestors(deck) if name in self._left]
+
+    def allows(self, deck: str, kind: str) -> bool:
+        """Whether a ``kind`` card (``new`` or ``review``) of ``deck`` may be shown now."""
+        index = 0 if kind == "new" else 1
+        return all(left[index] > 0 for left in self._chain(deck))
+
+    def take(self, deck: str, *, was_new: bool, was_review: bool, sign: int = 1) -> None:
+        """A card of ``deck`` was answered (``sign`` -1: the answer was undone)."""
+        for left in self._chain(deck):
+            if was_new:
+                left[0] -= sign
+                if not self.ignore:
+                    left[1] -= sign
+            if was_review:
+                left[1] -= sign
+
+
+def remaining_by_deck(roots: Iterable[DeckNode]) -> dict[str, Remaining]:
+    """Every deck's remaining limits in a tree from :func:`build_tree`."""
+    return {
+        node.name: node.limits for root in roots for node in root.walk() if node.limits is not None
+    }

@@ -121,6 +121,8 @@ class DailyQueue:
         review: (id, concept id) of the review cards due before ``end``, in (due, id) order.
         log: today's answers.
         new_page: reads the next new cards (see :data:`NewPage`).
+        allow: subdecks' own limits (see :class:`studylog.scheduling.decks.DeckCaps`):
+            called with a card id just looked up and its queue; None: no subdeck limits.
     """
 
     def __init__(
@@ -132,8 +134,12 @@ class DailyQueue:
         review: Iterable[tuple[int, int | None]],
         log: DayLog,
         new_page: NewPage,
+        allow: Callable[[int, str], bool] | None = None,
     ) -> None:
         self.day, self.end, self.limits, self.log = day, end, limits, log
+        # allow(card id, "review" | "new"): the card's deck (and the decks between it and
+        # the deck studied) still have room today; a card refused leaves the queue.
+        self.allow = allow
         self._new_page = new_page
         self._learning: dict[int, datetime] = dict(learning)
         self._heap = [(due, cid) for cid, due in self._learning.items()]
@@ -215,7 +221,7 @@ class DailyQueue:
             held = self._held[name]
             while allowed and held:
                 card = lookup(held[0])
-                if self.eligible(card, name):
+                if self.eligible(card, name) and (self.allow is None or self.allow(held[0], name)):
                     return card
                 held.pop(0)
         return None
@@ -258,7 +264,7 @@ class DailyQueue:
                 self._held[name].append(queue.popleft()[0])
                 continue
             card = lookup(cid)
-            if self.eligible(card, name):
+            if self.eligible(card, name) and (self.allow is None or self.allow(cid, name)):
                 return card
             queue.popleft()
         return None

@@ -129,6 +129,9 @@ class SettingDef:
         unit: shown after numbers (``days``).
         scheduler: changing it reschedules cards (``full``: replays history;
             ``due``: moves due dates only; ``""``: no rescheduling).
+        scope: ``deck`` (a deck's preset may set it; subdecks inherit it) or
+            ``collection`` (one value for the whole collection: the study day
+            and, until presets can be optimized one by one, the FSRS parameters).
     """
 
     key: str
@@ -141,6 +144,7 @@ class SettingDef:
     choices: tuple[str, ...] = ()
     unit: str = ""
     scheduler: str = ""
+    scope: str = "deck"
     check: Callable[[Any], str | None] | None = field(default=None, compare=False)
 
     # -- words -----------------------------------------------------------------
@@ -361,11 +365,12 @@ _DEFS = (
     SettingDef(
         "day_start_hour", "day_start_hour", "int", 4,
         "the local hour at which a new study day begins (Anki's 'next day starts at')",
-        minimum=0, maximum=23,
+        minimum=0, maximum=23, scope="collection",
     ),
     SettingDef(
         "timezone", "timezone", "timezone", None,
         "the time zone of study days; 'system' uses $TZ or the computer's zone",
+        scope="collection",
     ),
     SettingDef(
         "leech_threshold", "review.leech_threshold", "int", 8,
@@ -383,7 +388,7 @@ _DEFS = (
     ),
     SettingDef(
         "fsrs_parameters", "fsrs.parameters", "floats", tuple(DEFAULT_PARAMETERS),
-        "the 21 FSRS-6 weights w0..w20 (set by 'studylog fsrs optimize')",
+        "the 21 FSRS-6 weights w0..w20 (set by 'studylog fsrs optimize')", scope="collection",
         scheduler="full", check=_check_parameters,
     ),
 )  # fmt: skip
@@ -532,3 +537,82 @@ def reschedule_kind(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
     """What a change from ``old`` to ``new`` values needs: ``full``, ``due`` or ``""``."""
     kinds = {d.scheduler for k, d in SETTINGS.items() if d.scheduler and old[k] != new[k]}
     return "full" if "full" in kinds else ("due" if kinds else "")
+
+
+# --- deck presets ----------------------------------------------------------------------
+#
+# Each deck may set some of the ``scope == "deck"`` settings for itself (its
+# preset, as in Anki's deck options). A deck that does not set a key takes it
+# from its nearest ancestor that does ("딥러닝::RNN" from "딥러닝"), and
+# finally from the collection's value (itself the default when unset).
+
+DECK_SEPARATOR = "::"
+
+DECK_KEYS: tuple[str, ...] = tuple(k for k, d in SETTINGS.items() if d.scope == "deck")
+"""The settings a deck's preset may set, in ``config list`` order."""
+
+COLLECTION = "collection"
+"""The source of a value that no deck on the path sets (the collection's, or its default)."""
+
+
+def deck_setting(key: str) -> SettingDef:
+    """The definition of ``key`` if a deck's preset may set it.
+
+    Raises:
+        SettingError: an unknown key, or one that only the collection has
+            (``day_start_hour``, ``timezone``, ``fsrs_parameters``).
+    """
+    definition = setting(key)
+    if definition.scope != "deck":
+        raise SettingError(
+            key,
+            "is set for the whole collection, not per deck "
+            f"(per-deck settings: {', '.join(DECK_KEYS)})",
+            ", ".join(DECK_KEYS),
+        )
+    return definition
+
+
+def deck_path(deck: str) -> tuple[str, ...]:
+    """The deck and its ancestors, outermost first: ``"a::b::c"`` -> ("a", "a::b", "a::b::c").
+
+    Components are kept as written (Anki's ``::`` hierarchy; names are exact).
+    """
+    parts = deck.split(DECK_SEPARATOR)
+    return tuple(DECK_SEPARATOR.join(parts[: i + 1]) for i in range(len(parts)))
+
+
+def is_in_deck(deck: str, top: str) -> bool:
+    """Whether ``deck`` is ``top`` or one of its subdecks (``top::...``)."""
+    return deck == top or deck.startswith(top + DECK_SEPARATOR)
+
+
+def resolve(
+    collection: Mapping[str, Any],
+    presets: Mapping[str, Mapping[str, Any]],
+    deck: str | None,
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """A deck's effective settings and where each value comes from.
+
+    Args:
+        collection: every setting's collection value (key -> typed value).
+        presets: deck name -> the keys that deck's preset sets (typed values).
+        deck: the deck (``::`` for subdecks); None for the collection itself.
+    Returns:
+        (key -> value for every setting, key -> source): the source is the
+        deck whose preset set it (the deck itself or its nearest ancestor
+        that sets the key), or :data:`COLLECTION`.
+
+    Source: Anki's deck options, with inheritance by the ``::`` hierarchy
+    (Anki assigns a preset per deck; studylog lets a subdeck take what its
+    parent's preset sets, key by key, unless it sets the key itself).
+    """
+    values = dict(collection)
+    sources = dict.fromkeys(collection, COLLECTION)
+    if deck is not None:
+        for name in deck_path(deck):  # outermost first: the nearest one wins
+            for key, value in presets.get(name, {}).items():
+                if key in values and SETTINGS[key].scope == "deck":
+                    values[key] = value
+                    sources[key] = name
+    return values, sources

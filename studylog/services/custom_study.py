@@ -283,6 +283,7 @@ class CustomSession(ReviewSession):
         return self.study.title
 
     def _refresh(self, now: datetime) -> None:
+        self._caps = None  # a filtered deck has no daily limits
         day = self.calendar.day_of(now)
         end = self.calendar.end_of(day)
         query = f"({self.study.query}) {_LEAVE_OUT}" if self.study.query.strip() else _LEAVE_OUT

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from studylog.errors import InvalidInputError
 from studylog.scheduling import decks as deck_rules
-from studylog.scheduling import settings as defs
 from studylog.scheduling.settings import DailyLimits
 from studylog.services import settings as settings_service
 
@@ -45,9 +44,9 @@ def extra_new(stored: Any, day: date, deck: str | None) -> int:
 
 
 def limits_in(session: Session, day: date, deck: str | None = None) -> DailyLimits:
-    """The daily limits of ``deck`` (None: the collection) on ``day``, today's extra
-    new cards included."""
-    limits = defs.limits_from(settings_service.values_in(session))
+    """The daily limits of ``deck`` (None: the collection) on ``day``: its preset's
+    (inherited key by key), today's extra new cards included."""
+    limits = settings_service.deck_settings_in(session).limits(deck)
     extra = extra_new(settings_service.get_in(session, EXTEND_KEY), day, deck)
     return replace(limits, new_per_day=limits.new_per_day + extra) if extra else limits
 

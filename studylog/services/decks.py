@@ -12,29 +12,28 @@ Renaming, moving cards and deleting are bulk card actions
 (and its subdecks' cards) to ``Default`` unless told to delete them, as Anki
 asks.
 
-Limits: every deck uses the collection's daily limits (``new_per_day``,
-``reviews_per_day``) counted against what was studied today in that deck and
-its subdecks; :func:`limits_function` is the one place a deck's own limits
-come from.
+Limits: each deck has its preset's daily limits (``config set --deck``,
+inherited key by key from the decks above it, else the collection's), counted
+against what was studied today in that deck and its subdecks
+(:mod:`studylog.services.deck_tree`). A rename takes the deck's presets along
+and a delete drops them; undoing either puts the cards back, not the presets.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
 from studylog.errors import InvalidInputError, NotFoundError
 from studylog.scheduling import decks as deck_rules
-from studylog.scheduling import settings as defs
-from studylog.scheduling.card import LEARN_AHEAD
-from studylog.scheduling.decks import DEFAULT_DECK, Counts, DeckNode, Done, LimitsOf
-from studylog.scheduling.settings import DailyLimits
-from studylog.services import card_actions, day_limits
+from studylog.scheduling.decks import DEFAULT_DECK, Counts, DeckNode
+from studylog.services import card_actions
 from studylog.services import settings as settings_service
 from studylog.services.card_actions import ActionResult, UndoStep
+from studylog.services.deck_tree import limits_function, tree_in
 from studylog.storage import deck_rows
 from studylog.storage.engine import Database
 from studylog.studyday import ensure_utc, utcnow
@@ -80,39 +79,6 @@ class DeckList:
 
 def _now(now: datetime | None) -> datetime:
     return ensure_utc(now) if now is not None else utcnow()
-
-
-def limits_function(session: Session, day: date) -> tuple[DailyLimits, LimitsOf]:
-    """The collection's daily limits on ``day`` and a deck's (today: the collection's
-    for every deck, a deck preset's once decks have their own), each with the extra
-    new cards custom study granted for that day (:mod:`studylog.services.day_limits`)."""
-    base = defs.limits_from(settings_service.values_in(session))
-    stored = settings_service.get_in(session, day_limits.EXTEND_KEY)
-
-    def with_extra(deck: str | None) -> DailyLimits:
-        extra = day_limits.extra_new(stored, day, deck)
-        return replace(base, new_per_day=base.new_per_day + extra) if extra else base
-
-    return with_extra(None), with_extra
-
-
-def tree_in(session: Session, now: datetime) -> tuple[list[DeckNode], DailyLimits, Done, date]:
-    """The deck tree at ``now`` inside the caller's transaction: (top-level nodes, the
-    collection's limits, everything studied today, the study day)."""
-    calendar = settings_service.calendar_from(settings_service.values_in(session))
-    day = calendar.day_of(now)
-    end = calendar.end_of(day)
-    conn = session.connection()
-    counts = deck_rows.deck_counts(conn, day, end, now + LEARN_AHEAD)
-    done = deck_rows.done_today(conn, calendar.start_of(day), end)
-    limits, limits_of = limits_function(session, day)
-    roots = deck_rules.build_tree(
-        counts, done, limits_of, new_ignores_review_limit=limits.new_ignores_review_limit
-    )
-    total_done = Done()
-    for studied in done.values():
-        total_done = total_done + studied
-    return roots, limits, total_done, day
 
 
 def tree(db: Database, *, now: datetime | None = None) -> list[DeckNode]:
@@ -224,6 +190,7 @@ def rename(db: Database, old: str, new: str, *, now: datetime | None = None) -> 
             per_card=lambda row: {"deck": deck_rules.renamed(row["deck"], source, target)},
             now=moment,
         )
+        settings_service.rename_deck_presets_in(session, source, target)
         return source, target, ids, UndoStep("", "", before)
 
     return card_actions.run_in_transaction(
@@ -268,6 +235,7 @@ def delete(
 
     def body(session: Session) -> tuple[str, str, list[int], UndoStep]:
         deck, ids = _existing(session, name)
+        settings_service.delete_deck_presets_in(session, deck)
         if delete_cards:
             return deck, "", ids, card_actions.delete_rows(session, ids)
         if deck == DEFAULT_DECK:

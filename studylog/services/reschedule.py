@@ -29,8 +29,14 @@ class RescheduleSummary:
     full_replay: bool
 
 
-def reschedule_in(session: Session, p: batch.Params, *, full: bool = True) -> RescheduleSummary:
-    """Reschedule every card with ``p`` inside the caller's transaction.
+def reschedule_in(
+    session: Session,
+    p: batch.Params,
+    *,
+    full: bool = True,
+    card_ids: Sequence[int] | None = None,
+) -> RescheduleSummary:
+    """Reschedule every card (or only ``card_ids``) with ``p`` inside the caller's transaction.
 
     ``full``: replay every card's history from its review rows (needed when the
     parameters or the steps change), as ``Scheduler.reschedule_card`` would,
@@ -41,8 +47,10 @@ def reschedule_in(session: Session, p: batch.Params, *, full: bool = True) -> Re
     stability: last_review + next interval.
     """
     if full:
-        return replay_in(session, p)
+        return replay_in(session, p, card_ids)
     cards = bulk.load_memory_states(session, review_only=True)
+    if card_ids is not None:
+        cards = bulk.memory_states_of(cards, np.asarray(card_ids, dtype=np.int64))
     days = batch.next_interval_days(cards.stability, p)
     if p.enable_fuzzing:
         days = fuzzed_days(days, fuzz_units(cards.card_ids, cards.reps), p.maximum_interval)

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -58,7 +58,7 @@ from studylog.scheduling.queue import DailyQueue, DayProgress, QueueCounts
 from studylog.scheduling.settings import DailyLimits, SchedulerConfig
 from studylog.scheduling.states import CardState, Rating
 from studylog.scheduling.undo import RowImage, UndoOp, UndoStack, changed_columns
-from studylog.services import day_limits
+from studylog.services import day_limits, deck_tree
 from studylog.services import settings as settings_service
 from studylog.services.cards import CardInfo, info, load_card
 from studylog.services.reschedule import RescheduleSummary
@@ -220,11 +220,22 @@ def _stored(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def preview(db: Database, card_id: int, *, now: datetime | None = None) -> list[IntervalPreview]:
-    """What Again, Hard, Good and Easy would give ``card_id`` now. Raises NotFoundError."""
+    """What Again, Hard, Good and Easy would give ``card_id`` now, with its deck's
+    settings (:func:`studylog.services.settings.effective`). Raises NotFoundError."""
     moment = _now(now)
     with db.read() as session:
-        config = config_in(session)
-        return preview_card(load_card(session, card_id), moment, config, config.scheduler())
+        card = load_card(session, card_id)
+        decks = settings_service.deck_settings_in(session)
+        return preview_card(card, moment, decks.config(card.deck), decks.scheduler(card.deck))
+
+
+SettingsOf = Callable[[str], tuple[SchedulerConfig, fsrs.Scheduler, DailyLimits]]
+"""A card's deck -> the FSRS settings, scheduler and limits its answer uses."""
+
+
+def settings_of(decks: settings_service.DeckSettings) -> SettingsOf:
+    """Each deck's effective settings (its preset, inherited, else the collection's)."""
+    return lambda deck: (decks.config(deck), decks.scheduler(deck), decks.limits(deck))
 
 
 def _answer_on(
@@ -233,17 +244,17 @@ def _answer_on(
     rating: int,
     now: datetime,
     *,
-    config: SchedulerConfig,
-    scheduler: fsrs.Scheduler,
-    limits: DailyLimits,
+    settings: SettingsOf,
     duration_ms: int | None,
 ) -> tuple[AnswerResult, CardRow, UndoOp]:
     """The hot path of one answer inside the caller's write transaction on ``conn``:
-    one SELECT by primary key, the ``fsrs`` step, one UPDATE, one INSERT."""
+    one SELECT by primary key, the ``fsrs`` step with the settings of the card's
+    deck, one UPDATE, one INSERT."""
     row = rows.read_card(conn, card_id)
     if row is None:
         raise NotFoundError(f"no card with id {card_id}")
     card = rows.card_row(row)
+    config, scheduler, limits = settings(row["deck"])
     plan = plan_answer(
         card,
         rating,
@@ -295,15 +306,13 @@ def answer_in(
     limits: DailyLimits,
     duration_ms: int | None = None,
 ) -> AnswerResult:
-    """Answer a card inside the caller's transaction (see :func:`answer`)."""
+    """Answer a card inside the caller's transaction with the settings given (see :func:`answer`)."""
     result, _, _ = _answer_on(
         session.connection(),
         card_id,
         rating,
         now,
-        config=config,
-        scheduler=scheduler,
-        limits=limits,
+        settings=lambda _deck: (config, scheduler, limits),
         duration_ms=duration_ms,
     )
     return result
@@ -320,7 +329,8 @@ def answer(
     """Answer a card with a rating 1-4 and save it at once (one transaction).
 
     Updates the card's FSRS columns, reps and lapses, appends a ``reviews`` row
-    with the state before and after, and applies the leech rule.
+    with the state before and after, and applies the leech rule, all with the
+    settings of the card's deck (:func:`studylog.services.settings.effective`).
 
     Raises:
         InvalidInputError: rating outside 1-4, negative duration, suspended card.
@@ -329,18 +339,16 @@ def answer(
     moment = _now(now)
     check_rating(rating)
     with db.write() as session:
-        found = settings_service.values_in(session)
-        config = defs.config_from(found)
-        return answer_in(
-            session,
+        decks = settings_service.deck_settings_in(session)
+        result, _, _ = _answer_on(
+            session.connection(),
             card_id,
             rating,
             moment,
-            config=config,
-            scheduler=config.scheduler(),
-            limits=defs.limits_from(found),
+            settings=settings_of(decks),
             duration_ms=duration_ms,
         )
+        return result
 
 
 def answer_undo_op(
@@ -407,7 +415,8 @@ def undo_review(db: Database, review_id: int) -> CardInfo:
             )
         row = rows.read_card(conn, review["card_id"])
         card = rows.card_row(row)
-        threshold = defs.limits_from(settings_service.values_in(session)).leech_threshold
+        decks = settings_service.deck_settings_in(session)
+        threshold = decks.limits(row["deck"]).leech_threshold
         op, remove_tag = answer_undo_op(review, card, threshold, rows.tag_list(row))
         rows.undo_in(conn, op, checked=False)
         if remove_tag:
@@ -477,7 +486,8 @@ class ReviewSession:
         """
         self.db = db
         self.deck = None if deck is None else deck_rules.normalize(deck)
-        found = settings_service.values(db)
+        self.decks = settings_service.deck_settings(db)
+        found = self.decks.collection
         self.calendar = settings_service.calendar_from(found)
         self.config = defs.config_from(found)
         self.limits = defs.limits_from(found)
@@ -486,6 +496,7 @@ class ReviewSession:
                 if not rows.has_cards_in(session.connection(), self.deck):
                     raise NotFoundError(f"no deck named {self.deck!r} (see: studylog deck list)")
         self.scheduler = self.config.scheduler()
+        self._settings_of = settings_of(self.decks)
         self.undo_stack = UndoStack()
         self.answers: list[Answered] = []
         self._lock = threading.RLock()
@@ -521,8 +532,17 @@ class ReviewSession:
         """Gather the study day's learning and review queues; new cards come in pages."""
         day = self.calendar.day_of(now)
         end = self.calendar.end_of(day)
+        self._caps: deck_rules.DeckCaps | None = None
         with self.db.read() as session:
             self.limits = day_limits.limits_in(session, day, self.deck)
+            if not self.decks.uniform:
+                # Subdecks with limits of their own cap what is gathered from them.
+                roots = deck_tree.tree_in(session, now)[0]
+                self._caps = deck_rules.DeckCaps(
+                    deck_rules.remaining_by_deck(roots),
+                    self.deck,
+                    new_ignores_review_limit=self.limits.new_ignores_review_limit,
+                )
         with self._tx(write=False) as conn:
             self._version = rows.data_version(conn)
             log = rows.day_log(conn, self.calendar.start_of(day), end, self.deck)
@@ -530,7 +550,17 @@ class ReviewSession:
                 (cid, ensure_utc(due)) for cid, due in rows.learning_rows(conn, day, self.deck)
             ]
             review = rows.review_rows(conn, day, end, self.deck)
-        self.queue = DailyQueue(day, end, self.limits, learning, review, log, self._new_page)
+        allow = self._allow if self._caps is not None else None
+        self.queue = DailyQueue(
+            day, end, self.limits, learning, review, log, self._new_page, allow=allow
+        )
+
+    def _allow(self, card_id: int, queue: str) -> bool:
+        """The subdeck limits' word on the card just looked up (``self._shown``)."""
+        if self._caps is None or self._shown is None or self._shown[0] != card_id:
+            return True
+        row = self._shown[1]
+        return row is None or self._caps.allows(row["deck"], queue)
 
     def _new_page(
         self, cursor: tuple[datetime, int] | None, want: int
@@ -580,6 +610,12 @@ class ReviewSession:
         """How many cards are left today in each queue, limits applied (siblings not counted)."""
         moment = _now(now)
         self._check_day(moment)
+        if self._caps is not None:
+            # Subdecks with limits of their own: the deck list's numbers, from the tree.
+            with self.db.read() as session:
+                found = deck_tree.counts_in(session, moment, self.deck)
+            new, learning, review = found or (0, 0, 0)
+            return QueueCounts(learning, review, new)
         with self._tx(write=False) as conn:
             self._sync(conn)
             return self.queue.counts(
@@ -599,7 +635,10 @@ class ReviewSession:
             row = rows.read_card(conn, card_id)
         if row is None:
             raise NotFoundError(f"no card with id {card_id}")
-        return preview_card(rows.card_row(row), _now(now), self.config, self.scheduler)
+        deck = row["deck"]
+        return preview_card(
+            rows.card_row(row), _now(now), self.decks.config(deck), self.decks.scheduler(deck)
+        )
 
     # writing --------------------------------------------------------------------
 
@@ -620,9 +659,7 @@ class ReviewSession:
                 card_id,
                 rating,
                 moment,
-                config=self.config,
-                scheduler=self.scheduler,
-                limits=self.limits,
+                settings=self._settings_of,
                 duration_ms=duration_ms,
             )
         self.undo_stack.push(op)
@@ -635,6 +672,8 @@ class ReviewSession:
             before.concept_id,
         )
         after = result.card
+        if self._caps is not None:
+            self._caps.take(after.deck, was_new=before.is_new, was_review=before.state == REVIEW)
         self.queue.answered(replace(before, **{c: getattr(after, c) for c in ANSWER_COLUMNS}))
         return result
 
@@ -685,6 +724,14 @@ class ReviewSession:
                 if self.answers[k].review_id == review_id:
                     del self.answers[k]
                     break
+        if self._caps is not None and op.kind == "answer":
+            last_before = restored.get("last_review", row["last_review"])
+            self._caps.take(
+                row["deck"],
+                was_new=last_before is None,
+                was_review=last_before is not None and restored.get("state") == REVIEW,
+                sign=-1,
+            )
         shown = replace(_card_info(row, **restored), tags=tag_names)
         self.queue.restored(
             replace(

@@ -16,17 +16,20 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from studylog.errors import NotFoundError
 from studylog.scheduling import settings as defs
 from studylog.services.reschedule import RescheduleSummary, reschedule_in
 from studylog.storage.engine import Database
-from studylog.storage.models import Setting
+from studylog.storage.models import Card, Setting
 from studylog.studyday import StudyCalendar, local_zone
 
 DAY_START_HOUR = defs.SETTINGS["day_start_hour"].stored_as
 TIMEZONE = defs.SETTINGS["timezone"].stored_as
+DECK_PRESETS = "deck_presets"
+"""The ``settings`` row holding every deck's preset: {deck: {setting key: stored JSON}}."""
 
 
 def get_in(session: Session, key: str, default: Any = None) -> Any:
@@ -100,6 +103,10 @@ def update_in(
     config = defs.config_from(new)
     config.validate()  # the combination (e.g. parameters with steps) must build a scheduler
     changed = tuple(k for k in defs.SETTINGS if new[k] != old[k])
+    presets = deck_presets_in(session)
+    before, after = DeckSettings(old, presets), DeckSettings(new, presets)
+    for deck in presets:  # a deck's preset with the new collection values must still work
+        after.config(deck).validate()
     for key in resets:
         if key not in checked:
             row = session.get(Setting, defs.SETTINGS[key].stored_as)
@@ -108,11 +115,10 @@ def update_in(
     for key in checked:
         if key in changed or get_in(session, defs.SETTINGS[key].stored_as) is None:
             set_in(session, defs.SETTINGS[key].stored_as, defs.SETTINGS[key].to_stored(new[key]))
-    kind = defs.reschedule_kind(old, new)
     summary = None
-    if kind:
+    if defs.reschedule_kind(old, new):
         session.flush()
-        summary = reschedule_in(session, config.params(), full=kind == "full")
+        summary = reschedule_changed_in(session, before, after)
     return SettingsUpdate(new, changed, summary)
 
 
@@ -154,3 +160,301 @@ def calendar(db: Database) -> StudyCalendar:
         InvalidInputError: the stored time zone is unknown.
     """
     return calendar_from(values(db))
+
+
+# --- deck presets -----------------------------------------------------------------------
+
+
+class DeckSettings:
+    """The collection's settings and every deck's preset, read once; each deck's
+    effective settings computed on demand and cached.
+
+    Args:
+        collection: every setting's collection value (key -> typed value).
+        presets: deck -> the keys its preset sets (typed values).
+    """
+
+    def __init__(
+        self, collection: Mapping[str, Any], presets: Mapping[str, Mapping[str, Any]]
+    ) -> None:
+        self.collection = dict(collection)
+        self.presets = {d: dict(v) for d, v in presets.items()}
+        self._values: dict[str | None, tuple[dict[str, Any], dict[str, str]]] = {}
+        self._built: dict[str | None, tuple[defs.SchedulerConfig, Any, defs.DailyLimits]] = {}
+
+    def _resolved(self, deck: str | None) -> tuple[dict[str, Any], dict[str, str]]:
+        found = self._values.get(deck)
+        if found is None:
+            found = self._values[deck] = defs.resolve(self.collection, self.presets, deck)
+        return found
+
+    def values(self, deck: str | None) -> dict[str, Any]:
+        """Every setting's effective value for ``deck`` (None: the collection's)."""
+        return self._resolved(deck)[0]
+
+    def sources(self, deck: str | None) -> dict[str, str]:
+        """Where each value of ``deck`` comes from: a deck name or ``"collection"``."""
+        return self._resolved(deck)[1]
+
+    def _build(self, deck: str | None) -> tuple[defs.SchedulerConfig, Any, defs.DailyLimits]:
+        built = self._built.get(deck)
+        if built is None:
+            values = self.values(deck)
+            config = defs.config_from(values)
+            built = self._built[deck] = (config, config.scheduler(), defs.limits_from(values))
+        return built
+
+    def config(self, deck: str | None) -> defs.SchedulerConfig:
+        """The FSRS settings the cards of ``deck`` are scheduled with."""
+        return self._build(deck)[0]
+
+    def scheduler(self, deck: str | None) -> Any:
+        """``config(deck).scheduler()``, built once per deck (an ``fsrs.Scheduler``)."""
+        return self._build(deck)[1]
+
+    def limits(self, deck: str | None) -> defs.DailyLimits:
+        """The daily limits, leech and sibling rules of ``deck``."""
+        return self._build(deck)[2]
+
+    @property
+    def uniform(self) -> bool:
+        """True when no deck sets anything: every deck has the collection's settings."""
+        return not any(self.presets.values())
+
+
+@dataclass(frozen=True)
+class EffectiveSettings:
+    """The settings a deck's cards are scheduled with (:func:`effective`).
+
+    Attributes:
+        deck: the deck (None: the collection).
+        values: every setting key -> typed value (as :func:`values`).
+        sources: key -> the deck whose preset set it, or ``"collection"``.
+        own: the keys this deck's own preset sets (typed values).
+    """
+
+    deck: str | None
+    values: dict[str, Any]
+    sources: dict[str, str]
+    own: dict[str, Any]
+
+    @property
+    def config(self) -> defs.SchedulerConfig:
+        """Desired retention, steps, maximum interval, fuzz and parameters."""
+        return defs.config_from(self.values)
+
+    @property
+    def limits(self) -> defs.DailyLimits:
+        """New and review cards per day, the leech rule and sibling burying."""
+        return defs.limits_from(self.values)
+
+
+def deck_presets_in(session: Session) -> dict[str, dict[str, Any]]:
+    """Every deck's preset: deck -> {setting key: typed value} (decks that set nothing left out).
+
+    Lenient as :meth:`SettingDef.from_stored`: a key that is unknown (or no
+    longer per deck) is ignored, a value that cannot be read is left out.
+    """
+    raw = get_in(session, DECK_PRESETS, {}) or {}
+    out: dict[str, dict[str, Any]] = {}
+    if not isinstance(raw, dict):
+        return out
+    for deck, stored in raw.items():
+        if not isinstance(stored, dict):
+            continue
+        typed = {}
+        for key, value in stored.items():
+            definition = defs.SETTINGS.get(key)
+            if definition is None or definition.scope != "deck" or value is None:
+                continue
+            typed[key] = definition.from_stored(value)
+        if typed:
+            out[str(deck)] = typed
+    return out
+
+
+def deck_settings_in(session: Session) -> DeckSettings:
+    """The collection's settings and every preset, in two primary-key reads."""
+    return DeckSettings(values_in(session), deck_presets_in(session))
+
+
+def deck_settings(db: Database) -> DeckSettings:
+    """:func:`deck_settings_in` in a read transaction."""
+    with db.read() as session:
+        return deck_settings_in(session)
+
+
+def effective_in(session: Session, deck: str | None) -> EffectiveSettings:
+    """:func:`effective` inside the caller's transaction."""
+    found = deck_settings_in(session)
+    own = dict(found.presets.get(deck, {})) if deck is not None else {}
+    return EffectiveSettings(deck, found.values(deck), found.sources(deck), own)
+
+
+def effective(db: Database, deck: str | None) -> EffectiveSettings:
+    """The settings the cards of ``deck`` are scheduled with.
+
+    Each setting a deck may set (``scope == "deck"``) comes from the deck's
+    own preset, else from its nearest ancestor's (``딥러닝::RNN`` takes
+    ``new_per_day`` from ``딥러닝`` when it does not set it), else from the
+    collection (``config set`` without ``--deck``), else the default. The
+    deck need not exist (a deck with no cards yet has its inherited values).
+
+    ``deck`` None gives the collection's values (as :func:`values`).
+    """
+    with db.read() as session:
+        return effective_in(session, deck)
+
+
+def deck_names_in(session: Session) -> list[str]:
+    """Every deck that has cards, and every ancestor of one, sorted."""
+    names: set[str] = set()
+    for (deck,) in session.execute(select(Card.deck).distinct()):
+        names.update(defs.deck_path(deck))
+    return sorted(names)
+
+
+def _deck_exists(session: Session, deck: str) -> bool:
+    like = deck.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    query = select(Card.id).where(
+        or_(Card.deck == deck, Card.deck.like(f"{like}{defs.DECK_SEPARATOR}%", escape="\\"))
+    )
+    return session.execute(query.limit(1)).first() is not None
+
+
+def _store_presets(session: Session, presets: Mapping[str, Mapping[str, Any]]) -> None:
+    stored = {
+        deck: {k: defs.SETTINGS[k].to_stored(v) for k, v in keys.items()}
+        for deck, keys in sorted(presets.items())
+        if keys
+    }
+    if stored:
+        set_in(session, DECK_PRESETS, stored)
+    else:
+        row = session.get(Setting, DECK_PRESETS)
+        if row is not None:
+            session.delete(row)
+
+
+def update_deck_in(
+    session: Session,
+    deck: str,
+    changes: Mapping[str, Any],
+    reset: Iterable[str] = (),
+) -> SettingsUpdate:
+    """:func:`update_deck` inside the caller's transaction."""
+    name = deck.strip()
+    resets = [defs.deck_setting(k).key for k in reset]
+    checked = {defs.deck_setting(k).key: defs.SETTINGS[k].validate(v) for k, v in changes.items()}
+    if not name or not _deck_exists(session, name):
+        raise NotFoundError(f"no deck named {deck!r} (decks: studylog deck list)")
+    collection = values_in(session)
+    presets = deck_presets_in(session)
+    before = DeckSettings(collection, presets)
+    own = dict(presets.get(name, {}))
+    for key in resets:
+        own.pop(key, None)
+    own.update(checked)
+    presets_after = {**presets, name: own}
+    after = DeckSettings(collection, presets_after)
+    after.config(name).validate()
+    old, new = before.values(name), after.values(name)
+    changed = tuple(k for k in defs.SETTINGS if new[k] != old[k])
+    if own != presets.get(name, {}):
+        _store_presets(session, presets_after)
+    summary = None
+    if any(
+        defs.reschedule_kind(before.values(d), after.values(d))
+        for d in after.presets.keys() | before.presets.keys() | {name}
+    ):
+        session.flush()
+        summary = reschedule_changed_in(session, before, after)
+    return SettingsUpdate(new, changed, summary)
+
+
+def update_deck(
+    db: Database, deck: str, changes: Mapping[str, Any], *, reset: Iterable[str] = ()
+) -> SettingsUpdate:
+    """Set (``changes``) or clear (``reset``) keys of ``deck``'s own preset.
+
+    One transaction, as :func:`update`: every key and value is checked first
+    (nothing is stored when one is bad). A cleared key is inherited again
+    (from the nearest ancestor that sets it, else the collection). The cards
+    of the deck and of the subdecks that inherit a changed scheduling key are
+    rescheduled with their new settings (:func:`reschedule_changed_in`).
+
+    Returns:
+        the deck's effective values after it, the keys whose effective value
+        changed, and what rescheduling did.
+    Raises:
+        SettingError: an unknown key, a collection-only key, or a bad value.
+        NotFoundError: no deck of that name (no card is in it or under it).
+    """
+    with db.write() as session:
+        return update_deck_in(session, deck, changes, reset)
+
+
+def reset_deck(db: Database, deck: str, *keys: str) -> SettingsUpdate:
+    """Clear ``keys`` from ``deck``'s preset (they are inherited again). See :func:`update_deck`."""
+    return update_deck(db, deck, {}, reset=keys)
+
+
+def rename_deck_presets_in(session: Session, old: str, new: str) -> None:
+    """Move the presets of ``old`` and its subdecks to ``new`` (a deck renamed or moved).
+
+    A preset already on the target name is replaced (the moved deck's wins).
+    Call it in the transaction that renames the cards' decks.
+    """
+    presets = deck_presets_in(session)
+    moved = {}
+    for deck, keys in presets.items():
+        if defs.is_in_deck(deck, old):
+            moved[new + deck[len(old) :]] = keys
+        else:
+            moved.setdefault(deck, keys)
+    if moved != presets:
+        _store_presets(session, moved)
+
+
+def delete_deck_presets_in(session: Session, deck: str) -> None:
+    """Drop the presets of ``deck`` and its subdecks (a deck deleted)."""
+    presets = deck_presets_in(session)
+    kept = {d: k for d, k in presets.items() if not defs.is_in_deck(d, deck)}
+    if kept != presets:
+        _store_presets(session, kept)
+
+
+def reschedule_changed_in(
+    session: Session, before: DeckSettings, after: DeckSettings
+) -> RescheduleSummary | None:
+    """Reschedule the cards whose deck's scheduling settings differ between ``before`` and ``after``.
+
+    Decks are grouped by their new FSRS settings; each group's cards are
+    replayed (steps or parameters changed) or get new due dates (retention,
+    maximum interval or fuzz changed) with their deck's settings
+    (:func:`studylog.services.reschedule.reschedule_in`). When every deck
+    changed alike, the whole collection is rescheduled at once, as before
+    presets existed. Returns the summed summary, or None when nothing moved.
+    """
+    decks = [d for (d,) in session.execute(select(Card.deck).distinct())]
+    groups: dict[tuple[str, defs.SchedulerConfig], list[str]] = {}
+    for deck in decks:
+        kind = defs.reschedule_kind(before.values(deck), after.values(deck))
+        if kind:
+            groups.setdefault((kind, after.config(deck)), []).append(deck)
+    if not groups:
+        return None
+    if len(groups) == 1 and sum(map(len, groups.values())) == len(decks):
+        ((kind, config),) = groups
+        return reschedule_in(session, config.params(), full=kind == "full")
+    total = RescheduleSummary(0, 0, 0, full_replay=False)
+    for (kind, config), names in groups.items():
+        ids = list(session.scalars(select(Card.id).where(Card.deck.in_(names))))
+        done = reschedule_in(session, config.params(), full=kind == "full", card_ids=ids)
+        total = RescheduleSummary(
+            total.cards + done.cards,
+            total.reviews + done.reviews,
+            total.due_changed + done.due_changed,
+            total.full_replay or done.full_replay,
+        )
+    return total

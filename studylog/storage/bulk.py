@@ -239,6 +239,18 @@ def load_memory_states(session: Session, *, review_only: bool = False) -> Memory
     )
 
 
+def memory_states_of(states: MemoryStates, card_ids: np.ndarray) -> MemoryStates:
+    """The rows of ``states`` whose card id is in ``card_ids`` (int64, any order), in id order."""
+    keep = np.isin(states.card_ids, card_ids)
+    return MemoryStates(
+        card_ids=states.card_ids[keep],
+        stability=states.stability[keep],
+        last_review_us=states.last_review_us[keep],
+        reps=states.reps[keep],
+        due_us=states.due_us[keep],
+    )
+
+
 # --- writes -----------------------------------------------------------------------------
 
 INSERT_BATCH = 5000  # rows per executemany
