@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from studylog import __version__
 from studylog.errors import InvalidInputError
+from studylog.interchange.export_format import BY_NAME, FORMAT_VERSION
 from studylog.interchange.summary import ProgressFn, no_progress
 from studylog.storage.engine import Database
 from studylog.storage.import_models import ImportRecord, SuggestedCard
@@ -37,7 +38,6 @@ from studylog.storage.models import (
 )
 from studylog.studyday import utcnow
 
-FORMAT_VERSION = 1
 CHUNK = 5000
 
 
@@ -59,108 +59,63 @@ def _tags_by(session: Session, table, key: str) -> dict[int, list[str]]:  # noqa
     return out
 
 
+def _records(
+    session: Session, name: str, model: type, order: tuple, extra: tuple = ()
+) -> Iterator[tuple[dict[str, Any], tuple]]:
+    """Each row of ``model`` as ``(record of the section's stored fields, extra values)``."""
+    section = BY_NAME[name]
+    keys = [f.name for f in section.by_role("column", "ref")]
+    columns = [getattr(model, c) for c in section.columns()]
+    n = len(keys)
+    for row in session.execute(select(*columns, *extra).order_by(*order)).yield_per(CHUNK):
+        yield dict(zip(keys, row[:n], strict=True)), tuple(row[n:])
+
+
+def _in_order(name: str, record: dict[str, Any]) -> dict[str, Any]:
+    return {key: record[key] for key in BY_NAME[name].names}
+
+
 def _entries(session: Session) -> Iterator[dict]:
-    for e in session.scalars(select(JournalEntry).order_by(JournalEntry.day, JournalEntry.id)):
-        yield {
-            "id": e.id,
-            "day": e.day,
-            "body": e.body,
-            "created_at": e.created_at,
-            "updated_at": e.updated_at,
-        }
+    order = (JournalEntry.day, JournalEntry.id)
+    for record, _ in _records(session, "entries", JournalEntry, order):
+        yield record
 
 
 def _todos(session: Session) -> Iterator[dict]:
-    for t in session.scalars(select(Todo).order_by(Todo.origin_day, Todo.position, Todo.id)):
-        yield {
-            "id": t.id,
-            "text": t.text,
-            "origin_day": t.origin_day,
-            "due_day": t.due_day,
-            "done_at": t.done_at,
-            "position": t.position,
-            "created_at": t.created_at,
-        }
+    order = (Todo.origin_day, Todo.position, Todo.id)
+    for record, _ in _records(session, "todos", Todo, order):
+        yield record
 
 
 def _concepts(session: Session) -> Iterator[dict]:
     tags = _tags_by(session, concept_tags, "concept_id")
-    for c in session.scalars(select(Concept).order_by(Concept.slug)):
-        yield {
-            "slug": c.slug,
-            "title": c.title,
-            "aliases": c.aliases,
-            "tags": tags.get(c.id, []),
-            "body": c.body,
-            "sources": c.sources,
-            "related": c.related,
-            "demo": c.demo,
-            "demo_code": c.demo_code,
-            "origin": c.origin,
-            "user_modified": c.user_modified,
-            "created_at": c.created_at,
-            "updated_at": c.updated_at,
-        }
-
-
-CARD_FIELDS = (
-    "id", "front", "back", "kind", "cloze_ord", "deck", "external_id", "pack_key", "origin",
-    "state", "step", "stability", "difficulty", "due", "last_review", "reps", "lapses",
-    "suspended", "buried_until", "created_at", "updated_at",
-)  # fmt: skip
+    for record, (cid,) in _records(session, "concepts", Concept, (Concept.slug,), (Concept.id,)):
+        record["tags"] = tags.get(cid, [])
+        yield _in_order("concepts", record)
 
 
 def _cards(session: Session) -> Iterator[dict]:
     tags = _tags_by(session, card_tags, "card_id")
     slugs = dict(session.execute(select(Concept.id, Concept.slug)).all())
-    columns = [getattr(Card, name) for name in CARD_FIELDS] + [Card.concept_id]
-    for row in session.execute(select(*columns).order_by(Card.id)).yield_per(CHUNK):
-        record = dict(zip(CARD_FIELDS, row[:-1], strict=True))
+    for record, (concept_id,) in _records(session, "cards", Card, (Card.id,), (Card.concept_id,)):
         record["tags"] = tags.get(record["id"], [])
-        record["concept"] = slugs.get(row[-1])
+        record["concept"] = slugs.get(concept_id)
         yield record
-
-
-REVIEW_FIELDS = (
-    "id", "card_id", "rating", "reviewed_at", "duration_ms",
-    "state_before", "step_before", "stability_before", "difficulty_before", "due_before",
-    "last_review_before", "state_after", "step_after", "stability_after", "difficulty_after",
-    "due_after", "interval_days",
-)  # fmt: skip
 
 
 def _reviews(session: Session) -> Iterator[dict]:
-    columns = [getattr(Review, name) for name in REVIEW_FIELDS]
-    query = select(*columns).order_by(Review.reviewed_at, Review.id)
-    for row in session.execute(query).yield_per(CHUNK):
-        record = dict(zip(REVIEW_FIELDS, row, strict=True))
-        record["card"] = record.pop("card_id")
+    for record, _ in _records(session, "reviews", Review, (Review.reviewed_at, Review.id)):
         yield record
-
-
-SUGGESTION_FIELDS = (
-    "id", "front", "back", "kind", "deck", "tags", "rule", "source", "line", "day",
-    "entry_id", "status", "content_hash", "card_id", "created_at", "decided_at",
-)  # fmt: skip
 
 
 def _suggestions(session: Session) -> Iterator[dict]:
-    columns = [getattr(SuggestedCard, name) for name in SUGGESTION_FIELDS]
-    for row in session.execute(select(*columns).order_by(SuggestedCard.id)):
-        record = dict(zip(SUGGESTION_FIELDS, row, strict=True))
-        record["entry"] = record.pop("entry_id")
-        record["card"] = record.pop("card_id")
+    for record, _ in _records(session, "suggested_cards", SuggestedCard, (SuggestedCard.id,)):
         yield record
 
 
-RECORD_FIELDS = ("kind", "key", "target_id", "ref", "source", "imported_at")
-
-
 def _import_records(session: Session) -> Iterator[dict]:
-    columns = [getattr(ImportRecord, name) for name in RECORD_FIELDS]
-    query = select(*columns).order_by(ImportRecord.id)
-    for row in session.execute(query).yield_per(CHUNK):
-        yield dict(zip(RECORD_FIELDS, row, strict=True))
+    for record, _ in _records(session, "import_records", ImportRecord, (ImportRecord.id,)):
+        yield record
 
 
 def _write_list(

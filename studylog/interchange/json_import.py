@@ -40,7 +40,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from studylog.errors import InvalidInputError
-from studylog.interchange.json_export import FORMAT_VERSION
+from studylog.interchange.export_format import BY_NAME, FORMAT_VERSION, SECTIONS
 from studylog.interchange.limits import check_json_depth
 from studylog.interchange.names import check_deck, check_slug
 from studylog.interchange.summary import ApplyContext, FileSummary
@@ -63,45 +63,11 @@ from studylog.storage.times import to_ms
 
 _CHUNK = 500
 
-# Field types: int, float, str, bool, date, time, list (of str), any; "?" = may be null.
+# Field types: int, float, str, bool, date, time, list (of str); "?" = may be null.
 SPEC: dict[str, dict[str, str]] = {
-    "entries": {"id": "int", "day": "date", "body": "str", "created_at": "time", "updated_at": "time"},
-    "todos": {
-        "id": "int", "text": "str", "origin_day": "date", "due_day": "date?", "done_at": "time?",
-        "position": "int", "created_at": "time",
-    },
-    "concepts": {
-        "slug": "str", "title": "str", "aliases": "list", "tags": "list", "body": "str",
-        "sources": "list", "related": "list", "demo": "str?", "demo_code": "str?",
-        "origin": "str", "user_modified": "bool", "created_at": "time", "updated_at": "time",
-    },
-    "cards": {
-        "id": "int", "front": "str", "back": "str", "kind": "str", "cloze_ord": "int?",
-        "deck": "str", "external_id": "str?", "pack_key": "str?", "origin": "str",
-        "state": "int", "step": "int?", "stability": "float?", "difficulty": "float?",
-        "due": "time", "last_review": "time?", "reps": "int", "lapses": "int",
-        "suspended": "bool", "buried_until": "date?", "created_at": "time",
-        "updated_at": "time", "tags": "list", "concept": "str?",
-    },
-    "reviews": {
-        "id": "int", "card": "int", "rating": "int", "reviewed_at": "time", "duration_ms": "int?",
-        "state_before": "int", "step_before": "int?", "stability_before": "float?",
-        "difficulty_before": "float?", "due_before": "time?", "last_review_before": "time?",
-        "state_after": "int", "step_after": "int?", "stability_after": "float?",
-        "difficulty_after": "float?", "due_after": "time?", "interval_days": "float?",
-    },
-    "suggested_cards": {
-        "id": "int", "front": "str", "back": "str", "kind": "str", "deck": "str", "tags": "list",
-        "rule": "str", "source": "str", "line": "int?", "day": "date?", "entry": "int?",
-        "status": "str", "content_hash": "str", "card": "int?", "created_at": "time",
-        "decided_at": "time?",
-    },
-    "import_records": {
-        "kind": "str", "key": "str", "target_id": "int?", "ref": "str?", "source": "str",
-        "imported_at": "time",
-    },
-}  # fmt: skip
-REQUIRED_SECTIONS = ("entries", "todos", "concepts", "cards", "reviews")
+    section.name: {f.name: f.spec for f in section.fields} for section in SECTIONS
+}
+REQUIRED_SECTIONS = tuple(s.name for s in SECTIONS if s.required)
 CARD_STATE = (
     "state", "step", "stability", "difficulty", "due", "last_review", "reps", "lapses",
     "suspended", "buried_until", "created_at", "updated_at",
@@ -359,7 +325,7 @@ class _Writer:
                 self.ids["entries"][row["id"]] = same.pop(0)
                 self.summary.skip("entries")
                 continue
-            value = {k: row[k] for k in SPEC["entries"] if k != "id"}
+            value = BY_NAME["entries"].copied(row)
             if keep_ids:
                 value["id"] = row["id"]
             fresh.append((row["id"], value))
@@ -384,7 +350,7 @@ class _Writer:
                 self.ids["todos"][row["id"]] = same.pop(0)
                 self.summary.skip("todos")
                 continue
-            value = {k: row[k] for k in SPEC["todos"] if k != "id"}
+            value = BY_NAME["todos"].copied(row)
             if keep_ids:
                 value["id"] = row["id"]
             fresh.append((row["id"], value))
@@ -458,7 +424,7 @@ class _Writer:
             self.reviewed_before.add(cid)
             self.summary.skip("cards")
             return None
-        value = {k: row[k] for k in SPEC["cards"] if k not in ("id", "tags", "concept")}
+        value = BY_NAME["cards"].copied(row)
         value["concept_id"] = concepts.get(row["concept"]) if row["concept"] else None
         if keep_ids:
             value["id"] = row["id"]
@@ -486,7 +452,7 @@ class _Writer:
                 self.summary.skip("reviews")
                 continue
             stored[cid].add(at)
-            value = {k: row[k] for k in SPEC["reviews"] if k not in ("id", "card")}
+            value = BY_NAME["reviews"].copied(row)
             value["card_id"] = cid
             if keep_ids:
                 value["id"] = row["id"]
@@ -507,7 +473,7 @@ class _Writer:
                 self.summary.skip("suggestions")
                 continue
             have.add(row["content_hash"])
-            value = {k: row[k] for k in SPEC["suggested_cards"] if k not in ("id", "entry", "card")}
+            value = BY_NAME["suggested_cards"].copied(row)
             value["entry_id"] = self.ids["entries"].get(row["entry"]) if row["entry"] else None
             value["card_id"] = self.ids["cards"].get(row["card"]) if row["card"] else None
             if keep_ids:
