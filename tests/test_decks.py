@@ -278,3 +278,16 @@ def test_cli_bad_input_one_line(run_cli) -> None:  # noqa: ANN001
     assert result.exit_code == 1 and "not a deck name" in result.output
     for args in (["deck", "--help"], ["deck", "list", "--help"], ["deck", "delete", "--help"]):
         assert run_cli(*args).exit_code == 0
+
+
+def test_cli_today_json_has_the_queue_with_limits(run_cli) -> None:  # noqa: ANN001
+    for i in range(3):
+        run_cli("card", "add", f"q{i}", "a", "--deck", "X")
+    today = json.loads(run_cli("today", "--json").output)
+    listing = json.loads(run_cli("deck", "list", "--json").output)
+    # the pack's many new cards and ours: 20 new a day (the default limit)
+    assert today["queue"] == {"new": 20, "learning": 0, "review": 0}
+    assert sum(d["new"] for d in listing["decks"] if d["level"] == 1) > 20  # before the cap
+    assert (listing["new"], listing["learning"], listing["review"]) == (20, 0, 0)
+    past = json.loads(run_cli("today", "--json", "--date", "2020-01-01").output)
+    assert past["queue"] is None

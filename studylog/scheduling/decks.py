@@ -221,17 +221,32 @@ def build_tree(
         else:
             nodes[SEPARATOR.join(pieces[:-1])].children.append(node)
 
-    def fill(node: DeckNode) -> tuple[Counts, Done]:
-        own = counts.get(node.name, Counts())
-        total, studied = own, done.get(node.name, Done())
+    empty, nothing = Counts(), Done()
+
+    def fill(node: DeckNode) -> tuple[int, int, int, int, int, int]:
+        """(new, learning, review, total) capped, and (new, review) studied, of ``node``."""
+        own = counts.get(node.name, empty)
+        studied = done.get(node.name, nothing)
+        new, learning, review, total = own.new, own.learning, own.review, own.total
+        new_done, review_done = studied.new, studied.review
         for child in node.children:
-            child_counts, child_done = fill(child)
-            total, studied = total + child_counts, studied + child_done
-        node.limits = Remaining.of(limits_of(node.name), studied)
-        capped = node.limits.cap(total, new_ignores_review_limit=new_ignores_review_limit)
-        node.new, node.learning, node.review = capped.new, capped.learning, capped.review
-        node.total, node.own_total = capped.total, own.total
-        return capped, studied
+            c_new, c_learning, c_review, c_total, c_new_done, c_review_done = fill(child)
+            new, learning, review, total = (
+                new + c_new,
+                learning + c_learning,
+                review + c_review,
+                total + c_total,
+            )
+            new_done, review_done = new_done + c_new_done, review_done + c_review_done
+        left = Remaining.of(limits_of(node.name), Done(new_done, review_done))
+        review = min(review, left.review)
+        new = min(new, left.new)
+        if not new_ignores_review_limit:
+            new = min(new, left.review - review)
+        node.limits = left
+        node.new, node.learning, node.review = new, learning, review
+        node.total, node.own_total = total, own.total
+        return new, learning, review, total, new_done, review_done
 
     for root in roots:
         fill(root)

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from studylog.scheduling import decks as deck_rules
+from studylog.scheduling import settings as defs
 from studylog.scheduling.card import LEARN_AHEAD
 from studylog.scheduling.decks import DeckNode, Done, LimitsOf
 from studylog.scheduling.settings import DailyLimits
@@ -27,9 +28,20 @@ def limits_function(session: Session, day: date) -> tuple[DailyLimits, LimitsOf]
     the extra new cards custom study granted for that day."""
     found = settings_service.deck_settings_in(session)
     stored = settings_service.get_in(session, day_limits.EXTEND_KEY)
+    collection = defs.limits_from(found.collection)
+    granted = day_limits.extra_new(stored, day, None) or bool(
+        isinstance(stored, dict) and stored.get("day") == day.isoformat()
+    )
 
     def with_extra(deck: str | None) -> DailyLimits:
-        limits = found.limits(deck)
+        # Only the limits (no fsrs.Scheduler is built); every deck the collection's when
+        # no deck has a preset and custom study granted nothing today.
+        if deck is None or found.uniform:
+            limits = collection
+        else:
+            limits = defs.limits_from(found.values(deck))
+        if not granted:
+            return limits
         extra = day_limits.extra_new(stored, day, deck)
         return replace(limits, new_per_day=limits.new_per_day + extra) if extra else limits
 
