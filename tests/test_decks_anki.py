@@ -242,3 +242,34 @@ def test_presets_where_the_parent_caps_its_subdecks_agree_with_anki(
     # its subdecks add up to: 1 + 5 + 4 = 10 reviews (or 9) and 2 + 2 + 5 new (or 7).
     assert theirs["딥러닝"] == ((5, 2, 6) if ignore else (0, 2, 5))
     assert theirs["딥러닝::CNN"] == (5, 0, 4)
+
+
+@pytest.mark.parametrize("ignore", [False, True])
+def test_deck_presets_through_the_service_agree_with_anki(
+    studylog_db,
+    anki_collection,
+    ignore: bool,  # noqa: ANN001
+) -> None:
+    """The same limits set as studylog deck presets (``config set --deck``), read by the
+    deck list service. studylog's presets are inherited by subdecks and Anki's are not,
+    so the subdecks Anki leaves on its default preset get 20 / 200 of their own here."""
+    col, _now = anki_collection
+    col.set_config("newCardsIgnoreReviewLimit", ignore)
+    _set_presets(col, PRESETS)
+    try:
+        theirs = _anki_counts(col)
+    finally:
+        default = col.decks.get_config(1)
+        for deck in PRESETS:
+            d = col.decks.by_name(deck)
+            d["conf"] = default["id"]
+            col.decks.save(d)
+    settings_service.update(studylog_db, {"new_ignores_review_limit": ignore})
+    own = {**PRESETS, "딥러닝::CNN": (20, 200), "딥러닝::RNN::LSTM": (20, 200)}
+    for deck, (new, rev) in own.items():
+        settings_service.update_deck(
+            studylog_db, deck, {"new_per_day": new, "reviews_per_day": rev}
+        )
+    listing = decks.list_decks(studylog_db)
+    assert {r.name: (r.new, r.learning, r.review) for r in listing.decks} == theirs
+    assert theirs["딥러닝"] == ((5, 2, 6) if ignore else (0, 2, 5))

@@ -176,6 +176,42 @@ async def test_review_ahead_and_extra_new_cards(decks_db, make_app) -> None:  # 
     assert decks.find(decks_db, "딥러닝", now=NOW).new == 2
 
 
+async def test_study_a_search_reschedules_and_forgotten_finds_lapses(decks_db, make_app) -> None:  # noqa: ANN001
+    from studylog.storage.models import Review
+
+    app = make_app(decks_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_decks(app, pilot)
+        await pilot.press("c")
+        await settle(pilot)
+        for _ in range(4):  # study a search
+            await pilot.press("down")
+        await pilot.press("enter")
+        await settle(pilot)
+        await answer_prompt(app, pilot, "deck:수학")
+        screen = app.screen
+        assert isinstance(screen.session, CustomSession) and screen.session.study.reschedule
+        first = screen.card
+        assert first.deck == "수학"  # the one due in 3 days, and the new one: due or not
+        await pilot.press("space", "1")  # Again: a lapse, saved
+        await settle(pilot)
+        with decks_db.read() as s:
+            assert s.query(Review).filter_by(card_id=first.id, rating=1).count() == 1
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("c", "down", "enter")  # forgotten cards
+        await settle(pilot)
+        await answer_prompt(app, pilot, "1")
+        # on 딥러닝 (the cursor's deck): nothing was forgotten there
+        assert app.screen.card is None
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("end", "c", "down", "enter")  # forgotten, on 수학
+        await settle(pilot)
+        await answer_prompt(app, pilot, "1")
+        assert app.screen.card is not None and app.screen.card.id == first.id
+
+
 async def test_rename_move_delete_and_undo(decks_db, make_app) -> None:  # noqa: ANN001
     app = make_app(decks_db)
     async with app.run_test(size=SIZE) as pilot:
