@@ -42,6 +42,8 @@ TABLES = (
     "import_records",
 )
 
+pytestmark = pytest.mark.both_backends
+
 
 def core_insert_rows(session, table, rows, *, returning=True) -> list[int]:  # noqa: ANN001
     """``storage.bulk.insert_rows`` as it was: Core ``executemany`` of dicts."""

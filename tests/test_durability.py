@@ -10,6 +10,7 @@ import sys
 import textwrap
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import text
 
 from studylog.services import cards
@@ -17,10 +18,13 @@ from studylog.storage import migrate
 from studylog.storage.engine import Database
 from studylog.storage.models import Review
 
+pytestmark = pytest.mark.both_backends
+
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 FULL = 2  # PRAGMA synchronous: 0 OFF, 1 NORMAL, 2 FULL, 3 EXTRA
 
 
+@pytest.mark.sqlite_only
 def test_every_connection_is_wal_and_synchronous_full(db):
     # Several pooled connections at once, reads and writes: each one is set up.
     connections = [db.engine.connect() for _ in range(3)]

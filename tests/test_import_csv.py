@@ -12,6 +12,7 @@ from studylog.errors import InvalidInputError
 from studylog.interchange.importer import detect, import_files
 from studylog.services import cards
 from studylog.storage.models import Card, Review
+from tests.conftest import as_url
 
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 GOOD = (
@@ -20,6 +21,8 @@ GOOD = (
     '"{{c1::Q}}와 {{c2::K}}의 내적",,attention\n'
     '"여러 줄\n앞면","뒷면, 쉼표 포함",\n'
 )
+
+pytestmark = pytest.mark.both_backends
 
 
 def count(db) -> int:  # noqa: ANN001
@@ -78,7 +81,7 @@ def test_bad_rows_are_named_and_nothing_is_written(db, tmp_path, text, message):
     assert count(db) == 0
 
 
-def test_review_log_csv_goes_to_the_review_log_importer(run_cli, tmp_path):
+def test_review_log_csv_goes_to_the_review_log_importer(run_cli, db_url, tmp_path):
     path = tmp_path / "review_logs.csv"
     path.write_text(
         "card_id,review_rating,review_time,review_duration\n"
@@ -93,7 +96,7 @@ def test_review_log_csv_goes_to_the_review_log_importer(run_cli, tmp_path):
     assert "n.md (notes): added 1 entry" in out.output
     from studylog.storage.engine import Database
 
-    db = Database(f"sqlite:///{tmp_path / 'studylog.db'}")
+    db = Database(as_url(db_url))
     with db.read() as s:
         assert s.scalar(select(func.count(Review.id))) == 1
         assert s.scalar(select(Card.external_id).where(Card.external_id == "1")) == "1"

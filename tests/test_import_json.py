@@ -17,6 +17,9 @@ from studylog.services import cards, concepts, demos, journal, review, settings,
 from studylog.storage import migrate
 from studylog.storage.engine import Database
 from studylog.storage.models import Card, Concept, Review
+from tests.conftest import as_url
+
+pytestmark = pytest.mark.both_backends
 
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 DEMO = "import numpy as np\nshow(np.ones(3))\n"
@@ -160,12 +163,12 @@ def _by_key(doc: dict) -> dict:
     return {"cards": cards_out, "reviews": reviews_out}
 
 
-def test_restore_after_a_fresh_install_with_the_pack_synced(source, run_cli, tmp_path):
+def test_restore_after_a_fresh_install_with_the_pack_synced(source, run_cli, db_url, tmp_path):
     """The CLI syncs the pack first: pack cards exist, unreviewed; they take the backup's state."""
     _db, backup, before = source
     out = run_cli("import", str(backup))
     assert out.exit_code == 0, out.output
-    target = Database(f"sqlite:///{tmp_path / 'studylog.db'}")
+    target = Database(as_url(db_url))
     after = export_doc(target, tmp_path / "after.json")
     want, got = _by_key(before), _by_key(after)
     assert got["reviews"] == want["reviews"]

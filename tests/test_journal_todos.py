@@ -11,6 +11,9 @@ from studylog.services import journal, todos
 from studylog.storage.engine import Database
 from studylog.studyday import StudyCalendar
 
+pytestmark = pytest.mark.both_backends
+
+
 D1, D2, D3 = date(2024, 8, 14), date(2024, 8, 15), date(2024, 8, 16)
 
 

@@ -26,6 +26,8 @@ COLUMNS = (
     "updated_at",
 )
 
+pytestmark = pytest.mark.both_backends
+
 
 @pytest.fixture
 def utc_db(db):

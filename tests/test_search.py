@@ -10,6 +10,8 @@ from studylog.errors import InvalidInputError
 from studylog.services import cards, journal, search, todos
 from studylog.storage.engine import Database
 
+pytestmark = pytest.mark.both_backends
+
 
 @pytest.fixture
 def filled(db: Database) -> Database:
@@ -74,6 +76,7 @@ def test_the_index_follows_edits_and_deletes(filled: Database) -> None:
     assert search.search(filled, "layer norm") == []
 
 
+@pytest.mark.sqlite_only
 def test_scheduling_writes_leave_the_index_alone(filled: Database) -> None:
     from sqlalchemy import text as sql
 

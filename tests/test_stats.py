@@ -16,6 +16,8 @@ from studylog.services import cards, review, settings, stats
 from studylog.storage.models import Card, JournalEntry
 from tests.conftest import REVIEW_LOG
 
+pytestmark = pytest.mark.both_backends
+
 JOSH = REVIEW_LOG  # the real review log, shipped in tests/data/reviews
 AFTER_LOG = datetime(2024, 10, 7, 12, 0, tzinfo=UTC)  # the day after the log's last review
 

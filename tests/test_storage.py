@@ -16,7 +16,10 @@ from studylog.services import journal
 from studylog.storage.engine import Database
 from studylog.studyday import StudyCalendar, parse_day
 
+pytestmark = pytest.mark.both_backends
 
+
+@pytest.mark.sqlite_only
 def test_every_connection_gets_wal_foreign_keys_and_busy_timeout(db: Database) -> None:
     with db.read() as session:
         assert session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
@@ -63,6 +66,7 @@ def test_a_write_waits_for_another_writer_instead_of_failing(db: Database, db_pa
     other.close()
 
 
+@pytest.mark.sqlite_only
 def test_write_transactions_begin_immediate(db: Database) -> None:
     statements: list[str] = []
     from sqlalchemy import event

@@ -17,6 +17,8 @@ from studylog.storage.models import Card, Review
 from studylog.storage.times import floor_ms, from_ms, to_ms, with_ms
 from tests.twins import expected_ms, out_of_step
 
+pytestmark = pytest.mark.both_backends
+
 T = datetime(2026, 11, 21, 10, 0, 0, 123456, tzinfo=UTC)
 
 
@@ -76,6 +78,7 @@ def test_bulk_writes_keep_the_twins(db) -> None:
     assert out_of_step(db.path) == []
 
 
+@pytest.mark.sqlite_only
 def test_the_check_catches_a_write_that_forgets_the_twin(db) -> None:
     (card,) = cards.create(db, "Q", "A", now=T)
     con = sqlite3.connect(db.path)

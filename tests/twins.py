@@ -23,10 +23,12 @@ TWINS = {
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def expected_ms(text: str | None) -> int | None:
+def expected_ms(text: str | datetime | None) -> int | None:
+    """Floored epoch ms of SQLite's naive-UTC text, or of PostgreSQL's naive-UTC timestamp."""
     if text is None:
         return None
-    delta = datetime.fromisoformat(text).replace(tzinfo=UTC) - _EPOCH
+    moment = text if isinstance(text, datetime) else datetime.fromisoformat(text)
+    delta = moment.replace(tzinfo=UTC) - _EPOCH
     return ((delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds) // 1000
 
 
@@ -61,4 +63,31 @@ def out_of_step(path: Path, limit: int = 5) -> list[str]:
         return problems
     finally:
         con.close()
+    return problems
+
+
+def out_of_step_postgres(url: str, limit: int = 5) -> list[str]:
+    """:func:`out_of_step` for a PostgreSQL database (its SQLAlchemy URL)."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    problems: list[str] = []
+    with psycopg.connect(
+        host=parsed.query.get("host") or parsed.host,
+        user=parsed.username,
+        dbname=parsed.database,
+    ) as con:
+        for table, twins in TWINS.items():
+            if con.execute("SELECT to_regclass(%s)", (table,)).fetchone()[0] is None:
+                continue
+            columns = ", ".join(f"{c}, {t}" for c, t in twins.items())
+            for row in con.execute(f"SELECT id, {columns} FROM {table}"):
+                values = row[1:]
+                for k, (column, twin) in enumerate(twins.items()):
+                    moment, got = values[2 * k], values[2 * k + 1]
+                    if expected_ms(moment) != got:
+                        problems.append(f"{table}.{row[0]}: {column} {moment!r} -> {twin} {got!r}")
+                        if len(problems) >= limit:
+                            return problems
     return problems

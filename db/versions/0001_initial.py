@@ -18,6 +18,20 @@ depends_on = None
 # of scanning: rowid = id * 8 + kind code.
 KINDS = {"entry": 1, "todo": 2, "card": 3, "concept": 4}
 
+# (table, kind, title expression, body expression, indexed columns) of each source.
+SOURCES = (
+    ("journal_entries", "entry", "''", "{r}.body", "body"),
+    ("todos", "todo", "''", "{r}.text", "text"),
+    ("cards", "card", "{r}.front", "{r}.back", "front, back"),
+    (
+        "concepts",
+        "concept",
+        "{r}.title || ' ' || {r}.slug || ' ' || {r}.aliases",
+        "{r}.body",
+        "title, slug, aliases, body",
+    ),
+)
+
 
 def _index_triggers(
     table: str, kind: str, title_sql: str, body_sql: str, columns: str
@@ -179,30 +193,69 @@ def upgrade() -> None:
         sa.Column("value", sa.JSON),
     )
 
+    if op.get_bind().dialect.name == "postgresql":
+        _postgres_search_index()
+        return
     op.execute(
         "CREATE VIRTUAL TABLE search_index USING fts5("
         "kind UNINDEXED, ref_id UNINDEXED, title, body, tokenize = 'trigram')"
     )
-    statements = (
-        _index_triggers("journal_entries", "entry", "''", "{r}.body", "body")
-        + _index_triggers("todos", "todo", "''", "{r}.text", "text")
-        + _index_triggers("cards", "card", "{r}.front", "{r}.back", "front, back")
-        + _index_triggers(
-            "concepts",
-            "concept",
-            "{r}.title || ' ' || {r}.slug || ' ' || {r}.aliases",
-            "{r}.body",
-            "title, slug, aliases, body",
-        )
+    for table, kind, title, body, columns in SOURCES:
+        for statement in _index_triggers(table, kind, title, body, columns):
+            op.execute(statement)
+
+
+def _postgres_search_index() -> None:
+    """PostgreSQL's counterpart of the FTS5 trigram index: a plain table with the same
+    columns (``rowid`` = id * 8 + kind code), GIN ``pg_trgm`` indexes on title and body
+    (substring search, ``ILIKE``), and one PL/pgSQL trigger per source table that keeps
+    it current, firing on updates only when an indexed column changes (as on SQLite).
+
+    A bulk insert can set ``studylog.defer_search_index`` to ``on`` for its
+    transaction (``SET LOCAL``): the insert trigger then skips its row and the
+    caller indexes the new rows in one statement (``storage/search_index.py``).
+    """
+    op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    op.execute(
+        "CREATE TABLE search_index (rowid BIGINT PRIMARY KEY, kind TEXT NOT NULL, "
+        "ref_id BIGINT NOT NULL, title TEXT NOT NULL, body TEXT NOT NULL)"
     )
-    for statement in statements:
-        op.execute(statement)
+    op.execute("CREATE INDEX ix_search_index_title ON search_index USING gin (title gin_trgm_ops)")
+    op.execute("CREATE INDEX ix_search_index_body ON search_index USING gin (body gin_trgm_ops)")
+    for table, kind, title_sql, body_sql, columns in SOURCES:
+        code = KINDS[kind]
+        # json::text: the concepts' aliases are JSON, stored as written (Korean unescaped).
+        title = title_sql.replace("{r}.aliases", "{r}.aliases::text").replace("{r}", "NEW")
+        body = body_sql.replace("{r}", "NEW")
+        op.execute(
+            f"""CREATE FUNCTION {table}_search_index() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP <> 'INSERT' THEN
+    DELETE FROM search_index WHERE rowid = OLD.id * 8 + {code};
+  END IF;
+  IF TG_OP = 'UPDATE' OR (TG_OP = 'INSERT'
+      AND coalesce(current_setting('studylog.defer_search_index', true), '') <> 'on') THEN
+    INSERT INTO search_index (rowid, kind, ref_id, title, body)
+    VALUES (NEW.id * 8 + {code}, '{kind}', NEW.id, {title}, {body});
+  END IF;
+  RETURN NULL;
+END $$"""
+        )
+        op.execute(
+            f"CREATE TRIGGER {table}_search_index AFTER INSERT OR DELETE OR UPDATE OF {columns} "
+            f"ON {table} FOR EACH ROW EXECUTE FUNCTION {table}_search_index()"
+        )
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        for table, *_ in SOURCES:
+            op.execute(f"DROP TRIGGER IF EXISTS {table}_search_index ON {table}")
+            op.execute(f"DROP FUNCTION IF EXISTS {table}_search_index()")
     for table in ("journal_entries", "todos", "cards", "concepts"):
         for suffix in ("ai", "ad", "au"):
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_{suffix}")
+            if op.get_bind().dialect.name == "sqlite":
+                op.execute(f"DROP TRIGGER IF EXISTS {table}_{suffix}")
     op.execute("DROP TABLE IF EXISTS search_index")
     for table in (
         "settings",

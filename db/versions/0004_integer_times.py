@@ -37,7 +37,12 @@ TWINS = {
 
 
 def _ms_of(column: str) -> str:
-    """SQL: the datetime text in ``column`` as floored epoch milliseconds (NULL stays NULL)."""
+    """SQL: the datetime text in ``column`` as floored epoch milliseconds (NULL stays NULL).
+
+    On PostgreSQL the column is a ``timestamp`` (naive UTC): its epoch seconds, floored.
+    """
+    if op.get_bind().dialect.name == "postgresql":
+        return f"CAST(floor(extract(epoch FROM {column}) * 1000) AS BIGINT)"
     return (
         f"(unixepoch(substr({column}, 1, 19)) * 1000 "
         f"+ CAST(substr({column} || '.000', 21, 3) AS INTEGER))"

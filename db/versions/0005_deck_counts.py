@@ -25,7 +25,13 @@ COLUMNS = ["deck", "suspended", "state", "last_review", "due", "buried_until"]
 
 def upgrade() -> None:
     op.create_index("ix_cards_deck", "cards", COLUMNS)
-    op.create_index("ix_cards_no_text", "cards", COLUMNS, sqlite_where=sa.text("front = ''"))
+    op.create_index(
+        "ix_cards_no_text",
+        "cards",
+        COLUMNS,
+        sqlite_where=sa.text("front = ''"),
+        postgresql_where=sa.text("front = ''"),
+    )
 
 
 def downgrade() -> None:

@@ -210,6 +210,13 @@ def info(app: AppContext, card_id: int, as_json: bool) -> None:
     click.echo(f"stability: {stability} · difficulty: {difficulty} · retrievability: {r}")
     click.echo(f"due: {c.due:%Y-%m-%d %H:%M} UTC · interval: {c.interval_days} days")
     click.echo("now: " + "  ".join(f"{name} {days:.2f}d" for name, days in detail.preview.items()))
+    if detail.exercise_id is not None:
+        click.echo(f"exercise {detail.exercise_id}: {len(detail.attempts)} attempt(s)")
+        for a in detail.attempts:
+            click.echo(
+                f"  {a.attempted_at:%Y-%m-%d %H:%M} UTC  {a.status:<7}  "
+                f"{a.checks_passed}/{a.checks} checks  {a.duration_ms} ms"
+            )
     if not detail.reviews:
         click.echo("No reviews yet.")
         return

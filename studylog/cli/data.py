@@ -201,7 +201,7 @@ def import_command(
 
 @click.group("db")
 def db_group() -> None:
-    """The database file: upgrade, current, check, backup, backups, restore, new."""
+    """The database: upgrade, current, check, backup, backups, restore, new, copy."""
 
 
 def _plain_db(app: AppContext):  # noqa: ANN202 - Database, without the automatic upgrade
@@ -209,6 +209,12 @@ def _plain_db(app: AppContext):  # noqa: ANN202 - Database, without the automati
     from studylog.storage.engine import Database
 
     return Database(resolve_db_url(app.db_arg))
+
+
+PG_DUMP = (
+    "a PostgreSQL database is backed up and restored with pg_dump and pg_restore, "
+    "not by studylog (docs/postgres.md)"
+)
 
 
 @db_group.command("current")
@@ -219,12 +225,15 @@ def db_current(app: AppContext, as_json: bool) -> None:
     from studylog.storage import migrate
 
     db = _plain_db(app)
-    current = migrate.current_revision_of(db.path) if db.path else None
+    current = migrate.revision_of(db)
     head = migrate.head_revision()
     if as_json:
-        print_json({"path": str(db.path), "current": current, "head": head})
+        where = str(db.path) if not db.is_postgres else db.display_name
+        print_json({"path": where, "current": current, "head": head})
         return
-    click.echo(f"{db.path}: revision {current or '(none)'}; newest {head}")
+    click.echo(
+        f"{db.display_name if db.is_postgres else db.path}: revision {current or '(none)'}; newest {head}"
+    )
 
 
 @db_group.command("check")
@@ -234,6 +243,17 @@ def db_check(app: AppContext) -> None:
     from studylog.storage import migrate
 
     db = _plain_db(app)
+    if db.is_postgres:
+        current, head = migrate.revision_of(db), migrate.head_revision()
+        if current != head:
+            raise click.ClickException(
+                f"{db.display_name}: at revision {current or '(none)'}, {head} is pending"
+            )
+        click.echo(
+            f"{db.display_name}: revision {current} is the newest "
+            "(the server keeps its own integrity: see pg_amcheck)."
+        )
+        return
     if db.path is None or not db.path.exists():
         raise click.ClickException(f"{db.path}: no database yet (it is created on first use)")
     current = migrate.current_revision_of(db.path)
@@ -253,9 +273,9 @@ def db_upgrade(app: AppContext) -> None:
     from studylog.storage import migrate
 
     db = _plain_db(app)
-    before = migrate.current_revision_of(db.path) if db.path else None
+    before = migrate.revision_of(db)
     made = migrate.prepare(db)
-    after = migrate.current_revision_of(db.path) if db.path else None
+    after = migrate.revision_of(db)
     if before == after:
         click.echo(f"Already at the newest revision {after}.")
     else:
@@ -272,6 +292,8 @@ def db_backup(app: AppContext, dest: Path | None) -> None:
     from studylog.storage import backups, migrate
 
     db = _plain_db(app)
+    if db.is_postgres:
+        raise click.ClickException(PG_DUMP)
     if db.path is None or not db.path.exists():
         raise click.ClickException(f"{db.path}: no database to back up")
     if dest is None:
@@ -338,6 +360,39 @@ def db_restore(app: AppContext, backup: str, yes: bool) -> None:
     click.echo(f"Restored {path} from {source}.{saved}")
 
 
+@db_group.command("copy")
+@click.option(
+    "--to",
+    "target",
+    required=True,
+    metavar="PATH|URL",
+    help="The database to copy into: an SQLite file or postgresql+psycopg://USER@HOST/DB.",
+)
+@click.option("--replace", is_flag=True, help="Delete the target's rows first (one transaction).")
+@pass_app
+def db_copy(app: AppContext, target: str, replace: bool) -> None:
+    """Copy the whole collection into another database (SQLite <-> PostgreSQL), every row
+    with its id: entries, TODOs, cards, the review history, the demo cache, settings.
+
+    The target is created or migrated first and must be empty unless --replace.
+    """
+    from studylog.paths import resolve_db_url
+    from studylog.storage.copy import copy_collection
+    from studylog.storage.engine import Database
+
+    source = app.database(sync_pack=False)
+    into = Database(resolve_db_url(target))
+    try:
+        report = copy_collection(source, into, replace=replace)
+    finally:
+        into.dispose()
+    counts = ", ".join(f"{n} {t}" for t, n in report.rows.items() if n)
+    click.echo(
+        f"Copied {report.total} rows from {source.display_name} to {into.display_name}"
+        + (f" ({counts})." if counts else ".")
+    )
+
+
 @db_group.command("new")
 @click.option("--yes", is_flag=True, help="Do not ask.")
 @pass_app
@@ -368,6 +423,9 @@ def db_new(app: AppContext, yes: bool) -> None:
 
 def _db_file(app: AppContext) -> Path:
     db = _plain_db(app)
+    if db.is_postgres:
+        db.dispose()
+        raise click.ClickException(PG_DUMP)
     if db.path is None:
         raise click.ClickException("backups need a database file, not an in-memory database")
     db.dispose()

@@ -11,6 +11,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from functools import cache
+from typing import Any
 
 import yaml
 from markdown_it import MarkdownIt
@@ -24,7 +25,7 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 KEY = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 CLOZE = re.compile(r"\{\{c(\d+)::(.*?)(?:::(.*?))?\}\}", re.DOTALL)
 FUNCTION = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-CONTAINER_KINDS = ("card", "cloze", "exercise")
+CONTAINER_KINDS = ("card", "cloze", "exercise", "computed")
 
 
 class ConceptFormatError(InvalidInputError):
@@ -73,6 +74,91 @@ class ExerciseSpec:
     starter: str | None = None
     line: int = 0
 
+    def to_json(self) -> dict[str, object]:
+        return {
+            "function": self.function,
+            "title": self.title,
+            "task": self.task,
+            "checks": self.checks,
+            "starter": self.starter,
+            "line": self.line,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ExerciseSpec:
+        return cls(
+            function=str(data["function"]),
+            title=str(data["title"]),
+            task=str(data["task"]),
+            checks=str(data["checks"]),
+            starter=None if data.get("starter") is None else str(data["starter"]),
+            line=int(data.get("line") or 0),
+        )
+
+    def to_markdown(self) -> str:
+        """The exercise written back in the concept file format (``::: exercise ...``)."""
+        parts = [f"::: exercise {self.function} {self.title}", self.task.strip(), ""]
+        parts.append(_fence("python checks", self.checks))
+        if self.starter is not None:
+            parts += ["", _fence("python starter", self.starter)]
+        parts.append(":::")
+        return "\n".join(parts)
+
+
+@dataclass(frozen=True)
+class ComputedSpec:
+    """One predict-the-output card template (``::: computed KEY``), see docs/concept-format.md.
+
+    Attributes:
+        key: the card's stable key in the file (lowercase, digits, dashes).
+        title: the rest of the container's first line (may be empty).
+        template: the source of the ```` ```python template ```` block, a module
+            defining ``card(rng)`` (run in the sandbox at review time).
+        note: markdown outside the block, shown on the back after checking.
+        line: the 1-based line of the ``::: computed`` line.
+    """
+
+    key: str
+    title: str
+    template: str
+    note: str = ""
+    line: int = 0
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "key": self.key,
+            "title": self.title,
+            "template": self.template,
+            "note": self.note,
+            "line": self.line,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ComputedSpec:
+        return cls(
+            key=str(data["key"]),
+            title=str(data.get("title") or ""),
+            template=str(data["template"]),
+            note=str(data.get("note") or ""),
+            line=int(data.get("line") or 0),
+        )
+
+    def to_markdown(self) -> str:
+        """The template written back in the concept file format (``::: computed KEY``)."""
+        head = f"::: computed {self.key} {self.title}".rstrip()
+        parts = [head]
+        if self.note.strip():
+            parts += [self.note.strip(), ""]
+        parts += [_fence("python template", self.template), ":::"]
+        return "\n".join(parts)
+
+
+def _fence(info: str, code: str) -> str:
+    """A fenced code block long enough not to be closed by backticks inside ``code``."""
+    longest = max((len(m) for m in re.findall(r"`{3,}", code)), default=0)
+    ticks = "`" * max(3, longest + 1)
+    return f"{ticks}{info}\n{code.rstrip()}\n{ticks}"
+
 
 @dataclass(frozen=True)
 class ConceptFile:
@@ -89,6 +175,7 @@ class ConceptFile:
     cards: list[CardSpec] = field(default_factory=list)
     content_hash: str = ""
     exercises: list[ExerciseSpec] = field(default_factory=list)
+    computed: list[ComputedSpec] = field(default_factory=list)
 
 
 @cache
@@ -190,12 +277,13 @@ def parse_concept(text: str, path: str = "<concept>") -> ConceptFile:
         body = _slice(lines, body_start, len(lines))
         cards: list[CardSpec] = []
         exercises: list[ExerciseSpec] = []
+        computed: list[ComputedSpec] = []
     else:
         body = (
             _slice(lines, body_start, cards_start)
             + ("\n\n" + _slice(lines, cards_end, len(lines)) if cards_end < len(lines) else "")
         ).strip()
-        cards, exercises = _parse_cards(tokens, lines, path, cards_start, cards_end)
+        cards, exercises, computed = _parse_cards(tokens, lines, path, cards_start, cards_end)
 
     demo = meta.get("demo")
     return ConceptFile(
@@ -209,6 +297,7 @@ def parse_concept(text: str, path: str = "<concept>") -> ConceptFile:
         demo=str(demo) if demo else None,
         cards=cards,
         exercises=exercises,
+        computed=computed,
         content_hash=hashlib.sha256(text.encode("utf-8")).hexdigest(),
     )
 
@@ -231,9 +320,10 @@ def _cards_section(tokens: list[Token]) -> tuple[int | None, int | None]:
 
 def _parse_cards(
     tokens: list[Token], lines: list[str], path: str, start: int, end: int
-) -> tuple[list[CardSpec], list[ExerciseSpec]]:
+) -> tuple[list[CardSpec], list[ExerciseSpec], list[ComputedSpec]]:
     cards: list[CardSpec] = []
     exercises: list[ExerciseSpec] = []
+    computed: list[ComputedSpec] = []
     seen: set[str] = set()
     i = 0
     while i < len(tokens):
@@ -268,6 +358,12 @@ def _parse_cards(
             raise ConceptFormatError(f"{path}:{line_no}: duplicate card key '{key}'")
         seen.add(key)
         close = _matching_close(tokens, i)
+        if kind == "computed":
+            computed.append(
+                _parse_computed(tokens[i + 1 : close], lines, tok.map, params, path, line_no)
+            )
+            i = close + 1
+            continue
         front, back = _split_front_back(tokens[i + 1 : close], lines, tok.map)
         if kind == "card":
             if not front or not back:
@@ -288,7 +384,47 @@ def _parse_cards(
                     )
                 )
         i = close + 1
-    return cards, exercises
+    return cards, exercises, computed
+
+
+def _parse_computed(
+    inner: list[Token],
+    lines: list[str],
+    outer: list[int],
+    params: list[str],
+    path: str,
+    line_no: int,
+) -> ComputedSpec:
+    """``::: computed KEY Title``: one ```` ```python template ```` block and an optional note."""
+    key = params[1]
+    content_start, content_end = outer[0] + 1, outer[1]
+    if content_end > content_start and lines[content_end - 1].strip().startswith(":::"):
+        content_end -= 1
+    template: str | None = None
+    skip: set[int] = set()
+    for tok in inner:
+        if tok.type != "fence" or tok.map is None:
+            continue
+        info = tok.info.strip().split()
+        if len(info) >= 2 and info[0] == "python" and info[1] == "template":
+            if template is not None:
+                raise ConceptFormatError(
+                    f"{path}:{tok.map[0] + 1}: computed card '{key}' has two template blocks"
+                )
+            template = tok.content
+            skip.update(range(tok.map[0], tok.map[1]))
+    if template is None or not template.strip():
+        raise ConceptFormatError(
+            f"{path}:{line_no}: computed card '{key}' needs a ```python template``` block"
+        )
+    note = "\n".join(lines[n] for n in range(content_start, content_end) if n not in skip)
+    return ComputedSpec(
+        key=key,
+        title=" ".join(params[2:]).strip(),
+        template=template,
+        note=note.strip(),
+        line=line_no,
+    )
 
 
 def _parse_exercise(

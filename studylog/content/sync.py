@@ -21,6 +21,9 @@ from studylog.storage.models import Concept
 from studylog.studyday import utcnow
 
 FINGERPRINT_KEY = "pack.fingerprint"
+# Part of the fingerprint: bumped when what a sync makes of the same files changes
+# (2: exercise and computed cards, migration 0007), so every database syncs once more.
+SYNC_VERSION = b"2"
 
 
 @dataclass
@@ -39,7 +42,7 @@ def _files(root: Path) -> list[Path]:
 
 
 def fingerprint(files: list[Path]) -> str:
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(SYNC_VERSION + b"\0")
     for path in files:
         digest.update(path.name.encode())
         digest.update(b"\0")
@@ -69,9 +72,15 @@ def sync_pack(db: Database, root: Path | None = None, *, force: bool = False) ->
     now = utcnow()
     with db.write() as session:
         known = {
-            slug: (content_hash, user_modified or origin != "pack")
-            for slug, content_hash, user_modified, origin in session.execute(
-                select(Concept.slug, Concept.content_hash, Concept.user_modified, Concept.origin)
+            slug: (content_hash, user_modified or origin != "pack", exercises is None)
+            for slug, content_hash, user_modified, origin, exercises in session.execute(
+                select(
+                    Concept.slug,
+                    Concept.content_hash,
+                    Concept.user_modified,
+                    Concept.origin,
+                    Concept.exercises,
+                )
             )
         }
         for path in files:
@@ -82,7 +91,8 @@ def sync_pack(db: Database, root: Path | None = None, *, force: bool = False) ->
                 report.added.append(parsed.slug)
             elif seen[1]:
                 report.kept_user_copy.append(parsed.slug)
-            elif seen[0] != parsed.content_hash:
+            elif seen[0] != parsed.content_hash or seen[2]:
+                # Changed, or applied before exercise cards existed (0007).
                 apply_file(session, parsed, origin="pack", now=now)
                 report.updated.append(parsed.slug)
             else:

@@ -32,7 +32,7 @@ from studylog.interchange.summary import ApplyContext, FileSummary
 from studylog.interchange.textio import read_text
 from studylog.services import cards as card_service
 from studylog.services import tags as tag_service
-from studylog.storage.bulk import insert_rows, raw_connection
+from studylog.storage.bulk import insert_rows, is_postgres, raw_connection
 from studylog.storage.models import Card, card_tags
 from studylog.storage.search_index import indexed_after
 
@@ -212,20 +212,23 @@ def _already_there(session: Session, rows: list[CsvCard]) -> set[tuple[str, str,
     if not rows:
         return set()
     raw = raw_connection(session)
+    postgres = is_postgres(session)
     raw.execute(
         "CREATE TEMP TABLE IF NOT EXISTS csv_import_rows "
-        "(front TEXT, back TEXT, kind TEXT, PRIMARY KEY (front, back, kind)) WITHOUT ROWID"
+        "(front TEXT, back TEXT, kind TEXT, PRIMARY KEY (front, back, kind))"
+        + ("" if postgres else " WITHOUT ROWID")
     )
     raw.execute("DELETE FROM csv_import_rows")
     raw.executemany(
-        "INSERT OR IGNORE INTO csv_import_rows (kind, front, back) VALUES (?, ?, ?)",
+        "INSERT INTO csv_import_rows (kind, front, back) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
         [(r.kind, r.front, r.back) for r in rows],
     )
     # CROSS JOIN keeps the cards as the outer loop in SQLite: one scan of the
     # cards, each probing the temporary table's key.
     found = raw.execute(
-        "SELECT DISTINCT c.kind, c.front, c.back FROM cards c CROSS JOIN csv_import_rows t "
-        "ON t.front = c.front AND t.back = c.back AND t.kind = c.kind"
+        "SELECT DISTINCT c.kind, c.front, c.back FROM cards c "
+        + ("JOIN" if postgres else "CROSS JOIN")
+        + " csv_import_rows t ON t.front = c.front AND t.back = c.back AND t.kind = c.kind"
     ).fetchall()
     raw.execute("DELETE FROM csv_import_rows")
     return {tuple(r) for r in found}

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-Kind = Literal["int", "float", "str", "bool", "date", "time", "list"]
+Kind = Literal["int", "float", "str", "bool", "date", "time", "list", "objects"]
 Role = Literal["column", "ref", "derived"]
 
 # Bumped when a field changes meaning; new optional fields or sections need no bump.
@@ -43,6 +43,7 @@ _KIND_DOC: dict[str, str] = {
     "date": "`YYYY-MM-DD`",
     "time": "ISO 8601 UTC",
     "list": "list of strings",
+    "objects": "list of objects",
 }
 
 
@@ -156,6 +157,20 @@ SECTIONS: tuple[Section, ...] = (
             _f("related", "list", "slugs of related concepts"),
             _f("demo", "str", "file name in the pack's `demos/`", nullable=True),
             _f("demo_code", "str", "the user's own demo code (imported as untrusted)", True),
+            _f(
+                "exercises",
+                "objects",
+                "its exercises (`function`, `title`, `task`, `checks`, `starter`, `line`; "
+                "docs/exercises.md), code imported as untrusted",
+                True,
+            ),
+            _f(
+                "computed",
+                "objects",
+                "its computed-card templates (`key`, `title`, `template`, `note`, `line`; "
+                "docs/concept-format.md), code imported as untrusted",
+                True,
+            ),
             _f("origin", "str", "`pack`, `user` or `import`"),
             _f("user_modified", "bool", "the user edited a pack concept"),
             _CREATED,
@@ -174,7 +189,7 @@ SECTIONS: tuple[Section, ...] = (
             _ID,
             _f("front", "str", "markdown"),
             _f("back", "str", "markdown"),
-            _f("kind", "str", "`basic` or `cloze`"),
+            _f("kind", "str", "`basic`, `cloze`, `exercise` or `computed` (docs/exercises.md)"),
             _f("cloze_ord", "int", "the cloze number of a cloze card", nullable=True),
             _f("deck", "str", "Anki-style `A::B` name"),
             _f("external_id", "str", "its id in the system it came from", nullable=True),

@@ -39,6 +39,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from studylog.content.concept_file import ComputedSpec, ExerciseSpec
 from studylog.errors import InvalidInputError
 from studylog.interchange.export_format import BY_NAME, FORMAT_VERSION, SECTIONS
 from studylog.interchange.limits import check_json_depth
@@ -92,6 +93,30 @@ class ParsedJson:
     sections: dict[str, list[dict[str, Any]]]
 
 
+def _foreign_items(row: dict[str, Any]) -> bool:
+    """Whether a concept record brings exercises or computed templates that are not the
+    installed pack's own for its slug (code that must be approved before it runs)."""
+    if not row["exercises"] and not row["computed"]:
+        return False
+    if row["origin"] != "pack":
+        return True
+    from studylog.content.concept_file import parse_concept
+    from studylog.paths import content_dir
+
+    path = content_dir() / "concepts" / f"{row['slug']}.md"
+    if not path.is_file():
+        return True
+    parsed = parse_concept(path.read_text(encoding="utf-8"), str(path))
+
+    def code(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{k: v for k, v in item.items() if k != "line"} for item in items]
+
+    return (code(row["exercises"] or []), code(row["computed"] or [])) != (
+        code([e.to_json() for e in parsed.exercises]),
+        code([c.to_json() for c in parsed.computed]),
+    )
+
+
 def _convert(kind: str, value: Any) -> Any:
     nullable = kind.endswith("?")
     kind = kind.rstrip("?")
@@ -104,6 +129,8 @@ def _convert(kind: str, value: Any) -> Any:
     if kind == "float" and isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
     if kind == "str" and isinstance(value, str):
+        return value
+    if kind == "objects" and isinstance(value, list) and all(isinstance(v, dict) for v in value):
         return value
     if kind == "bool" and isinstance(value, bool):
         return value
@@ -143,6 +170,14 @@ def _check_record(name: str, section: str, index: int, record: Any) -> dict[str,
     # Slugs and deck names become file names on markdown export.
     if section == "concepts":
         check_slug(out["slug"], where)
+        for key, spec in (("exercises", ExerciseSpec), ("computed", ComputedSpec)):
+            if out.get(key) is not None:
+                try:
+                    out[key] = [spec.from_json(item).to_json() for item in out[key]]
+                except (KeyError, TypeError, ValueError) as exc:
+                    raise InvalidInputError(
+                        f"{where}: bad value for {key!r} (an item lacks or mistypes {exc})"
+                    ) from None
     if out.get("deck") is not None:
         check_deck(out["deck"], where)
     return out
@@ -199,7 +234,7 @@ def _check_references(name: str, sections: dict[str, list[dict[str, Any]]]) -> N
             )
     slugs = {c["slug"] for c in sections["concepts"]}
     for i, row in enumerate(sections["cards"]):
-        if row["kind"] not in ("basic", "cloze"):
+        if row["kind"] not in ("basic", "cloze", "exercise", "computed"):
             raise InvalidInputError(
                 f"{name}: cards[{i}] (id {row['id']}): unknown kind {row['kind']!r}"
             )
@@ -280,7 +315,8 @@ class _Writer:
                 concept = Concept(slug=row["slug"], content_hash=None)
                 self.s.add(concept)
                 self._fill_concept(concept, row)
-                concept.origin = "import" if row["demo_code"] else row["origin"]
+                runs_code = row["demo_code"] or _foreign_items(row)
+                concept.origin = "import" if runs_code else row["origin"]
                 concept.user_modified = row["user_modified"]
                 concept.created_at = row["created_at"]
                 self.summary.add("concepts")
@@ -290,10 +326,13 @@ class _Writer:
                 and not concept.user_modified
                 and row["origin"] == "pack"
             ):
+                pack_items = (concept.exercises, concept.computed)
                 self._fill_concept(concept, row)  # the user's edits of a pack concept
                 concept.user_modified = True
-                if row["demo_code"]:
-                    concept.origin = "import"
+                if row["demo_code"] or (
+                    (concept.exercises, concept.computed) != pack_items and _foreign_items(row)
+                ):
+                    concept.origin = "import"  # code that is not the pack's: approve first
                 self.summary.add("concepts")
             else:
                 self.summary.skip("concepts")
@@ -302,6 +341,9 @@ class _Writer:
     def _fill_concept(self, concept: Concept, row: dict[str, Any]) -> None:
         for field in ("title", "aliases", "body", "sources", "related", "demo", "demo_code"):
             setattr(concept, field, row[field])
+        for field in ("exercises", "computed"):
+            if row[field] is not None:
+                setattr(concept, field, row[field])
         concept.updated_at = row["updated_at"]
         with self.s.no_autoflush:
             concept.tags = tag_service.get_or_create(self.s, row["tags"])

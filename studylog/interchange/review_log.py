@@ -213,6 +213,14 @@ class _Plan:
     skipped: int
 
 
+def _id_list(session: Session, ids: list) -> tuple[str, object]:  # noqa: ANN001
+    """(SQL after ``column``, the ``:ids`` parameter) matching any of ``ids`` in one
+    parameter: a JSON array through ``json_each`` on SQLite, an array on PostgreSQL."""
+    if session.get_bind().dialect.name == "postgresql":
+        return "= ANY(:ids)", list(ids)
+    return "IN (SELECT value FROM json_each(:ids))", json.dumps(ids)
+
+
 def existing_cards(session: Session, external_ids: list[str]) -> dict[str, int]:
     """External id -> studylog card id for the ids already stored (the oldest card wins)."""
     return {ext: cid for ext, (cid, _, _) in _lookup(session, external_ids).items()}
@@ -228,13 +236,14 @@ def _lookup(session: Session, external_ids: list[str]) -> dict[str, tuple[int, i
     found: dict[str, tuple[int, int, set[int]]] = {}
     if not external_ids:
         return found
+    ids_in, ids = _id_list(session, external_ids)
     rows = session.execute(
         text(
             "SELECT c.id, c.external_id, c.lapses, r.reviewed_at_ms FROM cards AS c "
             "LEFT JOIN reviews AS r ON r.card_id = c.id "
-            "WHERE c.external_id IN (SELECT value FROM json_each(:ids)) ORDER BY c.id"
+            f"WHERE c.external_id {ids_in} ORDER BY c.id"
         ),
-        {"ids": json.dumps(external_ids)},
+        {"ids": ids},
     )
     for cid, ext, lapses, at in rows:
         entry = found.setdefault(ext, (cid, lapses, set()))
@@ -249,12 +258,10 @@ def stored_times(session: Session, card_ids: list[int]) -> dict[int, set[int]]:
     times: dict[int, set[int]] = defaultdict(set)
     if not card_ids:
         return times
+    ids_in, ids = _id_list(session, card_ids)
     for cid, at in session.execute(
-        text(
-            "SELECT card_id, reviewed_at_ms FROM reviews "
-            "WHERE card_id IN (SELECT value FROM json_each(:ids))"
-        ),
-        {"ids": json.dumps(card_ids)},
+        text(f"SELECT card_id, reviewed_at_ms FROM reviews WHERE card_id {ids_in}"),
+        {"ids": ids},
     ):
         times[cid].add(at)
     return times

@@ -12,7 +12,7 @@ as an exact SQL comparison instead (see ``search_sql``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import numpy as np
@@ -23,6 +23,7 @@ from studylog import cardsearch
 from studylog.cardsearch import nodes
 from studylog.errors import InvalidInputError
 from studylog.scheduling import batch
+from studylog.services import exercises as exercise_service
 from studylog.services import review as review_service
 from studylog.services import settings as settings_service
 from studylog.services.cards import load_card
@@ -403,6 +404,18 @@ class ReviewEntry:
 
 
 @dataclass(frozen=True)
+class AttemptEntry:
+    """One checked attempt at an exercise card's exercise (``attempted_at`` aware UTC)."""
+
+    id: int
+    attempted_at: datetime
+    status: str
+    checks_passed: int
+    checks: int
+    duration_ms: int
+
+
+@dataclass(frozen=True)
 class CardDetail:
     """Everything the card info panel and ``card info`` show.
 
@@ -418,6 +431,8 @@ class CardDetail:
     last_review: datetime | None
     reviews: list[ReviewEntry]
     preview: dict[str, float]
+    exercise_id: str | None = None
+    attempts: list[AttemptEntry] = field(default_factory=list)
 
 
 def card_info(db, card_id: int, *, now: datetime | None = None) -> CardDetail:  # noqa: ANN001
@@ -452,6 +467,7 @@ def card_info(db, card_id: int, *, now: datetime | None = None) -> CardDetail:  
         config = review_service.config_in(session)
         buttons = review_service.preview_card(card, ctx.now, config, config.scheduler())
         preview = {b.label.lower(): b.seconds / 86400.0 for b in buttons}
+        exercise_id = exercise_service.card_exercise_id(card.kind, card.pack_key)
         return CardDetail(
             card=row,
             cloze_ord=card.cloze_ord,
@@ -461,4 +477,23 @@ def card_info(db, card_id: int, *, now: datetime | None = None) -> CardDetail:  
             last_review=ensure_utc(card.last_review) if card.last_review is not None else None,
             reviews=reviews,
             preview=preview,
+            exercise_id=exercise_id,
+            attempts=_attempts(db, exercise_id),
         )
+
+
+def _attempts(db, exercise_id: str | None) -> list[AttemptEntry]:  # noqa: ANN001
+    """The exercise's stored attempts, oldest first (none for another card)."""
+    if exercise_id is None:
+        return []
+    return [
+        AttemptEntry(
+            id=a.id,
+            attempted_at=ensure_utc(a.attempted_at),
+            status=a.status,
+            checks_passed=sum(c.passed for c in a.result.checks),
+            checks=len(a.result.checks),
+            duration_ms=a.duration_ms,
+        )
+        for a in exercise_service.attempts(db, exercise_id)
+    ]

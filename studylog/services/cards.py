@@ -24,6 +24,9 @@ from studylog.storage.models import Card, Concept, Tag, card_tags
 from studylog.studyday import utcnow
 
 KINDS = ("basic", "cloze")
+# Cards made from a concept file's exercises and computed templates (services.concepts);
+# not for `card add`, which takes KINDS only.
+ITEM_KINDS = ("exercise", "computed")
 LEARNING = CardState.LEARNING  # a card with last_review NULL counts as new
 
 
@@ -102,6 +105,10 @@ def no_text():  # noqa: ANN201 - SQL expression
 
 
 def _check_text(front: str, back: str, kind: str) -> None:
+    if kind in ITEM_KINDS:
+        if not front.strip():
+            raise InvalidInputError(f"the {kind} card's title is empty")
+        return
     if kind not in KINDS:
         raise InvalidInputError(f"unknown card kind {kind!r} (use basic or cloze)")
     if not front.strip():
@@ -216,6 +223,8 @@ def create(
         InvalidInputError: empty front/back, unknown kind, cloze without deletions.
         NotFoundError: unknown concept slug.
     """
+    if kind not in KINDS:
+        raise InvalidInputError(f"unknown card kind {kind!r} (use basic or cloze)")
     _check_text(front, back, kind)
     with db.write() as session:
         concept = concept_by_slug(session, concept_slug) if concept_slug else None

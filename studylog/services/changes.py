@@ -5,6 +5,12 @@ connection (this process's own sessions, or the CLI in another process)
 commits; it costs one pragma, no table read. :class:`ChangeWatch` holds such a
 connection of its own, which never writes, so every commit counts. The app
 polls it about once a second to show writes made elsewhere.
+
+PostgreSQL has no data version; there the watch reads the server's next
+transaction id (``pg_snapshot_xmax(pg_current_snapshot())``), which moves
+whenever any transaction that writes begins, on any connection. It is
+cluster-wide: a write to another database on the same server also counts as
+a change (one needless re-read, never a missed write).
 """
 
 from __future__ import annotations
@@ -33,11 +39,16 @@ class ChangeWatch:
             self._connection: Connection = db.engine.connect()
         except (OperationalError, SADatabaseError) as exc:
             raise DatabaseError(f"cannot watch the database: {exc}") from None
+        self._sql = (
+            "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint"
+            if db.is_postgres
+            else "PRAGMA data_version"
+        )
         self._seen = self._version()
 
     def _version(self) -> int:
         try:
-            value = int(self._connection.exec_driver_sql("PRAGMA data_version").scalar_one())
+            value = int(self._connection.exec_driver_sql(self._sql).scalar_one())
             self._connection.rollback()  # end the read: the next look sees new commits
         except (OperationalError, SADatabaseError) as exc:
             raise DatabaseError(f"cannot read the database's data version: {exc}") from None

@@ -7,6 +7,7 @@ users add and edit concepts in that same format, so one parser and one writer
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -14,7 +15,13 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from studylog.content.concept_file import CardSpec, ConceptFile, parse_concept
+from studylog.content.concept_file import (
+    CardSpec,
+    ComputedSpec,
+    ConceptFile,
+    ExerciseSpec,
+    parse_concept,
+)
 from studylog.errors import InvalidInputError
 from studylog.services import cards as card_service
 from studylog.services import tags as tag_service
@@ -54,13 +61,78 @@ class ConceptInfo:
     origin: str
     user_modified: bool
     cards: list[card_service.CardInfo] = field(default_factory=list)
+    exercises: list[ExerciseSpec] = field(default_factory=list)
+    computed: list[ComputedSpec] = field(default_factory=list)
+
+
+# Exercise cards (one per ``::: exercise``) go into one deck, whatever their concept:
+# an exercise takes minutes, not seconds, and the learner may want to suspend,
+# limit or study them apart (Anki's way: a deck). Their key in ``pack_key`` is
+# ``SLUG/exercise:FUNCTION``; computed cards use their own key, ``SLUG/KEY``.
+EXERCISE_DECK = "Exercises"
+EXERCISE_KEY_PREFIX = "exercise:"
+EXERCISE_KIND = "exercise"
+COMPUTED_KIND = "computed"
+
+
+@dataclass(frozen=True)
+class _ItemCard:
+    """A card made from an exercise or a computed template (not from a ``::: card``)."""
+
+    pack_key_suffix: str
+    kind: str
+    front: str
+    back: str
+    deck: str | None  # None: the concept's deck
+
+
+def _item_cards(
+    parsed_exercises: list[ExerciseSpec], computed: list[ComputedSpec]
+) -> list[_ItemCard]:
+    items = [
+        _ItemCard(
+            f"{EXERCISE_KEY_PREFIX}{e.function}", EXERCISE_KIND, e.title, e.task, EXERCISE_DECK
+        )
+        for e in parsed_exercises
+    ]
+    items += [
+        _ItemCard(c.key, COMPUTED_KIND, c.title or f"Predict the output ({c.key})", c.note, None)
+        for c in computed
+    ]
+    return items
+
+
+def specs_of(concept: Concept) -> tuple[list[ExerciseSpec], list[ComputedSpec]]:
+    """The concept's exercises and computed templates as stored (migration 0007).
+
+    A pack concept applied before 0007 (the columns NULL) takes them from its
+    pack file; any other concept without them has none.
+    """
+    exercises = concept.exercises
+    computed = concept.computed
+    if (exercises is None or computed is None) and concept.origin == "pack":
+        from studylog.paths import content_dir
+
+        path = content_dir() / "concepts" / f"{concept.slug}.md"
+        if path.is_file():
+            parsed = parse_concept(path.read_text(encoding="utf-8"), str(path))
+            return list(parsed.exercises), list(parsed.computed)
+    return (
+        [ExerciseSpec.from_json(e) for e in exercises or []],
+        [ComputedSpec.from_json(c) for c in computed or []],
+    )
 
 
 _load = card_service.concept_by_slug
 
 
 def _upsert_cards(
-    session: Session, concept: Concept, specs: list[CardSpec], origin: str, now: datetime
+    session: Session,
+    concept: Concept,
+    specs: list[CardSpec],
+    origin: str,
+    now: datetime,
+    items: Sequence[_ItemCard] = (),
 ) -> tuple[int, int]:
     """Make the concept's keyed cards match ``specs``; return (added, removed).
 
@@ -98,6 +170,27 @@ def _upsert_cards(
         elif (card.front, card.back) != (spec.front, spec.back):
             card.front, card.back = spec.front, spec.back
             card.updated_at = now
+    for item in items:
+        key = f"{concept.slug}/{item.pack_key_suffix}"
+        wanted.add(key)
+        card = existing.get(key)
+        if card is None:
+            card_service.new_card(
+                session,
+                front=item.front,
+                back=item.back,
+                kind=item.kind,
+                deck=item.deck or (concept.title if origin == "pack" else "Default"),
+                tags=[t.name for t in concept.tags],
+                concept=concept,
+                pack_key=key,
+                origin=origin,
+                now=now,
+            )
+            added += 1
+        elif (card.front, card.back, card.kind) != (item.front, item.back, item.kind):
+            card.front, card.back, card.kind = item.front, item.back, item.kind
+            card.updated_at = now
     for key, card in existing.items():
         if key in wanted:
             continue
@@ -133,11 +226,20 @@ def apply_file(
     concept.demo = parsed.demo
     concept.content_hash = parsed.content_hash
     concept.tags = tag_service.get_or_create(session, parsed.tags)
+    concept.exercises = [e.to_json() for e in parsed.exercises]
+    concept.computed = [c.to_json() for c in parsed.computed]
     concept.updated_at = now
     if user_edit and concept.origin == "pack":
         concept.user_modified = True
     session.flush()
-    _upsert_cards(session, concept, parsed.cards, concept.origin, now)
+    _upsert_cards(
+        session,
+        concept,
+        parsed.cards,
+        concept.origin,
+        now,
+        _item_cards(parsed.exercises, parsed.computed),
+    )
     return concept
 
 
@@ -225,6 +327,7 @@ def get(db: Database, slug: str) -> ConceptInfo:
     with db.read() as session:
         c = _load(session, slug)
         cards = session.scalars(select(Card).where(Card.concept_id == c.id).order_by(Card.id))
+        exercises, computed = specs_of(c)
         return ConceptInfo(
             slug=c.slug,
             title=c.title,
@@ -238,6 +341,8 @@ def get(db: Database, slug: str) -> ConceptInfo:
             origin=c.origin,
             user_modified=c.user_modified,
             cards=[card_service.info(card) for card in cards],
+            exercises=exercises,
+            computed=computed,
         )
 
 
@@ -297,7 +402,7 @@ def to_markdown(info: ConceptInfo) -> str:
     seen: set[str] = set()
     for card in info.cards:
         key = _card_key(card)
-        if key is None or key in seen:
+        if key is None or key in seen or card.kind in (EXERCISE_KIND, COMPUTED_KIND):
             continue
         seen.add(key)
         if card.kind == "cloze":
@@ -305,6 +410,8 @@ def to_markdown(info: ConceptInfo) -> str:
             blocks.append(f"::: cloze {key}\n{card.front}{back}\n:::")
         else:
             blocks.append(f"::: card {key}\n{card.front}\n\n---\n\n{card.back}\n:::")
+    blocks += [c.to_markdown() for c in info.computed]
+    blocks += [e.to_markdown() for e in info.exercises]
     if blocks:
         parts.append("## Cards\n\n" + "\n\n".join(blocks))
     return "\n\n".join(p for p in parts if p) + "\n"

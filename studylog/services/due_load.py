@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from studylog.scheduling.load_balance import BALANCE_DAYS, DayLoad, EasyDay
 from studylog.scheduling.states import CardState
+from studylog.storage.bulk import raw_connection
 from studylog.studyday import StudyCalendar
 
 QUARTER_HOUR_MS = 900_000
@@ -64,11 +65,11 @@ def count_due(session: Session, boundaries_ms: np.ndarray) -> np.ndarray:
     """
     sql = (
         "SELECT due_ms / ? AS q, count(*) FROM cards "
-        "WHERE suspended = 0 AND state = ? AND due_ms >= ? AND due_ms < ? GROUP BY q"
+        "WHERE NOT suspended AND state = ? AND due_ms >= ? AND due_ms < ? GROUP BY q"
     )
     rows = (
-        session.connection()
-        .exec_driver_sql(
+        raw_connection(session)
+        .execute(
             sql,
             (
                 QUARTER_HOUR_MS,

@@ -50,6 +50,11 @@ class Exercise:
         demo_dir: the folder of the reference module (put on the child's sys.path).
         starter_override: the concept file's ``python starter`` block, if any.
         origin: ``pack`` (or ``user``/``import`` for the learner's own concepts).
+        files: more modules written next to the attempt, ``(name, source)``: the
+            concept's own demo code when it has some (it is then the reference).
+        trusted: whether it may run without approval (see :func:`resolve`).
+        trust_hash: sha256 of what runs besides the attempt (checks and the
+            concept's own demo code), the hash an approval records.
     """
 
     id: str
@@ -64,6 +69,9 @@ class Exercise:
     starter_override: str | None = None
     origin: str = "pack"
     line: int = 0
+    files: tuple[tuple[str, str], ...] = ()
+    trusted: bool = True
+    trust_hash: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "concept": self.slug, "title": self.title}
@@ -236,6 +244,121 @@ def for_concept(slug: str) -> list[Exercise]:
     return [e for e in catalog() if e.slug == slug]
 
 
+# --- exercises of the collection (cards, the learner's own concepts) ---------------
+
+
+def card_exercise_id(kind: str, pack_key: str | None) -> str | None:
+    """``SLUG.FUNCTION`` of an exercise card (kind ``exercise``, ``pack_key``
+    ``SLUG/exercise:FUNCTION``, see services/concepts.py), else None."""
+    from studylog.services.concepts import EXERCISE_KEY_PREFIX, EXERCISE_KIND
+
+    if kind != EXERCISE_KIND or not pack_key:
+        return None
+    slug, _, rest = pack_key.partition("/")
+    if not rest.startswith(EXERCISE_KEY_PREFIX):
+        return None
+    return f"{slug}.{rest.removeprefix(EXERCISE_KEY_PREFIX)}"
+
+
+def trust_hash_of(checks: str, files: tuple[tuple[str, str], ...]) -> str:
+    """sha256 over the checks block and the extra modules: what an approval covers."""
+    from studylog.demo import cache as hashing
+
+    text = checks + "".join(f"\0{name}\0{code}" for name, code in files)
+    return hashing.trust_hash(text)
+
+
+def _module_name(slug: str, demo: str | None) -> str:
+    return Path(demo).stem if demo else slug.replace("-", "_")
+
+
+def of_concept_row(session: Any, concept: Any) -> list[Exercise]:
+    """The exercises of a stored concept (``storage.models.Concept``), resolved.
+
+    The reference is the concept's own demo code when it has some (written
+    next to the attempt as ``MODULE.py``, shadowing the pack's module of that
+    name), else the pack's demo module. Exercises of an imported concept are
+    trusted only once approved (the same approvals as demos, by hash).
+    """
+    from studylog.services.concepts import specs_of
+    from studylog.storage.demo_models import TrustedCode
+
+    specs, _ = specs_of(concept)
+    if not specs:
+        return []
+    files: tuple[tuple[str, str], ...] = ()
+    demo = concept.demo
+    if concept.demo_code and concept.demo_code.strip():
+        module = _module_name(concept.slug, concept.demo)
+        files = ((f"{module}.py", concept.demo_code),)
+        demo = f"{module}.py"
+    parsed = ConceptFile(slug=concept.slug, title=concept.title, body="", demo=demo)
+    found = []
+    for spec in specs:
+        exercise = _resolve(parsed, spec, Path(demo).stem if demo else None, pack_demos_dir(), "")
+        digest = trust_hash_of(spec.checks, files)
+        trusted = concept.origin != "import" or session.get(TrustedCode, digest) is not None
+        found.append(
+            _replace(
+                exercise, origin=concept.origin, files=files, trusted=trusted, trust_hash=digest
+            )
+        )
+    return found
+
+
+def _replace(exercise: Exercise, **changes: Any) -> Exercise:
+    from dataclasses import replace
+
+    return replace(exercise, **changes)
+
+
+def resolve(db: Database, exercise_id: str) -> Exercise:
+    """The exercise ``SLUG.FUNCTION`` of the collection (the pack's, an edited copy's,
+    the learner's own or an imported concept's).
+
+    Raises:
+        NotFoundError: no such concept or no such exercise in it.
+    """
+    from sqlalchemy import select
+
+    from studylog.storage.models import Concept
+
+    slug, _, function = exercise_id.partition(".")
+    with db.read() as session:
+        concept = session.scalar(select(Concept).where(Concept.slug == slug))
+        found = of_concept_row(session, concept) if concept is not None else []
+    for exercise in found:
+        if exercise.function == function:
+            return exercise
+    raise NotFoundError(
+        f"no exercise {exercise_id!r} (see `studylog exercise list`; ids are SLUG.FUNCTION)"
+    )
+
+
+def of_concept(db: Database, slug: str) -> list[Exercise]:
+    """The exercises of concept ``slug`` in the collection (none for an unknown slug)."""
+    from sqlalchemy import select
+
+    from studylog.storage.models import Concept
+
+    with db.read() as session:
+        concept = session.scalar(select(Concept).where(Concept.slug == slug))
+        return of_concept_row(session, concept) if concept is not None else []
+
+
+class UntrustedExerciseError(InvalidInputError):
+    """The exercise belongs to an imported concept and its checks are not approved yet."""
+
+
+def approve(db: Database, exercise: Exercise, *, now: datetime | None = None) -> None:
+    """Record that the learner read and approved this exercise's checks (by hash)."""
+    from studylog.storage.demo_models import TrustedCode
+
+    with db.write() as session:
+        if session.get(TrustedCode, exercise.trust_hash) is None:
+            session.add(TrustedCode(code_hash=exercise.trust_hash, approved_at=now or utcnow()))
+
+
 # --- the starter ----------------------------------------------------------------
 
 
@@ -285,7 +408,10 @@ def starter(exercise: Exercise) -> str:
     else:
         module, _, func = exercise.reference.rpartition(".")
         path = exercise.demo_dir / f"{module}.py"
-        if path.is_file():
+        own = dict(exercise.files).get(f"{module}.py")
+        if own is not None:
+            found = _function_source(own, func, exercise.function)
+        elif path.is_file():
             found = _function_source(path.read_text(encoding="utf-8"), func, exercise.function)
     if found is None:
         raise InvalidInputError(f"{exercise.id}: the reference {exercise.reference} is not found")
@@ -335,7 +461,13 @@ def check(
 
     Raises:
         InvalidInputError: the code is not text or is larger than 200,000 characters.
+        UntrustedExerciseError: an imported concept's exercise not approved yet.
     """
+    if not exercise.trusted:
+        raise UntrustedExerciseError(
+            f"the exercise {exercise.id} came with an imported concept and its checks have "
+            f"not been approved; read them and approve: studylog exercise approve {exercise.id}"
+        )
     if len(code) > MAX_ATTEMPT_CHARS:
         raise InvalidInputError(
             f"the attempt is {len(code):,} characters; at most {MAX_ATTEMPT_CHARS:,}"
@@ -350,7 +482,7 @@ def check(
         name="_exercise_run.py",
         limits=limits or Limits(timeout_s=CHECK_TIMEOUT_S),
         paths=[exercise.demo_dir],
-        files={"_exercise_checks.py": exercise.checks, "attempt.py": code},
+        files={**dict(exercise.files), "_exercise_checks.py": exercise.checks, "attempt.py": code},
         hidden=hidden,
     )
     outcome = interpret(result)

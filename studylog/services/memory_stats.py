@@ -193,12 +193,12 @@ def memory_stats(
         conn = session.connection()
         rows = conn.exec_driver_sql(
             "SELECT difficulty, stability, last_review_ms FROM cards "
-            "WHERE suspended = 0 AND last_review_ms IS NOT NULL "
+            "WHERE NOT suspended AND last_review_ms IS NOT NULL "
             "AND stability > 0 AND difficulty > 0"
         ).fetchall()
         hist = conn.exec_driver_sql(
             "SELECT r.card_id, r.reviewed_at_ms, COALESCE(r.stability_after, -1) "
-            "FROM reviews r JOIN cards c ON c.id = r.card_id WHERE c.suspended = 0 "
+            "FROM reviews r JOIN cards c ON c.id = r.card_id WHERE NOT c.suspended "
             "ORDER BY r.card_id, r.reviewed_at_ms, r.id"
         ).fetchall()
     cards = np.fromiter(chain.from_iterable(rows), np.float64, len(rows) * 3).reshape(-1, 3)

@@ -61,7 +61,7 @@ from studylog.scheduling.undo import RowImage, UndoOp, UndoStack, changed_column
 from studylog.services import day_limits, deck_tree
 from studylog.services import settings as settings_service
 from studylog.services.cards import CardInfo, info, load_card
-from studylog.services.reschedule import RescheduleSummary
+from studylog.services.reschedule import RescheduleSummary, replay_in
 from studylog.storage import review_rows as rows
 from studylog.storage.engine import Database, transaction
 from studylog.storage.times import TWINS, floor_ms
@@ -267,6 +267,11 @@ def _answer_on(
     review_id = rows.write_answer(conn, card_id, plan.card, plan.review)
     inserted: list[tuple[str, tuple[Any, ...]]] = [("reviews", (review_id,))]
     tag_names = rows.tag_list(row)
+    if card.last_review is not None and floor_ms(now) < card.last_review:
+        # Another client (a second machine on the same PostgreSQL, or the app and the
+        # CLI) saved a later answer of this card first: keep both reviews and recompute
+        # the card from its merged history in time order, as Anki does after a sync.
+        return _merged(conn, card_id, card, row, plan, review_id, config)
     if plan.leech:
         link = rows.tag_card(conn, card_id, LEECH_TAG)
         if link is not None:
@@ -291,6 +296,42 @@ def _answer_on(
         plan.interval_seconds,
         plan.interval_text,
         plan.leech,
+    )
+    return result, card, op
+
+
+def _merged(
+    conn: Connection,
+    card_id: int,
+    card: CardRow,
+    row: Any,
+    plan: Any,
+    review_id: int,
+    config: SchedulerConfig,
+) -> tuple[AnswerResult, CardRow, UndoOp]:
+    """An answer older than the card's last review: replay the card's whole history
+    (:func:`studylog.services.reschedule.replay_in`: state, reps, lapses and every
+    review row's state before and after, in time order) inside the caller's
+    transaction. Undoing it deletes the review and replays again (the op is marked
+    ``merge``); the card's columns after the replay are the undo's after-image."""
+    with Session(bind=conn) as session:
+        replay_in(session, config.params(), [card_id])
+    fresh = rows.read_card(conn, card_id)
+    assert fresh is not None
+    after = {c: fresh[c] for c in ANSWER_COLUMNS}
+    before = card.values(ANSWER_COLUMNS)
+    changed = changed_columns(before, after)
+    op = UndoOp(
+        label="Answer",
+        before=(RowImage("cards", (card_id,), {c: before[c] for c in changed}),),
+        after=(RowImage("cards", (card_id,), changed),),
+        inserted=(("reviews", (review_id,)),),
+        card_ids=(card_id,),
+        kind="merge",
+    )
+    shown = _card_info(fresh)
+    result = AnswerResult(
+        review_id, shown, plan.review["rating"], plan.interval_seconds, plan.interval_text, False
     )
     return result, card, op
 
@@ -708,6 +749,9 @@ class ReviewSession:
             else:
                 others = tuple(i for i in op.after if (i.table, i.key) != ("cards", (card_id,)))
                 rows.undo_in(conn, replace(op, after=others), checked=bool(others))
+                if op.kind == "merge":  # the other reviews' states again without this one
+                    with Session(bind=conn) as session:
+                        replay_in(session, self._settings_of(row["deck"])[0].params(), [card_id])
         restored = {
             c: v
             for i in op.before

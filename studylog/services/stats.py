@@ -215,7 +215,9 @@ def _fingerprint(session: Session, end_ms: int) -> list[int]:
     """
     n, total = (
         bulk.raw_connection(session)
-        .execute("SELECT count(*), total(id) FROM reviews WHERE reviewed_at_ms < ?", (end_ms,))
+        .execute(
+            "SELECT count(*), COALESCE(sum(id), 0) FROM reviews WHERE reviewed_at_ms < ?", (end_ms,)
+        )
         .fetchone()
     )
     return [int(n), int(total)]
@@ -240,9 +242,9 @@ def _day_aggregates(
         session,
         [
             (
-                "reviewed_at_ms * 64 + state_before * 16 + rating + 8 * COALESCE("
+                "reviewed_at_ms * 64 + state_before * 16 + rating + 8 * CASE WHEN "
                 f"state_before = {int(CardState.REVIEW)} "
-                f"AND due_before_ms - last_review_before_ms >= {mature_ms:.0f}, 0)",
+                f"AND due_before_ms - last_review_before_ms >= {mature_ms:.0f} THEN 1 ELSE 0 END",
                 np.int64,
             ),
             ("COALESCE(reviewed_at_ms - last_review_before_ms, -1)", np.int64),
@@ -367,8 +369,9 @@ def _cards(session: Session, calendar: StudyCalendar, today: date, now_ms: int, 
         session,
         [
             (
-                "state + 4 * (last_review_ms IS NULL) + 8 * suspended "
-                "+ 16 * COALESCE(buried_until > ?, 0)",
+                "state + 4 * CASE WHEN last_review_ms IS NULL THEN 1 ELSE 0 END "
+                "+ 8 * CAST(suspended AS INTEGER) "
+                "+ 16 * CASE WHEN buried_until > ? THEN 1 ELSE 0 END",
                 np.int64,
             ),
             ("COALESCE(stability, -1)", np.float64),
@@ -376,7 +379,7 @@ def _cards(session: Session, calendar: StudyCalendar, today: date, now_ms: int, 
             ("due_ms", np.int64),
         ],
         "FROM cards ORDER BY id",
-        (today.isoformat(),),
+        (bulk.date_param(session, today),),
     )
     state, new, suspended = flags & 3, (flags & 4) > 0, (flags & 8) > 0
     buried = ((flags & 16) > 0) & ~suspended

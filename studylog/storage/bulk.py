@@ -14,7 +14,6 @@ objects alone.
 from __future__ import annotations
 
 import math
-import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -35,9 +34,52 @@ from studylog.storage.types import MillisecondUTCDateTime, UTCDateTime
 STATS_CACHE_KEY = "stats.daily_cache"
 
 
-def raw_connection(session: Session) -> sqlite3.Connection:
-    """The session's sqlite3 connection, inside the session's transaction (for bulk I/O)."""
-    return session.connection().connection.driver_connection  # type: ignore[return-value]
+class _PostgresDriver:
+    """psycopg's connection with sqlite3's calling convention (``?`` placeholders,
+    ``execute`` returning a cursor, ``executemany``), so the bulk SQL, written in
+    the SQL both databases speak, runs on either."""
+
+    def __init__(self, connection: Any) -> None:
+        self._connection = connection
+
+    @staticmethod
+    def _sql(sql: str) -> str:
+        return sql.replace("%", "%%").replace("?", "%s")
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> Any:
+        cursor = self._connection.cursor()
+        if params:
+            cursor.execute(self._sql(sql), tuple(params))
+        else:
+            cursor.execute(sql)
+        return cursor
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[object]]) -> Any:
+        cursor = self._connection.cursor()
+        cursor.executemany(self._sql(sql), list(rows))
+        return cursor
+
+
+def raw_connection(session: Session) -> Any:
+    """The session's DB-API connection, inside the session's transaction (for bulk I/O).
+
+    On SQLite the :class:`sqlite3.Connection` itself; on PostgreSQL psycopg's
+    connection behind the same ``execute``/``executemany`` calls with ``?``
+    placeholders (:class:`_PostgresDriver`).
+    """
+    driver = session.connection().connection.driver_connection
+    if session.get_bind().dialect.name == "sqlite":
+        return driver
+    return _PostgresDriver(driver)
+
+
+def is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def date_param(session: Session, day: Any) -> Any:
+    """A study day as a bulk SQL parameter: SQLite stores dates as ISO text."""
+    return day.isoformat() if not is_postgres(session) else day
 
 
 def fetch_matrix(session: Session, sql: str, params: Sequence[object] = ()) -> np.ndarray:
@@ -69,6 +111,13 @@ def fetch_columns(
     significant digits, so they come back exactly.
     """
     inner = ", ".join(f"{expr} AS c{i}" for i, (expr, _) in enumerate(columns))
+    if is_postgres(session):  # no group_concat: psycopg hands the rows over as they are
+        rows = raw_connection(session).execute(f"SELECT {inner} {rest}", params).fetchall()
+        if not rows:
+            return [np.zeros(0, dtype=dtype) for _, dtype in columns]
+        if any(v is None for r in rows for v in r):
+            raise ValueError("a NULL in a column (use COALESCE)")
+        return [np.array([r[i] for r in rows], dtype=dtype) for i, (_, dtype) in enumerate(columns)]
     outer = ", ".join(
         f"group_concat(printf('%!.17g', c{i}))" if dtype is np.float64 else f"group_concat(c{i})"
         for i, (_, dtype) in enumerate(columns)
@@ -427,12 +476,33 @@ def insert_rows(
     twins = {t: c for c, t in TWINS.get(table.name, {}).items() if c in rows[0]}
     keys = tuple(k for k in rows[0] if k != "id" and k not in twins) + tuple(twins)
     conn = session.connection()
+    postgres = is_postgres(session)
     for with_id, group in groups.items():
         plan = _insert_plan(session, table, with_id + keys)
         for i in range(0, len(group), INSERT_BATCH):
             params = _parameters(plan, group[i : i + INSERT_BATCH], twins)
-            conn.exec_driver_sql(plan.sql, params)
+            if postgres:
+                _copy_rows(session, table.name, plan, params)
+            else:
+                conn.exec_driver_sql(plan.sql, params)
+    if ("id",) in groups and is_postgres(session) and "id" in table.c:
+        # Ids given here bypass the table's sequence: move it past them, or the next
+        # insert that lets PostgreSQL choose would take one of them.
+        raw_connection(session).execute(
+            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+            f"(SELECT max(id) FROM {table.name}))"
+        )
     return ids
+
+
+def _copy_rows(session: Session, table: str, plan: _InsertPlan, params: list[Any]) -> None:
+    """PostgreSQL: the rows of an INSERT plan through ``COPY ... FROM STDIN`` (one stream
+    instead of a statement per row; the table's triggers fire as for INSERT)."""
+    cursor = session.connection().connection.driver_connection.cursor()
+    columns = ", ".join(plan.columns)
+    with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for row in params:
+            copy.write_row(row if plan.positional else tuple(row[c] for c in plan.columns))
 
 
 _CARD_UPDATE = (

@@ -1,16 +1,28 @@
-"""The SQLAlchemy engine with studylog's SQLite settings, and short read/write sessions.
+"""The SQLAlchemy engine with studylog's database settings, and short read/write sessions.
 
-Every SQLite connection gets WAL with ``synchronous=FULL`` (Anki's durability:
-an acknowledged commit survives power loss), ``foreign_keys=ON`` and a 10 s
-``busy_timeout``. Write transactions begin ``IMMEDIATE`` so that a CLI write
-while the app holds the database waits for the lock instead of failing
-half-way with "database is locked"; reads begin ``DEFERRED`` so they never
-block a writer.
+SQLite (the default, one file): every connection gets WAL with
+``synchronous=FULL`` (Anki's durability: an acknowledged commit survives power
+loss), ``foreign_keys=ON`` and a 10 s ``busy_timeout``. Write transactions
+begin ``IMMEDIATE`` so that a CLI write while the app holds the database waits
+for the lock instead of failing half-way with "database is locked"; reads
+begin ``DEFERRED`` so they never block a writer.
+
+PostgreSQL (``postgresql+psycopg://USER@HOST/DB``, psycopg 3, the
+``studylog[postgres]`` extra) keeps the same promises with its own means
+(docs/postgres.md): a write transaction first takes one transaction-level
+advisory lock (``pg_advisory_xact_lock``), so writers run one at a time as
+they do on SQLite, and each write sees every commit before it (READ COMMITTED
+after the lock); a second writer waits for the lock, up to the same 10 s
+(``lock_timeout``), instead of failing half-way. Reads run in REPEATABLE READ
+(one snapshot per read, as SQLite's read transaction) and never wait for a
+writer. Durability is the server's (``synchronous_commit`` on by default:
+an acknowledged commit is on disk).
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,6 +38,12 @@ from studylog.errors import DatabaseError
 
 BUSY_TIMEOUT_MS = 10_000
 _WRITE = "studylog_write"
+# The advisory lock every PostgreSQL write takes first (one key per database:
+# advisory locks are scoped to the current database). The number is arbitrary
+# but fixed: every studylog version must take the same one.
+WRITE_LOCK_KEY = 0x5354_5544_594C_4F47 & 0x7FFF_FFFF_FFFF_FFFF  # "STUDYLOG"
+CONNECT_TIMEOUT_S = 10
+SQLITE, POSTGRESQL = "sqlite", "postgresql"
 
 
 def _on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
@@ -48,15 +66,80 @@ def _on_begin(conn) -> None:  # noqa: ANN001 - SQLAlchemy Connection
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+def _on_connect_pg(dbapi_connection, _record: object) -> None:  # noqa: ANN001 - psycopg
+    with dbapi_connection.cursor() as cursor:
+        # Stored times are naive UTC (UTCDateTime); a session in UTC keeps now() the same.
+        cursor.execute("SET TIME ZONE 'UTC'")
+        cursor.execute(f"SET lock_timeout = {BUSY_TIMEOUT_MS}")
+    dbapi_connection.commit()
+
+
+def _on_begin_pg(conn) -> None:  # noqa: ANN001 - SQLAlchemy Connection
+    if conn.get_execution_options().get(_WRITE):
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+    else:
+        conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+
+
+def backend_of(url: str) -> str:
+    """``"sqlite"`` or ``"postgresql"`` (or another SQLAlchemy backend name) of ``url``."""
+    return make_url(url).get_backend_name()
+
+
+def _json(obj: object) -> str:
+    # ensure_ascii=False keeps Korean aliases readable in the file and searchable
+    # through the search index, which sees the JSON text.
+    return json.dumps(obj, ensure_ascii=False)
+
+
+def _postgres_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.drivername != "postgresql+psycopg":
+        raise DatabaseError(
+            f"PostgreSQL through {parsed.drivername!r} is not supported: "
+            "use postgresql+psycopg://USER@HOST/DB (psycopg 3)"
+        )
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        raise DatabaseError(
+            "PostgreSQL needs psycopg 3: pip install 'studylog[postgres]'"
+        ) from None
+    if not parsed.database:
+        raise DatabaseError(f"{parsed.render_as_string()}: the URL names no database (…/DB)")
+    engine = create_engine(
+        parsed,
+        json_serializer=_json,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "studylog"},
+        pool_pre_ping=False,
+    )
+    event.listen(engine, "connect", _on_connect_pg)
+    event.listen(engine, "begin", _on_begin_pg)
+    return engine
+
+
 def make_engine(url: str) -> Engine:
-    """Create an engine for ``url`` with the PRAGMAs and BEGIN modes above.
+    """Create an engine for ``url`` with the settings and BEGIN modes above.
+
+    ``url`` is an SQLite URL (``sqlite:///PATH``) or a PostgreSQL one
+    (``postgresql+psycopg://USER[:PASSWORD]@HOST[:PORT]/DB``; ``postgresql://``
+    means the same). No connection is made here.
 
     Raises:
-        DatabaseError: if the URL is not SQLite or its folder cannot be created.
+        DatabaseError: another backend or driver, psycopg missing, or an SQLite
+            folder that cannot be created.
     """
     parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        raise DatabaseError(f"only SQLite databases are supported, not {parsed.drivername!r}")
+    backend = parsed.get_backend_name()
+    if backend == POSTGRESQL:
+        return _postgres_engine(url)
+    if backend != SQLITE:
+        raise DatabaseError(
+            f"unsupported database {parsed.drivername!r}: use an SQLite file "
+            "or postgresql+psycopg://USER@HOST/DB"
+        )
     if (
         parsed.database
         and parsed.database != ":memory:"
@@ -69,9 +152,7 @@ def make_engine(url: str) -> Engine:
             raise DatabaseError(
                 f"cannot create the database folder {folder}: {exc.strerror}"
             ) from None
-    # ensure_ascii=False keeps Korean aliases readable in the file and searchable
-    # through the FTS index, which sees the JSON text.
-    engine = create_engine(url, json_serializer=lambda obj: json.dumps(obj, ensure_ascii=False))
+    engine = create_engine(url, json_serializer=_json)
     event.listen(engine, "connect", _on_connect)
     event.listen(engine, "begin", _on_begin)
     return engine
@@ -87,11 +168,34 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
+        self.backend = self.engine.dialect.name
         self._write_engine = self.engine.execution_options(**{_WRITE: True})
 
     @property
+    def is_postgres(self) -> bool:
+        return self.backend == POSTGRESQL
+
+    @property
+    def display_name(self) -> str:
+        """The file path, or the URL without its password (for messages)."""
+        path = self.path
+        if path is not None:
+            return str(path)
+        url = make_url(self.url)
+        if self.is_postgres:
+            host = url.host or url.query.get("host") or "localhost"
+            if isinstance(host, tuple):
+                host = host[0]
+            port = f":{url.port}" if url.port else ""
+            user = f"{url.username}@" if url.username else ""
+            return f"postgresql://{user}{host}{port}/{url.database}"
+        return url.render_as_string(hide_password=True)
+
+    @property
     def path(self) -> Path | None:
-        """The database file, or None for an in-memory database."""
+        """The database file, or None for an in-memory or a PostgreSQL database."""
+        if self.backend != SQLITE:
+            return None
         name = make_url(self.url).database
         if name and name.startswith("file:"):  # an SQLite URI (read-only media)
             name = name[len("file:") :].split("?", 1)[0]
@@ -136,6 +240,9 @@ class Database:
 
 def _db_error(exc: Exception) -> DatabaseError:
     text = str(getattr(exc, "orig", exc))
+    pg = postgres_error(exc)
+    if pg is not None:
+        return pg
     if "locked" in text:
         return DatabaseError(
             f"the database is locked by another program (waited {BUSY_TIMEOUT_MS // 1000} s)"
@@ -161,3 +268,57 @@ def transaction(conn: Connection, *, write: bool) -> Iterator[Connection]:
             yield conn
     except (OperationalError, SADatabaseError) as exc:
         raise _db_error(exc) from None
+
+
+def postgres_error(exc: BaseException) -> DatabaseError | None:
+    """One clear line for a PostgreSQL (psycopg) connection or lock error, else None.
+
+    Covers an unreachable server, a refused password or role, a missing
+    database and a write that waited :data:`BUSY_TIMEOUT_MS` for the lock.
+    """
+    orig = getattr(exc, "orig", exc)
+    if type(orig).__module__.split(".")[0] != "psycopg":
+        return None
+    text = " ".join(str(orig).split())
+    lower = text.lower()
+    if "lock timeout" in lower:
+        return DatabaseError(
+            f"the database is locked by another program (waited {BUSY_TIMEOUT_MS // 1000} s)"
+        )
+    if "password authentication failed" in lower or "no password supplied" in lower:
+        return DatabaseError(
+            "PostgreSQL refused the password: check the user and password in the URL (or ~/.pgpass)"
+        )
+    role = re.search(r'role "([^"]*)" does not exist', text)
+    if role:
+        return DatabaseError(
+            f'PostgreSQL has no user "{role.group(1)}": create it (createuser) or fix the URL'
+        )
+    missing = re.search(r'database "([^"]*)" does not exist', text)
+    if missing:
+        return DatabaseError(
+            f'the PostgreSQL database "{missing.group(1)}" does not exist: create it with '
+            f"createdb {missing.group(1)} (docs/postgres.md)"
+        )
+    if any(
+        s in lower
+        for s in (
+            "connection refused",
+            "no such file or directory",
+            "could not translate host name",
+            "timeout expired",
+            "connection timed out",
+            "network is unreachable",
+            "no route to host",
+        )
+    ):
+        return DatabaseError(
+            "cannot reach the PostgreSQL server: is it running, and are the host and port "
+            f"in the URL right? ({_first_clause(text)})"
+        )
+    return DatabaseError(f"PostgreSQL error: {_first_clause(text)}")
+
+
+def _first_clause(text: str, width: int = 200) -> str:
+    text = text.replace("connection failed: ", "")
+    return text if len(text) <= width else text[: width - 1] + "…"

@@ -18,6 +18,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from studylog.scheduling.training import EntryKind, ReviewHistory, kind_of_state
+from studylog.storage.bulk import raw_connection
 
 
 def _deck_filter(deck: str | None) -> tuple[str, tuple[object, ...]]:
@@ -44,9 +45,9 @@ def load_answer_log(session: Session, *, deck: str | None = None) -> AnswerLog:
     sql = (
         "SELECT r.card_id, r.id, r.reviewed_at_ms, r.rating, r.state_before, "
         "COALESCE(r.duration_ms, -1) FROM reviews r JOIN cards c ON c.id = r.card_id "
-        f"WHERE c.suspended = 0{where} ORDER BY r.card_id, r.reviewed_at, r.id"
+        f"WHERE NOT c.suspended{where} ORDER BY r.card_id, r.reviewed_at, r.id"
     )
-    cursor = session.connection().exec_driver_sql(sql, params)
+    cursor = raw_connection(session).execute(sql, params)
     rows = cursor.fetchall()
     m = np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=len(rows) * 6).reshape(-1, 6)
     ratings = m[:, 3]
@@ -66,7 +67,7 @@ def deck_exists(session: Session, deck: str) -> bool:
     """Whether any card is in ``deck`` or one of its subdecks."""
     where, params = _deck_filter(deck)
     sql = f"SELECT 1 FROM cards c WHERE 1 = 1{where} LIMIT 1"
-    return session.connection().exec_driver_sql(sql, params).first() is not None
+    return raw_connection(session).execute(sql, params).fetchone() is not None
 
 
 @dataclass(frozen=True)
@@ -96,9 +97,9 @@ def load_card_states(session: Session) -> CardStates:
     sql = (
         "SELECT state, COALESCE(stability, -1), COALESCE(difficulty, -1), "
         "COALESCE(last_review_ms, -1), due_ms, lapses "
-        "FROM cards WHERE suspended = 0"
+        "FROM cards WHERE NOT suspended"
     )
-    rows = session.connection().exec_driver_sql(sql).fetchall()
+    rows = raw_connection(session).execute(sql).fetchall()
     m = np.fromiter(chain.from_iterable(rows), dtype=np.float64, count=len(rows) * 6).reshape(-1, 6)
     return CardStates(
         state=m[:, 0].astype(np.int64),

@@ -4,6 +4,10 @@ Every start calls :func:`prepare`. The common case (already at the newest
 revision) is answered by one query through :mod:`sqlite3`, without importing
 Alembic, which keeps ``studylog today`` fast. When a migration is pending the
 file is first copied with SQLite's online backup API.
+
+A PostgreSQL database is checked first (server 13 or newer, ``pg_trgm``
+installed or installable) and migrated in one transaction; it gets no backup
+(``pg_dump`` is the tool for that, docs/postgres.md).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from studylog.paths import migrations_dir
 
 # The newest revision in db/versions. tests/test_migrations.py checks that this
 # matches Alembic's head, so adding a migration without bumping it fails CI.
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
 
 
 def current_revision_of(path: Path) -> str | None:
@@ -100,11 +104,134 @@ def backup(path: Path, dest: Path | None = None) -> Path:
 
 
 def upgrade(engine, revision: str = "head") -> None:  # noqa: ANN001 - sqlalchemy Engine
-    """Run the Alembic migrations up to ``revision`` on ``engine``'s database."""
+    """Run the Alembic migrations up to ``revision`` on ``engine``'s database.
+
+    On PostgreSQL the whole upgrade is one write transaction (DDL is
+    transactional there): it takes the writers' lock first, so two programs
+    starting at once migrate one after the other, and a failure leaves nothing.
+    """
     from alembic import command
 
+    if engine.dialect.name == "postgresql":
+        engine = engine.execution_options(studylog_write=True)
     with engine.begin() as connection:
         command.upgrade(_alembic_config(connection), revision)
+
+
+# PostgreSQL: the oldest server studylog runs on (EXECUTE FUNCTION in triggers,
+# pg_current_snapshot for the change watch, pg_trgm trusted for database owners).
+MIN_POSTGRES = 130000
+MIN_POSTGRES_TEXT = "13"
+
+
+def postgres_revision(connection) -> str | None:  # noqa: ANN001 - sqlalchemy Connection
+    """The revision in a PostgreSQL database's ``alembic_version`` (None: no such table)."""
+    from sqlalchemy import text
+
+    if connection.execute(text("SELECT to_regclass('alembic_version')")).scalar() is None:
+        return None
+    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def server_version(connection) -> int:  # noqa: ANN001 - sqlalchemy Connection
+    """``server_version_num`` of the PostgreSQL server (150004 for 15.4)."""
+    from sqlalchemy import text
+
+    return int(connection.execute(text("SHOW server_version_num")).scalar_one())
+
+
+def _postgres_problem(connection, database: str) -> str | None:  # noqa: ANN001
+    """Why studylog cannot use this PostgreSQL database, or None: the server is too old,
+    or the ``pg_trgm`` extension is neither installed nor installable by this user."""
+    from sqlalchemy import text
+
+    version = server_version(connection)
+    if version < MIN_POSTGRES:
+        shown = f"{version // 10000}.{version % 10000}"
+        return (
+            f"PostgreSQL {shown} is too old: studylog needs PostgreSQL {MIN_POSTGRES_TEXT} or newer"
+        )
+    installed = connection.execute(
+        text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
+    ).first()
+    if installed is not None:
+        return None
+    fix = (
+        f"run CREATE EXTENSION pg_trgm; in the database {database} as its owner or a "
+        "superuser (Debian: apt-get install postgresql-contrib)"
+    )
+    available = connection.execute(
+        text("SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'")
+    ).first()
+    if available is None:
+        return f"the pg_trgm extension is missing on the server: {fix}"
+    may_create = connection.execute(
+        text(
+            "SELECT has_database_privilege(current_database(), 'CREATE') "
+            "AND (SELECT rolsuper OR rolname = pg_catalog.pg_get_userbyid(d.datdba) "
+            "FROM pg_roles, pg_database d WHERE rolname = current_user "
+            "AND d.datname = current_database())"
+        )
+    ).scalar()
+    if not may_create:
+        return f"the pg_trgm extension is not installed in {database} and this user cannot: {fix}"
+    return None
+
+
+def revision_of(db) -> str | None:  # noqa: ANN001 - Database
+    """The schema revision of ``db`` (a file, or a PostgreSQL database), None when new.
+
+    Raises:
+        DatabaseError: not a studylog database, or the server cannot be reached.
+    """
+    if not db.is_postgres:
+        return current_revision_of(db.path) if db.path else None
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from studylog.storage.engine import postgres_error
+
+    try:
+        with db.engine.connect() as connection:
+            return postgres_revision(connection)
+    except SQLAlchemyError as exc:
+        raise (postgres_error(exc) or DatabaseError(f"{db.display_name}: {exc}")) from None
+
+
+def _prepare_postgres(db) -> None:  # noqa: ANN001 - Database
+    """:func:`prepare` for PostgreSQL: check the server, then migrate in one transaction."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from studylog.storage.engine import postgres_error
+
+    name = db.display_name
+    try:
+        with db.engine.connect() as connection:
+            problem = _postgres_problem(connection, name)
+            current = postgres_revision(connection)
+            has_tables = connection.exec_driver_sql(
+                "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema() "
+                "AND tablename <> 'alembic_version'"
+            ).scalar()
+            connection.rollback()
+    except SQLAlchemyError as exc:
+        raise (postgres_error(exc) or DatabaseError(f"{name}: {exc}")) from None
+    if problem:
+        raise DatabaseError(problem)
+    if current == HEAD_REVISION:
+        return
+    if current is not None and current not in _known_revisions():
+        raise DatabaseError(
+            f"{name} was written by a newer studylog (schema {current}); upgrade studylog"
+        )
+    if current is None and has_tables:
+        raise DatabaseError(f"{name} holds tables, but is not a studylog database")
+    try:
+        upgrade(db.engine)
+    except SQLAlchemyError as exc:
+        raise (
+            postgres_error(exc)
+            or DatabaseError(f"migration of {name} failed: {getattr(exc, 'orig', exc)}")
+        ) from None
 
 
 def prepare(db, *, make_backup: bool = True) -> Path | None:  # noqa: ANN001 - Database
@@ -117,6 +244,9 @@ def prepare(db, *, make_backup: bool = True) -> Path | None:  # noqa: ANN001 - D
         DatabaseError: if the file is not a studylog database, is newer than
             this studylog, or cannot be written.
     """
+    if db.is_postgres:
+        _prepare_postgres(db)
+        return None
     path = db.path
     if path is None:
         upgrade(db.engine)

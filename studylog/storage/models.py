@@ -112,6 +112,11 @@ class Concept(Base):
     user_modified: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # The concept file's exercises and computed-card templates (migration 0007), as
+    # JSON lists of their specs (ExerciseSpec.to_json, ComputedSpec.to_json); None
+    # for a concept applied before 0007 (the pack's file then gives them).
+    exercises: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    computed: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
     tags: Mapped[list[Tag]] = relationship(secondary=concept_tags, lazy="selectin")
     cards: Mapped[list[Card]] = relationship(back_populates="concept")
@@ -137,7 +142,12 @@ class Card(Base):
         # Per-deck counts in one pass over an index; the partial one holds only the
         # cards without text (review-log cards), which counts subtract (migration 0005).
         Index("ix_cards_deck", *_DECK_COUNT_COLUMNS),
-        Index("ix_cards_no_text", *_DECK_COUNT_COLUMNS, sqlite_where=text("front = ''")),
+        Index(
+            "ix_cards_no_text",
+            *_DECK_COUNT_COLUMNS,
+            sqlite_where=text("front = ''"),
+            postgresql_where=text("front = ''"),
+        ),
         UniqueConstraint("pack_key", name="uq_cards_pack_key"),
     )
 

@@ -108,6 +108,10 @@ def like_pattern(pattern: str) -> str:
 
 
 def _like(column, pattern: str) -> ColumnElement[bool]:  # noqa: ANN001 - a SQL expression
+    if "\x00" in pattern:
+        # No stored text holds a NUL: PostgreSQL cannot store one (nor take it as a
+        # parameter), and SQLite's LIKE stops at one. Such a pattern matches nothing.
+        return false()
     return column.ilike(pattern, escape="\\")
 
 

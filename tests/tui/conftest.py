@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from studylog.services import cards, journal, review, todos
+from studylog.services import card_actions, cards, concepts, journal, review, settings, todos
 from studylog.storage import migrate
 from studylog.storage.engine import Database
 
@@ -174,3 +174,22 @@ async def settle(pilot) -> None:  # noqa: ANN001 - textual.pilot.Pilot
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
+
+
+@pytest.fixture
+def ex_db(db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Database:
+    """The pack's softmax concept alone, its flashcards suspended: its three exercises
+    (cards of the deck "Exercises") are the only cards due."""
+    from studylog.content import sync
+    from studylog.paths import content_dir
+
+    monkeypatch.setenv("TZ", "UTC")
+    settings.put(db, settings.TIMEZONE, "UTC")
+    root = tmp_path / "pack"
+    (root / "concepts").mkdir(parents=True)
+    shutil.copy(content_dir() / "concepts" / "softmax.md", root / "concepts")
+    monkeypatch.setattr(sync, "utcnow", lambda: NOW - timedelta(days=1))
+    sync.sync_pack(db, root)
+    flash = [c.id for c in concepts.get(db, "softmax").cards if c.kind != "exercise"]
+    card_actions.suspend(db, ids=flash, now=NOW - timedelta(hours=1))
+    return db

@@ -226,6 +226,13 @@ def info_text(detail: CardDetail) -> Text:
         "Now: " + "  ".join(f"{k} {_days(v)}" for k, v in detail.preview.items()) + "\n",
         style="dim",
     )
+    if detail.exercise_id is not None:
+        text.append(f"\nAttempts at {detail.exercise_id} ({len(detail.attempts)})\n", style="bold")
+        for a in reversed(detail.attempts):
+            text.append(
+                f"{a.attempted_at:%Y-%m-%d %H:%M} {a.status:<7} "
+                f"{a.checks_passed}/{a.checks} checks {a.duration_ms} ms\n"
+            )
     text.append(f"\nReviews ({len(detail.reviews)})\n", style="bold")
     for e in reversed(detail.reviews):
         s = f"S {e.stability_after:.1f}" if e.stability_after is not None else ""

@@ -257,6 +257,7 @@ class ConceptPageScreen(CollectionScreen):
             show=False,
         ),
         Binding("i", "toggle_code", "Code", id="concept.toggle_code"),
+        Binding("x", "exercise", "Exercise", id="concept.exercise"),
         Binding("o", "jump_outputs", "Outputs", id="concept.outputs"),
     ]
 
@@ -341,6 +342,10 @@ class ConceptPageScreen(CollectionScreen):
             Horizontal(*self._related_buttons(data), id="related"),
             Static(f"Cards ({len(data.info.cards)})", classes="section", id="cards-title"),
             Static(self._cards_text(data), id="cards"),
+            Static(
+                f"Exercises ({len(data.info.exercises)})", classes="section", id="exercises-title"
+            ),
+            Static(self._exercises_text(data), id="exercises"),
             code,
             Horizontal(
                 Static("Demo outputs", id="demo-title"),
@@ -410,6 +415,20 @@ class ConceptPageScreen(CollectionScreen):
                 text.append(f" · due {due}", style="dim")
         return text
 
+    def _exercises_text(self, data: PageData) -> Text:
+        found = data.info.exercises
+        if not found:
+            return Text("(none; an ::: exercise block in the concept file adds one)", style="dim")
+        text = Text()
+        for k, spec in enumerate(found):
+            if k:
+                text.append("\n")
+            text.append("• ")
+            text.append(spec.title)
+            text.append(f"   {data.info.slug}.{spec.function}", style="dim")
+        text.append("\nx opens one: write it and check it (ctrl+r)", style="dim")
+        return text
+
     @staticmethod
     def _code_lines(data: PageData) -> int:
         return data.source.code.count("\n") + 1 if data.source else 0
@@ -465,6 +484,8 @@ class ConceptPageScreen(CollectionScreen):
         await related.mount_all(self._related_buttons(data))
         self.query_one("#cards-title", Static).update(f"Cards ({len(data.info.cards)})")
         self.query_one("#cards", Static).update(self._cards_text(data))
+        self.query_one("#exercises-title", Static).update(f"Exercises ({len(data.info.exercises)})")
+        self.query_one("#exercises", Static).update(self._exercises_text(data))
         collapsible = self.query_one("#implementation", Collapsible)
         collapsible.title = self._code_title(data)
         self.query_one("#source", Static).update(self._source_renderable(data))
@@ -640,6 +661,41 @@ class ConceptPageScreen(CollectionScreen):
     def _link(self, event: Markdown.LinkClicked) -> None:
         event.stop()
         self.app.open_link(event.href)
+
+    # --- exercises ---------------------------------------------------------------------
+
+    @guarded
+    def action_exercise(self) -> None:
+        """Open one of the concept's exercises (a picker when there are several)."""
+        from studylog.services import exercises as exercise_service
+
+        found = exercise_service.of_concept(self.app.db, self.slug)
+        if not found:
+            self.notify("This concept has no exercises.")
+            return
+        if len(found) == 1:
+            self.open_exercise(found[0].id)
+            return
+        from studylog.tui.screens.exercise import ExercisePicker
+
+        self.app.push_screen(ExercisePicker(found), self._picked)
+
+    @guarded
+    def _picked(self, exercise_id: str | None) -> None:
+        if exercise_id is not None:
+            self.open_exercise(exercise_id)
+
+    def open_exercise(self, exercise_id: str) -> None:
+        """The exercise in the code editor with the last attempt (or the starter)."""
+        from studylog.services import exercises as exercise_service
+        from studylog.tui.screens.exercise import ExerciseScreen
+
+        exercise = exercise_service.resolve(self.app.db, exercise_id)
+        last = exercise_service.last_attempt(self.app.db, exercise.id)
+        code = last.code if last is not None else exercise_service.starter(exercise)
+        self.app.push_screen(
+            ExerciseScreen(exercise, code, last=last.result if last is not None else None)
+        )
 
     # --- editing -----------------------------------------------------------------------
 

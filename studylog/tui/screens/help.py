@@ -22,6 +22,7 @@ from studylog.tui.screens.browse import BrowseScreen
 from studylog.tui.screens.concept_page import ConceptPageScreen
 from studylog.tui.screens.concepts import ConceptsScreen
 from studylog.tui.screens.decks import DecksScreen
+from studylog.tui.screens.exercise import ExerciseScreen
 from studylog.tui.screens.review import ReviewScreen
 from studylog.tui.screens.search import SearchScreen
 from studylog.tui.screens.stats import StatsScreen
@@ -40,6 +41,7 @@ GROUPS: tuple[tuple[str, type[DOMNode]], ...] = (
     ("Review", ReviewScreen),
     ("Concepts", ConceptsScreen),
     ("Concept page", ConceptPageScreen),
+    ("Exercise (e in Review, x on a concept page)", ExerciseScreen),
     ("Stats", StatsScreen),
     ("Search", SearchScreen),
     ("Suggested cards (ctrl+p)", SuggestedScreen),

@@ -30,8 +30,10 @@ from textual.widgets import Button, Markdown, Rule, Static
 from textual.widgets.button import ButtonVariant
 
 from studylog.errors import StudylogError
+from studylog.services import exercises as exercise_service
 from studylog.services.cards import CardInfo
 from studylog.services.custom_study import CustomSession, CustomStudy
+from studylog.services.exercises import CheckResult, Exercise
 from studylog.services.review import (
     RATINGS,
     Answered,
@@ -41,6 +43,14 @@ from studylog.services.review import (
 )
 from studylog.tui.changes import CollectionScreen
 from studylog.tui.screens.concept_page import card_state
+from studylog.tui.screens.exercise import (
+    ExerciseChecked,
+    ExerciseCheckFailed,
+    ExerciseOutcome,
+    ExerciseScreen,
+    results_text,
+    start_check,
+)
 from studylog.tui.widgets import card_text
 from studylog.tui.widgets.guard import guarded
 from studylog.tui.widgets.keybar import KeyBar
@@ -52,8 +62,20 @@ GRADE = Binding.Group("Grade", compact=True)
 BUTTON_VARIANTS: dict[int, ButtonVariant] = {1: "error", 2: "warning", 3: "success", 4: "primary"}
 
 
+EXERCISE_KEYS = (
+    "*e* write the code · *E* in `$EDITOR` · *ctrl+r* run the checks · "
+    "then grade (the proposed grade is marked ▸)"
+)
+
+
 def front_markdown(card: CardInfo) -> str:
-    """The question side as markdown (a cloze card with its deletion hidden)."""
+    """The question side as markdown (a cloze card with its deletion hidden; an
+    exercise card: its title, its task and the keys)."""
+    if card.kind == "exercise":
+        return (
+            f"**Exercise: {card_text.for_markdown(card.front)}**\n\n"
+            f"{card_text.for_markdown(card.back)}\n\n{EXERCISE_KEYS}"
+        )
     text = card.front
     if card.kind == "cloze":
         text = card_text.cloze_front(text, card.cloze_ord)
@@ -71,6 +93,8 @@ def back_markdown(card: CardInfo) -> tuple[str, str]:
             card_text.for_markdown(card_text.cloze_back(card.front, card.cloze_ord)),
             card_text.for_markdown(card.back) if card.back.strip() else "",
         )
+    if card.kind == "exercise":
+        return front_markdown(card), ""  # the checks' results show below the task
     return front_markdown(card), card_text.for_markdown(card.back)
 
 
@@ -153,6 +177,11 @@ class ReviewScreen(CollectionScreen):
         margin: 0 1;
         min-width: 14;
     }
+    ReviewScreen #exercise-results {
+        display: none;
+        height: auto;
+        margin: 1 0 0 0;
+    }
     ReviewScreen #summary-text {
         display: none;
         height: 1fr;
@@ -171,6 +200,9 @@ class ReviewScreen(CollectionScreen):
         Binding("b", "bury", "Bury", id="review.bury"),
         Binding("c", "open_concept", "Concept", id="review.concept"),
         Binding("escape", "close", "Close", id="review.close", show=False),
+        Binding("e", "exercise_edit", "Write code", id="review.exercise_edit"),
+        Binding("E", "exercise_editor", "Code in $EDITOR", id="review.exercise_editor", show=False),
+        Binding("ctrl+r", "exercise_check", "Run checks", id="review.exercise_check"),
     ]
 
     def __init__(
@@ -188,6 +220,14 @@ class ReviewScreen(CollectionScreen):
         self.shown_at = 0.0
         self._away_since: float | None = None
         self._poll: Any = None
+        # The exercise card on screen: its exercise (resolved on first use), the code
+        # being written, this review's runs (oldest first) and the grade they propose.
+        self.exercise: Exercise | None = None
+        self.exercise_code: str | None = None
+        self.exercise_runs: list[str] = []
+        self.exercise_result: CheckResult | None = None
+        self.proposed: int | None = None
+        self.checking = False
 
     def compose(self) -> ComposeResult:
         # The session and the first card are read here, so that the first card is
@@ -211,6 +251,7 @@ class ReviewScreen(CollectionScreen):
             front_markdown(card) if card else "", id="front", open_links=False
         )
         self.back_part = Markdown("", id="back", open_links=False)
+        self.results_part = Static("", id="exercise-results")
         self.summary_part = Static("", id="summary-text")
         self.card_part = VerticalScroll(id="card")
         self.parts: dict[str, Widget] = {
@@ -219,6 +260,7 @@ class ReviewScreen(CollectionScreen):
             "front": self.front_part,
             "divider": Rule(id="divider"),
             "back": self.back_part,
+            "results": self.results_part,
             "reveal-bar": Horizontal(id="reveal-bar"),
             "answer-bar": Horizontal(id="answer-bar"),
             "summary": self.summary_part,
@@ -231,6 +273,7 @@ class ReviewScreen(CollectionScreen):
             yield p["front"]
             yield p["divider"]
             yield p["back"]
+            yield p["results"]
         with p["reveal-bar"]:
             yield Button("Show answer (space)", id="reveal", variant="primary")
         with p["answer-bar"]:
@@ -257,11 +300,13 @@ class ReviewScreen(CollectionScreen):
         screen would restyle every widget of the card's markdown (tens of ms).
         """
         done = self.card is None
+        exercise = not done and self.card is not None and self.card.kind == "exercise"
         shown = {
             "meta": not done,
             "card": not done,
-            "divider": self.revealed,
-            "back": self.revealed,
+            "divider": self.revealed and not exercise,
+            "back": self.revealed and not exercise,
+            "results": exercise and (self.revealed or self.exercise_result is not None),
             "reveal-bar": not done and not self.revealed,
             "answer-bar": not done and self.revealed,
             "summary": done,
@@ -310,6 +355,12 @@ class ReviewScreen(CollectionScreen):
     async def show_card(self, card: CardInfo | None) -> None:
         self.card = card
         self.revealed = False
+        self.exercise = None
+        self.exercise_code = None
+        self.exercise_runs = []
+        self.exercise_result = None
+        self.proposed = None
+        self.results_part.update("")
         if card is None:
             self._show_summary()
             return
@@ -319,8 +370,7 @@ class ReviewScreen(CollectionScreen):
         except StudylogError as err:
             self.notify(str(err), severity="error")
             self.previews = []
-        for p in self.previews:
-            self.query_one(f"#grade-{p.rating}", Button).label = f"{p.label} {p.text}"
+        self._label_buttons()
         self._layout()
         self.meta_part.update(self._meta(card))
         await self.front_part.update(front_markdown(card))
@@ -330,6 +380,12 @@ class ReviewScreen(CollectionScreen):
         self.call_after_refresh(self._update_header)
         self.shown_at = time.monotonic()
 
+    def _label_buttons(self) -> None:
+        """The answer buttons' labels: the next intervals, the proposed grade marked ▸."""
+        for p in self.previews:
+            mark = "▸ " if p.rating == self.proposed else ""
+            self.query_one(f"#grade-{p.rating}", Button).label = f"{mark}{p.label} {p.text}"
+
     def _meta(self, card: CardInfo) -> Text:
         text = Text()
         text.append(card.deck, style="bold")
@@ -338,6 +394,8 @@ class ReviewScreen(CollectionScreen):
         text.append(f"  ·  {card_state(card)}")
         if card.kind == "cloze":
             text.append(f"  ·  cloze c{card.cloze_ord}")
+        if card.kind == "exercise":
+            text.append("  ·  exercise", style="bold yellow")
         if card.lapses:
             text.append(f"  ·  {card.lapses} lapse{'s' if card.lapses != 1 else ''}")
         if card.tags:
@@ -391,6 +449,10 @@ class ReviewScreen(CollectionScreen):
         """Show the answer side and the grade buttons."""
         if self.card is None or self.revealed:
             return
+        if self.card.kind == "exercise" and self.exercise_result is None:
+            self.results_part.update(
+                Text("Not checked in this review: grade it yourself, or press e.", style="dim")
+            )
         question, answer = back_markdown(self.card)
         await self.front_part.update(question)
         await self.back_part.update(answer)
@@ -434,7 +496,7 @@ class ReviewScreen(CollectionScreen):
     @guarded
     async def action_space(self) -> None:
         if self.revealed:
-            await self.grade(3)
+            await self.grade(self.proposed or 3)
         else:
             await self.reveal()
 
@@ -490,6 +552,114 @@ class ReviewScreen(CollectionScreen):
             self.notify("Show the answer first (space).")
             return
         self.app.call_next(self.app.open_concept, self.card.concept_slug)
+
+    # --- exercise cards ----------------------------------------------------------------
+
+    def _exercise(self) -> Exercise | None:
+        """The exercise of the card on screen (resolved once), or None with a notice."""
+        card = self.card
+        if card is None:
+            return None
+        exercise_id = exercise_service.card_exercise_id(card.kind, card.pack_key)
+        if exercise_id is None:
+            self.notify("This card is not an exercise.")
+            return None
+        if self.exercise is None or self.exercise.id != exercise_id:
+            self.exercise = exercise_service.resolve(self.app.db, exercise_id)
+        return self.exercise
+
+    def _code(self, exercise: Exercise) -> str:
+        """The code being written: this review's, else the last attempt, else the starter."""
+        if self.exercise_code is None:
+            last = exercise_service.last_attempt(self.app.db, exercise.id)
+            self.exercise_code = last.code if last else exercise_service.starter(exercise)
+        return self.exercise_code
+
+    @guarded
+    def action_exercise_edit(self) -> None:
+        exercise = self._exercise()
+        if exercise is None:
+            return
+        self.app.push_screen(
+            ExerciseScreen(
+                exercise,
+                self._code(exercise),
+                last=self.exercise_result,
+                statuses=self.exercise_runs,
+            ),
+            self._after_exercise,
+        )
+
+    @guarded
+    async def _after_exercise(self, outcome: ExerciseOutcome | None) -> None:
+        if outcome is None or self.card is None:
+            return
+        self.exercise_code = outcome.code
+        if len(outcome.statuses) > len(self.exercise_runs):
+            self.exercise_runs = list(outcome.statuses)
+            if outcome.last is not None:
+                await self._show_result(outcome.last)
+
+    @guarded
+    async def action_exercise_editor(self) -> None:
+        from textual.app import SuspendNotSupported
+
+        from studylog.tui.widgets.editors import edit_in_editor
+
+        exercise = self._exercise()
+        if exercise is None:
+            return
+        try:
+            edited = edit_in_editor(self.app, self._code(exercise), suffix=".py")
+        except SuspendNotSupported:
+            self.notify("$EDITOR cannot run here; press e to write it in the app.")
+            return
+        if edited is not None:
+            self.exercise_code = edited
+            self.notify("Code kept for this card; ctrl+r runs the checks.")
+
+    @guarded
+    def action_exercise_check(self) -> None:
+        exercise = self._exercise()
+        if exercise is None or self.card is None:
+            return
+        if self.checking:
+            self.notify("The checks are running.")
+            return
+        self.checking = True
+        self.results_part.update(Text("Running the checks…", style="dim"))
+        self.results_part.display = True
+        start_check(self, exercise, self._code(exercise), self.card.id)
+
+    @on(ExerciseChecked)
+    @guarded
+    async def _exercise_checked(self, message: ExerciseChecked) -> None:
+        message.stop()
+        self.checking = False
+        self.app.collection_changed(self)
+        if self.card is None or message.token != self.card.id:
+            return  # graded (or undone) meanwhile: the attempt is stored, nothing to show
+        self.exercise_runs.append(message.result.status)
+        await self._show_result(message.result)
+
+    @on(ExerciseCheckFailed)
+    def _exercise_failed(self, message: ExerciseCheckFailed) -> None:
+        message.stop()
+        self.checking = False
+        if self.card is not None and message.token == self.card.id:
+            self.results_part.update(Text(message.error, style="red"))
+        self.notify(message.error, severity="error", timeout=8)
+
+    async def _show_result(self, result: CheckResult) -> None:
+        """Show each check inline, propose the grade its runs earn, show the answer bar."""
+        self.exercise_result = result
+        self.proposed = exercise_service.proposed_grade(self.exercise_runs)
+        self.results_part.update(results_text(result, proposed=self.proposed))
+        self._label_buttons()
+        self.revealed = True
+        self._layout()
+        button = self.query_one(f"#grade-{self.proposed}", Button)
+        self.call_after_refresh(button.focus)
 
     # --- events ------------------------------------------------------------------------
 
