@@ -33,7 +33,7 @@ def today(app: AppContext, day: str | None, as_json: bool) -> None:
     from studylog.services import today as today_service
 
     target = app.parse_day(day)
-    summary = today_service.summary(app.database(), target, app.calendar)
+    summary = today_service.summary(app.database(), target, app.calendar, now=app.now())
     if as_json:
         print_json(summary)
         return
@@ -51,10 +51,13 @@ def print_summary(summary) -> None:  # noqa: ANN001 - DaySummary
     from studylog.linebreaks import rich_note
 
     out = console()
+    queue = summary.queue  # today: what Review shows, the daily limits applied
+    due = summary.due if queue is None else queue.learning + queue.review
+    new = summary.new_cards if queue is None else queue.new
     out.print(
         f"[bold]{summary.day.isoformat()} ({summary.day.strftime('%a')})[/]  "
-        f"reviews today [bold]{summary.reviews_done}[/] · due [bold]{summary.due}[/] · "
-        f"new [bold]{summary.new_cards}[/] · streak [bold]{summary.streak}[/] day"
+        f"reviews today [bold]{summary.reviews_done}[/] · due [bold]{due}[/] · "
+        f"new [bold]{new}[/] · streak [bold]{summary.streak}[/] day"
         + ("s" if summary.streak != 1 else "")
     )
     if summary.entries:
@@ -112,4 +115,4 @@ def open_app_or_summary(app: AppContext) -> None:
             return
     from studylog.services import today as today_service
 
-    print_summary(today_service.summary(app.database(), app.today(), app.calendar))
+    print_summary(today_service.summary(app.database(), app.today(), app.calendar, now=app.now()))

@@ -75,21 +75,62 @@ def _show(out, title: str, text: str, style: str) -> None:  # noqa: ANN001 - ric
 
 
 @click.command("review")
+@click.option("--deck", metavar="NAME", help="Review this deck and its subdecks only.")
+@click.option(
+    "--ahead", type=int, metavar="DAYS", help="Custom study: cards due in the next DAYS days."
+)
+@click.option(
+    "--forgotten",
+    type=int,
+    metavar="DAYS",
+    help="Custom study: cards answered Again in the last DAYS days.",
+)
+@click.option(
+    "--search",
+    "query",
+    metavar="QUERY",
+    help="Custom study: the cards of a search (deck:, tag:, any), due or not.",
+)
+@click.option(
+    "--preview",
+    is_flag=True,
+    help="With custom study: do not reschedule (nothing is written; Again 1m, Hard 10m).",
+)
+@click.option("--limit", type=int, default=None, help="Custom study: at most this many cards.")
+@click.option(
+    "--extra-new", type=int, metavar="N", help="Custom study: N more new cards today (then review)."
+)
 @pass_app
-def review(app: AppContext) -> None:
+def review(
+    app: AppContext,
+    deck: str | None,
+    ahead: int | None,
+    forgotten: int | None,
+    query: str | None,
+    preview: bool,
+    limit: int | None,
+    extra_new: int | None,
+) -> None:
     """Review due cards in the terminal: Enter shows the answer, 1-4 grade it.
 
     Keys: 1 Again, 2 Hard, 3 Good, 4 Easy (the interval each gives is shown),
     u undo the last answer, suspend or bury, s suspend, b bury until tomorrow, q quit. Every
     answer is saved the moment it is given.
+
+    Custom study, as Anki's: --ahead DAYS, --forgotten DAYS or --search QUERY (with
+    --deck to keep to a deck; --preview to leave the schedule alone), --extra-new N.
+
+    Example: studylog review --search 'deck:딥러닝::RNN tag:lstm' --preview
     """
-    from studylog.services.review import RATINGS, ReviewSession
+    from studylog.services.review import RATINGS
 
     db = app.database()
     out = console()
     keys = Keys()
     try:
-        session = ReviewSession(db, now=_now(app))
+        session = _session(db, app, deck, ahead, forgotten, query, preview, limit, extra_new)
+        if getattr(session, "title", None):
+            out.print(f"[bold]{session.title}[/bold]")
     except StudylogError as exc:
         raise click.ClickException(str(exc)) from None
     started = time.monotonic()
@@ -97,7 +138,12 @@ def review(app: AppContext) -> None:
         now = _now(app)
         card = session.next_card(now=now)
         if card is None:
-            out.print("[green]Nothing more is due today.[/green]")
+            done_text = (
+                "Nothing more in this session."
+                if getattr(session, "title", None)
+                else "Nothing more is due today."
+            )
+            out.print(f"[green]{done_text}[/green]")
             break
         counts = session.counts(now=now)
         front, back = _sides(card)
@@ -134,7 +180,12 @@ def review(app: AppContext) -> None:
                     duration_ms=int((time.monotonic() - shown) * 1000),
                 )
                 note = " [red]leech: tagged and suspended[/red]" if result.leech else ""
-                out.print(f"{RATINGS[rating]}: next in {result.interval_text}.{note}\n")
+                if result.review_id == 0:  # a preview answer: nothing is saved
+                    again = result.interval_seconds
+                    when = f"again in {result.interval_text}" if again else "done"
+                    out.print(f"{RATINGS[rating]}: {when} (preview: not saved).\n")
+                else:
+                    out.print(f"{RATINGS[rating]}: next in {result.interval_text}.{note}\n")
             elif key == "u":
                 if not session.can_undo:
                     out.print("[yellow]Nothing to undo.[/yellow]\n")
@@ -163,6 +214,46 @@ def review(app: AppContext) -> None:
         out.print(
             f"Reviewed {total} card{'s' if total != 1 else ''} in {minutes:.1f} min ({parts})."
         )
+
+
+def _session(
+    db: Database,
+    app: AppContext,
+    deck: str | None,
+    ahead: int | None,
+    forgotten: int | None,
+    query: str | None,
+    preview: bool,
+    limit: int | None,
+    extra_new: int | None,
+):  # noqa: ANN202 - a ReviewSession
+    """The session the options ask for (one custom study at a time)."""
+    from studylog.services import custom_study
+    from studylog.services.review import ReviewSession
+
+    chosen = [
+        name
+        for name, v in (("--ahead", ahead), ("--forgotten", forgotten), ("--search", query))
+        if v is not None
+    ]
+    if len(chosen) > 1:
+        raise click.UsageError(f"choose one custom study, not {' and '.join(chosen)}")
+    if (preview or limit is not None) and not chosen:
+        raise click.UsageError("--preview and --limit go with --ahead, --forgotten or --search")
+    if extra_new is not None:
+        total = custom_study.extend_new(db, extra_new, deck=deck, now=_now(app))
+        click.echo(f"New cards today: up to {total}{f' in {deck}' if deck else ''}.")
+    if not chosen:
+        return ReviewSession(db, now=_now(app), deck=deck)
+    limits = {} if limit is None else {"limit": limit}
+    if ahead is not None:
+        study = custom_study.review_ahead(ahead, deck=deck, reschedule=not preview, **limits)
+    elif forgotten is not None:
+        study = custom_study.forgotten(forgotten, deck=deck, reschedule=not preview, **limits)
+    else:
+        text = query if deck is None else f"{custom_study.deck_term(deck)}({query})"
+        study = custom_study.search(text, reschedule=not preview, **limits)
+    return custom_study.CustomSession(db, study, now=_now(app))
 
 
 @click.command("stats")

@@ -252,6 +252,8 @@ class DailyQueue:
         new_page: reads the next new cards (see :data:`NewPage`).
         caps: the per-deck limits below the reviewed deck (None: only ``limits``
             apply, as when no deck has a preset of its own).
+        allow: subdecks' own limits (see :class:`studylog.scheduling.decks.DeckCaps`):
+            called with a card id just looked up and its queue; None: no subdeck limits.
     """
 
     def __init__(
@@ -264,9 +266,13 @@ class DailyQueue:
         log: DayLog,
         new_page: NewPage,
         caps: DeckCaps | None = None,
+        allow: Callable[[int, str], bool] | None = None,
     ) -> None:
         self.day, self.end, self.limits, self.log = day, end, limits, log
         self.caps = caps
+        # allow(card id, "review" | "new"): the card's deck (and the decks between it and
+        # the deck studied) still have room today; a card refused leaves the queue.
+        self.allow = allow
         self._new_page = new_page
         self._learning: dict[int, datetime] = dict(learning)
         self._heap = [(due, cid) for cid, due in self._learning.items()]
@@ -301,7 +307,10 @@ class DailyQueue:
     # -- limits --------------------------------------------------------------------
 
     def _review_left(self) -> int:
-        return max(self.limits.reviews_per_day - self.log.reviews_done, 0)
+        done = self.log.reviews_done
+        if not self.limits.new_ignores_review_limit:
+            done += self.log.new_done  # Anki v3: new cards introduced use up the review limit
+        return max(self.limits.reviews_per_day - done, 0)
 
     def _new_left(self) -> int:
         left = max(self.limits.new_per_day - self.log.new_done, 0)
@@ -346,7 +355,11 @@ class DailyQueue:
             while allowed and held:
                 cid, _, deck = held[0]
                 card = lookup(cid)
-                if self.eligible(card, name) and self._room(deck, name):
+                if (
+                    self.eligible(card, name)
+                    and self._room(deck, name)
+                    and (self.allow is None or self.allow(cid, name))
+                ):
                     return card
                 held.pop(0)
         return None
@@ -394,7 +407,7 @@ class DailyQueue:
                 self._held[name].append(queue.popleft())
                 continue
             card = lookup(cid)
-            if self.eligible(card, name):
+            if self.eligible(card, name) and (self.allow is None or self.allow(cid, name)):
                 return card
             queue.popleft()
         return None

@@ -554,6 +554,35 @@ def _tags(session: Session, names: list[str], *, create: bool) -> list[Any]:
     return list(session.scalars(select(Tag).where(Tag.name.in_(names))))
 
 
+def delete_rows(session: Session, targets: Sequence[int]) -> UndoStep:
+    """Delete the cards ``targets`` with their reviews and tag links inside the caller's
+    transaction; suggestions that pointed at them are unlinked. Returns the undo step
+    (every deleted row)."""
+    cards = _rows(session, _CARDS, _CARDS.c.id, targets)
+    reviews = _rows(session, _REVIEWS, _REVIEWS.c.card_id, targets)
+    links = _rows(session, card_tags, card_tags.c.card_id, targets)
+    suggested = _rows(session, _SUGGESTED, _SUGGESTED.c.card_id, targets)
+    for chunk in _chunks(targets):
+        session.execute(delete(_REVIEWS).where(_REVIEWS.c.card_id.in_(chunk)))
+        session.execute(delete(card_tags).where(card_tags.c.card_id.in_(chunk)))
+        session.execute(
+            update(_SUGGESTED).where(_SUGGESTED.c.card_id.in_(chunk)).values(card_id=None)
+        )
+        session.execute(delete(_CARDS).where(_CARDS.c.id.in_(chunk)))
+    return UndoStep(
+        "",
+        "",
+        before=tuple(
+            RowImage("suggested_cards", (r["id"],), {"card_id": r["card_id"]}) for r in suggested
+        ),
+        deleted=(
+            *(RowImage("cards", (r["id"],), r) for r in cards),
+            *(RowImage("reviews", (r["id"],), r) for r in reviews),
+            *(RowImage("card_tags", (r["card_id"], r["tag_id"]), r) for r in links),
+        ),
+    )
+
+
 def delete_cards(
     db: Database,
     *,
@@ -562,34 +591,44 @@ def delete_cards(
     now: datetime | None = None,
 ) -> ActionResult:
     """Delete the cards with their reviews and tags (undo brings all of it back)."""
+    return _run(db, query, ids, now, "delete", "Delete", lambda s, t, _m: delete_rows(s, t))
 
-    def body(session: Session, targets: list[int], moment: datetime) -> UndoStep:
-        cards = _rows(session, _CARDS, _CARDS.c.id, targets)
-        reviews = _rows(session, _REVIEWS, _REVIEWS.c.card_id, targets)
-        links = _rows(session, card_tags, card_tags.c.card_id, targets)
-        suggested = _rows(session, _SUGGESTED, _SUGGESTED.c.card_id, targets)
-        for chunk in _chunks(targets):
-            session.execute(delete(_REVIEWS).where(_REVIEWS.c.card_id.in_(chunk)))
-            session.execute(delete(card_tags).where(card_tags.c.card_id.in_(chunk)))
-            session.execute(
-                update(_SUGGESTED).where(_SUGGESTED.c.card_id.in_(chunk)).values(card_id=None)
-            )
-            session.execute(delete(_CARDS).where(_CARDS.c.id.in_(chunk)))
-        return UndoStep(
-            "",
-            "",
-            before=tuple(
-                RowImage("suggested_cards", (r["id"],), {"card_id": r["card_id"]})
-                for r in suggested
-            ),
-            deleted=(
-                *(RowImage("cards", (r["id"],), r) for r in cards),
-                *(RowImage("reviews", (r["id"],), r) for r in reviews),
-                *(RowImage("card_tags", (r["card_id"], r["tag_id"]), r) for r in links),
-            ),
+
+def set_columns(
+    session: Session,
+    ids: Sequence[int],
+    new_values: dict[str, Any] | None = None,
+    *,
+    per_card: Any = None,
+    now: datetime,
+) -> tuple[RowImage, ...]:
+    """Set columns of the cards ``ids`` inside the caller's transaction: the same
+    ``new_values`` for all, or ``per_card(row) -> values``. Only cards that change are
+    written (``updated_at`` becomes ``now``); returns their before-images for an undo step."""
+    return _set_columns(session, ids, new_values, per_card=per_card, now=now)
+
+
+def run_in_transaction(
+    db: Database,
+    kind: str,
+    label: Any,
+    body: Any,
+) -> ActionResult:
+    """Run a card action that picks its own cards, in one transaction, with an undo step.
+
+    ``body(session)`` returns ``(source, target, card ids, UndoStep)``; ``label(source,
+    target, changed)`` names the action ("Rename deck A to B (3 cards)"). Nothing is
+    recorded when nothing changed. Errors ``body`` raises roll everything back.
+    """
+    with db.write() as session:
+        source, target, targets, step = body(session)
+        changed = len({i.key[0] for i in step.before if i.table == "cards"}) + len(
+            {i.key[0] for i in step.deleted if i.table == "cards"}
         )
-
-    return _run(db, query, ids, now, "delete", "Delete", body)
+        text = label(source, target, changed)
+        if changed:
+            _push(session, UndoStep(text, kind, step.before, step.inserted, step.deleted))
+        return ActionResult(text, kind, len(targets), changed)
 
 
 __all__ = [
@@ -598,10 +637,13 @@ __all__ = [
     "add_tags",
     "bury",
     "delete_cards",
+    "delete_rows",
     "forget",
     "last_undo",
     "move",
     "remove_tags",
+    "run_in_transaction",
+    "set_columns",
     "set_due",
     "suspend",
     "undo",

@@ -46,6 +46,7 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from studylog.errors import InvalidInputError, NotFoundError
+from studylog.scheduling import decks as deck_rules
 from studylog.scheduling import settings as defs
 from studylog.scheduling.card import (
     ANSWER_COLUMNS,
@@ -66,7 +67,7 @@ from studylog.scheduling.queue import DailyQueue, DayProgress, DeckCaps, QueueCo
 from studylog.scheduling.settings import DailyLimits, SchedulerConfig
 from studylog.scheduling.states import CardState, Rating
 from studylog.scheduling.undo import RowImage, UndoOp, UndoStack, changed_columns
-from studylog.services import due_load
+from studylog.services import day_limits, deck_tree, due_load
 from studylog.services import settings as settings_service
 from studylog.services.cards import CardInfo, info, load_card
 from studylog.services.reschedule import RescheduleSummary, replay_in
@@ -211,6 +212,10 @@ def _card_info(row: Any, **changes: Any) -> CardInfo:
     values = {k: row[k] for k in rows.ROW_COLUMNS + rows.TEXT_COLUMNS if k != "concept_id"}
     values.update(changes)
     return CardInfo(**values, tags=rows.tag_list(row), concept_slug=row["concept_slug"])
+
+
+row_info = _card_info
+"""The public name of :func:`_card_info` (custom study shows rows the same way)."""
 
 
 def _is_one_card(op: UndoOp, card_id: int) -> bool:
@@ -596,13 +601,27 @@ class ReviewSession:
     buries in the reverse order; the card concerned is shown next.
     """
 
-    def __init__(self, db: Database, *, now: datetime | None = None) -> None:
+    def __init__(
+        self, db: Database, *, now: datetime | None = None, deck: str | None = None
+    ) -> None:
+        """``deck``: study that deck and its subdecks only, within its limits counted
+        against what was studied today in it (Anki's "study deck"); None: everything.
+
+        Raises:
+            NotFoundError: no card is in ``deck`` or below it.
+            InvalidInputError: not a deck name.
+        """
         self.db = db
+        self.deck = None if deck is None else deck_rules.normalize(deck)
         self.decks = settings_service.deck_settings(db)
         found = self.decks.collection
         self.calendar = settings_service.calendar_from(found)
         self.config = defs.config_from(found)
         self.limits = defs.limits_from(found)
+        if self.deck is not None:
+            with db.read() as session:
+                if not rows.has_cards_in(session.connection(), self.deck):
+                    raise NotFoundError(f"no deck named {self.deck!r} (see: studylog deck list)")
         self.scheduler = self.config.scheduler()
         self._settings_of = settings_of(self.decks)
         self.balancing = balanced(found)
@@ -615,6 +634,11 @@ class ReviewSession:
         self._version: int | None = None
         self._shown: tuple[int, Any] | None = None  # (card id, row) of the last lookup
         self._refresh(_now(now))
+
+    @property
+    def title(self) -> str | None:
+        """What the session studies, for a header ("Deck 딥러닝"); None for everything."""
+        return None if self.deck is None else f"Deck {self.deck}"
 
     def close(self) -> None:
         """Give the session's connection back (it is also given back when the session is dropped)."""
@@ -637,25 +661,46 @@ class ReviewSession:
         """Gather the study day's learning and review queues; new cards come in pages."""
         day = self.calendar.day_of(now)
         end = self.calendar.end_of(day)
+        self._caps: deck_rules.DeckCaps | None = None
+        with self.db.read() as session:
+            self.limits = day_limits.limits_in(session, day, self.deck)
+            if not self.decks.uniform:
+                # Subdecks with limits of their own cap what is gathered from them.
+                roots = deck_tree.tree_in(session, now)[0]
+                self._caps = deck_rules.DeckCaps(
+                    deck_rules.remaining_by_deck(roots),
+                    self.deck,
+                    new_ignores_review_limit=self.limits.new_ignores_review_limit,
+                )
         with self._tx(write=False) as conn:
             self._version = rows.data_version(conn)
-            log = rows.day_log(conn, self.calendar.start_of(day), end)
-            learning = [(cid, ensure_utc(due)) for cid, due in rows.learning_rows(conn, day)]
-            review = rows.review_rows(conn, day, end)
+            log = rows.day_log(conn, self.calendar.start_of(day), end, self.deck)
+            learning = [
+                (cid, ensure_utc(due)) for cid, due in rows.learning_rows(conn, day, self.deck)
+            ]
+            review = rows.review_rows(conn, day, end, self.deck)
             self._load = None
             self._day_load(conn, now)  # counted with the queues: answers add no query
         caps = None
         if not self.decks.uniform:  # some deck has limits of its own (Anki v3's per-deck caps)
-            caps = DeckCaps(None, self.decks.limits, log)
+            caps = DeckCaps(self.deck, self.decks.limits, log)
+        allow = self._allow if self._caps is not None else None
         self.queue = DailyQueue(
-            day, end, self.limits, learning, review, log, self._new_page, caps=caps
+            day, end, self.limits, learning, review, log, self._new_page, caps=caps, allow=allow
         )
+
+    def _allow(self, card_id: int, queue: str) -> bool:
+        """The subdeck limits' word on the card just looked up (``self._shown``)."""
+        if self._caps is None or self._shown is None or self._shown[0] != card_id:
+            return True
+        row = self._shown[1]
+        return row is None or self._caps.allows(row["deck"], queue)
 
     def _new_page(
         self, cursor: tuple[datetime, int] | None, want: int
     ) -> list[tuple[int, int | None, datetime, str]]:
         with self._tx(write=False) as conn:
-            return rows.new_page(conn, self.queue.day, cursor, want)
+            return rows.new_page(conn, self.queue.day, cursor, want, self.deck)
 
     def _check_day(self, now: datetime) -> None:
         if self.calendar.day_of(now) != self.queue.day:
@@ -665,7 +710,7 @@ class ReviewSession:
         """Read answers others saved, if another connection wrote since the last look."""
         version = rows.data_version(conn)
         if version is None or version != self._version:
-            rows.sync_day_log(conn, self.queue.log)
+            rows.sync_day_log(conn, self.queue.log, self.deck)
             self._version = version
             self._load = None  # others may have moved due dates: count again when needed
 
@@ -709,11 +754,17 @@ class ReviewSession:
         """How many cards are left today in each queue, limits applied (siblings not counted)."""
         moment = _now(now)
         self._check_day(moment)
+        if self._caps is not None:
+            # Subdecks with limits of their own: the deck list's numbers, from the tree.
+            with self.db.read() as session:
+                found = deck_tree.counts_in(session, moment, self.deck)
+            new, learning, review = found or (0, 0, 0)
+            return QueueCounts(learning, review, new)
         with self._tx(write=False) as conn:
             self._sync(conn)
             return self.queue.counts(
                 moment,
-                lambda at_most: rows.count_new(conn, self.queue.day, at_most),
+                lambda at_most: rows.count_new(conn, self.queue.day, at_most, self.deck),
                 lambda: rows.count_new_by_deck(conn, self.queue.day),
             )
 
@@ -784,6 +835,8 @@ class ReviewSession:
             result.card.deck,
         )
         after = result.card
+        if self._caps is not None:
+            self._caps.take(after.deck, was_new=before.is_new, was_review=before.state == REVIEW)
         self.queue.answered(replace(before, **{c: getattr(after, c) for c in ANSWER_COLUMNS}))
         return result
 
@@ -837,6 +890,14 @@ class ReviewSession:
                 if self.answers[k].review_id == review_id:
                     del self.answers[k]
                     break
+        if self._caps is not None and op.kind == "answer":
+            last_before = restored.get("last_review", row["last_review"])
+            self._caps.take(
+                row["deck"],
+                was_new=last_before is None,
+                was_review=last_before is not None and restored.get("state") == REVIEW,
+                sign=-1,
+            )
         shown = replace(_card_info(row, **restored), tags=tag_names)
         if self._load is not None:
             now_row = rows.card_row(row)

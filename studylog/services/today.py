@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, exists, func, or_, select
 
-from studylog.services import journal, todos
+from studylog.services import decks, journal, todos
 from studylog.services.cards import no_text
 from studylog.services.journal import EntryInfo
 from studylog.services.todos import TodoInfo
@@ -29,6 +29,17 @@ class DaySummary:
     due: int
     new_cards: int
     streak: int
+    queue: QueueNow | None = None
+
+
+@dataclass(frozen=True)
+class QueueNow:
+    """What the review session shows now (today's queue, the daily limits applied):
+    new cards, learning cards due within the learn-ahead limit, review cards due today."""
+
+    new: int
+    learning: int
+    review: int
 
 
 def reviews_on(db: Database, day: date, calendar: StudyCalendar) -> int:
@@ -99,9 +110,23 @@ def streak(db: Database, today: date, calendar: StudyCalendar, *, limit_days: in
         return streak_length(active, today, limit_days=limit_days)
 
 
-def summary(db: Database, day: date, calendar: StudyCalendar) -> DaySummary:
-    """Everything the Today view and ``studylog today`` show for study day ``day``."""
+def queue_now(db: Database, now: datetime) -> QueueNow:
+    """Today's queue at ``now`` with the limits applied: the numbers the review
+    session's header shows (:func:`studylog.services.decks.queue_counts`)."""
+    new, learning, review = decks.queue_counts(db, now=now)
+    return QueueNow(new, learning, review)
+
+
+def summary(
+    db: Database, day: date, calendar: StudyCalendar, *, now: datetime | None = None
+) -> DaySummary:
+    """Everything the Today view and ``studylog today`` show for study day ``day``.
+
+    ``queue`` (what reviewing shows, limits applied) is read when ``now`` is given
+    and falls on ``day``; None otherwise (a past day has no queue).
+    """
     seen, new = due_counts(db, day, calendar)
+    queue = queue_now(db, now) if now is not None and calendar.day_of(now) == day else None
     return DaySummary(
         day=day,
         entries=journal.on_day(db, day),
@@ -110,4 +135,5 @@ def summary(db: Database, day: date, calendar: StudyCalendar) -> DaySummary:
         due=seen,
         new_cards=new,
         streak=streak(db, day, calendar),
+        queue=queue,
     )

@@ -34,6 +34,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    true,
     tuple_,
     update,
 )
@@ -210,21 +211,41 @@ def tag_list(row: Any) -> list[str]:
     return sorted(names.split(TAG_SEPARATOR)) if names else []
 
 
-def learning_rows(conn: Connection, day: date) -> list[tuple[int, datetime]]:
-    """(id, due) of the unsuspended, unburied learning and relearning cards answered before."""
+def in_deck(deck: str | None):  # noqa: ANN201 - SQL expression
+    """Cards of deck ``deck`` and its subdecks (exact names, case as stored); all for None."""
+    if deck is None:
+        return true()
+    prefix = deck + "::"
+    return or_(cards.c.deck == deck, func.substr(cards.c.deck, 1, len(prefix)) == prefix)
+
+
+def has_cards_in(conn: Connection, deck: str) -> bool:
+    """Whether any card is in ``deck`` or one of its subdecks."""
+    return conn.execute(select(cards.c.id).where(in_deck(deck)).limit(1)).first() is not None
+
+
+def learning_rows(
+    conn: Connection, day: date, deck: str | None = None
+) -> list[tuple[int, datetime]]:
+    """(id, due) of the unsuspended, unburied learning and relearning cards answered before
+    (of ``deck`` and its subdecks, or all)."""
     rows = conn.execute(
         select(cards.c.id, cards.c.due).where(
             cards.c.suspended.is_(False),
             cards.c.state.in_((int(CardState.LEARNING), int(CardState.RELEARNING))),
             cards.c.last_review.is_not(None),
             _unburied(day),
+            in_deck(deck),
         )
     )
     return [(cid, due) for cid, due in rows]
 
 
-def review_rows(conn: Connection, day: date, end: datetime) -> list[tuple[int, int | None, str]]:
-    """(id, concept id, deck) of the review cards due before ``end``, in (due, id) order."""
+def review_rows(
+    conn: Connection, day: date, end: datetime, deck: str | None = None
+) -> list[tuple[int, int | None, str]]:
+    """(id, concept id, deck) of the review cards due before ``end``, in (due, id) order
+    (``deck``: only that deck and its subdecks)."""
     rows = conn.execute(
         select(cards.c.id, cards.c.concept_id, cards.c.deck)
         .where(
@@ -233,6 +254,7 @@ def review_rows(conn: Connection, day: date, end: datetime) -> list[tuple[int, i
             cards.c.state == int(CardState.REVIEW),
             cards.c.last_review.is_not(None),
             _unburied(day),
+            in_deck(deck),
         )
         .order_by(cards.c.due, cards.c.id)
     )
@@ -240,12 +262,21 @@ def review_rows(conn: Connection, day: date, end: datetime) -> list[tuple[int, i
 
 
 def new_page(
-    conn: Connection, day: date, cursor: tuple[datetime, int] | None, want: int
+    conn: Connection,
+    day: date,
+    cursor: tuple[datetime, int] | None,
+    want: int,
+    deck: str | None = None,
 ) -> list[tuple[int, int | None, datetime, str]]:
     """(id, concept id, due, deck) of the next ``want`` new cards after ``cursor`` (order added)."""
     query = (
         select(cards.c.id, cards.c.concept_id, cards.c.due, cards.c.deck)
-        .where(cards.c.suspended.is_(False), cards.c.last_review.is_(None), _unburied(day))
+        .where(
+            cards.c.suspended.is_(False),
+            cards.c.last_review.is_(None),
+            _unburied(day),
+            in_deck(deck),
+        )
         .order_by(cards.c.due, cards.c.id)
         .limit(want)
     )
@@ -255,11 +286,16 @@ def new_page(
     return [(cid, concept, due, deck) for cid, concept, due, deck in conn.execute(query)]
 
 
-def count_new(conn: Connection, day: date, at_most: int) -> int:
+def count_new(conn: Connection, day: date, at_most: int, deck: str | None = None) -> int:
     """How many new cards can be shown, counting at most ``at_most`` (LIMIT stops early)."""
     inner = (
         select(cards.c.id)
-        .where(cards.c.suspended.is_(False), cards.c.last_review.is_(None), _unburied(day))
+        .where(
+            cards.c.suspended.is_(False),
+            cards.c.last_review.is_(None),
+            _unburied(day),
+            in_deck(deck),
+        )
         .limit(at_most)
         .subquery()
     )
@@ -286,25 +322,31 @@ def _unburied(day: date):  # noqa: ANN202 - SQL expression
     )
 
 
-def day_log(conn: Connection, start: datetime, end: datetime) -> DayLog:
-    """Today's answers (reviews from ``start`` to ``end``) as a :class:`DayLog`."""
+def day_log(conn: Connection, start: datetime, end: datetime, deck: str | None = None) -> DayLog:
+    """Today's answers (reviews from ``start`` to ``end``) as a :class:`DayLog`; with
+    ``deck``, only the answers of that deck's cards and its subdecks' (Anki's per-deck
+    "studied today", by the deck the card is in now)."""
     log = DayLog(start, end, int(conn.execute(MAX_REVIEW_ID).scalar() or 0))
     rows = conn.execute(
         DAY_ANSWERS_SINCE.where(reviews.c.reviewed_at >= start, reviews.c.reviewed_at < end),
         {"after_id": 0},
     )
-    _add(log, rows)
+    _add(log, rows, deck)
     return log
 
 
-def sync_day_log(conn: Connection, log: DayLog) -> None:
+def sync_day_log(conn: Connection, log: DayLog, deck: str | None = None) -> None:
     """Add answers saved since ``log.last_id`` (a seek on the primary key)."""
-    _add(log, _ANSWERS_SINCE.all(conn, {"after_id": log.last_id}))
+    _add(log, _ANSWERS_SINCE.all(conn, {"after_id": log.last_id}), deck)
 
 
-def _add(log: DayLog, rows: Iterable[Any]) -> None:
-    for rid, at, was_new, state_before, concept, deck in rows:
-        log.add(rid, at, bool(was_new), state_before == CardState.REVIEW, concept, deck)
+def _add(log: DayLog, rows: Iterable[Any], deck: str | None = None) -> None:
+    prefix = None if deck is None else deck + "::"
+    for rid, at, was_new, state_before, concept, card_deck in rows:
+        if prefix is not None and card_deck != deck and not card_deck.startswith(prefix):
+            log.last_id = max(log.last_id, rid)  # another deck's answer: seen, not counted
+            continue
+        log.add(rid, at, bool(was_new), state_before == CardState.REVIEW, concept, card_deck)
 
 
 # --- writing ---------------------------------------------------------------------------
@@ -484,6 +526,7 @@ __all__ = [
     "count_new",
     "data_version",
     "day_log",
+    "in_deck",
     "learning_rows",
     "new_page",
     "read_card",

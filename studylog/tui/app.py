@@ -10,7 +10,7 @@ every screen (:meth:`StudylogApp.collection_changed`); the database's data
 version is polled about once a second, so a write by the CLI in another process
 shows within two seconds.
 
-Modes (F2-F6): today, review, concepts, stats, search, one registry
+Modes (F2-F8): today, review, concepts, stats, search, browse, decks, one registry
 (:data:`SCREENS`) of plain imports: a broken screen module fails at start,
 loudly, as any other bug. Errors from services are notifications (see
 :mod:`studylog.tui.widgets.guard`), never a crash.
@@ -35,6 +35,7 @@ from studylog.services import concepts as concept_service
 from studylog.services import settings
 from studylog.services import todos as todo_service
 from studylog.services.changes import ChangeWatch
+from studylog.services.custom_study import CustomStudy
 from studylog.storage.engine import Database
 from studylog.studyday import StudyCalendar, ensure_utc, utcnow
 from studylog.tui import inert_render
@@ -43,6 +44,7 @@ from studylog.tui.commands import StudylogCommands
 from studylog.tui.screens.browse import BrowseScreen
 from studylog.tui.screens.concept_page import ConceptPageScreen
 from studylog.tui.screens.concepts import ConceptsScreen
+from studylog.tui.screens.decks import DecksScreen
 from studylog.tui.screens.help import HelpScreen
 from studylog.tui.screens.review import ReviewScreen
 from studylog.tui.screens.search import SearchScreen
@@ -77,6 +79,7 @@ SCREENS: tuple[Mode, ...] = (
     Mode("stats", StatsScreen, "Stats", "F5"),
     Mode("search", SearchScreen, "Search", "F6"),
     Mode("browse", BrowseScreen, "Browse", "F7"),
+    Mode("decks", DecksScreen, "Decks", "F8"),
 )
 MODE_NAMES = tuple(mode.name for mode in SCREENS)
 
@@ -100,6 +103,7 @@ class StudylogApp(App[None]):
         Binding("f5", "goto('stats')", "Stats", id="app.stats"),
         Binding("f6", "goto('search')", "Search", id="app.search"),
         Binding("f7", "goto('browse')", "Browse", id="app.browse"),
+        Binding("f8", "goto('decks')", "Decks", id="app.decks"),
         Binding("f9", "settings", "Settings", id="app.settings", show=False),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, show=False),
     ]
@@ -296,6 +300,11 @@ class StudylogApp(App[None]):
         page = ConceptPageScreen(slug)
         self.push_screen(page)
         page.call_after_refresh(page.action_run_demo)
+
+    @guarded
+    def open_review(self, *, deck: str | None = None, custom: CustomStudy | None = None) -> None:
+        """Push a review screen for one deck (``deck``) or a custom study session."""
+        self.push_screen(ReviewScreen(deck=deck, custom=custom))
 
     @guarded
     def open_suggestions(self) -> None:

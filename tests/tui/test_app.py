@@ -29,6 +29,7 @@ async def test_f_keys_switch_between_the_five_screens(seeded_db: Database, make_
             ("f5", "stats"),
             ("f6", "search"),
             ("f7", "browse"),
+            ("f8", "decks"),
         ):
             await pilot.press(key)
             await settle(pilot)
@@ -81,6 +82,7 @@ async def test_the_footer_bindings_have_ids_and_show_the_screen_keys(
 def test_one_registry_of_plain_screen_classes() -> None:
     from studylog.tui.screens.browse import BrowseScreen
     from studylog.tui.screens.concepts import ConceptsScreen
+    from studylog.tui.screens.decks import DecksScreen
     from studylog.tui.screens.review import ReviewScreen
     from studylog.tui.screens.search import SearchScreen
     from studylog.tui.screens.stats import StatsScreen
@@ -92,6 +94,7 @@ def test_one_registry_of_plain_screen_classes() -> None:
         ("stats", StatsScreen),
         ("search", SearchScreen),
         ("browse", BrowseScreen),
+        ("decks", DecksScreen),
     ]
     assert StudylogApp.MODES == {m.name: m.screen for m in SCREENS}
 

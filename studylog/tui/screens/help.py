@@ -21,6 +21,7 @@ from textual.widgets import Static
 from studylog.tui.screens.browse import BrowseScreen
 from studylog.tui.screens.concept_page import ConceptPageScreen
 from studylog.tui.screens.concepts import ConceptsScreen
+from studylog.tui.screens.decks import DecksScreen
 from studylog.tui.screens.exercise import ExerciseScreen
 from studylog.tui.screens.review import ReviewScreen
 from studylog.tui.screens.search import SearchScreen
@@ -46,6 +47,7 @@ GROUPS: tuple[tuple[str, type[DOMNode]], ...] = (
     ("Search", SearchScreen),
     ("Suggested cards (ctrl+p)", SuggestedScreen),
     ("Browse", BrowseScreen),
+    ("Decks", DecksScreen),
     ("Settings (F9)", SettingsScreen),
     ("Lists", RowList),
 )

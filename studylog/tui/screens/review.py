@@ -34,6 +34,7 @@ from studylog.errors import StudylogError
 from studylog.services import computed as computed_service
 from studylog.services import exercises as exercise_service
 from studylog.services.cards import CardInfo
+from studylog.services.custom_study import CustomSession, CustomStudy
 from studylog.services.exercises import CheckResult, Exercise
 from studylog.services.review import (
     RATINGS,
@@ -245,13 +246,20 @@ class ReviewScreen(CollectionScreen):
         Binding("s", "suspend", "Suspend", id="review.suspend"),
         Binding("b", "bury", "Bury", id="review.bury"),
         Binding("c", "open_concept", "Concept", id="review.concept"),
+        Binding("escape", "close", "Close", id="review.close", show=False),
         Binding("e", "exercise_edit", "Write code", id="review.exercise_edit"),
         Binding("E", "exercise_editor", "Code in $EDITOR", id="review.exercise_editor", show=False),
         Binding("ctrl+r", "exercise_check", "Run checks", id="review.exercise_check"),
     ]
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(
+        self, *, deck: str | None = None, custom: CustomStudy | None = None, **kwargs: Any
+    ) -> None:
+        """``deck``: study that deck only; ``custom``: a custom study session. Either
+        makes a screen pushed over the others (``escape`` closes it)."""
         super().__init__(**kwargs)
+        self.deck = deck
+        self.custom = custom
         self.session: ReviewSession | None = None
         self.card: CardInfo | None = None
         self.revealed = False
@@ -278,7 +286,10 @@ class ReviewScreen(CollectionScreen):
         # on_mount); later cards update the widgets in place.
         error = None
         try:
-            self.session = ReviewSession(self.app.db, now=self._now())
+            if self.custom is not None:
+                self.session = CustomSession(self.app.db, self.custom, now=self._now())
+            else:
+                self.session = ReviewSession(self.app.db, now=self._now(), deck=self.deck)
             self.card = self.next_card()
             self.previews = self._previews(self.card)
         except StudylogError as err:
@@ -330,6 +341,11 @@ class ReviewScreen(CollectionScreen):
         yield KeyBar()
         if error is not None:
             self.notify(error, severity="error")
+
+    def action_close(self) -> None:
+        """Close a deck or custom study session pushed over the other screens."""
+        if (self.deck is not None or self.custom is not None) and len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
 
     def _layout(self) -> None:
         """Show the parts for the current state: question, answer, or the summary.
@@ -456,7 +472,8 @@ class ReviewScreen(CollectionScreen):
         self.query_one("#review-header", Static).update(self._header_text())
 
     def _header_text(self) -> Text:
-        text = Text("Review  ", style="bold")
+        title = self.session.title if self.session is not None else None
+        text = Text(f"{title}  " if title else "Review  ", style="bold")
         if self.session is not None:
             try:
                 counts = self.session.counts(now=self._now())

@@ -106,13 +106,20 @@ def display_order(todos: list[TodoInfo], day: date) -> list[TodoInfo]:
 
 def summary_text(summary: DaySummary, *, short: bool = False) -> Text:
     """``reviews 3 · due 4 · new 20 · streak 5 days`` with the numbers in bold;
-    ``short``: ``rev 3 · due 4 · new 20 · streak 5d`` (fits beside the day at 80 columns)."""
+    ``short``: ``rev 3 · due 4 · new 20 · streak 5d`` (fits beside the day at 80 columns).
+
+    On the current study day ``due`` and ``new`` are what Review shows (the daily
+    limits applied, learning cards included in ``due``); on other days every card due
+    then and every new card."""
     text = Text()
+    queue = summary.queue
+    due = summary.due if queue is None else queue.learning + queue.review
+    new = summary.new_cards if queue is None else queue.new
     for i, (label, value) in enumerate(
         (
             ("rev" if short else "reviews", summary.reviews_done),
-            ("due", summary.due),
-            ("new", summary.new_cards),
+            ("due", due),
+            ("new", new),
             ("streak", summary.streak),
         )
     ):
@@ -310,7 +317,7 @@ class TodayScreen(CollectionScreen):
     def _fetch(self, generation: int, day: date) -> None:
         app = self.app
         try:
-            summary = today_service.summary(app.db, day, app.calendar)
+            summary = today_service.summary(app.db, day, app.calendar, now=app.now())
         except Exception as error:  # noqa: BLE001 - reported on the UI thread
             self.post_message(DayFailed(generation, day, error))
             return

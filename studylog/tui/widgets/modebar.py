@@ -37,14 +37,16 @@ class ModeBar(Static):
         """The bar in the longest form that fits ``width`` cells (None: the full form).
 
         At 80 columns the full form does not fit: the app's name and ``^P Commands``
-        go first (the key bar shows ``^p Palette``), then the spacing, then the
-        titles of the screens not shown (their keys stay, and clicks).
+        go first (the key bar shows ``^p Palette``), then the spacing (between the
+        screens, then around each), then the titles of the screens not shown
+        (their keys stay, and clicks).
         """
         forms = [self._form(name=True, palette=True, gap=" ", titles=True)]
         if width is not None:
             forms += [
                 self._form(name=False, palette=False, gap=" ", titles=True),
                 self._form(name=False, palette=False, gap="", titles=True),
+                self._form(name=False, palette=False, gap=" ", titles=True, pad=False),
                 self._form(name=False, palette=False, gap="", titles=False),
             ]
         for form in forms:
@@ -52,13 +54,16 @@ class ModeBar(Static):
                 return form
         return forms[-1]
 
-    def _form(self, *, name: bool, palette: bool, gap: str, titles: bool) -> Content:
+    def _form(
+        self, *, name: bool, palette: bool, gap: str, titles: bool, pad: bool = True
+    ) -> Content:
         parts = ["[bold $text-accent] studylog [/]"] if name else []
+        space = " " if pad else ""
         for mode in self.app.MODE_REGISTRY:
             current = mode.name == self.current
             style = "bold reverse $accent" if current else "$text"
             label = f"{mode.key} {mode.title}" if titles or current else mode.key
-            parts.append(f"[{style} @click=app.goto('{mode.name}')] {label} [/]")
+            parts.append(f"[{style} @click=app.goto('{mode.name}')]{space}{label}{space}[/]")
         tail = "[@click=app.help] F1 Help [/]"
         if palette:
             tail += "[@click=app.command_palette] ^P Commands [/]"
