@@ -234,7 +234,9 @@ class CustomQueue:
         self._waiting[card_id] = until
         heapq.heappush(self._heap, (until, card_id))
 
-    def counts(self, now: datetime, _new_available: object = None) -> QueueCounts:
+    def counts(
+        self, now: datetime, _new_available: object = None, _new_by_deck: object = None
+    ) -> QueueCounts:
         """Cards left in the session: waiting ones count as learning."""
         kinds = [self._kind.get(cid, "review") for cid in self._pending]
         return QueueCounts(

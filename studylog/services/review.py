@@ -712,7 +712,12 @@ class ReviewSession:
         if version is None or version != self._version:
             rows.sync_day_log(conn, self.queue.log, self.deck)
             self._version = version
-            self._load = None  # others may have moved due dates: count again when needed
+            if version is not None:
+                # others may have moved due dates: count again when needed. Without a
+                # data version (PostgreSQL) every look would count again, a scan per
+                # answer: the counts are then kept for the study day (they only steer
+                # which day inside the fuzz range an interval lands on).
+                self._load = None
 
     def _day_load(self, conn: Connection, now: datetime) -> DayLoad | None:
         """The session's due counts for load balancing at ``now`` (None when it is off):
