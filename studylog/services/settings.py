@@ -327,6 +327,12 @@ def effective(db: Database, deck: str | None) -> EffectiveSettings:
         return effective_in(session, deck)
 
 
+def deck_names(db: Database) -> list[str]:
+    """:func:`deck_names_in` in a read transaction."""
+    with db.read() as session:
+        return deck_names_in(session)
+
+
 def deck_names_in(session: Session) -> list[str]:
     """Every deck that has cards, and every ancestor of one, sorted."""
     names: set[str] = set()

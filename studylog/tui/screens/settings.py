@@ -219,8 +219,7 @@ class SettingsScreen(CollectionScreen):
         db = self.app.db
         try:
             found = settings_service.effective(db, deck)
-            with db.read() as session:
-                decks = settings_service.deck_names_in(session)
+            decks = settings_service.deck_names(db)
         except Exception as error:  # noqa: BLE001 - shown on the UI thread
             self.post_message(SettingsFailed(error))
             return
