@@ -13,6 +13,7 @@ from studylog.services.journal import EntryInfo
 from studylog.services.todos import TodoInfo
 from studylog.storage.engine import Database
 from studylog.storage.models import Card, JournalEntry, Review
+from studylog.storage.times import to_ms
 from studylog.studyday import StudyCalendar, streak_length
 
 
@@ -48,8 +49,8 @@ def reviews_on(db: Database, day: date, calendar: StudyCalendar) -> int:
         return (
             session.scalar(
                 select(func.count(Review.id)).where(
-                    Review.reviewed_at >= calendar.start_of(day),
-                    Review.reviewed_at < calendar.end_of(day),
+                    Review.reviewed_at_ms >= to_ms(calendar.start_of(day)),
+                    Review.reviewed_at_ms < to_ms(calendar.end_of(day)),
                 )
             )
             or 0
@@ -102,8 +103,8 @@ def streak(db: Database, today: date, calendar: StudyCalendar, *, limit_days: in
             if day in entry_days:
                 return True
             probe = exists().where(
-                Review.reviewed_at >= calendar.start_of(day),
-                Review.reviewed_at < calendar.end_of(day),
+                Review.reviewed_at_ms >= to_ms(calendar.start_of(day)),
+                Review.reviewed_at_ms < to_ms(calendar.end_of(day)),
             )
             return bool(session.scalar(select(probe)))
 

@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Table, and_, case, func, literal_column, or_,
 from studylog.scheduling.decks import Counts, Done
 from studylog.scheduling.states import CardState
 from studylog.storage.models import Card, Review
+from studylog.storage.times import to_ms
 
 cards: Table = Card.__table__  # type: ignore[assignment]
 reviews: Table = Review.__table__  # type: ignore[assignment]
@@ -86,7 +87,7 @@ def done_today(conn: Connection, start: datetime, end: datetime) -> dict[str, Do
             ),
         )
         .select_from(reviews.join(cards, cards.c.id == reviews.c.card_id))
-        .where(reviews.c.reviewed_at >= start, reviews.c.reviewed_at < end)
+        .where(reviews.c.reviewed_at_ms >= to_ms(start), reviews.c.reviewed_at_ms < to_ms(end))
         .group_by(cards.c.deck)
     )
     return {deck: Done(int(new), int(review)) for deck, new, review in rows}

@@ -135,15 +135,17 @@ class Prepared:
 
     def _execute(self, conn: Connection, params: Mapping[str, Any]) -> tuple[_Compiled, Any]:
         c = self.compiled(conn.dialect)
-        defaults = c.defaults
-        values = {
-            name: params[name] if name in params or name not in defaults else defaults[name]
-            for name, _ in c.binds
-        }
-        for name, process in c.binds:
-            if process is not None:
-                values[name] = process(values[name])
-        args: Any = tuple(values[n] for n in c.positional) if c.positional is not None else values
+        if c.defaults:  # a parameter given overrides the bind's own value
+            params = {**c.defaults, **params}
+        # one pass in bind order (positional paramstyles list a name once per use)
+        values = [
+            params[name] if process is None else process(params[name]) for name, process in c.binds
+        ]
+        args: Any
+        if c.positional is not None:
+            args = tuple(values)
+        else:
+            args = {name: value for (name, _), value in zip(c.binds, values, strict=True)}
         return c, run_on_cursor(conn, c.sql, args)
 
     def execute(self, conn: Connection, params: Mapping[str, Any] | None = None) -> None:

@@ -48,7 +48,7 @@ from studylog.scheduling.states import CardState
 from studylog.scheduling.undo import RowImage, UndoOp
 from studylog.storage.models import Base, Card, Concept, Review, Tag, card_tags
 from studylog.storage.prepared import Prepared, run_on_cursor
-from studylog.storage.times import TWINS, with_ms
+from studylog.storage.times import TWINS, to_ms, with_ms
 
 cards: Table = Card.__table__  # type: ignore[assignment]
 reviews: Table = Review.__table__  # type: ignore[assignment]
@@ -328,7 +328,9 @@ def day_log(conn: Connection, start: datetime, end: datetime, deck: str | None =
     "studied today", by the deck the card is in now)."""
     log = DayLog(start, end, int(conn.execute(MAX_REVIEW_ID).scalar() or 0))
     rows = conn.execute(
-        DAY_ANSWERS_SINCE.where(reviews.c.reviewed_at >= start, reviews.c.reviewed_at < end),
+        DAY_ANSWERS_SINCE.where(
+            reviews.c.reviewed_at_ms >= to_ms(start), reviews.c.reviewed_at_ms < to_ms(end)
+        ),
         {"after_id": 0},
     )
     _add(log, rows, deck)
