@@ -207,15 +207,41 @@ def _now(now: datetime | None) -> datetime:
     return ensure_utc(now) if now is not None else utcnow()
 
 
-def _card_info(row: Any, **changes: Any) -> CardInfo:
-    """A :class:`CardInfo` of a :data:`studylog.storage.review_rows.SELECT_CARD` row."""
-    values = {k: row[k] for k in rows.ROW_COLUMNS + rows.TEXT_COLUMNS if k != "concept_id"}
+_INFO_COLUMNS = tuple(k for k in rows.ROW_COLUMNS + rows.TEXT_COLUMNS if k != "concept_id")
+
+
+def _card_info(row: Any, tags: list[str] | None = None, **changes: Any) -> CardInfo:
+    """A :class:`CardInfo` of a :data:`studylog.storage.review_rows.SELECT_CARD` row, with
+    ``changes`` over its columns and ``tags`` (None: the row's own) - built once, not copied."""
+    values = {k: row[k] for k in _INFO_COLUMNS}
     values.update(changes)
-    return CardInfo(**values, tags=rows.tag_list(row), concept_slug=row["concept_slug"])
+    return CardInfo(
+        **values,
+        tags=rows.tag_list(row) if tags is None else tags,
+        concept_slug=row["concept_slug"],
+    )
 
 
 row_info = _card_info
 """The public name of :func:`_card_info` (custom study shows rows the same way)."""
+
+
+def _answered_row(before: CardRow, after: CardInfo) -> CardRow:
+    """The :class:`CardRow` after an answer: ``before`` with ``after``'s answer columns."""
+    return CardRow(
+        before.id,
+        before.concept_id,
+        after.state,
+        after.step,
+        after.stability,
+        after.difficulty,
+        after.due,
+        after.last_review,
+        after.reps,
+        after.lapses,
+        after.suspended,
+        before.buried_until,
+    )
 
 
 def _is_one_card(op: UndoOp, card_id: int) -> bool:
@@ -336,7 +362,7 @@ def _answer_on(
         card_ids=(card_id,),
         kind="answer",
     )
-    shown = replace(_card_info(row, **after), tags=tag_names)
+    shown = _card_info(row, tag_names, **after)
     result = AnswerResult(
         review_id,
         shown,
@@ -842,7 +868,7 @@ class ReviewSession:
         after = result.card
         if self._caps is not None:
             self._caps.take(after.deck, was_new=before.is_new, was_review=before.state == REVIEW)
-        self.queue.answered(replace(before, **{c: getattr(after, c) for c in ANSWER_COLUMNS}))
+        self.queue.answered(_answered_row(before, after))
         return result
 
     @property
@@ -903,7 +929,7 @@ class ReviewSession:
                 was_review=last_before is not None and restored.get("state") == REVIEW,
                 sign=-1,
             )
-        shown = replace(_card_info(row, **restored), tags=tag_names)
+        shown = _card_info(row, tag_names, **restored)
         if self._load is not None:
             now_row = rows.card_row(row)
             self._load.moved(
@@ -913,11 +939,7 @@ class ReviewSession:
                 restored.get("state", now_row.state) == REVIEW
                 and not restored.get("suspended", now_row.suspended),
             )
-        self.queue.restored(
-            replace(
-                rows.card_row(row), **{k: v for k, v in restored.items() if k in rows.ROW_COLUMNS}
-            )
-        )
+        self.queue.restored(rows.card_row({**row, **restored}))
         return shown
 
     def _set_aside(self, card_id: int, label: str, kind: str, values: dict[str, Any]) -> CardInfo:
