@@ -930,8 +930,8 @@ class ReviewSession:
                 sign=-1,
             )
         shown = _card_info(row, tag_names, **restored)
+        now_row = rows.card_row(row)
         if self._load is not None:
-            now_row = rows.card_row(row)
             self._load.moved(
                 now_row.due,
                 now_row.state == REVIEW and not now_row.suspended,
@@ -939,7 +939,9 @@ class ReviewSession:
                 restored.get("state", now_row.state) == REVIEW
                 and not restored.get("suspended", now_row.suspended),
             )
-        self.queue.restored(rows.card_row({**row, **restored}))
+        self.queue.restored(
+            CardRow(*(restored.get(c, getattr(now_row, c)) for c in rows.ROW_COLUMNS))
+        )
         return shown
 
     def _set_aside(self, card_id: int, label: str, kind: str, values: dict[str, Any]) -> CardInfo:

@@ -44,8 +44,10 @@ def run_on_cursor(conn: Connection, sql: str, args: Any = ()) -> Any:
             (``OperationalError`` for a locked database, ``IntegrityError``, ...).
     """
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    if conn._has_events or conn.engine._has_events:
-        conn.dispatch.before_cursor_execute(conn, cursor, sql, args, None, False)
+    if conn._has_events or conn.engine._has_events:  # the engine's connect/begin hooks count
+        listeners = conn.dispatch.before_cursor_execute
+        if listeners:
+            listeners(conn, cursor, sql, args, None, False)
     try:
         cursor.execute(sql, args)
     except conn.dialect.loaded_dbapi.Error as exc:
