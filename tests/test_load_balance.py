@@ -174,3 +174,26 @@ def test_a_day_load_moves_an_answered_card():
     load.move(2, 500)  # due beyond the window: not counted
     assert load.counts[3] == 1 and load.counts[10] == 1 and load.counts[5] == 1
     assert load.counts.sum() == 3
+
+
+def test_the_plain_python_day_is_numpys_day():
+    """balanced_day (one answer, plain floats) picks the day balanced_interval (NumPy) picks,
+    over random due counts, intervals, fuzz uniforms, weekdays and easy days."""
+    rng = np.random.default_rng(20261202)
+    kinds = [lb.EasyDay.NORMAL, lb.EasyDay.REDUCED, lb.EasyDay.MINIMUM]
+    compared = 0
+    for _ in range(4000):
+        size = int(rng.integers(0, lb.BALANCE_DAYS + 1))
+        counts = rng.integers(0, int(rng.choice([3, 40, 2000])), size=size).astype(np.int64)
+        interval = int(rng.integers(1, 100))
+        u = float(rng.random())
+        today = MONDAY + timedelta(days=int(rng.integers(0, 7)))
+        easy = tuple(kinds[int(k)] for k in rng.integers(0, 3, size=7))
+        if rng.random() < 0.3:
+            easy = (lb.EasyDay.NORMAL,) * 7
+        maximum = int(rng.choice([36500, 30, 60]))
+        want = lb.balanced_interval(interval, u, maximum, counts, today=today, easy_days=easy)
+        got = lb.balanced_day(interval, u, maximum, counts, today=today, easy_days=easy)
+        assert got == want, (interval, u, maximum, counts.tolist(), today, easy)
+        compared += want is not None
+    assert compared > 2500

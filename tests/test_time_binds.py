@@ -37,7 +37,10 @@ def test_the_values_studylog_stores():
     dialect = sqlite.dialect()
     moment = datetime(2026, 1, 1, 8, 30, 5, 1_500, tzinfo=SEOUL)
     assert UTCDateTime()._cached_bind_processor(dialect)(moment) == "2025-12-31 23:30:05.001500"
-    assert MillisecondUTCDateTime()._cached_bind_processor(dialect)(moment) == "2025-12-31 23:30:05.001000"
+    assert (
+        MillisecondUTCDateTime()._cached_bind_processor(dialect)(moment)
+        == "2025-12-31 23:30:05.001000"
+    )
 
 
 @pytest.mark.parametrize("kind", [UTCDateTime, MillisecondUTCDateTime])

@@ -104,7 +104,8 @@ def _cards(session: Session) -> Iterator[dict]:
 
 
 def _reviews(session: Session) -> Iterator[dict]:
-    for record, _ in _records(session, "reviews", Review, (Review.reviewed_at_ms, Review.reviewed_at, Review.id)
+    for record, _ in _records(
+        session, "reviews", Review, (Review.reviewed_at_ms, Review.reviewed_at, Review.id)
     ):
         yield record
 

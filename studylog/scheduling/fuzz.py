@@ -68,10 +68,23 @@ def fuzz_ranges(interval_days: np.ndarray, maximum_interval: int) -> tuple[np.nd
     return lo, hi
 
 
+def _range(interval_days: int, maximum_interval: int) -> tuple[float, float]:
+    # fuzz_ranges for one interval in Python floats: NumPy's per-call cost on a
+    # one-element array was most of an answer's fuzz. The same double operations;
+    # round() rounds half to even as np.rint does.
+    x = float(interval_days)
+    delta = 1.0
+    for start, end, factor in _FUZZ_RANGES:
+        delta += factor * max(min(x, end) - start, 0.0)
+    lo = max(2.0, float(round(x - delta)))
+    hi = min(float(round(x + delta)), float(maximum_interval))
+    return min(lo, hi), hi
+
+
 def fuzz_range(interval_days: int, maximum_interval: int) -> tuple[int, int]:
     """Scalar :func:`fuzz_ranges`: (lowest, highest) fuzzed interval in days, inclusive."""
-    lo, hi = fuzz_ranges(np.array([interval_days], dtype=np.int64), maximum_interval)
-    return int(lo[0]), int(hi[0])
+    lo, hi = _range(interval_days, maximum_interval)
+    return int(lo), int(hi)
 
 
 def fuzzed_days(interval_days: np.ndarray, u: np.ndarray, maximum_interval: int) -> np.ndarray:
@@ -92,5 +105,7 @@ def fuzzed_days(interval_days: np.ndarray, u: np.ndarray, maximum_interval: int)
 
 def fuzzed_day(interval_days: int, u: float, maximum_interval: int) -> int:
     """Scalar :func:`fuzzed_days` for one card (the per-card scheduler's path), in days."""
-    out = fuzzed_days(np.array([interval_days], dtype=np.int64), np.array([u]), maximum_interval)
-    return int(out[0])
+    if float(interval_days) < 2.5:
+        return int(interval_days)
+    lo, hi = _range(interval_days, maximum_interval)
+    return int(min(float(round(u * (hi - lo + 1) + lo)), float(maximum_interval)))

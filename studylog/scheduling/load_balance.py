@@ -26,6 +26,7 @@ Everything here is pure: due counts come in as arrays, no SQL.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -184,6 +185,58 @@ def balanced_interval(
     return int(days[pick(day_weights(days, counts, modifiers), u)])
 
 
+def balanced_day(
+    interval_days: int,
+    u: float,
+    maximum_interval: int,
+    due_counts: np.ndarray,
+    *,
+    today: date,
+    easy_days: Sequence[EasyDay] = (EasyDay.NORMAL,) * 7,
+) -> int | None:
+    """:func:`balanced_interval` in plain Python floats, for one answer.
+
+    The fuzz range holds a few dozen days at most, where NumPy's per-call cost is
+    most of the time (an answer's load balancing took longer than the FSRS step).
+    The same IEEE double operations in the same order (weights, the running sum,
+    the right-side search; only the easy-day loads are summed left to right where
+    NumPy sums pairwise), so the day picked is the same; a test compares the two
+    on random counts, intervals and easy days.
+    """
+    if interval_days < 2.5 or interval_days > MAX_BALANCED_INTERVAL:
+        return None
+    lo, hi = fuzz_range(interval_days, maximum_interval)
+    if lo > MAX_BALANCED_INTERVAL:
+        return None
+    known = due_counts[lo : hi + 1].tolist() if lo < due_counts.size else []
+    counts = [float(c) for c in known] + [0.0] * (hi + 1 - lo - len(known))
+    first = today.weekday() + lo
+    days = [easy_days[(first + i) % 7] for i in range(len(counts))]
+    loads = [d.load for d in days]
+    if EasyDay.REDUCED in days:
+        total = 0.0
+        for c in counts:  # float64 sum of whole numbers: exact, in any order
+            total += c
+        others_load = sum(loads) - EasyDay.REDUCED.load
+        reduced_load = EasyDay.REDUCED.load
+        for i, d in enumerate(days):
+            if d is EasyDay.REDUCED:
+                # NumPy's x / 0 is inf or nan here, and a count compared with either is False
+                over = others_load != 0 and counts[i] / reduced_load > (total - counts[i]) / (
+                    others_load
+                )
+                loads[i] = EasyDay.MINIMUM.load if over else EasyDay.NORMAL.load
+    cdf: list[float] = []
+    running = 0.0
+    for i, c in enumerate(counts):
+        ivl = max(float(lo + i), 1.0)
+        weight = 1.0 if c == 0 else (1.0 / c) ** COUNT_EXPONENT * (1.0 / ivl) ** INTERVAL_EXPONENT
+        running += weight * loads[i]
+        cdf.append(running)
+    index = bisect_right(cdf, u * cdf[-1])
+    return lo + min(index, len(cdf) - 1)
+
+
 @dataclass
 class DayLoad:
     """Review cards due on each of the next study days, for balancing one day's answers.
@@ -200,7 +253,7 @@ class DayLoad:
 
     def interval(self, interval_days: int, u: float, maximum_interval: int) -> int | None:
         """:func:`balanced_interval` with these counts (None: use the plain fuzz)."""
-        return balanced_interval(
+        return balanced_day(
             interval_days,
             u,
             maximum_interval,
@@ -225,6 +278,7 @@ __all__ = [
     "MAX_BALANCED_INTERVAL",
     "WEEKDAYS",
     "EasyDay",
+    "balanced_day",
     "balanced_interval",
     "day_weights",
     "easy_day_modifiers",

@@ -939,9 +939,7 @@ class ReviewSession:
                 restored.get("state", now_row.state) == REVIEW
                 and not restored.get("suspended", now_row.suspended),
             )
-        self.queue.restored(
-            CardRow(*(restored.get(c, getattr(now_row, c)) for c in rows.ROW_COLUMNS))
-        )
+        self.queue.restored(rows.card_row({**row, **restored}))
         return shown
 
     def _set_aside(self, card_id: int, label: str, kind: str, values: dict[str, Any]) -> CardInfo:

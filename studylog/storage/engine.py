@@ -265,7 +265,8 @@ def transaction(conn: Connection, *, write: bool) -> Iterator[Connection]:
     Raises:
         DatabaseError: locked, not a database, read-only (one line).
     """
-    conn.execution_options(**{_WRITE: write})
+    if conn.get_execution_options().get(_WRITE) is not write:  # set again only on a change
+        conn.execution_options(**{_WRITE: write})
     try:
         with conn.begin():
             yield conn
