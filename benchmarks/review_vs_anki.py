@@ -50,7 +50,7 @@ def _build(studylog_db: str, target: str) -> None:
     ).fetchall()
     reviews = src.execute(
         "SELECT card_id, reviewed_at, rating, state_before, interval_days, duration_ms "
-        "FROM reviews ORDER BY reviewed_at, id"
+        "FROM reviews ORDER BY reviewed_at_ms, id"
     ).fetchall()
     src.close()
     Path(target).unlink(missing_ok=True)

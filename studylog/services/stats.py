@@ -25,7 +25,7 @@ Definitions (following Anki's statistics screen and the FSRS papers):
 Speed: a million review rows cannot be pulled out of SQLite in 500 ms, so
 the per-day aggregates of past study days are cached in the ``settings``
 table. Each day is checked against a fingerprint (count and sum of review
-ids, read from the ``reviewed_at`` index alone) and recomputed in NumPy when
+ids, read from the ``reviewed_at_ms`` index alone) and recomputed in NumPy when
 it changed; rewriting review rows (a full reschedule, an import that merges
 histories) drops the cache (:func:`studylog.services.reschedule.replay_in`).
 """
