@@ -225,6 +225,9 @@ def _apply_undo(session: Session, step: UndoStep) -> None:
         )
     by_columns: dict[tuple[str, tuple[str, ...]], list[RowImage]] = {}
     for image in step.before:
+        if image.table == "settings":  # a settings row as it was (None: there was none)
+            _restore_setting(session, image.key[0], image.values["value"])
+            continue
         by_columns.setdefault((image.table, tuple(sorted(image.values))), []).append(image)
     for (name, columns), images in by_columns.items():
         table = _TABLES[name]
@@ -234,6 +237,19 @@ def _apply_undo(session: Session, step: UndoStep) -> None:
             .values({c: bindparam(f"b_{c}") for c in columns}),
             [{"b_id": i.key[0], **{f"b_{c}": i.values[c] for c in columns}} for i in images],
         )
+
+
+def setting_image(session: Session, key: str) -> RowImage:
+    """The ``settings`` row ``key`` as it is now, for an undo step's before-images
+    (a deck rename or delete changes the deck presets with the cards)."""
+    return RowImage("settings", (key,), {"value": settings_service.get_in(session, key)})
+
+
+def _restore_setting(session: Session, key: str, value: Any) -> None:
+    if value is not None:
+        settings_service.set_in(session, key, value)
+    else:
+        settings_service.delete_in(session, key)
 
 
 # --- the actions ---------------------------------------------------------------------
@@ -645,6 +661,7 @@ __all__ = [
     "run_in_transaction",
     "set_columns",
     "set_due",
+    "setting_image",
     "suspend",
     "undo",
     "unsuspend",
