@@ -454,3 +454,21 @@ def test_db_copy_into_an_unreachable_server_is_one_line(rich_sqlite: Database, t
     url = f"postgresql+psycopg://studylog@/studylog?host={tmp_path}"
     line = _one_line(_cli(rich_sqlite.url, "db", "copy", "--to", url))
     assert "cannot reach the PostgreSQL server" in line
+
+
+def test_card_browser_words_ignore_case_on_postgresql(pg_db: Database) -> None:
+    """The browser's word terms (ILIKE on PostgreSQL, LIKE on SQLite) give the same
+    cards on both databases."""
+    from studylog.services import browse, card_actions
+
+    made = [
+        cards.create(pg_db, "Attention 가중치", "softmax", now=NOW)[0].id,
+        cards.create(pg_db, "LSTM attention", "게이트", now=NOW)[0].id,
+        cards.create(pg_db, "GRU", "ATTENTION_weights", now=NOW)[0].id,
+    ]
+    page = browse.search(pg_db, "attention -lstm", now=NOW)
+    assert [row.id for row in page.rows] == [made[0], made[2]]
+    assert browse.search(pg_db, "attention_w", now=NOW).total == 1  # "_" is one character
+    card_actions.suspend(pg_db, ids=[made[0]], now=NOW)
+    assert browse.search(pg_db, "is:suspended", now=NOW).total == 1
+    assert browse.search(pg_db, "-is:suspended attention", now=NOW).total == 2
