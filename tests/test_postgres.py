@@ -472,3 +472,20 @@ def test_card_browser_words_ignore_case_on_postgresql(pg_db: Database) -> None:
     card_actions.suspend(pg_db, ids=[made[0]], now=NOW)
     assert browse.search(pg_db, "is:suspended", now=NOW).total == 1
     assert browse.search(pg_db, "-is:suspended attention", now=NOW).total == 2
+
+
+def test_deck_list_counts_on_postgresql(pg_db: Database) -> None:
+    """The deck list's grouped counts (count(*) FILTER (WHERE ...)) run on PostgreSQL."""
+    from studylog.services import decks, review
+
+    for i in range(3):
+        cards.create(pg_db, f"RNN {i}", "a", deck="딥러닝::RNN", now=NOW)
+    (suspended,) = cards.create(pg_db, "CNN", "a", deck="딥러닝::CNN", now=NOW)
+    review.suspend(pg_db, suspended.id)
+    listing = decks.list_decks(pg_db, now=NOW)
+    rows = {r.name: (r.new, r.learning, r.review, r.total) for r in listing.decks}
+    assert rows == {
+        "딥러닝": (3, 0, 0, 4),
+        "딥러닝::CNN": (0, 0, 0, 1),
+        "딥러닝::RNN": (3, 0, 0, 3),
+    }
