@@ -472,6 +472,16 @@ def test_card_browser_words_ignore_case_on_postgresql(pg_db: Database) -> None:
     card_actions.suspend(pg_db, ids=[made[0]], now=NOW)
     assert browse.search(pg_db, "is:suspended", now=NOW).total == 1
     assert browse.search(pg_db, "-is:suspended attention", now=NOW).total == 2
+    # prop:r and the sort by retrievability read their columns from the cursor
+    from datetime import timedelta
+
+    from studylog.services import review
+
+    review.answer(pg_db, made[1], 3, now=NOW)
+    later = NOW + timedelta(days=1)
+    assert [r.id for r in browse.search(pg_db, "prop:r>0.5", now=later).rows] == [made[1]]
+    ranked = browse.search(pg_db, "", sort="retrievability", descending=True, now=later)
+    assert ranked.rows[0].id == made[1] and ranked.rows[0].retrievability > 0.5
 
 
 def test_deck_list_counts_on_postgresql(pg_db: Database) -> None:
