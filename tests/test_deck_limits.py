@@ -16,7 +16,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from studylog.scheduling.card import CardRow
-from studylog.scheduling.queue import DailyQueue, DayLog, DeckCaps
+from studylog.scheduling.decks import SubdeckLimits
+from studylog.scheduling.queue import DailyQueue, DayLog
 from studylog.scheduling.settings import DailyLimits
 from studylog.services import cards, review, settings
 
@@ -29,14 +30,28 @@ SCENARIOS = [
     (5, {"P": 3, "P::c": 1}, {"P": 3, "P::c": 3, "Q": 1}),  # P::c 1, P 3 in all
     (4, {"Q": 9}, {"P": 3, "Q": 6}),  # the collection's 4 caps a deck allowed 9
     (20, {"P::c": 0}, {"P": 2, "P::c": 5}),  # a subdeck with no new cards today
+    # (new, reviews) a day: new cards count against a subdeck's review limit (v3), 2 here
+    (20, {"P::c": (5, 2)}, {"P": 2, "P::c": 5}),
+    (3, {"P": (9, 1)}, {"P": 2, "P::c": 5, "Q": 4}),  # P's review limit caps P::c as well
 ]
 
 
-def anki_new_count(collection_new: int, own: dict[str, int], counts: dict[str, int]) -> int:
+def _split(own: int | tuple[int, int]) -> tuple[int, int | None]:
+    """A scenario's preset: (new cards a day, reviews a day or None for the default)."""
+    return own if isinstance(own, tuple) else (own, None)
+
+
+def anki_new_count(
+    collection_new: int,
+    own: dict[str, int | tuple[int, int]],
+    counts: dict[str, int],
+    ignore: bool = True,
+) -> int:
     """Anki's v3 count of new cards when deck R (limits = the collection's) is reviewed."""
     anki_collection = pytest.importorskip("anki.collection")
     col = anki_collection.Collection(os.path.join(tempfile.mkdtemp(), "c.anki2"))
     try:
+        col.set_config("newCardsIgnoreReviewLimit", ignore)
         default = col.decks.get_config(1)
         default["new"]["perDay"] = collection_new
         col.decks.update_config(default)
@@ -48,7 +63,9 @@ def anki_new_count(collection_new: int, own: dict[str, int], counts: dict[str, i
             if nearest is not None:
                 conf_id = col.decks.add_config_returning_id(f"p-{name}")
                 conf = col.decks.get_config(conf_id)
-                conf["new"]["perDay"] = nearest
+                conf["new"]["perDay"], reviews = _split(nearest)
+                if reviews is not None:
+                    conf["rev"]["perDay"] = reviews
                 col.decks.update_config(conf)
                 deck = col.decks.get(did)
                 deck["conf"] = conf_id
@@ -77,20 +94,23 @@ def utc_db(db):
     return db
 
 
-def _fill(db, collection_new: int, own: dict[str, int], counts: dict[str, int]) -> None:
+def _fill(db, collection_new: int, own: dict, counts: dict[str, int], ignore: bool = True) -> None:
     at = NOW - timedelta(days=1)
     for name, n in counts.items():
         for i in range(n):
             cards.create(db, f"{name} {i}", "a", deck=name, now=at + timedelta(seconds=i))
-    settings.update(db, {"new_per_day": collection_new})
-    for name, n in own.items():
-        settings.update_deck(db, name, {"new_per_day": n})
+    settings.update(db, {"new_per_day": collection_new, "new_ignores_review_limit": ignore})
+    for name, preset in own.items():
+        new, reviews = _split(preset)
+        values = {"new_per_day": new} | ({} if reviews is None else {"reviews_per_day": reviews})
+        settings.update_deck(db, name, values)
 
 
+@pytest.mark.parametrize("ignore", [True, False])
 @pytest.mark.parametrize(("collection_new", "own", "counts"), SCENARIOS)
-def test_new_counts_with_deck_limits_agree_with_anki(utc_db, collection_new, own, counts):
-    _fill(utc_db, collection_new, own, counts)
-    expected = anki_new_count(collection_new, own, counts)
+def test_new_counts_with_deck_limits_agree_with_anki(utc_db, collection_new, own, counts, ignore):
+    _fill(utc_db, collection_new, own, counts, ignore)
+    expected = anki_new_count(collection_new, own, counts, ignore)
     session = review.ReviewSession(utc_db, now=NOW)
     assert session.counts(now=NOW).new == expected
     # ... and the session shows exactly that many new cards, within each deck's limit.
@@ -106,7 +126,9 @@ def test_new_counts_with_deck_limits_agree_with_anki(utc_db, collection_new, own
     found = settings.deck_settings(utc_db)
     for deck in found.presets:
         in_branch = sum(n for d, n in shown.items() if d == deck or d.startswith(deck + "::"))
-        assert in_branch <= found.limits(deck).new_per_day
+        limits = found.limits(deck)
+        cap = limits.new_per_day if ignore else min(limits.new_per_day, limits.reviews_per_day)
+        assert in_branch <= cap
     session.close()
 
 
@@ -121,25 +143,34 @@ def test_a_child_inherits_its_parents_new_per_day_in_the_queue(utc_db):
 def test_without_presets_the_queue_is_as_before(utc_db):
     _fill(utc_db, 4, {}, {"P": 3, "Q": 3})
     session = review.ReviewSession(utc_db, now=NOW)
-    assert session.queue.caps is None and session.counts(now=NOW).new == 4
+    assert session.queue.subdecks is None and session.counts(now=NOW).new == 4
     session.close()
 
 
 def test_deck_caps_count_todays_answers_in_subdecks():
     log = DayLog(NOW, END)
     limits = {"A": DailyLimits(new_per_day=3), "A::x": DailyLimits(new_per_day=1)}
-    caps = DeckCaps(None, lambda d: limits.get(d, DailyLimits()), log)
+    caps = SubdeckLimits(
+        None, lambda d: limits.get(d, DailyLimits()), log, new_ignores_review_limit=False
+    )
     assert caps.path("A::x") == ("A", "A::x")
     assert caps.room("A::x", "new")
     log.add(1, NOW, True, False, None, "A::x")
-    assert not caps.room("A::x", "new") and caps.left("A", "new") == 2
+    assert not caps.room("A::x", "new") and caps.left("A").new == 2
+    # v3: a new card introduced uses up the review limit too (200 - 1)
+    assert caps.left("A").review == 199
     log.add(2, NOW, True, False, None, "A")
     log.add(3, NOW, True, False, None, "A")
     assert not caps.room("A", "new") and caps.room("B", "new")
     log.drop(3)
-    assert caps.left("A", "new") == 1
+    assert caps.left("A").new == 1
     # Reviewing A itself: A's limits are the queue's; only A::x caps below it.
-    below = DeckCaps("A", lambda d: limits.get(d, DailyLimits()), DayLog(NOW, END))
+    below = SubdeckLimits(
+        "A",
+        lambda d: limits.get(d, DailyLimits()),
+        DayLog(NOW, END),
+        new_ignores_review_limit=False,
+    )
     assert below.path("A::x") == ("A::x",) and below.path("A") == ()
     assert below.fit_counts({"A": 5, "A::x": 5}, "new", 100) == 5 + 1
 
@@ -147,7 +178,9 @@ def test_deck_caps_count_todays_answers_in_subdecks():
 def test_a_review_limit_on_a_deck_caps_its_review_cards():
     limits = {"A": DailyLimits(reviews_per_day=1)}
     log = DayLog(NOW, END)
-    caps = DeckCaps(None, lambda d: limits.get(d, DailyLimits()), log)
+    caps = SubdeckLimits(
+        None, lambda d: limits.get(d, DailyLimits()), log, new_ignores_review_limit=False
+    )
     review_rows = [(1, None, "A"), (2, None, "A"), (3, None, "B")]
     queue = DailyQueue(NOW.date(), END, DailyLimits(), [], review_rows, log, lambda c, w: [], caps)
     assert queue.counts(NOW, lambda n: 0).review == 2

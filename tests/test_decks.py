@@ -291,3 +291,40 @@ def test_cli_today_json_has_the_queue_with_limits(run_cli) -> None:  # noqa: ANN
     assert (listing["new"], listing["learning"], listing["review"]) == (20, 0, 0)
     past = json.loads(run_cli("today", "--json", "--date", "2020-01-01").output)
     assert past["queue"] is None
+
+
+@pytest.mark.parametrize("action", ["rename", "delete", "delete cards"])
+def test_undoing_a_rename_or_delete_puts_the_deck_presets_back(utc, action: str) -> None:  # noqa: ANN001
+    db = utc
+    make(db, "딥러닝", "new", 1)
+    make(db, "딥러닝::RNN", "new", 3)
+    make(db, "수학", "new", 1)
+    settings_service.update_deck(db, "딥러닝", {"new_per_day": 7})
+    settings_service.update_deck(db, "딥러닝::RNN", {"new_per_day": 2, "reviews_per_day": 50})
+    settings_service.update_deck(db, "수학", {"new_per_day": 4})  # another deck: untouched
+    before = settings_service.deck_settings(db).presets
+    assert decks.find(db, "딥러닝::RNN", now=NOW).new == 2
+    if action == "rename":
+        decks.rename(db, "딥러닝", "DL", now=NOW)
+        moved = settings_service.deck_settings(db).presets
+        assert moved["DL::RNN"] == {"new_per_day": 2, "reviews_per_day": 50}
+        assert "딥러닝" not in moved and moved["수학"] == {"new_per_day": 4}
+    else:
+        decks.delete(db, "딥러닝", delete_cards=action == "delete cards", now=NOW)
+        assert set(settings_service.deck_settings(db).presets) == {"수학"}
+    card_actions.undo(db)
+    assert settings_service.deck_settings(db).presets == before
+    # the restored preset is in force again: RNN's own 2 new cards a day, under 딥러닝's 7
+    assert decks.find(db, "딥러닝::RNN", now=NOW).new == 2
+    assert decks.find(db, "딥러닝", now=NOW).new == 1 + 2
+
+
+def test_an_undo_without_preset_changes_leaves_the_presets_alone(utc) -> None:  # noqa: ANN001
+    db = utc
+    make(db, "A", "new", 2)
+    make(db, "수학", "new", 1)
+    decks.rename(db, "A", "B", now=NOW)  # A has no preset: the step holds none
+    settings_service.update_deck(db, "수학", {"new_per_day": 4})  # set after the rename
+    card_actions.undo(db)
+    assert decks.names(db) == ["A", "수학"]
+    assert settings_service.deck_settings(db).presets == {"수학": {"new_per_day": 4}}

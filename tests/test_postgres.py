@@ -454,3 +454,48 @@ def test_db_copy_into_an_unreachable_server_is_one_line(rich_sqlite: Database, t
     url = f"postgresql+psycopg://studylog@/studylog?host={tmp_path}"
     line = _one_line(_cli(rich_sqlite.url, "db", "copy", "--to", url))
     assert "cannot reach the PostgreSQL server" in line
+
+
+def test_card_browser_words_ignore_case_on_postgresql(pg_db: Database) -> None:
+    """The browser's word terms (ILIKE on PostgreSQL, LIKE on SQLite) give the same
+    cards on both databases."""
+    from studylog.services import browse, card_actions
+
+    made = [
+        cards.create(pg_db, "Attention 가중치", "softmax", now=NOW)[0].id,
+        cards.create(pg_db, "LSTM attention", "게이트", now=NOW)[0].id,
+        cards.create(pg_db, "GRU", "ATTENTION_weights", now=NOW)[0].id,
+    ]
+    page = browse.search(pg_db, "attention -lstm", now=NOW)
+    assert [row.id for row in page.rows] == [made[0], made[2]]
+    assert browse.search(pg_db, "attention_w", now=NOW).total == 1  # "_" is one character
+    card_actions.suspend(pg_db, ids=[made[0]], now=NOW)
+    assert browse.search(pg_db, "is:suspended", now=NOW).total == 1
+    assert browse.search(pg_db, "-is:suspended attention", now=NOW).total == 2
+    # prop:r and the sort by retrievability read their columns from the cursor
+    from datetime import timedelta
+
+    from studylog.services import review
+
+    review.answer(pg_db, made[1], 3, now=NOW)
+    later = NOW + timedelta(days=1)
+    assert [r.id for r in browse.search(pg_db, "prop:r>0.5", now=later).rows] == [made[1]]
+    ranked = browse.search(pg_db, "", sort="retrievability", descending=True, now=later)
+    assert ranked.rows[0].id == made[1] and ranked.rows[0].retrievability > 0.5
+
+
+def test_deck_list_counts_on_postgresql(pg_db: Database) -> None:
+    """The deck list's grouped counts (count(*) FILTER (WHERE ...)) run on PostgreSQL."""
+    from studylog.services import decks, review
+
+    for i in range(3):
+        cards.create(pg_db, f"RNN {i}", "a", deck="딥러닝::RNN", now=NOW)
+    (suspended,) = cards.create(pg_db, "CNN", "a", deck="딥러닝::CNN", now=NOW)
+    review.suspend(pg_db, suspended.id)
+    listing = decks.list_decks(pg_db, now=NOW)
+    rows = {r.name: (r.new, r.learning, r.review, r.total) for r in listing.decks}
+    assert rows == {
+        "딥러닝": (3, 0, 0, 4),
+        "딥러닝::CNN": (0, 0, 0, 1),
+        "딥러닝::RNN": (3, 0, 0, 3),
+    }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from studylog.cli.context import AppContext, pass_app
@@ -59,34 +61,37 @@ def list_command(app: AppContext, as_json: bool) -> None:
     )
 
 
-@deck.command("rename")
-@click.argument("old")
-@click.argument("new")
-@pass_app
-def rename_command(app: AppContext, old: str, new: str) -> None:
-    """Rename deck OLD to NEW; its subdecks follow (NEW may be under another deck: A::B).
+def _two_deck_command(name: str, first: str, second: str, action: str, doc: str) -> Any:
+    """A ``studylog deck NAME FIRST SECOND`` command that runs ``services.decks.<action>``
+    (one undoable transaction) and prints what it did."""
 
-    Undo with: studylog card undo
-    """
-    from studylog.services import decks
+    @deck.command(name, help=f"{doc}\n\nUndo with: studylog card undo")
+    @click.argument(first)
+    @click.argument(second)
+    @pass_app
+    def command(app: AppContext, **names: str) -> None:
+        from studylog.services import decks
 
-    done = decks.rename(app.database(), old, new, now=app.now())
-    click.echo(f"{done.label}.")
+        done = getattr(decks, action)(app.database(), names[first], names[second], now=app.now())
+        click.echo(f"{done.label}.")
+
+    return command
 
 
-@deck.command("move-cards")
-@click.argument("source")
-@click.argument("target")
-@pass_app
-def move_cards_command(app: AppContext, source: str, target: str) -> None:
-    """Move every card of deck SOURCE (and its subdecks) into deck TARGET.
-
-    Undo with: studylog card undo
-    """
-    from studylog.services import decks
-
-    done = decks.move_cards(app.database(), source, target, now=app.now())
-    click.echo(f"{done.label}.")
+rename_command = _two_deck_command(
+    "rename",
+    "old",
+    "new",
+    "rename",
+    "Rename deck OLD to NEW; its subdecks follow (NEW may be under another deck: A::B).",
+)
+move_cards_command = _two_deck_command(
+    "move-cards",
+    "source",
+    "target",
+    "move_cards",
+    "Move every card of deck SOURCE (and its subdecks) into deck TARGET.",
+)
 
 
 @deck.command("delete")

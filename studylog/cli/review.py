@@ -12,9 +12,10 @@ from __future__ import annotations
 import sys
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -101,16 +102,7 @@ def _show(out, title: str, text: str, style: str) -> None:  # noqa: ANN001 - ric
     "--extra-new", type=int, metavar="N", help="Custom study: N more new cards today (then review)."
 )
 @pass_app
-def review(
-    app: AppContext,
-    deck: str | None,
-    ahead: int | None,
-    forgotten: int | None,
-    query: str | None,
-    preview: bool,
-    limit: int | None,
-    extra_new: int | None,
-) -> None:
+def review(app: AppContext, **options: Any) -> None:
     """Review due cards in the terminal: Enter shows the answer, 1-4 grade it.
 
     Keys: 1 Again, 2 Hard, 3 Good, 4 Easy (the interval each gives is shown),
@@ -128,7 +120,7 @@ def review(
     out = console()
     keys = Keys()
     try:
-        session = _session(db, app, deck, ahead, forgotten, query, preview, limit, extra_new)
+        session = _session(db, app, StudyOptions(**options))
         if getattr(session, "title", None):
             out.print(f"[bold]{session.title}[/bold]")
     except StudylogError as exc:
@@ -216,20 +208,26 @@ def review(
         )
 
 
-def _session(
-    db: Database,
-    app: AppContext,
-    deck: str | None,
-    ahead: int | None,
-    forgotten: int | None,
-    query: str | None,
-    preview: bool,
-    limit: int | None,
-    extra_new: int | None,
-):  # noqa: ANN202 - a ReviewSession
+@dataclass(frozen=True)
+class StudyOptions:
+    """``studylog review``'s options: the deck, and at most one custom study."""
+
+    deck: str | None
+    ahead: int | None
+    forgotten: int | None
+    query: str | None
+    preview: bool
+    limit: int | None
+    extra_new: int | None
+
+
+def _session(db: Database, app: AppContext, options: StudyOptions):  # noqa: ANN202 - a ReviewSession
     """The session the options ask for (one custom study at a time)."""
     from studylog.services import custom_study
     from studylog.services.review import ReviewSession
+
+    deck, ahead, forgotten, query = options.deck, options.ahead, options.forgotten, options.query
+    preview, limit, extra_new = options.preview, options.limit, options.extra_new
 
     chosen = [
         name

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from markdown_it import MarkdownIt
@@ -52,6 +52,32 @@ class CardSpec:
         return self.key if self.cloze_ord is None else f"{self.key}/c{self.cloze_ord}"
 
 
+_Spec = TypeVar("_Spec")
+
+
+def _spec_from_json(
+    cls: type[_Spec], data: dict[str, Any], optional: tuple[str, ...] = ()
+) -> _Spec:
+    """A spec dataclass from its :meth:`to_json` form (as stored in the concepts table).
+
+    Text fields without a default (and not ``optional``) are required (KeyError when
+    absent); an absent or null ``line`` is 0, an absent text field with a default
+    takes it (``None`` stays None for a field whose default is None).
+    """
+    values: dict[str, Any] = {}
+    for f in fields(cls):  # type: ignore[arg-type]
+        value = data.get(f.name)
+        if f.name == "line":
+            values[f.name] = int(value or 0)
+        elif f.default is MISSING and f.name not in optional:
+            values[f.name] = str(data[f.name])
+        elif value is None:
+            values[f.name] = "" if f.default is MISSING else f.default
+        else:
+            values[f.name] = str(value)
+    return cls(**values)
+
+
 @dataclass(frozen=True)
 class ExerciseSpec:
     """One exercise of a concept file (``::: exercise FUNCTION Title``), see docs/exercises.md.
@@ -75,25 +101,11 @@ class ExerciseSpec:
     line: int = 0
 
     def to_json(self) -> dict[str, object]:
-        return {
-            "function": self.function,
-            "title": self.title,
-            "task": self.task,
-            "checks": self.checks,
-            "starter": self.starter,
-            "line": self.line,
-        }
+        return asdict(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ExerciseSpec:
-        return cls(
-            function=str(data["function"]),
-            title=str(data["title"]),
-            task=str(data["task"]),
-            checks=str(data["checks"]),
-            starter=None if data.get("starter") is None else str(data["starter"]),
-            line=int(data.get("line") or 0),
-        )
+        return _spec_from_json(cls, data)
 
     def to_markdown(self) -> str:
         """The exercise written back in the concept file format (``::: exercise ...``)."""
@@ -125,23 +137,11 @@ class ComputedSpec:
     line: int = 0
 
     def to_json(self) -> dict[str, object]:
-        return {
-            "key": self.key,
-            "title": self.title,
-            "template": self.template,
-            "note": self.note,
-            "line": self.line,
-        }
+        return asdict(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ComputedSpec:
-        return cls(
-            key=str(data["key"]),
-            title=str(data.get("title") or ""),
-            template=str(data["template"]),
-            note=str(data.get("note") or ""),
-            line=int(data.get("line") or 0),
-        )
+        return _spec_from_json(cls, data, optional=("title",))
 
     def to_markdown(self) -> str:
         """The template written back in the concept file format (``::: computed KEY``)."""

@@ -185,6 +185,18 @@ def run_file(
         return _run(path, search, limits or Limits(), tmp, hidden or [])
 
 
+def driver_script(driver: str, config: dict[str, Any]) -> str:
+    """The source of a demo module that calls ``driver``'s ``main(CONFIG)`` (a module
+    under ``studylog.demo``, e.g. ``exercise_driver``), for :func:`run_code`: the
+    sandbox runs a ``demo()`` function, and ``config`` travels as a JSON literal."""
+    return (
+        f"from studylog.demo.{driver} import main\n\n"
+        f"CONFIG = {json.dumps(config)}\n\n\n"
+        "def demo():\n"
+        "    main(CONFIG)\n"
+    )
+
+
 def run_code(
     code: str,
     *,

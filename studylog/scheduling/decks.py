@@ -23,7 +23,8 @@ the one studied do not apply (Anki's default, "limits start from the top" off).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 from studylog.errors import InvalidInputError
 from studylog.scheduling.settings import DailyLimits
@@ -272,54 +273,120 @@ def cap_collection(
     return capped.new, capped.learning, capped.review
 
 
-class DeckCaps:
-    """The remaining limits of the decks below a study session's root, as the session
-    uses them up: a new or review card may be shown only while its deck and every deck
-    between it and the root have room (Anki's ``LimitTreeMap``: a subdeck's limits cap
-    what is gathered from it, the root's limits are the session's own).
+class StudiedToday(Protocol):
+    """What was studied today, per deck, as :class:`SubdeckLimits` reads it
+    (:class:`studylog.scheduling.queue.DayLog` is one)."""
+
+    version: int
+    """Changes whenever an answer is added or taken back (for caches)."""
+
+    def studied_in(self, deck: str) -> Done:
+        """New cards introduced and review cards answered today in ``deck`` and its subdecks."""
+        ...
+
+
+class SubdeckLimits:
+    """Anki v3's per-deck daily limits inside a study session: a parent's limits cap
+    its children.
+
+    A new or review card of deck ``D`` may be shown only while every deck from the
+    one just below the studied deck (``top``) down to ``D`` has room left today: its
+    :class:`Remaining` limits, counted from what was studied today in it and its
+    subdecks (rslib ``decks/limits.rs``, ``LimitTreeMap``). The studied deck's own
+    limits (the collection's when everything is studied) are the session's and are
+    applied by the queue itself; the limits of decks above ``top`` do not apply
+    (Anki's default, "limits start from the top" off). When new cards count against
+    the review limit (``new_ignores_review_limit`` false), a new card needs room in
+    both limits of each deck, and each new card introduced uses up both, as in v3.
 
     Args:
-        remaining: deck -> its :class:`Remaining` limits today (from :func:`build_tree`).
-        root: the deck studied (its own limits are not checked here), None for everything.
-        new_ignores_review_limit: when False a new card uses up the review limit too.
+        top: the deck studied (None: the whole collection).
+        limits_of: each deck's effective daily limits (its preset's, inherited).
+        studied: today's answers per deck (read again whenever its ``version`` changes).
+        new_ignores_review_limit: the collection's option.
     """
 
     def __init__(
         self,
-        remaining: Mapping[str, Remaining],
-        root: str | None,
+        top: str | None,
+        limits_of: LimitsOf,
+        studied: StudiedToday,
         *,
         new_ignores_review_limit: bool,
     ) -> None:
-        self.root = root
+        self.top, self.limits_of, self.studied = top, limits_of, studied
         self.ignore = new_ignores_review_limit
-        self._left = {
-            name: [left.new, left.review]
-            for name, left in remaining.items()
-            if root is None or (name != root and is_within(name, root))
-        }
+        self._paths: dict[str, tuple[str, ...]] = {}
+        self._left: dict[str, Remaining] = {}
+        self._version = -1
 
-    def _chain(self, deck: str) -> list[list[int]]:
-        return [self._left[name] for name in ancestors(deck) if name in self._left]
+    def path(self, deck: str) -> tuple[str, ...]:
+        """The decks whose limits apply to a card of ``deck``: those below ``top`` down
+        to ``deck``, outermost first (``()`` for a card of ``top`` itself)."""
+        found = self._paths.get(deck)
+        if found is None:
+            chain = ancestors(deck)[::-1]
+            if self.top is not None:
+                chain = [d for d in chain if d != self.top and is_within(d, self.top)]
+            found = self._paths[deck] = tuple(chain)
+        return found
 
-    def allows(self, deck: str, kind: str) -> bool:
-        """Whether a ``kind`` card (``new`` or ``review``) of ``deck`` may be shown now."""
-        index = 0 if kind == "new" else 1
-        return all(left[index] > 0 for left in self._chain(deck))
+    def left(self, deck: str) -> Remaining:
+        """``deck``'s limits left today (what it and its subdecks studied taken off)."""
+        if self._version != self.studied.version:
+            self._left.clear()
+            self._version = self.studied.version
+        found = self._left.get(deck)
+        if found is None:
+            limits = replace(self.limits_of(deck), new_ignores_review_limit=self.ignore)
+            found = self._left[deck] = Remaining.of(limits, self.studied.studied_in(deck))
+        return found
 
-    def take(self, deck: str, *, was_new: bool, was_review: bool, sign: int = 1) -> None:
-        """A card of ``deck`` was answered (``sign`` -1: the answer was undone)."""
-        for left in self._chain(deck):
-            if was_new:
-                left[0] -= sign
-                if not self.ignore:
-                    left[1] -= sign
-            if was_review:
-                left[1] -= sign
+    def room_in(self, deck: str, kind: str) -> int:
+        """How many more ``kind`` cards (``new`` or ``review``) ``deck`` itself allows today."""
+        left = self.left(deck)
+        if kind != "new":
+            return left.review
+        return left.new if self.ignore else min(left.new, left.review)
 
+    def room(self, deck: str | None, kind: str) -> bool:
+        """Whether a ``kind`` card of ``deck`` fits under every deck limit on its path
+        (a card of unknown deck, None, is not limited here)."""
+        return deck is None or all(self.room_in(d, kind) > 0 for d in self.path(deck))
 
-def remaining_by_deck(roots: Iterable[DeckNode]) -> dict[str, Remaining]:
-    """Every deck's remaining limits in a tree from :func:`build_tree`."""
-    return {
-        node.name: node.limits for root in roots for node in root.walk() if node.limits is not None
-    }
+    def fit(self, decks: Iterable[str | None], kind: str, at_most: int) -> int:
+        """How many of the cards of ``decks`` (in queue order) fit under the limits,
+        counting at most ``at_most`` (each one taken uses room on its path)."""
+        left: dict[str, int] = {}
+        taken = 0
+        for deck in decks:
+            if taken >= at_most:
+                break
+            path = () if deck is None else self.path(deck)
+            if all(left.setdefault(d, self.room_in(d, kind)) > 0 for d in path):
+                for d in path:
+                    left[d] -= 1
+                taken += 1
+        return taken
+
+    def fit_counts(self, by_deck: Mapping[str, int], kind: str, at_most: int) -> int:
+        """:meth:`fit` for counts of cards per deck (order does not matter for a count):
+        each deck takes at most its room, of its own cards plus what its subdecks took."""
+        nodes: dict[str, int] = {}
+        direct = 0  # cards of the studied deck itself, or taken by a deck just below it
+        for deck, n in by_deck.items():
+            path = self.path(deck)
+            if not path:
+                direct += n
+                continue
+            for d in path:
+                nodes.setdefault(d, 0)
+            nodes[deck] += n
+        for node in sorted(nodes, key=lambda d: -len(self.path(d))):  # subdecks first
+            capped = min(nodes[node], self.room_in(node, kind))
+            path = self.path(node)
+            if len(path) >= 2:
+                nodes[path[-2]] += capped
+            else:
+                direct += capped
+        return min(direct, at_most)

@@ -16,7 +16,8 @@ Limits per deck (Anki v3, manual "Deck Options" > "Daily Limits"): the limits
 of the deck being reviewed (the collection's when all decks are) cap
 everything shown; each subdeck's own limits (its preset's, inherited by the
 ``::`` hierarchy) cap the cards of that subdeck and its children, counting
-what was studied in them today (:class:`DeckCaps`). A parent's limit thus
+what was studied in them today
+(:class:`studylog.scheduling.decks.SubdeckLimits`). A parent's limit thus
 caps its children when the parent is reviewed; limits of decks above the
 reviewed deck do not apply.
 
@@ -37,7 +38,8 @@ from datetime import date, datetime
 from typing import Any
 
 from studylog.scheduling.card import LEARN_AHEAD, CardRow
-from studylog.scheduling.settings import DailyLimits, deck_path, is_in_deck
+from studylog.scheduling.decks import Done, SubdeckLimits, is_within
+from studylog.scheduling.settings import DailyLimits
 from studylog.scheduling.states import CardState
 
 LEARNING_STATES = (CardState.LEARNING, CardState.RELEARNING)
@@ -46,8 +48,6 @@ Lookup = Callable[[int], CardRow | None]
 """Read one card by id (None if it is gone)."""
 NewPage = Callable[[tuple[datetime, int] | None, int], list[tuple[Any, ...]]]
 """Read up to ``want`` new cards after a (due, id) cursor, as (id, concept id, due[, deck])."""
-LimitsOf = Callable[[str], DailyLimits]
-"""A deck's effective daily limits (its preset's, inherited, else the collection's)."""
 
 
 @dataclass(frozen=True)
@@ -135,101 +135,17 @@ class DayLog:
             self.version += 1
         self.last_id = min(self.last_id, review_id - 1)
 
-    def done_in(self, deck: str, kind: str) -> int:
-        """New (``kind="new"``) or review cards studied today in ``deck`` and its subdecks."""
-        counter = self.new_by_deck if kind == "new" else self.reviews_by_deck
-        return sum(n for d, n in counter.items() if is_in_deck(d, deck))
+    def studied_in(self, deck: str) -> Done:
+        """New cards introduced and review cards answered today in ``deck`` and its subdecks."""
+        new = sum(n for d, n in self.new_by_deck.items() if is_within(d, deck))
+        reviews = sum(n for d, n in self.reviews_by_deck.items() if is_within(d, deck))
+        return Done(new, reviews)
 
     def seen(self, concept: int | None) -> bool:
         return concept is not None and concept in self._concepts
 
     def progress(self) -> DayProgress:
         return DayProgress(self.new_done, self.reviews_done, frozenset(self._concepts))
-
-
-class DeckCaps:
-    """The per-deck daily limits below the reviewed deck (Anki v3).
-
-    A card of deck ``D`` may be shown only while every deck from the one
-    below ``top`` down to ``D`` has room: its ``new_per_day`` (or
-    ``reviews_per_day``) minus what was studied today in it and its
-    subdecks. The reviewed deck's own limits are the queue's ``limits``.
-
-    Args:
-        top: the deck being reviewed (None: the whole collection).
-        limits_of: each deck's effective limits.
-        log: today's answers (with their decks).
-    """
-
-    def __init__(self, top: str | None, limits_of: LimitsOf, log: DayLog) -> None:
-        self.top, self.limits_of, self.log = top, limits_of, log
-        self._paths: dict[str, tuple[str, ...]] = {}
-        self._left: dict[tuple[str, str], int] = {}
-        self._version = -1
-
-    def path(self, deck: str) -> tuple[str, ...]:
-        """The decks below ``top`` down to ``deck`` (outermost first) whose limits apply."""
-        found = self._paths.get(deck)
-        if found is None:
-            full = deck_path(deck)
-            if self.top is not None:
-                full = tuple(d for d in full if is_in_deck(d, self.top) and d != self.top)
-            found = self._paths[deck] = full
-        return found
-
-    def left(self, deck: str, kind: str) -> int:
-        """Room left today in ``deck`` (and its subdecks) for ``kind`` ``new`` or ``review``."""
-        if self._version != self.log.version:
-            self._left.clear()
-            self._version = self.log.version
-        key = (deck, kind)
-        found = self._left.get(key)
-        if found is None:
-            limits = self.limits_of(deck)
-            limit = limits.new_per_day if kind == "new" else limits.reviews_per_day
-            found = self._left[key] = max(limit - self.log.done_in(deck, kind), 0)
-        return found
-
-    def room(self, deck: str | None, kind: str) -> bool:
-        """Whether a card of ``deck`` fits under every deck limit on its path."""
-        return deck is None or all(self.left(d, kind) > 0 for d in self.path(deck))
-
-    def fit(self, decks: Iterable[str | None], kind: str, at_most: int) -> int:
-        """How many of the cards of ``decks`` (in queue order) fit under the limits,
-        counting at most ``at_most`` (each one taken uses room on its path)."""
-        left: dict[str, int] = {}
-        taken = 0
-        for deck in decks:
-            if taken >= at_most:
-                break
-            path = () if deck is None else self.path(deck)
-            if all(left.setdefault(d, self.left(d, kind)) > 0 for d in path):
-                for d in path:
-                    left[d] -= 1
-                taken += 1
-        return taken
-
-    def fit_counts(self, by_deck: dict[str, int], kind: str, at_most: int) -> int:
-        """:meth:`fit` for counts of cards per deck (order does not matter for a count):
-        each deck takes at most its room, of its own cards plus what its subdecks took."""
-        nodes: dict[str, int] = {}
-        direct = 0  # cards of the reviewed deck itself, or taken by a deck just below it
-        for deck, n in by_deck.items():
-            path = self.path(deck)
-            if not path:
-                direct += n
-                continue
-            for d in path:
-                nodes.setdefault(d, 0)
-            nodes[deck] += n
-        for node in sorted(nodes, key=lambda d: -len(self.path(d))):  # subdecks first
-            capped = min(nodes[node], self.left(node, kind))
-            path = self.path(node)
-            if len(path) >= 2:
-                nodes[path[-2]] += capped
-            else:
-                direct += capped
-        return min(direct, at_most)
 
 
 Entry = tuple[int, int | None, str | None]
@@ -250,10 +166,8 @@ class DailyQueue:
         review: (id, concept id[, deck]) of the review cards due before ``end``, in (due, id) order.
         log: today's answers.
         new_page: reads the next new cards (see :data:`NewPage`).
-        caps: the per-deck limits below the reviewed deck (None: only ``limits``
-            apply, as when no deck has a preset of its own).
-        allow: subdecks' own limits (see :class:`studylog.scheduling.decks.DeckCaps`):
-            called with a card id just looked up and its queue; None: no subdeck limits.
+        subdecks: the limits of the decks below the reviewed deck (None: only
+            ``limits`` apply, as when no deck has limits of its own).
     """
 
     def __init__(
@@ -265,14 +179,10 @@ class DailyQueue:
         review: Iterable[tuple[Any, ...]],
         log: DayLog,
         new_page: NewPage,
-        caps: DeckCaps | None = None,
-        allow: Callable[[int, str], bool] | None = None,
+        subdecks: SubdeckLimits | None = None,
     ) -> None:
         self.day, self.end, self.limits, self.log = day, end, limits, log
-        self.caps = caps
-        # allow(card id, "review" | "new"): the card's deck (and the decks between it and
-        # the deck studied) still have room today; a card refused leaves the queue.
-        self.allow = allow
+        self.subdecks = subdecks
         self._new_page = new_page
         self._learning: dict[int, datetime] = dict(learning)
         self._heap = [(due, cid) for cid, due in self._learning.items()]
@@ -355,17 +265,14 @@ class DailyQueue:
             while allowed and held:
                 cid, _, deck = held[0]
                 card = lookup(cid)
-                if (
-                    self.eligible(card, name)
-                    and self._room(deck, name)
-                    and (self.allow is None or self.allow(cid, name))
-                ):
+                if self.eligible(card, name) and self._room(deck, name):
                     return card
                 held.pop(0)
         return None
 
     def _room(self, deck: str | None, name: str) -> bool:
-        return self.caps is None or self.caps.room(deck, name)
+        """Whether the decks below the reviewed one have room for a card of ``deck``."""
+        return self.subdecks is None or self.subdecks.room(deck, name)
 
     def _pick_learning(self, until: datetime, lookup: Lookup) -> CardRow | None:
         """The learning/relearning card due first, if it is due by ``until``.
@@ -407,7 +314,7 @@ class DailyQueue:
                 self._held[name].append(queue.popleft())
                 continue
             card = lookup(cid)
-            if self.eligible(card, name) and (self.allow is None or self.allow(cid, name)):
+            if self.eligible(card, name):
                 return card
             queue.popleft()
         return None
@@ -436,23 +343,23 @@ class DailyQueue:
 
         ``new_available(n)``: how many new cards exist, counting at most ``n``.
         ``new_by_deck()``: how many new cards each deck has (needed for the
-        per-deck limits when :attr:`caps` is set).
+        per-deck limits when :attr:`subdecks` is set).
         """
         ahead = now + LEARN_AHEAD
         learning = sum(1 for due in self._learning.values() if due <= ahead)
         new_left = self._new_left()
         review_left = self._review_left()
-        if self.caps is None:
+        if self.subdecks is None:
             review = min(len(self._review), review_left)
             new = new_available(new_left) if new_left else 0
         else:
-            review = self.caps.fit((deck for _, _, deck in self._review), "review", review_left)
+            review = self.subdecks.fit((deck for _, _, deck in self._review), "review", review_left)
             new = 0
             if new_left:
                 if new_by_deck is None:
                     new = new_available(new_left)
                 else:
-                    new = self.caps.fit_counts(new_by_deck(), "new", new_left)
+                    new = self.subdecks.fit_counts(new_by_deck(), "new", new_left)
         return QueueCounts(learning, review, int(new))
 
     def forget(self, card_id: int) -> None:

@@ -15,7 +15,6 @@ sha256 of the code, :func:`approve`).
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import secrets
@@ -25,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from studylog.demo.limits import Limits
-from studylog.demo.runner import run_code
+from studylog.demo.runner import driver_script, run_code
 from studylog.errors import InvalidInputError, NotFoundError
 from studylog.paths import content_dir
 from studylog.storage.engine import Database
@@ -268,15 +267,6 @@ def approve(db: Database, template: Template, *, now: datetime | None = None) ->
 
 # --- running ------------------------------------------------------------------------
 
-_RUNNER = """from studylog.demo.computed_driver import main
-
-CONFIG = {config}
-
-
-def demo():
-    main(CONFIG)
-"""
-
 
 def generate(
     template: Template,
@@ -300,7 +290,7 @@ def generate(
             f"has not been approved; read and approve it: studylog concept approve {template.slug}"
         )
     seed = secrets.randbits(32) if seed is None else seed
-    runner = _RUNNER.format(config=json.dumps({"seed": seed}))
+    runner = driver_script("computed_driver", {"seed": seed})
     result = run_code(
         runner,
         name="_computed_run.py",

@@ -84,6 +84,12 @@ class _ItemCard:
     front: str
     back: str
     deck: str | None  # None: the concept's deck
+    cloze_ord: int | None = None
+
+    @classmethod
+    def of(cls, spec: CardSpec) -> _ItemCard:
+        """A ``::: card`` (or one deletion of a ``::: cloze``) as the same kind of row."""
+        return cls(spec.pack_key_suffix, spec.kind, spec.front, spec.back, None, spec.cloze_ord)
 
 
 def _item_cards(
@@ -148,29 +154,7 @@ def _upsert_cards(
     }
     added = removed = 0
     wanted: set[str] = set()
-    for spec in specs:
-        key = f"{concept.slug}/{spec.pack_key_suffix}"
-        wanted.add(key)
-        card = existing.get(key)
-        if card is None:
-            card_service.new_card(
-                session,
-                front=spec.front,
-                back=spec.back,
-                kind=spec.kind,
-                cloze_ord=spec.cloze_ord,
-                deck=concept.title if origin == "pack" else "Default",
-                tags=[t.name for t in concept.tags],
-                concept=concept,
-                pack_key=key,
-                origin=origin,
-                now=now,
-            )
-            added += 1
-        elif (card.front, card.back) != (spec.front, spec.back):
-            card.front, card.back = spec.front, spec.back
-            card.updated_at = now
-    for item in items:
+    for item in [*map(_ItemCard.of, specs), *items]:
         key = f"{concept.slug}/{item.pack_key_suffix}"
         wanted.add(key)
         card = existing.get(key)
@@ -180,6 +164,7 @@ def _upsert_cards(
                 front=item.front,
                 back=item.back,
                 kind=item.kind,
+                cloze_ord=item.cloze_ord,
                 deck=item.deck or (concept.title if origin == "pack" else "Default"),
                 tags=[t.name for t in concept.tags],
                 concept=concept,

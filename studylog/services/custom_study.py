@@ -176,6 +176,7 @@ class CustomQueue:
 
     def __init__(self, day: date, end: datetime, log: DayLog, gathered: Iterable[CardRow]) -> None:
         self.day, self.end, self.log = day, end, log
+        self.subdecks = None  # a filtered deck has no daily limits
         self._pending: deque[int] = deque()
         self._kind: dict[int, str] = {}
         for card in gathered:
@@ -285,7 +286,6 @@ class CustomSession(ReviewSession):
         return self.study.title
 
     def _refresh(self, now: datetime) -> None:
-        self._caps = None  # a filtered deck has no daily limits
         day = self.calendar.day_of(now)
         end = self.calendar.end_of(day)
         query = f"({self.study.query}) {_LEAVE_OUT}" if self.study.query.strip() else _LEAVE_OUT

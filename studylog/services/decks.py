@@ -16,13 +16,13 @@ Limits: each deck has its preset's daily limits (``config set --deck``,
 inherited key by key from the decks above it, else the collection's), counted
 against what was studied today in that deck and its subdecks
 (:mod:`studylog.services.deck_tree`). A rename takes the deck's presets along
-and a delete drops them; undoing either puts the cards back, not the presets.
+and a delete drops them; undoing either puts the cards and the presets back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from sqlalchemy.orm import Session
@@ -32,7 +32,7 @@ from studylog.scheduling import decks as deck_rules
 from studylog.scheduling.decks import DEFAULT_DECK, Counts, DeckNode
 from studylog.services import card_actions
 from studylog.services import settings as settings_service
-from studylog.services.card_actions import ActionResult, UndoStep
+from studylog.services.card_actions import ActionResult, RowImage, UndoStep
 from studylog.services.deck_tree import limits_function, tree_in
 from studylog.storage import deck_rows
 from studylog.storage.engine import Database
@@ -158,6 +158,16 @@ def _plural(n: int) -> str:
     return f"{n} card{'s' if n != 1 else ''}"
 
 
+def _presets_changed(session: Session, change: Callable[[], None]) -> tuple[RowImage, ...]:
+    """Run ``change`` (a change to the deck presets) and return the presets' row as it
+    was, for the undo step, when it changed: undoing a rename or delete puts the
+    decks' presets back with their cards (the whole row, as it was before the action)."""
+    image = card_actions.setting_image(session, settings_service.DECK_PRESETS)
+    change()
+    after = settings_service.get_in(session, settings_service.DECK_PRESETS)
+    return () if after == image.values["value"] else (image,)
+
+
 def rename(db: Database, old: str, new: str, *, now: datetime | None = None) -> ActionResult:
     """Rename deck ``old`` to ``new``; its subdecks follow (``a::x`` becomes ``new::x``).
 
@@ -190,8 +200,10 @@ def rename(db: Database, old: str, new: str, *, now: datetime | None = None) -> 
             per_card=lambda row: {"deck": deck_rules.renamed(row["deck"], source, target)},
             now=moment,
         )
-        settings_service.rename_deck_presets_in(session, source, target)
-        return source, target, ids, UndoStep("", "", before)
+        presets = _presets_changed(
+            session, lambda: settings_service.rename_deck_presets_in(session, source, target)
+        )
+        return source, target, ids, UndoStep("", "", (*before, *presets))
 
     return card_actions.run_in_transaction(
         db, "rename", lambda source, _t, n: f"Rename deck {source} to {target} ({_plural(n)})", body
@@ -235,16 +247,19 @@ def delete(
 
     def body(session: Session) -> tuple[str, str, list[int], UndoStep]:
         deck, ids = _existing(session, name)
-        settings_service.delete_deck_presets_in(session, deck)
+        presets = _presets_changed(
+            session, lambda: settings_service.delete_deck_presets_in(session, deck)
+        )
         if delete_cards:
-            return deck, "", ids, card_actions.delete_rows(session, ids)
+            step = card_actions.delete_rows(session, ids)
+            return deck, "", ids, replace(step, before=(*step.before, *presets))
         if deck == DEFAULT_DECK:
             raise InvalidInputError(
                 "the Default deck takes the cards of deleted decks: move its cards to another "
                 "deck first, or delete them too (--delete-cards)"
             )
         before = card_actions.set_columns(session, ids, {"deck": DEFAULT_DECK}, now=moment)
-        return deck, DEFAULT_DECK, ids, UndoStep("", "", before)
+        return deck, DEFAULT_DECK, ids, UndoStep("", "", (*before, *presets))
 
     def label(deck: str, _target: str, n: int) -> str:
         if delete_cards:

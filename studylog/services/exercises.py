@@ -12,7 +12,6 @@ hostile attempt ends as ``timeout`` or ``error`` and never reaches the app.
 from __future__ import annotations
 
 import ast
-import json
 import secrets
 import textwrap
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from typing import Any
 
 from studylog.content.concept_file import ConceptFile, ExerciseSpec, parse_concept
 from studylog.demo.limits import Limits
-from studylog.demo.runner import RunResult, run_code
+from studylog.demo.runner import RunResult, driver_script, run_code
 from studylog.errors import InvalidInputError, NotFoundError
 from studylog.paths import content_dir
 from studylog.storage.engine import Database
@@ -452,16 +451,6 @@ def starter(exercise: Exercise) -> str:
 # --- checking --------------------------------------------------------------------
 
 
-_RUNNER = """from studylog.demo.exercise_driver import main
-
-CONFIG = {config}
-
-
-def demo():
-    main(CONFIG)
-"""
-
-
 def check(
     exercise: Exercise,
     code: str,
@@ -500,7 +489,7 @@ def check(
         raise InvalidInputError("the attempt contains a NUL character; it must be Python text")
     seed = secrets.randbits(32) if seed is None else seed
     config = {"function": exercise.function, "reference": exercise.reference, "seed": seed}
-    runner = _RUNNER.format(config=json.dumps(config))
+    runner = driver_script("exercise_driver", config)
     result = run_code(
         runner,
         name="_exercise_run.py",

@@ -63,7 +63,7 @@ from studylog.scheduling.card import (
     to_fsrs,
 )
 from studylog.scheduling.load_balance import DayLoad
-from studylog.scheduling.queue import DailyQueue, DayProgress, DeckCaps, QueueCounts
+from studylog.scheduling.queue import DailyQueue, DayProgress, QueueCounts
 from studylog.scheduling.settings import DailyLimits, SchedulerConfig
 from studylog.scheduling.states import CardState, Rating
 from studylog.scheduling.undo import RowImage, UndoOp, UndoStack, changed_columns
@@ -687,17 +687,13 @@ class ReviewSession:
         """Gather the study day's learning and review queues; new cards come in pages."""
         day = self.calendar.day_of(now)
         end = self.calendar.end_of(day)
-        self._caps: deck_rules.DeckCaps | None = None
+        limits_of = None
         with self.db.read() as session:
             self.limits = day_limits.limits_in(session, day, self.deck)
             if not self.decks.uniform:
-                # Subdecks with limits of their own cap what is gathered from them.
-                roots = deck_tree.tree_in(session, now)[0]
-                self._caps = deck_rules.DeckCaps(
-                    deck_rules.remaining_by_deck(roots),
-                    self.deck,
-                    new_ignores_review_limit=self.limits.new_ignores_review_limit,
-                )
+                # Some deck has limits of its own: those below the studied deck cap it
+                # (Anki v3); each deck's limits with today's extra new cards.
+                limits_of = deck_tree.limits_function(session, day)[1]
         with self._tx(write=False) as conn:
             self._version = rows.data_version(conn)
             log = rows.day_log(conn, self.calendar.start_of(day), end, self.deck)
@@ -707,20 +703,17 @@ class ReviewSession:
             review = rows.review_rows(conn, day, end, self.deck)
             self._load = None
             self._day_load(conn, now)  # counted with the queues: answers add no query
-        caps = None
-        if not self.decks.uniform:  # some deck has limits of its own (Anki v3's per-deck caps)
-            caps = DeckCaps(self.deck, self.decks.limits, log)
-        allow = self._allow if self._caps is not None else None
+        subdecks = None
+        if limits_of is not None:
+            subdecks = deck_rules.SubdeckLimits(
+                self.deck,
+                limits_of,
+                log,
+                new_ignores_review_limit=self.limits.new_ignores_review_limit,
+            )
         self.queue = DailyQueue(
-            day, end, self.limits, learning, review, log, self._new_page, caps=caps, allow=allow
+            day, end, self.limits, learning, review, log, self._new_page, subdecks
         )
-
-    def _allow(self, card_id: int, queue: str) -> bool:
-        """The subdeck limits' word on the card just looked up (``self._shown``)."""
-        if self._caps is None or self._shown is None or self._shown[0] != card_id:
-            return True
-        row = self._shown[1]
-        return row is None or self._caps.allows(row["deck"], queue)
 
     def _new_page(
         self, cursor: tuple[datetime, int] | None, want: int
@@ -785,7 +778,7 @@ class ReviewSession:
         """How many cards are left today in each queue, limits applied (siblings not counted)."""
         moment = _now(now)
         self._check_day(moment)
-        if self._caps is not None:
+        if self.queue.subdecks is not None:
             # Subdecks with limits of their own: the deck list's numbers, from the tree.
             with self.db.read() as session:
                 found = deck_tree.counts_in(session, moment, self.deck)
@@ -866,8 +859,6 @@ class ReviewSession:
             result.card.deck,
         )
         after = result.card
-        if self._caps is not None:
-            self._caps.take(after.deck, was_new=before.is_new, was_review=before.state == REVIEW)
         self.queue.answered(_answered_row(before, after))
         return result
 
@@ -921,14 +912,6 @@ class ReviewSession:
                 if self.answers[k].review_id == review_id:
                     del self.answers[k]
                     break
-        if self._caps is not None and op.kind == "answer":
-            last_before = restored.get("last_review", row["last_review"])
-            self._caps.take(
-                row["deck"],
-                was_new=last_before is None,
-                was_review=last_before is not None and restored.get("state") == REVIEW,
-                sign=-1,
-            )
         shown = _card_info(row, tag_names, **restored)
         now_row = rows.card_row(row)
         if self._load is not None:

@@ -52,6 +52,13 @@ def set_in(session: Session, key: str, value: Any) -> None:
         row.value = value
 
 
+def delete_in(session: Session, key: str) -> None:
+    """Remove the row ``key`` (nothing happens when there is none)."""
+    row = session.get(Setting, key)
+    if row is not None:
+        session.delete(row)
+
+
 def put(db: Database, key: str, value: Any) -> None:
     """Store ``value`` (JSON-able) under ``key``."""
     with db.write() as session:
@@ -358,9 +365,7 @@ def _store_presets(session: Session, presets: Mapping[str, Mapping[str, Any]]) -
     if stored:
         set_in(session, DECK_PRESETS, stored)
     else:
-        row = session.get(Setting, DECK_PRESETS)
-        if row is not None:
-            session.delete(row)
+        delete_in(session, DECK_PRESETS)
 
 
 def update_deck_in(

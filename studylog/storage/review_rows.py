@@ -18,6 +18,7 @@ The queue gathering queries (once per study day) live here too.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import fields
 from datetime import date, datetime
 from typing import Any
 
@@ -42,7 +43,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from studylog.errors import InvalidInputError
-from studylog.scheduling.card import CardRow
+from studylog.scheduling.card import ANSWER_COLUMNS, CardRow
 from studylog.scheduling.queue import DayLog
 from studylog.scheduling.states import CardState
 from studylog.scheduling.undo import RowImage, UndoOp
@@ -57,20 +58,8 @@ tags: Table = Tag.__table__  # type: ignore[assignment]
 
 TAG_SEPARATOR = "\x1f"  # the ASCII unit separator: never part of a tag name
 
-ROW_COLUMNS = (
-    "id",
-    "concept_id",
-    "state",
-    "step",
-    "stability",
-    "difficulty",
-    "due",
-    "last_review",
-    "reps",
-    "lapses",
-    "suspended",
-    "buried_until",
-)
+ROW_COLUMNS = tuple(f.name for f in fields(CardRow))
+"""The columns a :class:`CardRow` is made of, in its order."""
 TEXT_COLUMNS = ("front", "back", "kind", "cloze_ord", "deck", "external_id", "pack_key", "origin")
 
 
@@ -112,17 +101,7 @@ SELECT_CARD = (
 )
 """One card by primary key: its scheduling columns, text, concept slug and tags."""
 
-ANSWER_UPDATE_COLUMNS = (
-    "state",
-    "step",
-    "stability",
-    "difficulty",
-    "due",
-    "last_review",
-    "reps",
-    "lapses",
-    "suspended",
-)
+ANSWER_UPDATE_COLUMNS = ANSWER_COLUMNS  # the columns an answer changes
 ANSWER_UPDATE_KEYS = (*ANSWER_UPDATE_COLUMNS, "due_ms", "last_review_ms")
 UPDATE_ANSWERED = (
     update(cards)

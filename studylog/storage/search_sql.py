@@ -44,6 +44,9 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnClause
+from sqlalchemy.types import Boolean
 
 from studylog.cardsearch import nodes
 from studylog.storage.models import Card, Concept, Review, Tag, card_tags
@@ -107,12 +110,47 @@ def like_pattern(pattern: str) -> str:
     return "".join(out)
 
 
+class _CaseBlindLike(ColumnElement[bool]):
+    """``column`` matches the LIKE ``pattern`` (escape ``\\``) regardless of case.
+
+    PostgreSQL: ``ILIKE``. SQLite: plain ``LIKE``, which already ignores ASCII case
+    (and, like SQLite's ``lower()``, only ASCII's): SQLAlchemy's ``ilike`` would write
+    ``lower(x) LIKE lower(y)``, twice the time on 100k cards for the same rows.
+    """
+
+    type = Boolean()
+    inherit_cache = True
+    _is_implicitly_boolean = True  # a predicate: no "= 1" after it on SQLite
+
+    def __init__(self, column: ColumnClause, pattern: str) -> None:
+        self.column = column
+        self.pattern = literal(pattern)
+
+
+@compiles(_CaseBlindLike)
+def _ilike_default(element: _CaseBlindLike, compiler, **kw) -> str:  # noqa: ANN001
+    column, pattern = (
+        compiler.process(element.column, **kw),
+        compiler.process(element.pattern, **kw),
+    )
+    return f"{column} ILIKE {pattern} ESCAPE '\\'"
+
+
+@compiles(_CaseBlindLike, "sqlite")
+def _ilike_sqlite(element: _CaseBlindLike, compiler, **kw) -> str:  # noqa: ANN001
+    column, pattern = (
+        compiler.process(element.column, **kw),
+        compiler.process(element.pattern, **kw),
+    )
+    return f"{column} LIKE {pattern} ESCAPE '\\'"
+
+
 def _like(column, pattern: str) -> ColumnElement[bool]:  # noqa: ANN001 - a SQL expression
     if "\x00" in pattern:
         # No stored text holds a NUL: PostgreSQL cannot store one (nor take it as a
         # parameter), and SQLite's LIKE stops at one. Such a pattern matches nothing.
         return false()
-    return column.ilike(pattern, escape="\\")
+    return _CaseBlindLike(column, pattern)
 
 
 def is_new() -> ColumnElement[bool]:
@@ -124,8 +162,13 @@ def buried(ctx: SearchContext) -> ColumnElement[bool]:
 
 
 def in_queue(ctx: SearchContext) -> ColumnElement[bool]:
-    """Reviewed, not suspended, not buried: Anki's learn, day-learn and review queues."""
-    return and_(not_(is_new()), Card.suspended.is_(False), not_(buried(ctx)))
+    """Reviewed, not suspended, not buried: Anki's learn, day-learn and review queues.
+
+    ``suspended IS NOT true`` (the column is never NULL) rather than ``IS false``:
+    nearly every card is unsuspended, and with ``IS false`` SQLite's planner takes
+    ``ix_cards_due`` for it as soon as some cards are suspended, then reads the
+    matching rows one by one (``is:due`` on 100k cards: 450 ms instead of 70 ms)."""
+    return and_(not_(is_new()), Card.suspended.is_not(True), not_(buried(ctx)))
 
 
 def interval_days():  # noqa: ANN201 - a SQL expression

@@ -24,8 +24,10 @@ NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 
 
 async def open_review(app, pilot) -> ReviewScreen:  # noqa: ANN001
-    """Switch the app shell to the Review screen (F3)."""
+    """Switch the app shell to the Review screen (F3) and let its worker open the session."""
     await pilot.press("f3")
+    await pilot.pause()
+    await app.workers.wait_for_complete()
     await pilot.pause()
     screen = app.screen
     assert isinstance(screen, ReviewScreen)
@@ -247,3 +249,44 @@ async def test_c_on_the_answer_side_opens_the_cards_concept(seeded_db, make_app)
         assert app.screen is screen and screen.revealed and screen.card.id == card.id
         await pilot.press("3")
         assert cards.get(seeded_db, card.id).reps == 1
+
+
+async def test_the_session_and_its_first_card_are_read_off_the_ui_thread(
+    review_db, make_app, monkeypatch
+) -> None:  # noqa: ANN001
+    """ReviewScreen opens its session (and a custom study session gathers its cards) in a
+    thread worker that posts a message; the UI thread only shows what it read."""
+    import threading
+
+    from studylog.services import custom_study
+    from studylog.tui.screens import review as review_screen
+
+    opened: list[tuple[str, bool]] = []
+
+    def recording(cls):  # noqa: ANN001, ANN202
+        class Recording(cls):  # type: ignore[misc, valid-type]
+            def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+                opened.append((cls.__name__, threading.current_thread() is threading.main_thread()))
+                super().__init__(*args, **kwargs)
+
+        return Recording
+
+    monkeypatch.setattr(review_screen, "ReviewSession", recording(review.ReviewSession))
+    monkeypatch.setattr(review_screen, "CustomSession", recording(custom_study.CustomSession))
+    app = make_app(review_db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_review(app, pilot)
+        assert screen.card is not None and screen.card.id == review_db.card_ids[0]
+        labels = [str(b.label) for b in screen.query("#answer-bar Button").results(Button)]
+        assert labels[0].startswith("Again") and "m" in labels[0]  # the previews came too
+        study = custom_study.CustomStudy(
+            kind="search", query="deck:Default", reschedule=False, limit=9999, title="Preview"
+        )
+        app.push_screen(ReviewScreen(custom=study))
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        custom = app.screen
+        assert isinstance(custom, ReviewScreen) and custom.card is not None
+        assert custom.session.counts(now=NOW).total == 3
+    assert opened == [("ReviewSession", False), ("CustomSession", False)]

@@ -71,6 +71,24 @@ EXERCISE_KEYS = (
 )
 
 
+class SessionOpened(Message):
+    """The study session was opened and its first card read; posted by the worker."""
+
+    def __init__(
+        self, session: ReviewSession, card: CardInfo | None, previews: list[IntervalPreview]
+    ) -> None:
+        super().__init__()
+        self.session, self.card, self.previews = session, card, previews
+
+
+class SessionFailed(Message):
+    """The study session could not be opened (no such deck, a bad search)."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__()
+        self.error = error
+
+
 class ComputedReady(Message):
     """A computed card's template ran (or failed to); posted by the worker."""
 
@@ -281,26 +299,11 @@ class ReviewScreen(CollectionScreen):
         self.answer_check: computed_service.AnswerCheck | None = None
 
     def compose(self) -> ComposeResult:
-        # The session and the first card are read here, so that the first card is
-        # part of the composed screen (nested widgets may not be mounted yet in
-        # on_mount); later cards update the widgets in place.
-        error = None
-        try:
-            if self.custom is not None:
-                self.session = CustomSession(self.app.db, self.custom, now=self._now())
-            else:
-                self.session = ReviewSession(self.app.db, now=self._now(), deck=self.deck)
-            self.card = self.next_card()
-            self.previews = self._previews(self.card)
-        except StudylogError as err:
-            error = str(err)
-        card = self.card
-        labels = {p.rating: f"{p.label} {p.text}" for p in self.previews}
+        # The session is opened and its first card read in a worker (:meth:`_open`);
+        # until it posts SessionOpened the screen shows its header and nothing else.
         # References to the parts that change, usable before they are mounted.
-        self.meta_part = Static(self._meta(card) if card else "", id="card-meta")
-        self.front_part = Markdown(
-            front_markdown(card) if card else "", id="front", open_links=False
-        )
+        self.meta_part = Static("", id="card-meta")
+        self.front_part = Markdown("", id="front", open_links=False)
         self.back_part = Markdown("", id="back", open_links=False)
         self.results_part = Static("", id="exercise-results")
         self.answer_input = Input(placeholder="your answer, e.g. (2, 4, 5)", id="computed-answer")
@@ -333,14 +336,12 @@ class ReviewScreen(CollectionScreen):
         with p["answer-bar"]:
             for rating, label in RATINGS.items():
                 yield Button(
-                    labels.get(rating, label),
+                    label,
                     id=f"grade-{rating}",
                     variant=BUTTON_VARIANTS[rating],
                 )
         yield p["summary"]
         yield KeyBar()
-        if error is not None:
-            self.notify(error, severity="error")
 
     def action_close(self) -> None:
         """Close a deck or custom study session pushed over the other screens."""
@@ -375,10 +376,34 @@ class ReviewScreen(CollectionScreen):
     def on_mount(self) -> None:
         self.shown_at = time.monotonic()
         self._layout()
-        if self.card is not None and self.card.kind == "computed":
-            self._generate(self.card)  # the first card was composed, not shown
-        if self.card is None:
-            self._show_summary()
+        self._open()
+
+    @work(thread=True, exclusive=True, group="review-open", exit_on_error=False)
+    def _open(self) -> None:
+        """Open the session (a custom study session gathers its cards, up to 9,999)
+        and read the first card and its previews, off the UI thread."""
+        now = self._now()
+        try:
+            if self.custom is not None:
+                session: ReviewSession = CustomSession(self.app.db, self.custom, now=now)
+            else:
+                session = ReviewSession(self.app.db, now=now, deck=self.deck)
+            card = session.next_card(now=now)
+            previews = session.preview(card.id, now=now) if card is not None else []
+        except StudylogError as err:
+            self.post_message(SessionFailed(str(err)))
+            return
+        self.post_message(SessionOpened(session, card, previews))
+
+    @on(SessionOpened)
+    async def _opened(self, message: SessionOpened) -> None:
+        self.session = message.session
+        await self.show_card(message.card, previews=message.previews)
+
+    @on(SessionFailed)
+    def _open_failed(self, message: SessionFailed) -> None:
+        self.notify(message.error, severity="error")
+        self._show_summary()
 
     # --- the flow ----------------------------------------------------------------------
 
@@ -410,7 +435,11 @@ class ReviewScreen(CollectionScreen):
             return []
         return self.session.preview(card.id, now=self._now())
 
-    async def show_card(self, card: CardInfo | None) -> None:
+    async def show_card(
+        self, card: CardInfo | None, *, previews: list[IntervalPreview] | None = None
+    ) -> None:
+        """Show ``card``'s front (the summary for None). ``previews``: its answer
+        buttons when already read (else they are read here)."""
         self.card = card
         self.revealed = False
         self.exercise = None
@@ -427,7 +456,7 @@ class ReviewScreen(CollectionScreen):
             return
         self._stop_polling()
         try:
-            self.previews = self._previews(card)
+            self.previews = self._previews(card) if previews is None else previews
         except StudylogError as err:
             self.notify(str(err), severity="error")
             self.previews = []
