@@ -37,6 +37,7 @@ from studylog.tui.access import studylog_app
 from studylog.tui.widgets import card_text
 from studylog.tui.widgets.guard import guarded
 from studylog.tui.widgets.keybar import KeyBar
+from studylog.tui.widgets.python_editor import PythonEditor
 
 STATUS_STYLES = {"pass": "bold green", "fail": "bold red", "error": "bold yellow"}
 
@@ -230,7 +231,7 @@ class ExerciseScreen(Screen[ExerciseOutcome]):
         yield Static(title, id="exercise-title")
         with VerticalScroll(id="exercise-task"):
             yield Markdown(card_text.for_markdown(e.task), open_links=False)
-        yield TextArea.code_editor(self.initial, language="python", id="exercise-code")
+        yield PythonEditor.python(self.initial, id="exercise-code")
         with VerticalScroll(id="exercise-results"):
             yield Static(self._results(), id="exercise-checks")
         yield Static(self._hint(), id="exercise-status")
