@@ -20,6 +20,8 @@ from studylog.storage.models import Review
 from tests.test_reschedule_undo import changed_params, reviews_now
 from tests.test_review_scheduling import _history, no_fuzz
 
+pytestmark = pytest.mark.both_backends
+
 
 def _reference_text(ms: int) -> str:
     whole, rest = divmod(ms, 1000)
