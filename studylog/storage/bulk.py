@@ -710,7 +710,9 @@ def write_review_states(
     """
     order = np.argsort(review_ids, kind="stable")
     interval = ((after.due - times_us) / DAY_US)[order]
-    due_before, due_before_ms = _times(before.due[order])
+    due_after_text, due_before_text = _due_texts(before.due, after.due)
+    due_before_ms = _ms_of_us(before.due)[order].astype(object)
+    due_before_ms[before.due[order] == NO_TIME] = None
     last_before, last_before_ms = _times(before.last_review[order])
     sqlite = not is_postgres(session)
     raw_connection(session).executemany(
@@ -720,20 +722,38 @@ def write_review_states(
             _nullable_step(before.step[order]),
             _nullable_float(before.stability[order]),
             _nullable_float(before.difficulty[order]),
-            due_before,
-            due_before_ms,
+            due_before_text[order].tolist(),
+            due_before_ms.tolist(),
             last_before,
             last_before_ms,
             after.state[order].tolist(),
             _nullable_step(after.step[order]),
             after.stability[order].tolist(),
             after.difficulty[order].tolist(),
-            _times(after.due[order])[0],
+            due_after_text[order].tolist(),
             interval.tolist(),
             review_ids[order].tolist(),
             strict=True,
         ),
     )
+
+
+def _due_texts(before_us: np.ndarray, after_us: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The texts of the due times after and before each answer, as object arrays.
+
+    In the replay's (card, time) order a review's due before is almost always
+    the previous review's due after: those texts are the same string objects,
+    so only the first reviews of the cards (and any other that differs) are
+    formatted a second time.
+    """
+    after_ms, before_ms = _ms_of_us(after_us), _ms_of_us(before_us)
+    after_text = np.array(ms_to_text(after_ms), dtype=object)
+    before_text = np.empty(before_ms.size, dtype=object)
+    same = np.zeros(before_ms.size, dtype=bool)
+    same[1:] = before_ms[1:] == after_ms[:-1]  # the text is a function of the ms
+    before_text[1:][same[1:]] = after_text[:-1][same[1:]]
+    before_text[~same] = ms_to_text(before_ms[~same])
+    return after_text, before_text
 
 
 # --- card snapshots (the undo of a reschedule) ------------------------------------------
