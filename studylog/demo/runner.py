@@ -494,7 +494,11 @@ class Prestarted:
 def prestart_key(
     name: str, limits: Limits, paths: list[Path], hidden: list[Path]
 ) -> tuple[Any, ...]:
-    return (name, json.dumps(limits.to_json(), sort_keys=True), tuple(paths), tuple(hidden))
+    """What a child started ahead depends on: the arguments, the environment it is given
+    (:func:`child_env`) and the sandbox asked for (``STUDYLOG_SANDBOX``)."""
+    environment = tuple(os.environ.get(k) for k in (*_ENV_KEEP, sandbox.SANDBOX_ENV))
+    limits_json = json.dumps(limits.to_json(), sort_keys=True)
+    return (name, limits_json, tuple(paths), tuple(hidden), environment)
 
 
 def prestart(
