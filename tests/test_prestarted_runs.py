@@ -83,3 +83,27 @@ def test_computed_cards_use_a_child_once_and_templates_never_share_one(tmp_path)
     other = computed.generate(template, seed=7, hidden=[tmp_path])
     assert other.generated is not None and other.generated.answer == cold.generated.answer
     computed._ahead.close()
+
+
+def test_an_exercise_check_in_a_prepared_child_is_the_cold_check() -> None:
+    from studylog.services import exercises
+
+    exercise = exercises.get("softmax.softmax")
+    from tests.tui.test_exercise_cards import GOOD_SOFTMAX, NAIVE_SOFTMAX
+
+    statuses = []
+    for code in (GOOD_SOFTMAX, NAIVE_SOFTMAX):
+        cold = exercises.check(exercise, code, seed=3)
+        exercises.prepare(exercise)
+        time.sleep(1.0)
+        with exercises._ahead._lock:
+            assert exercises._ahead._pending is not None
+        warm = exercises.check(exercise, code, seed=3)
+        with exercises._ahead._lock:
+            assert exercises._ahead._pending is None  # taken, and none started (ahead=False)
+        assert warm.status == cold.status
+        assert [(c.name, c.passed) for c in warm.checks] == [
+            (c.name, c.passed) for c in cold.checks
+        ]
+        statuses.append(warm.status)
+    assert statuses == ["pass", "fail"]

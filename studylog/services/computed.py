@@ -15,21 +15,17 @@ sha256 of the code, :func:`approve`).
 
 from __future__ import annotations
 
-import atexit
 import json
 import math
 import re
 import secrets
-import threading
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from studylog.demo.limits import Limits
-from studylog.demo.runner import Prestarted, prestart, prestart_key, run_code, run_prestarted
+from studylog.demo.runner import Ahead, prestart, prestart_key, run_code, run_prestarted
 from studylog.errors import InvalidInputError, NotFoundError
 from studylog.paths import content_dir
 from studylog.storage.engine import Database
@@ -276,68 +272,7 @@ RUN_NAME = "_computed_run.py"
 PRELOAD = ("numpy", "studylog.demo.computed_driver")  # what a child started ahead imports
 
 
-class _Ahead:
-    """One sandboxed child started ahead for the next generation (issue 15: <= 150 ms).
-
-    Generating a card in a fresh sandbox costs a Python start and the NumPy
-    import (70-100 ms of CPU, more under load), while the template takes well
-    under a millisecond. So after each generation the next child is started in
-    the background (:func:`studylog.demo.runner.prestart`: the same sandbox and
-    limits, NumPy imported, waiting), while the learner answers the card. The
-    next generation with the same sandbox arguments takes it; any other runs cold
-    as before. Each child runs one template, so templates never share a process.
-
-    The child is started by one long-lived thread: bwrap's ``--die-with-parent``
-    ends a sandbox when the *thread* that started it ends, so it must not be a
-    worker thread that finishes. At exit the waiting child is ended.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._pending: Future[Prestarted] | None = None
-        self._executor: ThreadPoolExecutor | None = None
-
-    def take(self, key: tuple[Any, ...]) -> Prestarted | None:
-        """The child started for ``key`` (waiting for its start to finish), else None."""
-        with self._lock:
-            pending, self._pending = self._pending, None
-        if pending is None:
-            return None
-        try:
-            child = pending.result()
-        except Exception:  # noqa: BLE001 - could not start: the cold run reports the problem
-            return None
-        if child.key == key and child.alive():
-            return child
-        child.discard()
-        return None
-
-    def start(self, key: tuple[Any, ...], make: Callable[[], Prestarted]) -> None:
-        """Start the next child in the background (replacing one not taken)."""
-        with self._lock:
-            if self._executor is None:
-                self._executor = ThreadPoolExecutor(1, thread_name_prefix="computed-ahead")
-                atexit.register(self.close)
-            old, self._pending = self._pending, self._executor.submit(make)
-        if old is not None:
-            old.add_done_callback(_discard_started)
-
-    def close(self) -> None:
-        """End the waiting child, if any (at exit, and in tests)."""
-        with self._lock:
-            pending, self._pending = self._pending, None
-        if pending is not None:
-            pending.add_done_callback(_discard_started)
-
-
-def _discard_started(future: Future[Prestarted]) -> None:
-    try:
-        future.result().discard()
-    except Exception:  # noqa: BLE001,S110 - it never started: nothing to end
-        pass
-
-
-_ahead = _Ahead()
+_ahead = Ahead()  # the child for the next computed card (see runner.Ahead)
 
 _RUNNER = """from studylog.demo.computed_driver import main
 
