@@ -295,7 +295,10 @@ def generate(
 
     Returns a :class:`Generation` with the question and answer, or with the
     error (a template that raises, loops, or returns the wrong shape of dict);
-    never raises for what the template does.
+    never raises for what the template does. The run takes the child started
+    ahead for these sandbox arguments, if one waits, and starts the one for the
+    next card (:class:`studylog.demo.runner.Ahead`): a card then waits only for
+    its template, not for a Python start and the NumPy import.
 
     Raises:
         UntrustedTemplateError: an imported concept's template not approved yet.
