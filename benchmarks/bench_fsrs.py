@@ -21,7 +21,8 @@ by ``tests/fixtures/anki_fsrs.py``; for ``simulate`` the cards also get the
 same memory states and due days). Every measurement is a new Python
 process; blocks alternate which side goes first. Each child reports CPU time
 (``time.process_time``: all threads), wall time of the call alone, and its
-peak resident memory (``ru_maxrss``, the whole process, imports included).
+peak resident memory (``VmHWM``, the whole process since its exec, imports included;
+``ru_maxrss`` would keep the parent's peak across fork + exec).
 Tables print medians. Nothing here asserts on time.
 
 The databases are built once into ``benchmarks/_data/`` (git ignores it).
@@ -191,6 +192,16 @@ def ensure(case: str) -> tuple[Path, Path]:
 
 # --- the measured children -------------------------------------------------------------------
 
+_HWM = """
+def _hwm_mb():
+    # the peak resident memory of this process since its exec (VmHWM); ru_maxrss keeps
+    # the parent's peak across fork + exec on Linux, which the builder had raised
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+"""
+
 _STUDYLOG = """
 import json, resource, sys, time
 from datetime import datetime
@@ -198,7 +209,7 @@ from studylog.services import optimizer, workload
 from studylog.storage.engine import Database
 what, path, now = sys.argv[1], sys.argv[2], datetime.fromisoformat(sys.argv[3])
 db = Database(f"sqlite:///{path}")
-rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+rss0 = _hwm_mb()
 c, w = time.process_time(), time.perf_counter()
 if what == "optimize":
     r = optimizer.optimize(db, dry_run=True, now=now)
@@ -210,8 +221,8 @@ else:
     r = workload.simulate(db, days=365, now=now, recommend=True)
     out = {"optimal": r.optimal_retention}
 cpu, wall = time.process_time() - c, time.perf_counter() - w
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"cpu": cpu, "wall": wall, "rss_mb": rss / 1024, "rss0_mb": rss0 / 1024, **out}))
+rss = _hwm_mb()
+print(json.dumps({"cpu": cpu, "wall": wall, "rss_mb": rss, "rss0_mb": rss0, **out}))
 """
 
 _ANKI = """
@@ -221,7 +232,7 @@ from anki import scheduler_pb2
 what, path = sys.argv[1], sys.argv[2]
 col = Collection(path)
 search = "-is:suspended"
-rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+rss0 = _hwm_mb()
 c, w = time.process_time(), time.perf_counter()
 if what == "optimize":
     r = col._backend.compute_fsrs_params(
@@ -244,14 +255,16 @@ else:
         r = col._backend.compute_optimal_retention(req)
         out = {"optimal": float(r)}
 cpu, wall = time.process_time() - c, time.perf_counter() - w
-rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+rss = _hwm_mb()
 col.close()
-print(json.dumps({"cpu": cpu, "wall": wall, "rss_mb": rss / 1024, "rss0_mb": rss0 / 1024, **out}))
+print(json.dumps({"cpu": cpu, "wall": wall, "rss_mb": rss, "rss0_mb": rss0, **out}))
 """
 
 
 def _child(side: str, what: str, path: Path) -> dict[str, float]:
-    code = _STUDYLOG if side == "studylog" else _ANKI
+    code = (_STUDYLOG if side == "studylog" else _ANKI).replace(
+        "import json, resource, sys, time\n", "import json, resource, sys, time\n" + _HWM, 1
+    )
     done = subprocess.run(
         [sys.executable, "-c", code, what, str(path), NOW_ISO],
         capture_output=True,

@@ -393,3 +393,17 @@ def test_every_search_tree_runs_as_sql(db, collection, tree) -> None:  # noqa: A
     assert page.total == len(page.rows) <= 8
     nested = browse.search(db, f"({render(tree)}) OR prop:reps<0", now=NOW, limit=100)
     assert [r.id for r in nested.rows] == [r.id for r in page.rows]
+
+
+def test_kind_finds_exercise_computed_cloze_and_basic_cards(db, collection) -> None:  # noqa: ANN001
+    _set(db, collection["future"], kind="exercise")
+    _set(db, collection["overdue"], kind="computed")
+    (cloze,) = cards.create(db, "{{c1::Q}} · K", "", kind="cloze", now=NOW - 40 * DAY)
+    collection["cloze"] = cloze.id
+    assert _roles(db, collection, "kind:exercise") == ["future"]
+    assert _roles(db, collection, "kind:COMPUTED") == ["overdue"]
+    assert _roles(db, collection, "kind:cloze") == ["cloze"]
+    assert _roles(db, collection, "kind:exercise OR kind:computed") == ["overdue", "future"]
+    basic = ["new", "review", "learning", "relearning", "suspended", "buried"]
+    assert _roles(db, collection, "kind:basic") == basic
+    assert _roles(db, collection, "-kind:basic -kind:cloze") == ["overdue", "future"]

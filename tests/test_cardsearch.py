@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from studylog.cardsearch import (
+    CARD_KINDS,
     IS_KINDS,
     OPERATORS,
     PROPERTIES,
@@ -17,6 +18,7 @@ from studylog.cardsearch import (
     Deck,
     Introduced,
     Is,
+    Kind,
     Not,
     Or,
     Prop,
@@ -53,6 +55,8 @@ PARSED = [
     ("concept:lstm", Concept("lstm")),
     ("is:due -is:suspended", And((Is("due"), Not(Is("suspended"))))),
     ("is:LEECH", Is("leech")),
+    ("kind:computed -kind:Exercise", And((Kind("computed"), Not(Kind("exercise"))))),
+    ("kind:basic OR kind:cloze", Or((Kind("basic"), Kind("cloze")))),
     ("prop:ivl>=10", Prop("ivl", ">=", 10)),
     ("prop:due=-1", Prop("due", "=", -1)),
     ("prop:reps!=0", Prop("reps", "!=", 0)),
@@ -156,6 +160,7 @@ _leaves = st.one_of(
     _patterns.map(Tag),
     _patterns.map(Concept),
     st.sampled_from(IS_KINDS).map(Is),
+    st.sampled_from(CARD_KINDS).map(Kind),
     st.builds(
         Prop,
         st.sampled_from([k for k, whole in PROPERTIES.items() if whole]),

@@ -167,3 +167,35 @@ def test_export_is_written_whole_or_not_at_all(filled, tmp_path):
     export_apkg(filled, folder / "x.apkg")
     assert zipfile.is_zipfile(folder / "x.apkg")
     assert [p.name for p in folder.iterdir()] == ["x.apkg"]  # no temporary file left
+
+
+def test_exercise_and_computed_cards_go_to_anki_as_basic_notes(db, tmp_path):
+    """Every card is exported: an exercise as its task and starter with the reference on the
+    back, a computed card as its template with its note on the back; Anki imports them all."""
+    from sqlalchemy import func, select
+
+    from studylog.content.sync import sync_pack
+    from studylog.services import exercises
+    from studylog.storage.models import Card
+
+    sync_pack(db)
+    with db.read() as s:
+        by_kind = dict(s.execute(select(Card.kind, func.count()).group_by(Card.kind)).all())
+    out = tmp_path / "pack.apkg"
+    counts = export_apkg(db, out)
+    assert counts["exercise notes"] == by_kind["exercise"] > 10
+    assert counts["computed notes"] == by_kind["computed"] > 10
+    anki_import(tmp_path / "c.anki2", out)
+    notes = anki_notes(tmp_path / "c.anki2")
+    assert len(notes) == counts["notes"]
+    lstm = next(n for n in notes.values() if "(lstm.lstm_cell)" in n["fields"].get("Front", ""))
+    assert lstm["type"] == "studylog Basic"
+    front, back = lstm["fields"]["Front"], lstm["fields"]["Back"]
+    assert "def lstm_cell(" in front and "raise NotImplementedError" in front  # the starter
+    assert "def lstm_cell(" in back and "raise NotImplementedError" not in back  # the reference
+    assert "studylog exercise check lstm.lstm_cell FILE" in back
+    reference = exercises.get("lstm.lstm_cell")
+    assert reference.title in front
+    softmax = [n for n in notes.values() if "Predict the output" in n["fields"].get("Front", "")]
+    assert len(softmax) == by_kind["computed"]
+    assert all("def card(rng)" in n["fields"]["Front"] for n in softmax)

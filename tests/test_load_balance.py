@@ -163,6 +163,20 @@ def test_due_counts_equal_a_count_card_by_card(db):
     assert expected.sum() > 20  # the test has something to count
     assert load.today == today
     assert load.counts.tolist() == expected.tolist()
+    # SQLite counts from the covering index alone (no card row read), the same as due_ms
+    with db.read() as session:
+        conn = session.connection()
+        bounds = due_load._boundaries(calendar, today)
+        lo, hi = int(bounds[0]), int(bounds[-1])
+        by_text, by_ms = due_load._sqlite_quarters(conn, lo, hi), due_load._quarters(conn, lo, hi)
+        plan = conn.exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT count(*) FROM cards INDEXED BY ix_cards_deck "
+            "WHERE suspended = 0 AND state = 2 AND due >= '2000' GROUP BY substr(due, 1, 13)"
+        ).fetchall()
+    order = np.argsort(by_text[0])
+    assert by_text[0][order].tolist() == sorted(by_ms[0].tolist())
+    assert by_text[1][order].tolist() == by_ms[1][np.argsort(by_ms[0])].tolist()
+    assert any("COVERING INDEX ix_cards_deck" in str(row) for row in plan)
 
 
 def test_a_day_load_moves_an_answered_card():

@@ -5,11 +5,13 @@ the canonical text of a tree (``parse(render(t)) == t``). The SQL for a tree is
 written by :mod:`studylog.storage.search_sql`. The syntax follows Anki's manual
 ("Searching"): words and "quoted phrases", ``-`` negation, ``OR``, ``AND`` (also
 implicit), parentheses, ``*`` and ``_`` wildcards, ``\\`` escapes, and the keys
-``deck: tag: concept: is: prop: rated: added: introduced:``.
+``deck: tag: concept: is: kind: prop: rated: added: introduced:`` (``kind:`` is
+studylog's own: basic, cloze, exercise, computed; docs/search.md).
 """
 
 from studylog.cardsearch.errors import SearchSyntaxError
 from studylog.cardsearch.nodes import (
+    CARD_KINDS,
     IS_KINDS,
     OPERATORS,
     PROPERTIES,
@@ -20,6 +22,7 @@ from studylog.cardsearch.nodes import (
     Deck,
     Introduced,
     Is,
+    Kind,
     Node,
     Not,
     Or,
@@ -32,6 +35,7 @@ from studylog.cardsearch.parser import parse
 from studylog.cardsearch.render import render
 
 __all__ = [
+    "CARD_KINDS",
     "IS_KINDS",
     "OPERATORS",
     "PROPERTIES",
@@ -42,6 +46,7 @@ __all__ = [
     "Deck",
     "Introduced",
     "Is",
+    "Kind",
     "Node",
     "Not",
     "Or",

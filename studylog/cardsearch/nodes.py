@@ -13,6 +13,10 @@ from dataclasses import dataclass
 
 # is:... (Anki's manual, "Card state"); leech is studylog's (the ``leech`` tag).
 IS_KINDS = ("new", "learn", "review", "due", "suspended", "buried", "leech")
+# kind:... : how the card is made and reviewed (studylog's own key; Anki's nearest is
+# note:TYPE): a front/back card, a cloze deletion, an exercise checked by running the
+# learner's code, a computed (predict-the-output) card whose values are drawn at review.
+CARD_KINDS = ("basic", "cloze", "exercise", "computed")
 # prop:... and whether its value is an integer (Anki: ivl, due, reps, lapses are whole).
 PROPERTIES: dict[str, bool] = {
     "ivl": True,
@@ -66,6 +70,13 @@ class Concept(Node):
 @dataclass(frozen=True)
 class Is(Node):
     """``is:KIND`` with KIND one of :data:`IS_KINDS`."""
+
+    kind: str
+
+
+@dataclass(frozen=True)
+class Kind(Node):
+    """``kind:KIND`` with KIND one of :data:`CARD_KINDS` (the card's ``kind`` column)."""
 
     kind: str
 

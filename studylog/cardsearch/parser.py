@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from studylog.cardsearch.errors import SearchSyntaxError
 from studylog.cardsearch.nodes import (
+    CARD_KINDS,
     IS_KINDS,
     OPERATORS,
     PROPERTIES,
@@ -29,6 +30,7 @@ from studylog.cardsearch.nodes import (
     Deck,
     Introduced,
     Is,
+    Kind,
     Node,
     Not,
     Or,
@@ -41,7 +43,7 @@ from studylog.cardsearch.nodes import (
 # Escapes kept in a pattern (they change what the wildcards mean) and those decoded.
 _KEPT_ESCAPES = {"*", "_", "\\"}
 _PLAIN_ESCAPES = {'"', "(", ")", ":", "-"}
-_KEYS = ("deck", "tag", "concept", "is", "prop", "rated", "added", "introduced")
+_KEYS = ("deck", "tag", "concept", "is", "kind", "prop", "rated", "added", "introduced")
 _MAX_DEPTH = 100  # parentheses and negations nested deeper are refused, not a RecursionError
 _MAX_DAYS = 36500
 _WHOLE = re.compile(r"-?[0-9]{1,9}")
@@ -274,6 +276,10 @@ class _Parser:
             if value.lower() not in IS_KINDS:
                 raise self.error(f"is: takes {', '.join(IS_KINDS)}, not {value!r}", value_pos)
             return Is(value.lower())
+        if name == "kind":
+            if value.lower() not in CARD_KINDS:
+                raise self.error(f"kind: takes {', '.join(CARD_KINDS)}, not {value!r}", value_pos)
+            return Kind(value.lower())
         if name == "prop":
             return self.prop(value, value_pos)
         if name == "rated":

@@ -10,6 +10,7 @@ from studylog.cardsearch.nodes import (
     Deck,
     Introduced,
     Is,
+    Kind,
     Node,
     Not,
     Or,
@@ -71,6 +72,8 @@ def render(node: Node) -> str:
         return f"{key}:{_quote_pattern(node.pattern, keyed=True)}"
     if isinstance(node, Is):
         return f"is:{node.kind}"
+    if isinstance(node, Kind):
+        return f"kind:{node.kind}"
     if isinstance(node, Prop):
         return f"prop:{node.name}{node.op}{_number(node.value)}"
     if isinstance(node, Rated):

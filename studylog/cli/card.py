@@ -70,7 +70,8 @@ SORT_CHOICES = (
     default="",
     metavar="QUERY",
     help='Anki\'s search syntax: words, "phrases", -not, OR, ( ), deck: tag: concept: '
-    "is:new|learn|review|due|suspended|buried|leech, prop:ivl|due|reps|lapses|s|d|r>=N, "
+    "is:new|learn|review|due|suspended|buried|leech, kind:basic|cloze|exercise|computed, "
+    "prop:ivl|due|reps|lapses|s|d|r>=N, "
     "rated:N[:R], added:N, introduced:N.",
 )
 @click.option(

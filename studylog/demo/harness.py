@@ -384,6 +384,17 @@ def main(argv: list[str]) -> None:
 
     signal.signal(signal.SIGXCPU, on_xcpu)
 
+    if config.get("wait"):  # started ahead (runner.prestart): warm up, then wait for the go
+        _import_api()  # registers the studylog package, for preloads of its modules
+        for module in config.get("preload") or ():
+            try:
+                importlib.import_module(module)  # under the limits, as the code's own import
+            except ImportError:
+                pass
+        go = sys.stdin.buffer.readline()
+        if not go:
+            os._exit(0)  # discarded without a run
+        config.update(json.loads(go))
     api = _import_api()
     api._caps.update(
         array_elements=int(limits["max_array_elements"]),

@@ -31,6 +31,7 @@ back by the trust check in :mod:`studylog.services.demos`.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import selectors
@@ -38,7 +39,10 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -377,18 +381,19 @@ def _drain(proc: subprocess.Popen[bytes], collector: _Collector, grace: float) -
         selector.close()
 
 
-def _run(
+def _spawn(
     demo: Path,
     paths: list[Path],
     limits: Limits,
     workdir: str,
     hidden: list[Path],
     *,
-    entry: str | None = "demo",
-) -> RunResult:
-    # CLOCK_MONOTONIC is the same clock in the child (bwrap makes no time
-    # namespace): the harness sends its pending prints just before this.
-    deadline = time.monotonic() + limits.timeout_s
+    entry: str | None,
+    deadline: float | None,
+    preload: tuple[str, ...] = (),
+) -> tuple[subprocess.Popen[bytes], sandbox.Isolation]:
+    """Start the harness on ``demo`` in the sandbox. ``deadline`` None: the harness
+    imports ``preload`` and waits for its deadline on stdin (:func:`prestart`)."""
     config = {
         "demo": str(demo),
         "paths": [str(p) for p in paths],
@@ -396,6 +401,8 @@ def _run(
         "entry": entry,
         "deadline": deadline,
     }
+    if deadline is None:
+        config.update(wait=True, preload=list(preload))
     isolation = sandbox.detect()
     argv = sandbox.command(
         [sys.executable, "-I", str(HARNESS), json.dumps(config)],
@@ -405,12 +412,10 @@ def _run(
         isolation=isolation,
         scratch_bytes=limits.scratch_bytes,
     )
-    collector = _Collector(limits)
-    started = time.monotonic()
     try:
         proc = subprocess.Popen(
             argv,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.PIPE if deadline is None else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             cwd=workdir,
@@ -421,6 +426,18 @@ def _run(
         raise DemoRunError(
             f"cannot start the demo process ({sys.executable}): {exc.strerror}"
         ) from None
+    return proc, isolation
+
+
+def _finish(
+    proc: subprocess.Popen[bytes],
+    isolation: sandbox.Isolation,
+    limits: Limits,
+    deadline: float,
+    started: float,
+) -> RunResult:
+    """Read the running child until it ends or ``deadline`` passes; interpret what it said."""
+    collector = _Collector(limits)
     ended = started
     timed_out = False
     try:
@@ -438,6 +455,189 @@ def _run(
     result.duration_ms = round((ended - started) * 1000)
     result.sandbox = isolation.kind
     return result
+
+
+def _run(
+    demo: Path,
+    paths: list[Path],
+    limits: Limits,
+    workdir: str,
+    hidden: list[Path],
+    *,
+    entry: str | None = "demo",
+) -> RunResult:
+    # CLOCK_MONOTONIC is the same clock in the child (bwrap makes no time
+    # namespace): the harness sends its pending prints just before this.
+    deadline = time.monotonic() + limits.timeout_s
+    proc, isolation = _spawn(demo, paths, limits, workdir, hidden, entry=entry, deadline=deadline)
+    return _finish(proc, isolation, limits, deadline, time.monotonic())
+
+
+# --- a child started ahead -------------------------------------------------------------
+
+
+@dataclass
+class Prestarted:
+    """A sandboxed harness started ahead, NumPy imported, waiting for its code (used once).
+
+    Made by :func:`prestart`, run by :func:`run_prestarted`. ``key`` says what it
+    was started for (name, paths, hidden folders, limits): only code that would
+    run with exactly those may use it.
+    """
+
+    key: tuple[Any, ...]
+    proc: subprocess.Popen[bytes]
+    isolation: sandbox.Isolation
+    folder: tempfile.TemporaryDirectory[str]
+    code_dir: Path
+    demo: Path
+    limits: Limits
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def discard(self) -> None:
+        """End the waiting child and remove its folder."""
+        if self.proc.poll() is None:
+            _kill_group(self.proc.pid)
+        self.proc.wait()
+        for pipe in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            if pipe is not None:
+                pipe.close()
+        self.folder.cleanup()
+
+
+class Ahead:
+    """One sandboxed child started ahead (:func:`prestart`) for the next run of a kind.
+
+    A run in a fresh sandbox costs a Python start and the NumPy import (70-100 ms
+    of CPU, more under load), while a computed card's template takes well under a
+    millisecond. So the child for the next run is started in the background while
+    the learner reads or answers (issue 15: a computed card <= 150 ms, a check
+    <= 300 ms beyond the learner's code). The next run with the same sandbox
+    arguments (:func:`prestart_key`) takes it; any other runs cold. Each child
+    runs one code, so runs never share a process.
+
+    The child is started by one long-lived thread: bwrap's ``--die-with-parent``
+    ends a sandbox when the *thread* that started it ends, so it must not be a
+    worker thread that finishes. At exit the waiting child is ended.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: Future[Prestarted] | None = None
+        self._executor: ThreadPoolExecutor | None = None
+
+    def take(self, key: tuple[Any, ...]) -> Prestarted | None:
+        """The child started for ``key`` (waiting for its start to finish), else None."""
+        with self._lock:
+            pending, self._pending = self._pending, None
+        if pending is None:
+            return None
+        try:
+            child = pending.result()
+        except Exception:  # noqa: BLE001 - could not start: the cold run reports the problem
+            return None
+        if child.key == key and child.alive():
+            return child
+        child.discard()
+        return None
+
+    def start(self, key: tuple[Any, ...], make: Callable[[], Prestarted]) -> None:
+        """Start the next child in the background (replacing one not taken)."""
+        with self._lock:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(1, thread_name_prefix="run-ahead")
+                atexit.register(self.close)
+            old, self._pending = self._pending, self._executor.submit(make)
+        if old is not None:
+            old.add_done_callback(_discard_started)
+
+    def close(self) -> None:
+        """End the waiting child, if any (at exit, and in tests)."""
+        with self._lock:
+            pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.add_done_callback(_discard_started)
+
+
+def _discard_started(future: Future[Prestarted]) -> None:
+    try:
+        future.result().discard()
+    except Exception:  # noqa: BLE001,S110 - it never started: nothing to end
+        pass
+
+
+def prestart_key(
+    name: str, limits: Limits, paths: list[Path], hidden: list[Path]
+) -> tuple[Any, ...]:
+    """What a child started ahead depends on: the arguments, the environment it is given
+    (:func:`child_env`) and the sandbox asked for (``STUDYLOG_SANDBOX``)."""
+    environment = tuple(os.environ.get(k) for k in (*_ENV_KEEP, sandbox.SANDBOX_ENV))
+    limits_json = json.dumps(limits.to_json(), sort_keys=True)
+    return (name, limits_json, tuple(paths), tuple(hidden), environment)
+
+
+def prestart(
+    *,
+    name: str,
+    limits: Limits,
+    paths: list[Path],
+    hidden: list[Path],
+    preload: tuple[str, ...] = ("numpy",),
+) -> Prestarted:
+    """Start a harness for :func:`run_code`'s arguments ahead of the code it will run.
+
+    The child is the one :func:`run_code` starts (same sandbox, limits, folders),
+    except that it imports ``preload`` under its limits and then waits; the code
+    and its files are written into its folder when :func:`run_prestarted` gives
+    them, and only then does its wall-clock time start. Each child runs one
+    code, so nothing one run leaves behind reaches the next. Raises DemoRunError
+    when the process cannot start.
+    """
+    folder = tempfile.TemporaryDirectory(prefix="studylog-demo-", ignore_cleanup_errors=True)
+    code_dir = Path(folder.name) / "code"
+    code_dir.mkdir()
+    demo = code_dir / Path(name).name
+    demo.write_text("", encoding="utf-8")  # bound into the sandbox now, written at the go
+    try:
+        proc, isolation = _spawn(
+            demo,
+            [code_dir, *paths],
+            limits,
+            folder.name,
+            hidden,
+            entry="demo",
+            deadline=None,
+            preload=preload,
+        )
+    except BaseException:
+        folder.cleanup()
+        raise
+    key = prestart_key(name, limits, paths, hidden)
+    return Prestarted(key, proc, isolation, folder, code_dir, demo, limits)
+
+
+def run_prestarted(child: Prestarted, code: str, files: dict[str, str] | None = None) -> RunResult:
+    """Run ``code`` (and ``files``, as :func:`run_code`) in the waiting ``child``; once."""
+    try:
+        for file_name, text in (files or {}).items():
+            module = Path(file_name).name
+            if module != file_name or not module.endswith(".py") or module == child.demo.name:
+                raise DemoRunError(f"files: {file_name!r} must be a module file name (x.py)")
+            (child.code_dir / module).write_text(text, encoding="utf-8")
+        child.demo.write_text(code, encoding="utf-8")  # the same inode the sandbox sees
+        deadline = time.monotonic() + child.limits.timeout_s
+        started = time.monotonic()
+        assert child.proc.stdin is not None
+        try:
+            child.proc.stdin.write(json.dumps({"deadline": deadline}).encode() + b"\n")
+            child.proc.stdin.close()
+        except OSError:
+            pass  # it died while waiting: _finish reports what it said
+        return _finish(child.proc, child.isolation, child.limits, deadline, started)
+    finally:
+        child.folder.cleanup()
 
 
 def _interpret(

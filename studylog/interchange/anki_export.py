@@ -12,12 +12,19 @@
 - **Text.** Markdown becomes HTML (markdown-it-py); ``$...$`` and ``$$...$$``
   become MathJax ``\\(...\\)`` and ``\\[...\\]``; cloze syntax is the same.
   Decks (``Parent::Child``) and tags are kept.
+- **Exercise and computed cards** become "studylog Basic" notes, since Anki
+  cannot run code: an exercise's front is its task and starter (signature and
+  docstring), its back the reference implementation and the command that
+  checks an attempt in studylog; a computed card's front is its template (Anki
+  cannot draw fresh values at each review, so the learner predicts what the
+  template computes), its back the card's note. The counts say how many.
 - **Not exported:** schedules, review history and suspension (genanki writes notes only;
   Anki schedules them as new). The JSON export keeps everything.
 """
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import html
 import os
@@ -33,10 +40,12 @@ import genanki
 from markdown_it import MarkdownIt
 from sqlalchemy import select
 
-from studylog.errors import InvalidInputError
+from studylog.errors import InvalidInputError, NotFoundError
 from studylog.interchange import records
 from studylog.interchange.anki_import import KIND as ANKI_KIND
 from studylog.interchange.summary import ProgressFn, no_progress
+from studylog.services import computed as computed_service
+from studylog.services import exercises as exercise_service
 from studylog.storage.engine import Database
 from studylog.storage.models import Card, Tag, card_tags
 
@@ -197,6 +206,10 @@ def _groups(rows: list[_Row], refs: dict[int, str]) -> list[tuple[str, str, list
             guid = genanki.guid_for("studylog-pack", key[5:])
         cloze = [m for m in members if m.kind == "cloze"]
         basic = [m for m in members if m.kind == "basic"]
+        for member in members:
+            if member.kind in ITEM_KINDS:  # one note each, keyed like a basic card
+                own = guid if len(members) == 1 else genanki.guid_for("studylog-card", member.id)
+                out.append((own, member.kind, [member]))
         if cloze:
             out.append((guid, "cloze", cloze))
         if len(basic) == 2 and (basic[0].front, basic[0].back) == (basic[1].back, basic[1].front):
@@ -209,8 +222,91 @@ def _groups(rows: list[_Row], refs: dict[int, str]) -> list[tuple[str, str, list
     return out
 
 
+ITEM_KINDS = ("exercise", "computed")
+
+
+def _code(source: str) -> str:
+    return f'<pre><code class="language-python">{html.escape(source.rstrip(), quote=False)}</code></pre>'
+
+
+def _function_def(source: str, name: str) -> str | None:
+    """The whole ``def name`` (decorators included) in ``source``, or None."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    lines = source.splitlines()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef) and node.name == name:
+            start = (node.decorator_list[0].lineno if node.decorator_list else node.lineno) - 1
+            return "\n".join(lines[start : node.end_lineno])
+    return None
+
+
+def _reference_source(exercise: exercise_service.Exercise) -> str | None:
+    """The reference implementation's source (the checks' ``reference`` or the pack's function)."""
+    if "def reference" in exercise.checks:
+        return _function_def(exercise.checks, "reference")
+    module, _, func = exercise.reference.rpartition(".")
+    own = dict(exercise.files).get(f"{module}.py")
+    path = exercise.demo_dir / f"{module}.py"
+    if own is None and path.is_file():
+        own = path.read_text(encoding="utf-8")
+    return _function_def(own, func) if own is not None else None
+
+
+def _exercise_fields(db: Database, row: _Row) -> list[str]:
+    """Front: the task and the starter; back: the reference and how to check in studylog."""
+    exercise_id = exercise_service.card_exercise_id(row.kind, row.pack_key)
+    exercise = None
+    if exercise_id is not None:
+        try:
+            exercise = exercise_service.find(db, exercise_id)
+        except (NotFoundError, InvalidInputError):
+            exercise = None
+    if exercise is None:  # detached from its concept: the card's own text
+        return [markdown_to_html(row.front), markdown_to_html(row.back)]
+    front = f"<b>Exercise</b> ({html.escape(exercise.id, quote=False)}): {html.escape(exercise.title, quote=False)}<br>\n"
+    front += markdown_to_html(exercise.task)
+    try:
+        front += "\n" + _code(exercise_service.starter(exercise))
+    except InvalidInputError:
+        pass
+    reference = _reference_source(exercise)
+    back = _code(reference) if reference else ""
+    back += markdown_to_html(
+        f"Checked by running it in studylog: `studylog exercise check {exercise.id} FILE`"
+    )
+    return [front, back]
+
+
+def _computed_fields(db: Database, row: _Row) -> list[str]:
+    """Front: the template (what to predict); back: the card's note."""
+    template = None
+    template_id = computed_service.card_template_id(row.kind, row.pack_key)
+    if template_id is not None:
+        try:
+            template = computed_service.resolve(db, template_id)
+        except (NotFoundError, InvalidInputError):
+            template = next(
+                (t for t in computed_service.pack_templates() if t.id == template_id), None
+            )
+    if template is None:
+        return [markdown_to_html(row.front), markdown_to_html(row.back)]
+    front = (
+        f"<b>Predict the output</b>: {html.escape(template.title or row.front, quote=False)}<br>\n"
+        "In studylog this card draws fresh values at every review; here, predict what "
+        "<code>card(rng)</code> returns for values of your choosing.\n" + _code(template.template)
+    )
+    return [front, markdown_to_html(template.note or row.back)]
+
+
 def export_apkg(db: Database, dest: Path, progress: ProgressFn = no_progress) -> dict[str, int]:
     """Write every card to ``dest`` as an Anki package; return counts of notes and cards.
+
+    The counts: ``notes``, ``cards``, ``decks``, and of the notes ``exercise notes`` and
+    ``computed notes`` (exercise and computed cards written as Basic notes, see the
+    module docstring).
 
     Raises:
         InvalidInputError: the destination folder does not exist or cannot be written.
@@ -221,12 +317,17 @@ def export_apkg(db: Database, dest: Path, progress: ProgressFn = no_progress) ->
     rows, refs = _rows(db)
     decks: dict[str, genanki.Deck] = {}
     notes = 0
+    items = dict.fromkeys(ITEM_KINDS, 0)
     groups = _groups(rows, refs)
     for n, (guid, kind, members) in enumerate(groups, 1):
         first = members[0]
         tags = sorted({t for m in members for t in m.tags})
         mod = int(max(m.updated_at for m in members).timestamp())
-        if kind == "cloze":
+        if kind in ITEM_KINDS:
+            fields = (_exercise_fields if kind == "exercise" else _computed_fields)(db, first)
+            items[kind] += 1
+            note = _StampedNote(model=BASIC, fields=fields, guid=guid, tags=tags, mod=mod)
+        elif kind == "cloze":
             note = _StampedNote(
                 model=CLOZE,
                 fields=[markdown_to_html(first.front), markdown_to_html(first.back)],
@@ -261,4 +362,9 @@ def export_apkg(db: Database, dest: Path, progress: ProgressFn = no_progress) ->
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return {"notes": notes, "cards": len(rows), "decks": len(decks)}
+    return {
+        "notes": notes,
+        "cards": len(rows),
+        "decks": len(decks),
+        **{f"{kind} notes": n for kind, n in items.items() if n},
+    }

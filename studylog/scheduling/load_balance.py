@@ -15,11 +15,32 @@ after the answer; :func:`studylog.scheduling.fuzz.fuzz_unit`) instead of a
 seeded random generator, so the interval shown on an answer button is the
 interval the answer gives, given the same due counts.
 
+The weights are those of Anki's ``select_weighted_interval`` since
+"Fine-tune load balancer" (ankitects/anki#3864, commit d53f01064c, March 2025;
+in 25.05 and later, and in the ``anki`` 26.x package the tests use):
+``(1 / cards due) ** 2.15 * (1 / interval) ** 3`` times the easy-day
+modifier. Anki 24.11, which issue 13 names, had exponents 2 and 1 (its doc
+comment still says so); studylog follows the current Anki, the one learners
+migrate from.
+
 Differences from Anki, on purpose:
-- a day with no cards due gets weight 1 times its easy-day modifier (Anki
-  gives such a day 1 whatever its easy-day setting, so an empty ``minimum``
-  day can still be picked);
-- siblings are not spread apart (studylog cards have no sibling notes).
+- a day with no cards due gets weight 1 times its easy-day modifier. Anki
+  gives such a day 1 whatever its easy-day setting (``0 => 1.0``, before the
+  modifiers), so an empty Minimum day outweighs every Normal day that has a
+  card due: in a new or small collection (most days of the range empty) the
+  easy days do nothing, and a card whose interval lands on an empty Minimum
+  day stays there (``tests/test_load_balance_answers.py``,
+  ``test_a_minimum_weekday_is_avoided_when_balancing``, fails under Anki's
+  rule). Anki's own comment says a Minimum day should "almost never be an
+  option to schedule to";
+- the cards counted are the Review cards that are not suspended, over the
+  whole collection; Anki counts every card whose ``due`` day falls in the
+  window (``get_all_cards_due_in_range``: suspended and buried review cards
+  and interday learning cards too) within the answered card's preset;
+- siblings are not spread apart (studylog cards have no sibling notes);
+- Anki's lower bound from the other answer buttons (``minimum`` of
+  ``constrained_fuzz_bounds``) is not applied: studylog's fuzz range is the
+  ``fsrs`` package's.
 
 Everything here is pure: due counts come in as arrays, no SQL.
 """
@@ -39,8 +60,10 @@ from studylog.scheduling.fuzz import fuzz_range
 MAX_BALANCED_INTERVAL = 90  # Anki's MAX_LOAD_BALANCE_INTERVAL (days)
 # Anki keeps 10 % more days than the longest balanced interval: the fuzz range reaches past it.
 BALANCE_DAYS = int(MAX_BALANCED_INTERVAL * 1.1)
-COUNT_EXPONENT = 2.15  # weight ~ (1 / cards due) ** 2.15 (Anki's select_weighted_interval)
-INTERVAL_EXPONENT = 3  # ... * (1 / interval) ** 3
+# Anki's select_weighted_interval (rslib/src/scheduler/states/load_balancer.rs, since
+# ankitects/anki#3864): weight = (1 / cards due) ** 2.15 * (1 / interval) ** 3 * easy-day modifier.
+COUNT_EXPONENT = 2.15
+INTERVAL_EXPONENT = 3
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -132,7 +155,8 @@ def day_weights(
     """Anki's ``select_weighted_interval`` weights, float64 shape (n,).
 
     ``(1 / cards due) ** 2.15 * (1 / interval) ** 3 * easy-day modifier``; a day
-    with no cards due gets ``1 * modifier`` (see the module docstring).
+    with no cards due gets ``1 * modifier`` (Anki: 1 whatever the modifier; see
+    the module docstring for why not).
     """
     counts = review_counts.astype(np.float64)
     ivl = np.maximum(intervals.astype(np.float64), 1.0)

@@ -24,7 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from studylog.demo.limits import Limits
-from studylog.demo.runner import driver_script, run_code
+from studylog.demo.runner import (
+    Ahead,
+    driver_script,
+    prestart,
+    prestart_key,
+    run_code,
+    run_prestarted,
+)
 from studylog.errors import InvalidInputError, NotFoundError
 from studylog.paths import content_dir
 from studylog.storage.engine import Database
@@ -267,6 +274,12 @@ def approve(db: Database, template: Template, *, now: datetime | None = None) ->
 
 # --- running ------------------------------------------------------------------------
 
+RUN_NAME = "_computed_run.py"
+PRELOAD = ("numpy", "studylog.demo.computed_driver")  # what a child started ahead imports
+
+
+_ahead = Ahead()  # the child for the next computed card (see runner.Ahead)
+
 
 def generate(
     template: Template,
@@ -279,7 +292,10 @@ def generate(
 
     Returns a :class:`Generation` with the question and answer, or with the
     error (a template that raises, loops, or returns the wrong shape of dict);
-    never raises for what the template does.
+    never raises for what the template does. The run takes the child started
+    ahead for these sandbox arguments, if one waits, and starts the one for the
+    next card (:class:`studylog.demo.runner.Ahead`): a card then waits only for
+    its template, not for a Python start and the NumPy import.
 
     Raises:
         UntrustedTemplateError: an imported concept's template not approved yet.
@@ -291,13 +307,20 @@ def generate(
         )
     seed = secrets.randbits(32) if seed is None else seed
     runner = driver_script("computed_driver", {"seed": seed})
-    result = run_code(
-        runner,
-        name="_computed_run.py",
-        limits=limits or Limits(timeout_s=GENERATE_TIMEOUT_S),
-        paths=[template.demo_dir],
-        files={**dict(template.files), "_computed_template.py": template.template},
-        hidden=hidden,
+    limits = limits or Limits(timeout_s=GENERATE_TIMEOUT_S)
+    paths, hidden = [template.demo_dir], list(hidden or [])
+    files = {**dict(template.files), "_computed_template.py": template.template}
+    key = prestart_key(RUN_NAME, limits, paths, hidden)
+    child = _ahead.take(key)
+    if child is not None:
+        result = run_prestarted(child, runner, files)
+    else:
+        result = run_code(
+            runner, name=RUN_NAME, limits=limits, paths=paths, files=files, hidden=hidden
+        )
+    _ahead.start(
+        key,
+        lambda: prestart(name=RUN_NAME, limits=limits, paths=paths, hidden=hidden, preload=PRELOAD),
     )
     made = next((o for o in result.outputs if o.get("kind") == "computed"), None)
     if result.status != "ok" or made is None:

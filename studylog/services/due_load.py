@@ -105,32 +105,59 @@ def _boundaries(calendar: StudyCalendar, today: date) -> np.ndarray:
 def count_due(session: Session | Connection, boundaries_ms: np.ndarray) -> np.ndarray:
     """Review cards due in each [boundaries[i], boundaries[i+1]) (int64, shape (len - 1,)).
 
-    One query grouped by quarter-hour of ``due_ms`` (every zone's day start is
-    a whole quarter-hour), then the quarters are put into days.
+    One query grouped by quarter-hour (every zone's day start is a whole
+    quarter-hour), then the quarters are put into days in NumPy. On SQLite the
+    query reads only the covering index ``ix_cards_deck`` (deck, suspended,
+    state, last_review, due, buried_until): the quarter comes from the ``due``
+    text, so no table row is read (``due_ms`` sits after the cards' text in
+    each row, behind any overflow pages). PostgreSQL groups ``due_ms``.
     """
-    sql = text(
-        "SELECT due_ms / :quarter AS q, count(*) FROM cards "
-        "WHERE NOT suspended AND state = :state AND due_ms >= :lo AND due_ms < :hi GROUP BY q"
-    )
-    rows = (
-        _conn(session)
-        .execute(
-            sql,
-            {
-                "quarter": QUARTER_HOUR_MS,
-                "state": int(CardState.REVIEW),
-                "lo": int(boundaries_ms[0]),
-                "hi": int(boundaries_ms[-1]),
-            },
-        )
-        .fetchall()
-    )
+    conn = _conn(session)
     days = boundaries_ms.size - 1
-    if not rows:
+    lo, hi = int(boundaries_ms[0]), int(boundaries_ms[-1])
+    if conn.dialect.name == "sqlite":
+        quarters_ms = _sqlite_quarters(conn, lo, hi)
+    else:
+        quarters_ms = _quarters(conn, lo, hi)
+    if quarters_ms is None:
         return np.zeros(days, dtype=np.int64)
-    m = np.array(rows, dtype=np.int64)
-    slot = np.searchsorted(boundaries_ms, m[:, 0] * QUARTER_HOUR_MS, side="right") - 1
-    return np.bincount(np.clip(slot, 0, days - 1), weights=m[:, 1], minlength=days).astype(np.int64)
+    start_ms, counts = quarters_ms
+    slot = np.searchsorted(boundaries_ms, start_ms, side="right") - 1
+    return np.bincount(np.clip(slot, 0, days - 1), weights=counts, minlength=days).astype(np.int64)
+
+
+def _quarters(conn: Connection, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """(start ms, count) of each quarter-hour with Review cards due in [lo, hi) ms."""
+    rows = conn.execute(
+        text(
+            "SELECT due_ms / :quarter AS q, count(*) FROM cards "
+            "WHERE NOT suspended AND state = :state AND due_ms >= :lo AND due_ms < :hi GROUP BY q"
+        ),
+        {"quarter": QUARTER_HOUR_MS, "state": int(CardState.REVIEW), "lo": lo, "hi": hi},
+    ).fetchall()
+    if not rows:
+        return None
+    m = np.array([tuple(r) for r in rows], dtype=np.int64)
+    return m[:, 0] * QUARTER_HOUR_MS, m[:, 1]
+
+
+def _sqlite_quarters(conn: Connection, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`_quarters` from the covering index: ``due`` is the text SQLAlchemy stores
+    (``YYYY-MM-DD HH:MM:SS.ffffff``, UTC), which sorts as the time does."""
+    bounds = np.array([lo, hi], dtype="datetime64[ms]")
+    lo_text, hi_text = (str(t).replace("T", " ") for t in bounds.astype("datetime64[us]"))
+    rows = conn.connection.driver_connection.execute(
+        "SELECT substr(due, 1, 13) AS hour, CAST(substr(due, 15, 2) AS INTEGER) / 15 AS q, "
+        "count(*) FROM cards INDEXED BY ix_cards_deck "
+        "WHERE suspended = 0 AND state = ? AND due >= ? AND due < ? GROUP BY hour, q",
+        (int(CardState.REVIEW), lo_text, hi_text),
+    ).fetchall()
+    if not rows:
+        return None
+    hours = np.array([h.replace(" ", "T") for h, _, _ in rows], dtype="datetime64[h]")
+    quarters = np.array([q for _, q, _ in rows], dtype=np.int64)
+    start_ms = hours.astype("datetime64[ms]").astype(np.int64) + quarters * QUARTER_HOUR_MS
+    return start_ms, np.array([n for _, _, n in rows], dtype=np.int64)
 
 
 def count_load(

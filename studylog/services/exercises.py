@@ -22,7 +22,15 @@ from typing import Any
 
 from studylog.content.concept_file import ConceptFile, ExerciseSpec, parse_concept
 from studylog.demo.limits import Limits
-from studylog.demo.runner import RunResult, driver_script, run_code
+from studylog.demo.runner import (
+    Ahead,
+    RunResult,
+    driver_script,
+    prestart,
+    prestart_key,
+    run_code,
+    run_prestarted,
+)
 from studylog.errors import InvalidInputError, NotFoundError
 from studylog.paths import content_dir
 from studylog.storage.engine import Database
@@ -458,8 +466,12 @@ def check(
     limits: Limits | None = None,
     seed: int | None = None,
     hidden: list[Path] | None = None,
+    ahead: bool = False,
 ) -> CheckResult:
     """Check the learner's ``code`` (a module defining ``exercise.function``) in the sandbox.
+
+    The run takes the child :func:`prepare` started for this exercise, if any
+    (the same sandbox, NumPy already imported), else starts one.
 
     Args:
         exercise: from :func:`get`.
@@ -468,6 +480,8 @@ def check(
             the demo memory limit).
         seed: the random inputs' seed (fresh when None, reported in the result).
         hidden: folders the code must never see (the data folder).
+        ahead: start the child for the next check afterwards (:func:`prepare`; the app
+            does, a one-off CLI check does not).
 
     Returns:
         The :class:`CheckResult`; never raises for what the code does.
@@ -490,17 +504,42 @@ def check(
     seed = secrets.randbits(32) if seed is None else seed
     config = {"function": exercise.function, "reference": exercise.reference, "seed": seed}
     runner = driver_script("exercise_driver", config)
-    result = run_code(
-        runner,
-        name="_exercise_run.py",
-        limits=limits or Limits(timeout_s=CHECK_TIMEOUT_S),
-        paths=[exercise.demo_dir],
-        files={**dict(exercise.files), "_exercise_checks.py": exercise.checks, "attempt.py": code},
-        hidden=hidden,
-    )
+    limits = limits or Limits(timeout_s=CHECK_TIMEOUT_S)
+    paths, hidden = [exercise.demo_dir], list(hidden or [])
+    files = {**dict(exercise.files), "_exercise_checks.py": exercise.checks, "attempt.py": code}
+    child = _ahead.take(prestart_key(RUN_NAME, limits, paths, hidden))
+    if child is not None:
+        result = run_prestarted(child, runner, files)
+    else:
+        result = run_code(
+            runner, name=RUN_NAME, limits=limits, paths=paths, files=files, hidden=hidden
+        )
+    if ahead:  # the learner is likely to check again after fixing the code
+        prepare(exercise, limits=limits, hidden=hidden)
     outcome = interpret(result)
     outcome.seed = seed
     return outcome
+
+
+RUN_NAME = "_exercise_run.py"
+PRELOAD = ("numpy", "studylog.demo.exercise_driver")  # what a child started ahead imports
+_ahead = Ahead()  # the child for the next check (see studylog.demo.runner.Ahead)
+
+
+def prepare(
+    exercise: Exercise, *, limits: Limits | None = None, hidden: list[Path] | None = None
+) -> None:
+    """Start, in the background, the sandboxed child the next :func:`check` of
+    ``exercise`` will use (while the learner writes the code); a no-op for an
+    exercise that may not run yet."""
+    if not exercise.trusted:
+        return
+    limits = limits or Limits(timeout_s=CHECK_TIMEOUT_S)
+    paths, hidden = [exercise.demo_dir], list(hidden or [])
+    _ahead.start(
+        prestart_key(RUN_NAME, limits, paths, hidden),
+        lambda: prestart(name=RUN_NAME, limits=limits, paths=paths, hidden=hidden, preload=PRELOAD),
+    )
 
 
 def interpret(result: RunResult) -> CheckResult:

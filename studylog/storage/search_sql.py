@@ -309,6 +309,8 @@ def condition(node: nodes.Node, ctx: SearchContext) -> ColumnElement[bool]:
         )
     if isinstance(node, nodes.Is):
         return _is(node.kind, ctx)
+    if isinstance(node, nodes.Kind):
+        return Card.kind == node.kind
     if isinstance(node, nodes.Prop):
         return _prop(node, ctx)
     if isinstance(node, nodes.Rated):

@@ -203,3 +203,34 @@ async def test_the_concept_page_opens_any_of_its_exercises(ex_db: Database, make
         assert isinstance(editor, ExerciseScreen)
         assert editor.exercise.id == "softmax.log_softmax"
         assert editor.code == "# my last try\n"  # the last attempt, not the starter
+
+
+async def test_enter_indents_the_next_line_as_python_does(ex_db: Database, make_app) -> None:
+    """After ``def ...:`` the new line is indented one level more; otherwise as the line above."""
+    app = make_app(ex_db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_review(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        editor = app.screen.query_one(TextArea)
+        editor.load_text("")
+        for key in [*"def f(x):", "enter", *"y = x", "enter", *"for i in y:  # 루프", "enter"]:
+            await pilot.press("space" if key == " " else key)
+        await pilot.press(*"pass", "enter")
+        await settle(pilot)
+        assert editor.text == (
+            "def f(x):\n    y = x\n    for i in y:  # 루프\n        pass\n        "
+        )
+        editor.undo()  # one undo takes back the newline and its indentation together
+        assert editor.text.endswith("        pass")
+
+
+def test_next_line_indent_rules() -> None:
+    from studylog.tui.widgets.python_editor import next_line_indent
+
+    assert next_line_indent("def f(x):") == "    "
+    assert next_line_indent("    if a:  # note") == "        "
+    assert next_line_indent("    return a") == "    "
+    assert next_line_indent("  x = {'a': 1}") == "  "
+    assert next_line_indent("\tif a:", 4) == "\t    "
+    assert next_line_indent("") == ""

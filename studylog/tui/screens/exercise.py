@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -37,6 +37,7 @@ from studylog.tui.access import studylog_app
 from studylog.tui.widgets import card_text
 from studylog.tui.widgets.guard import guarded
 from studylog.tui.widgets.keybar import KeyBar
+from studylog.tui.widgets.python_editor import PythonEditor
 
 STATUS_STYLES = {"pass": "bold green", "fail": "bold red", "error": "bold yellow"}
 
@@ -80,7 +81,9 @@ def start_check(widget: Widget, exercise: Exercise, code: str, token: object) ->
         from studylog.services import demos
 
         try:
-            result = exercise_service.check(exercise, code, hidden=demos.private_folders(db))
+            result = exercise_service.check(
+                exercise, code, hidden=demos.private_folders(db), ahead=True
+            )
             attempt = exercise_service.record(db, exercise, code, result, now=app.now())
         except StudylogError as err:
             widget.post_message(ExerciseCheckFailed(exercise.id, token, str(err)))
@@ -230,7 +233,7 @@ class ExerciseScreen(Screen[ExerciseOutcome]):
         yield Static(title, id="exercise-title")
         with VerticalScroll(id="exercise-task"):
             yield Markdown(card_text.for_markdown(e.task), open_links=False)
-        yield TextArea.code_editor(self.initial, language="python", id="exercise-code")
+        yield PythonEditor.python(self.initial, id="exercise-code")
         with VerticalScroll(id="exercise-results"):
             yield Static(self._results(), id="exercise-checks")
         yield Static(self._hint(), id="exercise-status")
@@ -238,6 +241,17 @@ class ExerciseScreen(Screen[ExerciseOutcome]):
 
     def on_mount(self) -> None:
         self.query_one(TextArea).focus()
+        self._prepare(studylog_app_of(self).db, self.exercise)
+
+    @work(thread=True, group="exercise-prepare", exit_on_error=False)
+    def _prepare(self, db: Any, exercise: Exercise) -> None:
+        """Start the sandboxed child for the first ``ctrl+r`` while the learner writes."""
+        from studylog.services import demos
+
+        try:
+            exercise_service.prepare(exercise, hidden=demos.private_folders(db))
+        except Exception:  # noqa: BLE001,S110 - only a head start: the check runs cold
+            pass
 
     def _results(self) -> Text:
         if self.last is None:

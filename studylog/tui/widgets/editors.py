@@ -33,6 +33,7 @@ from studylog.services import concepts as concept_service
 from studylog.tui.access import studylog_app
 from studylog.tui.widgets.guard import guarded
 from studylog.tui.widgets.keybar import KeyBar
+from studylog.tui.widgets.python_editor import PythonEditor
 
 DEFAULT_EDITOR = "vi"
 _LINE = re.compile(r"^<[^>]*>:(\d+):")
@@ -117,7 +118,8 @@ class EditorScreen(Screen[str | None]):
 
     def compose(self) -> ComposeResult:
         yield Static(Text(self.editor_title, style="bold"), id="editor-title")
-        yield TextArea.code_editor(
+        editor = PythonEditor if self.language == "python" else TextArea  # auto-indent
+        yield editor.code_editor(
             self.initial, language=self.language, id="editor-text", soft_wrap=False
         )
         yield Static(self.hint(), id="editor-status")
