@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import text
 
 from studylog.errors import DatabaseError
-from studylog.services import cards, journal, search
+from studylog.services import cards, journal, search, todos
 from studylog.storage import migrate
 from studylog.storage.engine import BUSY_TIMEOUT_MS, WRITE_LOCK_KEY, Database
 from tests.conftest import NOW
@@ -229,6 +229,66 @@ def test_search_ranks_as_on_sqlite(pg_db: Database, tmp_path, query: str) -> Non
     on_sqlite = [(h.kind, h.ref) for h in search.search(sqlite_db, query)]
     on_postgres = [(h.kind, h.ref) for h in search.search(pg_db, query)]
     assert on_postgres == on_sqlite
+    sqlite_db.dispose()
+
+
+# Words that repeat within a row, overlap themselves (ㅋㅋㅋ in ㅋㅋㅋㅋ, abab in ababab), come
+# in several cases (Softmax, SOFTMAX) or hold LIKE's and regular expressions' characters.
+VOCABULARY = (
+    "어텐션 어텐션은 가중치 개념 softmax Softmax SOFTMAX ㅋㅋㅋ ㅋㅋㅋㅋ ababab aaaa "
+    "gate Gate 게이트 인코더 디코더 100% x_y (a+b) 🧠🧠🧠 c++ QK^T"
+).split()
+RANDOM_QUERIES = [
+    "어텐션", "softmax", "SoftMax", "ㅋㅋㅋ", "abab", "aaa", "gate", "게이트 어텐션",
+    "softmax 디코더", "(a+b)", "c++", "🧠🧠🧠", "QK^T", "100%", "x_y", "ㅋㅋ", "개념 어텐션",
+    "인코더 디코더", "가중치 gate", "어텐션 QK^T", "ababab 100%", "SOFTMAX c++ 인코더",
+]  # fmt: skip
+
+
+def _random_text(rng, words: int) -> str:  # noqa: ANN001
+    """Zipf-like: the first words are common (IDF at its floor), the last ones rare."""
+    weights = [1 / (rank + 1) for rank in range(len(VOCABULARY))]
+    return " ".join(rng.choices(VOCABULARY, weights, k=words))
+
+
+@pytest.mark.parametrize("limit", [5, 50])
+def test_search_ranks_as_on_sqlite_over_a_random_collection(
+    pg_db: Database,
+    tmp_path,  # noqa: ANN001
+    limit: int,
+) -> None:
+    """120 cards, entries and TODOs of random words: every query, every kind filter, the
+    same rows in the same order (BM25 on SQLite's FTS5, in SQL on PostgreSQL), the
+    ``limit`` best ones when they are more."""
+    import random
+
+    sqlite_db = Database(f"sqlite:///{tmp_path / 's.db'}")
+    migrate.prepare(sqlite_db)
+    rng = random.Random(17)
+    texts = [
+        (_random_text(rng, rng.randint(1, 4)), _random_text(rng, rng.randint(1, 30)))
+        for _ in range(120)
+    ]
+    for database in (sqlite_db, pg_db):
+        for n, (front, back) in enumerate(texts):
+            if n % 6 == 0:
+                journal.add(database, f"{front} {back}", date(2024, 8, 1 + n % 28))
+            elif n % 6 == 1:
+                todos.add(database, front, date(2024, 8, 1 + n % 28))
+            else:
+                cards.create(database, front, back)
+    found = 0
+    for query in RANDOM_QUERIES:
+        for kinds in (search.KINDS, ("card",), ("entry", "todo")):
+            on_sqlite = [
+                (h.kind, h.ref) for h in search.search(sqlite_db, query, kinds=kinds, limit=limit)
+            ]
+            on_postgres = [
+                (h.kind, h.ref) for h in search.search(pg_db, query, kinds=kinds, limit=limit)
+            ]
+            assert on_postgres == on_sqlite, (query, kinds)
+            found += len(on_sqlite)
+    assert found > 10 * limit  # the queries find rows: the comparison is not of empty lists
     sqlite_db.dispose()
 
 
