@@ -302,6 +302,42 @@ def test_korean_two_and_three_syllable_words_are_found(pg_db: Database) -> None:
     assert search.search(pg_db, "x_y") == []
 
 
+# --- the change watch (the app's live refresh) --------------------------------------------------
+
+
+def test_the_change_watch_sees_writes_to_its_own_database_only(postgres, pg_db: Database) -> None:  # noqa: ANN001
+    """NOTIFY at each studylog commit, LISTEN in the watch: a write to another database on
+    the same server, and a write rolled back, are not changes; every write path is."""
+    from studylog.services import review
+    from studylog.services.changes import ChangeWatch
+
+    other_name, other_url = postgres.new_database()
+    other = Database(other_url)
+    watch = ChangeWatch(pg_db)
+    try:
+        journal.add(other, "다른 데이터베이스에 쓴 글", date(2026, 11, 21), now=NOW)
+        cards.create(other, "다른 곳의 카드", "뒷면", now=NOW)
+        assert watch.changed() is False  # the server's other database
+        with pytest.raises(RuntimeError), pg_db.write() as session:
+            session.execute(text("DELETE FROM settings"))
+            raise RuntimeError("rolled back")
+        assert watch.changed() is False  # nothing committed
+        journal.add(pg_db, "이 데이터베이스에 쓴 글", date(2026, 11, 21), now=NOW)
+        assert watch.changed() is True
+        assert watch.changed() is False  # seen
+        (card,) = cards.create(pg_db, "어텐션?", "가중합", now=NOW)
+        watch.reset()  # the app absorbs its own write
+        assert watch.changed() is False
+        session = review.ReviewSession(pg_db, now=NOW)  # the review hot path's own connection
+        session.answer(card.id, 3, now=NOW)
+        assert watch.changed() is True
+        session.close()
+    finally:
+        watch.close()
+        other.dispose()
+        postgres.cluster.drop_database(other_name)
+
+
 # --- bad input ------------------------------------------------------------------------------
 
 
