@@ -98,6 +98,8 @@ def search(
     for kind in kinds:
         if kind not in KINDS:
             raise InvalidInputError(f"unknown search kind {kind!r} (use {', '.join(KINDS)})")
+    if not kinds:
+        return []  # nothing asked for (PostgreSQL refuses an empty IN list)
     if db.is_postgres:
         return _search_postgres(db, terms, kinds, limit)
     long_terms = [t for t in terms if len(t) >= 3]
