@@ -226,6 +226,8 @@ def slow_read(self):
 anki_package._Reader.read = slow_read
 sys.argv = ["studylog", "--db", sys.argv[1], "import", sys.argv[2]]
 from studylog.cli import main
+
+pytestmark = pytest.mark.both_backends
 main()
 """
 
