@@ -70,6 +70,8 @@ COUNTING_DEMO = """
 from helper_mod import FACTOR
 from studylog.demo import api as out
 
+pytestmark = pytest.mark.both_backends
+
 def demo():
     with open({log!r}, "a") as log:
         log.write("run\\n")
