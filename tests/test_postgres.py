@@ -338,6 +338,37 @@ def test_the_change_watch_sees_writes_to_its_own_database_only(postgres, pg_db: 
         postgres.cluster.drop_database(other_name)
 
 
+def test_the_change_watch_listens_again_after_losing_its_connection(
+    postgres,  # noqa: ANN001
+    pg_db: Database,
+) -> None:
+    """The server ends the watch's session (a restart, an administrator): that look fails
+    with one error, the next one listens again and counts as a change (commits may have
+    been missed meanwhile), and later writes are seen as before."""
+    from sqlalchemy.engine import make_url
+
+    from studylog.services.changes import ChangeWatch
+
+    watch = ChangeWatch(pg_db)
+    try:
+        name = make_url(pg_db.url).database
+        postgres.cluster.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+        )
+        pg_db.dispose()  # the pooled sessions were ended too
+        with pytest.raises(DatabaseError, match="data version"):
+            watch.changed()
+        journal.add(pg_db, "끊긴 사이에 쓴 글", date(2026, 11, 21), now=NOW)
+        watch.reset()  # not absorbed: the watch is not listening yet
+        assert watch.changed() is True
+        assert watch.changed() is False
+        journal.add(pg_db, "다시 듣는 중", date(2026, 11, 21), now=NOW)
+        assert watch.changed() is True
+    finally:
+        watch.close()
+
+
 # --- bad input ------------------------------------------------------------------------------
 
 
