@@ -34,6 +34,8 @@ from tests.hostile_files import (
     write_bomb_apkg,
 )
 
+pytestmark = pytest.mark.both_backends
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -226,8 +228,6 @@ def slow_read(self):
 anki_package._Reader.read = slow_read
 sys.argv = ["studylog", "--db", sys.argv[1], "import", sys.argv[2]]
 from studylog.cli import main
-
-pytestmark = pytest.mark.both_backends
 main()
 """
 
