@@ -13,8 +13,9 @@ Measures, in alternating blocks (SQLite, then PostgreSQL, ``--blocks`` times):
 - next card + answer: the review path (``ReviewSession``: next card, answer Good,
   commit), median of ``--answers`` per block;
 - today: ``studylog today``'s summary (entries, TODOs, due counts, streak);
-- search: ``어텐션`` (3 syllables: trigram index) and ``개념`` (2: a scan on SQLite's
-  LIKE, the trigram GIN index's recheck on PostgreSQL).
+- search: ``어텐션`` (3 syllables: trigram index, ranked by BM25), ``개념`` (2: a scan
+  on SQLite's LIKE, the trigram GIN index's recheck on PostgreSQL; newest first) and
+  ``어텐션 softmax`` (two words of 3+ characters, in every tenth card: ranked by BM25).
 
 Prints medians over the blocks: wall time, this process's CPU, and for
 PostgreSQL the server's CPU too (its processes' ``/proc`` times), and the
@@ -36,7 +37,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ.setdefault("STUDYLOG_STATE_DIR", tempfile.mkdtemp(prefix="studylog-bench-state-"))
 
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 
@@ -94,6 +94,9 @@ def block(side: Side, name: str, csv_path: Path, answers: int) -> dict[str, list
     out["today"] = [measure(lambda: today.summary(db, day, calendar), side) for _ in range(9)]
     out["search 어텐션"] = [measure(lambda: search.search(db, "어텐션"), side) for _ in range(9)]
     out["search 개념"] = [measure(lambda: search.search(db, "개념"), side) for _ in range(9)]
+    out["search 어텐션 softmax"] = [
+        measure(lambda: search.search(db, "어텐션 softmax"), side) for _ in range(9)
+    ]
     session = review.ReviewSession(db, now=NOW)
     moment = NOW
 
@@ -124,6 +127,9 @@ def main() -> None:
     if bindir is None:
         sys.exit(f"bench_postgres: {pgcluster.MISSING}")
     folder = Path(tempfile.mkdtemp(prefix="studylog-bench-"))
+    # The list of databases opened (storage.continuity) goes into the folder removed at
+    # the end, not into the user's state folder (the benchmark's databases are gone after).
+    os.environ["STUDYLOG_STATE_DIR"] = str(folder / "state")
     cluster = pgcluster.Cluster(bindir, durable=True).start()
     try:
         csv_path = write_csv(folder / "cards.csv", args.cards)

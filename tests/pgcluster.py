@@ -3,10 +3,12 @@
 :class:`Cluster` runs Debian's (or any) PostgreSQL binaries: ``initdb`` into a
 new temporary folder, ``pg_ctl start`` listening only on a Unix socket in that
 folder (no TCP port), and at :meth:`Cluster.stop` ``pg_ctl stop`` and the
-folder removed. PostgreSQL refuses to run as root, so as root the server runs
-as the unprivileged user ``nobody`` (the folder is given to it); the client
-connects over the socket as the cluster's superuser ``postgres`` with
-``trust`` authentication, which only the socket's folder reaches.
+folder removed: at the end of the process too, and on SIGTERM (nothing is
+left running when CI cancels the run). PostgreSQL refuses to run as root, so
+as root the server runs as the unprivileged user ``nobody`` (the folder is
+given to it); the client connects over the socket as the cluster's superuser
+``postgres`` with ``trust`` authentication, which only the socket's folder
+reaches.
 
 :func:`find_bindir` says where the binaries are, or None (the PostgreSQL
 tests then skip with the reason :data:`MISSING`).
@@ -17,8 +19,10 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
+import threading
 from pathlib import Path
 
 SUPERUSER = "postgres"
@@ -27,6 +31,27 @@ MISSING = (
     "PostgreSQL's binaries (initdb, pg_ctl) were not found: install them "
     "(Debian: apt-get install postgresql postgresql-contrib) or set STUDYLOG_PG_BINDIR"
 )
+
+
+_RUNNING: list[Cluster] = []
+
+
+def _stop_all_then_die(signum: int, _frame: object) -> None:
+    """SIGTERM (``timeout``, a CI runner cancelling the job) ends Python without its
+    atexit handlers: stop the running clusters first, then die of the signal as before."""
+    for cluster in list(_RUNNING):
+        cluster.stop()
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
+def _stop_on_sigterm() -> None:
+    """Install :func:`_stop_all_then_die` unless SIGTERM is handled already (or this is not
+    the main thread, where Python cannot set handlers)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _stop_all_then_die)
 
 
 def find_bindir() -> Path | None:
@@ -126,6 +151,8 @@ class Cluster:
             ) from None
         self._running = True
         atexit.register(self.stop)
+        _RUNNING.append(self)
+        _stop_on_sigterm()
         return self
 
     def server_cpu_seconds(self) -> float:
@@ -154,6 +181,8 @@ class Cluster:
         """Stop the server (fast shutdown) and remove the folder; safe to call twice."""
         if self._running:
             self._running = False
+            if self in _RUNNING:
+                _RUNNING.remove(self)
             try:
                 self._run("pg_ctl", "stop", "-D", str(self.data), "-m", "immediate", "-w")
             except (subprocess.CalledProcessError, subprocess.TimeoutExpired):

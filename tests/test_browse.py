@@ -17,6 +17,8 @@ from studylog.storage.models import Card, Review
 from tests.conftest import NOW
 from tests.test_cardsearch import _trees
 
+pytestmark = pytest.mark.both_backends
+
 DAY = timedelta(days=1)
 TODAY = date(2026, 11, 21)  # NOW is 10:00 UTC, after the 04:00 day start
 

@@ -16,6 +16,8 @@ from studylog.storage.models import Card, Review, Tag, card_tags
 from tests.conftest import NOW
 from tests.test_browse import TODAY, collection  # noqa: F401 - the fixture
 
+pytestmark = pytest.mark.both_backends
+
 DAY = timedelta(days=1)
 
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.both_backends
+
 
 def test_log_today_and_korean_round_trip(run_cli, tmp_path: Path) -> None:
     text = "밑바닥2 8장: 어텐션 🧠 $\\mathrm{softmax}(QK^T)$"

@@ -9,6 +9,8 @@ import pytest
 from studylog.scheduling import settings as defs
 from studylog.services import cards, settings
 
+pytestmark = pytest.mark.both_backends
+
 
 def test_list_json_is_an_object_of_every_key_to_its_value(run_cli):
     result = run_cli("config", "list", "--json")

@@ -13,6 +13,8 @@ from studylog.services import cards, concepts
 from studylog.storage.engine import Database
 from studylog.storage.models import Card, Review
 
+pytestmark = pytest.mark.both_backends
+
 LSTM = """---
 slug: lstm
 title: LSTM

@@ -18,6 +18,8 @@ from studylog.storage.models import Card, Review
 from tests.conftest import NOW
 from tests.test_decks import DAY, MIN, make
 
+pytestmark = pytest.mark.both_backends
+
 
 @pytest.fixture
 def utc(db):  # noqa: ANN001, ANN201

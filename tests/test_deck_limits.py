@@ -21,6 +21,8 @@ from studylog.scheduling.queue import DailyQueue, DayLog
 from studylog.scheduling.settings import DailyLimits
 from studylog.services import cards, review, settings
 
+pytestmark = pytest.mark.both_backends
+
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 END = NOW + timedelta(hours=19)
 

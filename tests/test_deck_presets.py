@@ -16,6 +16,8 @@ from studylog.scheduling import settings as defs
 from studylog.scheduling.settings import SettingError
 from studylog.services import cards, review, settings
 
+pytestmark = pytest.mark.both_backends
+
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 

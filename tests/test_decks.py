@@ -20,6 +20,8 @@ from studylog.services import settings as settings_service
 from studylog.storage.models import Card, Review
 from tests.conftest import NOW
 
+pytestmark = pytest.mark.both_backends
+
 DAY = timedelta(days=1)
 MIN = timedelta(minutes=1)
 

@@ -23,6 +23,8 @@ from studylog.storage.demo_models import DemoResult, TrustedCode
 from studylog.storage.engine import Database
 from studylog.storage.models import Base, Concept, JournalEntry
 
+pytestmark = pytest.mark.both_backends
+
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 
 

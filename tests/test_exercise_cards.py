@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import delete, update
 
 from studylog.content import sync
@@ -14,6 +15,8 @@ from studylog.paths import content_dir
 from studylog.services import concepts, exercises, review, settings
 from studylog.storage.engine import Database
 from studylog.storage.models import Card, Concept
+
+pytestmark = pytest.mark.both_backends
 
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 

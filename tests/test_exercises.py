@@ -15,6 +15,8 @@ from studylog.demo.limits import Limits
 from studylog.services import exercises
 from tests.exercise_attempts import CORRECT, MISTAKES
 
+pytestmark = pytest.mark.both_backends
+
 ALL = exercises.catalog()
 IDS = [e.id for e in ALL]
 FIRST_LAYER_IDS = {

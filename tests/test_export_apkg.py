@@ -15,6 +15,8 @@ from studylog.interchange.importer import import_files
 from studylog.services import cards
 from tests.fixtures.anki_build import build
 
+pytestmark = pytest.mark.both_backends
+
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 
 

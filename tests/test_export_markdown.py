@@ -17,6 +17,8 @@ from studylog.storage import migrate
 from studylog.storage.engine import Database
 from studylog.storage.models import JournalEntry, Todo
 
+pytestmark = pytest.mark.both_backends
+
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 CONCEPT = """---
 slug: my-gelu

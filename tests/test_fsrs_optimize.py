@@ -22,6 +22,8 @@ from studylog.storage import fsrs_reads
 from studylog.storage.engine import Database
 from tests.conftest import NOW, REPO, SHARED
 
+pytestmark = pytest.mark.both_backends
+
 LOG_NAME = "review_logs_josh.csv"
 REAL_LOGS = [REPO / "tests" / "data" / "reviews" / LOG_NAME, SHARED / "data" / "reviews" / LOG_NAME]
 

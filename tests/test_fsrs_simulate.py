@@ -21,6 +21,8 @@ from studylog.storage import fsrs_reads
 from tests.conftest import NOW
 from tests.test_fsrs_optimize import josh  # noqa: F401 - the real-log fixture
 
+pytestmark = pytest.mark.both_backends
+
 fsrs_rs = pytest.importorskip("fsrs_rs_python")
 W = tuple(fsrs_rs.DEFAULT_PARAMETERS)
 

@@ -24,6 +24,8 @@ from studylog.services import review, settings
 from studylog.storage.models import Card, Review
 from tests.fixtures.anki_build import HISTORIES, KEPT, build, revlog_times
 
+pytestmark = pytest.mark.both_backends
+
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 FIELDS = (
     "id", "front", "back", "kind", "cloze_ord", "deck", "external_id", "origin", "state", "step",

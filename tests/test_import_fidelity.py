@@ -10,6 +10,8 @@ import pytest
 
 from studylog.interchange.anki_html import html_to_markdown, script_text
 
+pytestmark = pytest.mark.both_backends
+
 
 @pytest.mark.parametrize(
     ("html", "markdown"),

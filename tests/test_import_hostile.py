@@ -34,6 +34,8 @@ from tests.hostile_files import (
     write_bomb_apkg,
 )
 
+pytestmark = pytest.mark.both_backends
+
 REPO = Path(__file__).resolve().parents[1]
 
 

@@ -25,6 +25,8 @@ from studylog.services import concepts
 from studylog.storage.engine import Database
 from studylog.storage.models import Card, Concept
 
+pytestmark = pytest.mark.both_backends
+
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 CONCEPT = "---\nslug: my-gelu\ntitle: GELU\n---\n\n# GELU\n\nx·Φ(x)\n"
 

@@ -21,6 +21,8 @@ from studylog.storage.models import Card, JournalEntry, Todo
 from studylog.studyday import StudyCalendar
 from tests.conftest import DATA, SHARED, needs_shared
 
+pytestmark = pytest.mark.both_backends
+
 # Notes of our own, written in the style of the real ones (tests/data/notes).
 OWN = DATA / "notes"
 OWN_TIL = OWN / "til-lstm-gru.txt"  # undated TIL: glossary between lone "-" lines, TODO list

@@ -18,6 +18,8 @@ import pytest
 
 from studylog.inert import inert, is_inert
 
+pytestmark = pytest.mark.both_backends
+
 RETITLE = "\x1b]0;pwned\x07"
 CLIPBOARD = "\x1b]52;c;cm0gLXJmIH4=\x1b\\"
 CLEAR = "\x1b[2J\x1b[H"

@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from studylog.scheduling import load_balance as lb
 from studylog.scheduling.fuzz import fuzz_range
 
+pytestmark = pytest.mark.both_backends
+
 N, R, M = lb.EasyDay.NORMAL, lb.EasyDay.REDUCED, lb.EasyDay.MINIMUM
 MONDAY = date(2026, 11, 30)
 

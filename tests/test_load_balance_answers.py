@@ -24,6 +24,8 @@ from studylog.services import settings as settings_service
 from studylog.storage.models import Card
 from tests.conftest import NOW
 
+pytestmark = pytest.mark.both_backends
+
 N, R, M = lb.EasyDay.NORMAL, lb.EasyDay.REDUCED, lb.EasyDay.MINIMUM
 
 

@@ -13,6 +13,8 @@ from studylog.services import memory_stats, optimizer, review, stats
 from tests.conftest import NOW
 from tests.test_fsrs_optimize import josh  # noqa: F401 - the real-log fixture
 
+pytestmark = pytest.mark.both_backends
+
 
 def _ms(moment: datetime) -> int:
     return int(moment.timestamp() * 1000)

@@ -10,6 +10,8 @@ from studylog.content.concept_file import parse_concept
 from studylog.demo.runner import run_file
 from studylog.paths import content_dir
 
+pytestmark = pytest.mark.both_backends
+
 CONCEPTS = sorted((content_dir() / "concepts").glob("*.md"))
 DEMOS = {
     c.slug: c.demo

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import text
 
 from studylog.errors import DatabaseError
-from studylog.services import cards, journal, search
+from studylog.services import cards, journal, search, todos
 from studylog.storage import migrate
 from studylog.storage.engine import BUSY_TIMEOUT_MS, WRITE_LOCK_KEY, Database
 from tests.conftest import NOW
@@ -232,6 +232,66 @@ def test_search_ranks_as_on_sqlite(pg_db: Database, tmp_path, query: str) -> Non
     sqlite_db.dispose()
 
 
+# Words that repeat within a row, overlap themselves (ㅋㅋㅋ in ㅋㅋㅋㅋ, abab in ababab), come
+# in several cases (Softmax, SOFTMAX) or hold LIKE's and regular expressions' characters.
+VOCABULARY = (
+    "어텐션 어텐션은 가중치 개념 softmax Softmax SOFTMAX ㅋㅋㅋ ㅋㅋㅋㅋ ababab aaaa "
+    "gate Gate 게이트 인코더 디코더 100% x_y (a+b) 🧠🧠🧠 c++ QK^T"
+).split()
+RANDOM_QUERIES = [
+    "어텐션", "softmax", "SoftMax", "ㅋㅋㅋ", "abab", "aaa", "gate", "게이트 어텐션",
+    "softmax 디코더", "(a+b)", "c++", "🧠🧠🧠", "QK^T", "100%", "x_y", "ㅋㅋ", "개념 어텐션",
+    "인코더 디코더", "가중치 gate", "어텐션 QK^T", "ababab 100%", "SOFTMAX c++ 인코더",
+]  # fmt: skip
+
+
+def _random_text(rng, words: int) -> str:  # noqa: ANN001
+    """Zipf-like: the first words are common (IDF at its floor), the last ones rare."""
+    weights = [1 / (rank + 1) for rank in range(len(VOCABULARY))]
+    return " ".join(rng.choices(VOCABULARY, weights, k=words))
+
+
+@pytest.mark.parametrize("limit", [5, 50])
+def test_search_ranks_as_on_sqlite_over_a_random_collection(
+    pg_db: Database,
+    tmp_path,  # noqa: ANN001
+    limit: int,
+) -> None:
+    """120 cards, entries and TODOs of random words: every query, every kind filter, the
+    same rows in the same order (BM25 on SQLite's FTS5, in SQL on PostgreSQL), the
+    ``limit`` best ones when they are more."""
+    import random
+
+    sqlite_db = Database(f"sqlite:///{tmp_path / 's.db'}")
+    migrate.prepare(sqlite_db)
+    rng = random.Random(17)
+    texts = [
+        (_random_text(rng, rng.randint(1, 4)), _random_text(rng, rng.randint(1, 30)))
+        for _ in range(120)
+    ]
+    for database in (sqlite_db, pg_db):
+        for n, (front, back) in enumerate(texts):
+            if n % 6 == 0:
+                journal.add(database, f"{front} {back}", date(2024, 8, 1 + n % 28))
+            elif n % 6 == 1:
+                todos.add(database, front, date(2024, 8, 1 + n % 28))
+            else:
+                cards.create(database, front, back)
+    found = 0
+    for query in RANDOM_QUERIES:
+        for kinds in (search.KINDS, ("card",), ("entry", "todo")):
+            on_sqlite = [
+                (h.kind, h.ref) for h in search.search(sqlite_db, query, kinds=kinds, limit=limit)
+            ]
+            on_postgres = [
+                (h.kind, h.ref) for h in search.search(pg_db, query, kinds=kinds, limit=limit)
+            ]
+            assert on_postgres == on_sqlite, (query, kinds)
+            found += len(on_sqlite)
+    assert found > 10 * limit  # the queries find rows: the comparison is not of empty lists
+    sqlite_db.dispose()
+
+
 def test_korean_two_and_three_syllable_words_are_found(pg_db: Database) -> None:
     journal.add(pg_db, "밑바닥2 8장의 어텐션 개념을 정리했다.", date(2024, 8, 16))
     journal.add(pg_db, "Neural Turing Machine", date(2024, 8, 17))
@@ -240,6 +300,73 @@ def test_korean_two_and_three_syllable_words_are_found(pg_db: Database) -> None:
     assert [h.ref for h in search.search(pg_db, "turing")] == ["2"]
     assert search.search(pg_db, "100%") == []
     assert search.search(pg_db, "x_y") == []
+
+
+# --- the change watch (the app's live refresh) --------------------------------------------------
+
+
+def test_the_change_watch_sees_writes_to_its_own_database_only(postgres, pg_db: Database) -> None:  # noqa: ANN001
+    """NOTIFY at each studylog commit, LISTEN in the watch: a write to another database on
+    the same server, and a write rolled back, are not changes; every write path is."""
+    from studylog.services import review
+    from studylog.services.changes import ChangeWatch
+
+    other_name, other_url = postgres.new_database()
+    other = Database(other_url)
+    watch = ChangeWatch(pg_db)
+    try:
+        journal.add(other, "다른 데이터베이스에 쓴 글", date(2026, 11, 21), now=NOW)
+        cards.create(other, "다른 곳의 카드", "뒷면", now=NOW)
+        assert watch.changed() is False  # the server's other database
+        with pytest.raises(RuntimeError), pg_db.write() as session:
+            session.execute(text("DELETE FROM settings"))
+            raise RuntimeError("rolled back")
+        assert watch.changed() is False  # nothing committed
+        journal.add(pg_db, "이 데이터베이스에 쓴 글", date(2026, 11, 21), now=NOW)
+        assert watch.changed() is True
+        assert watch.changed() is False  # seen
+        (card,) = cards.create(pg_db, "어텐션?", "가중합", now=NOW)
+        watch.reset()  # the app absorbs its own write
+        assert watch.changed() is False
+        session = review.ReviewSession(pg_db, now=NOW)  # the review hot path's own connection
+        session.answer(card.id, 3, now=NOW)
+        assert watch.changed() is True
+        session.close()
+    finally:
+        watch.close()
+        other.dispose()
+        postgres.cluster.drop_database(other_name)
+
+
+def test_the_change_watch_listens_again_after_losing_its_connection(
+    postgres,  # noqa: ANN001
+    pg_db: Database,
+) -> None:
+    """The server ends the watch's session (a restart, an administrator): that look fails
+    with one error, the next one listens again and counts as a change (commits may have
+    been missed meanwhile), and later writes are seen as before."""
+    from sqlalchemy.engine import make_url
+
+    from studylog.services.changes import ChangeWatch
+
+    watch = ChangeWatch(pg_db)
+    try:
+        name = make_url(pg_db.url).database
+        postgres.cluster.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+        )
+        pg_db.dispose()  # the pooled sessions were ended too
+        with pytest.raises(DatabaseError, match="data version"):
+            watch.changed()
+        journal.add(pg_db, "끊긴 사이에 쓴 글", date(2026, 11, 21), now=NOW)
+        watch.reset()  # not absorbed: the watch is not listening yet
+        assert watch.changed() is True
+        assert watch.changed() is False
+        journal.add(pg_db, "다시 듣는 중", date(2026, 11, 21), now=NOW)
+        assert watch.changed() is True
+    finally:
+        watch.close()
 
 
 # --- bad input ------------------------------------------------------------------------------

@@ -18,6 +18,8 @@ from studylog.services import review, settings
 from studylog.storage.models import Card, Review
 from tests.test_review_scheduling import NOW, _history, _package_reschedule, no_fuzz
 
+pytestmark = pytest.mark.both_backends
+
 CARD_COLUMNS = (
     "state", "step", "stability", "difficulty", "due", "last_review", "reps", "lapses",
 )  # fmt: skip

@@ -12,6 +12,8 @@ from studylog.services import cards, settings
 from studylog.storage.models import Card, Review
 from tests.conftest import REVIEW_LOG
 
+pytestmark = pytest.mark.both_backends
+
 JOSH = REVIEW_LOG  # the real review log, shipped in tests/data/reviews
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)  # the fixed clock of run_cli
 

@@ -15,6 +15,8 @@ from studylog.scheduling import fuzz
 from studylog.services import cards, review, settings
 from studylog.storage.models import Card, Review
 
+pytestmark = pytest.mark.both_backends
+
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 
 

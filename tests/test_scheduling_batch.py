@@ -17,6 +17,8 @@ from studylog.scheduling import batch, fuzz
 from studylog.services import cards, review, stats
 from studylog.storage import bulk
 
+pytestmark = pytest.mark.both_backends
+
 T0 = datetime(2024, 3, 29, 20, 32, 32, 250000, tzinfo=UTC)
 REL = 1e-9
 

@@ -14,6 +14,8 @@ from studylog.scheduling import settings as defs
 from studylog.scheduling.settings import SettingError, format_durations, parse_durations
 from studylog.services import cards, review, settings
 
+pytestmark = pytest.mark.both_backends
+
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 ISSUE_12_KEYS = [

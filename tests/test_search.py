@@ -49,6 +49,14 @@ def test_every_word_must_occur(filled: Database) -> None:
     assert search.search(filled, "forget 개념") == []
 
 
+def test_kinds_filter_the_hits(filled: Database) -> None:
+    assert kinds_and_refs(search.search(filled, "어텐션", kinds=("card", "todo"))) == {
+        ("todo", "1"),
+        ("card", "2"),
+    }
+    assert search.search(filled, "어텐션", kinds=()) == []
+
+
 def test_case_insensitive_and_substring(filled: Database) -> None:
     assert kinds_and_refs(search.search(filled, "TURING")) == {("entry", "2")}
     assert kinds_and_refs(search.search(filled, "addr")) == {("entry", "2")}

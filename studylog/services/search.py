@@ -10,17 +10,16 @@ The user's words are always quoted before they reach FTS5, so no input can be
 a syntax error: each whitespace-separated word must occur (AND).
 
 On PostgreSQL the index is a plain table with GIN ``pg_trgm`` indexes on
-title and body (migration 0001): every word becomes an ``ILIKE '%word%'``
-(escaped), which those indexes answer for words of 3+ characters and which
-finds two-syllable words such as '개념' too, as the LIKE fallback does on
-SQLite. The ranking rule is the same: FTS5's BM25 (title weight 5, body 1)
-when every word has 3+ characters, computed here from the same counts
-(:func:`_bm25`), else newest first.
+title and body (migration 0001): every word becomes a ``LIKE``/``ILIKE
+'%word%'`` (escaped), which those indexes answer for words of 3+ characters
+and which finds two-syllable words such as '개념' too, as the LIKE fallback
+does on SQLite. The ranking rule is the same: FTS5's BM25 (title weight 5,
+body 1) when every word has 3+ characters, computed by the server from the
+same counts (:mod:`studylog.storage.search_rank`), else newest first.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import date
 
@@ -28,6 +27,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from studylog.errors import InvalidInputError
+from studylog.storage import search_rank
 from studylog.storage.engine import Database
 from studylog.storage.models import Concept, JournalEntry, Todo
 
@@ -57,11 +57,6 @@ def _terms(query: str) -> list[str]:
 
 def _quote(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
-
-
-def _like(term: str) -> str:
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 def _snippet(body: str, terms: list[str]) -> str:
@@ -103,6 +98,10 @@ def search(
     for kind in kinds:
         if kind not in KINDS:
             raise InvalidInputError(f"unknown search kind {kind!r} (use {', '.join(KINDS)})")
+    if not kinds:
+        return []  # nothing asked for (PostgreSQL refuses an empty IN list)
+    if db.is_postgres:
+        return _search_postgres(db, terms, kinds, limit)
     long_terms = [t for t in terms if len(t) >= 3]
     short_terms = [t for t in terms if len(t) < 3]
     params: dict[str, object] = {"limit": limit}
@@ -112,10 +111,8 @@ def search(
         params["match"] = " ".join(_quote(t) for t in long_terms)
     for n, term in enumerate(short_terms):
         where.append(f"(title LIKE :l{n} ESCAPE '\\' OR body LIKE :l{n} ESCAPE '\\')")
-        params[f"l{n}"] = _like(term)
+        params[f"l{n}"] = search_rank.like_pattern(term)
     kind_list = ", ".join(f"'{k}'" for k in kinds)
-    if db.is_postgres:
-        return _search_postgres(db, terms, kind_list, limit)
     where.append(f"kind IN ({kind_list})")
     order = "bm25(search_index, 0, 0, 5.0, 1.0)" if long_terms and not short_terms else "rowid DESC"
     sql = text(
@@ -127,81 +124,15 @@ def search(
         return _hits(session, rows, terms)
 
 
-BM25_K1, BM25_B = 1.2, 0.75  # FTS5's constants (sqlite/ext/fts5/fts5_aux.c)
-TITLE_WEIGHT, BODY_WEIGHT = 5.0, 1.0
-
-
-def _search_postgres(db: Database, terms: list[str], kind_list: str, limit: int) -> list[SearchHit]:
-    """:func:`search` on PostgreSQL: ILIKE per word through the trigram indexes, ranked
-    as FTS5 ranks (BM25) when every word has 3+ characters, else newest first."""
-    params: dict[str, object] = {"limit": limit}
-    where = []
-    for n, term in enumerate(terms):
-        where.append(f"(title ILIKE :l{n} OR body ILIKE :l{n})")
-        params[f"l{n}"] = _like(term)
-    where.append(f"kind IN ({kind_list})")
-    ranked = all(len(t) >= 3 for t in terms)
-    sql = (
-        f"SELECT rowid, kind, ref_id, title, body FROM search_index WHERE {' AND '.join(where)}"
-        + ("" if ranked else " ORDER BY rowid DESC LIMIT :limit")
-    )
+def _search_postgres(
+    db: Database, terms: list[str], kinds: tuple[str, ...], limit: int
+) -> list[SearchHit]:
+    """:func:`search` on PostgreSQL: one statement (:mod:`studylog.storage.search_rank`)
+    that finds the rows and, when every word has 3+ characters, ranks them."""
+    sql = search_rank.statement(terms, kinds, all_kinds=set(kinds) >= set(KINDS))
     with db.read() as session:
-        rows = session.execute(text(sql), params).all()
-        if ranked and rows:
-            n_rows, n_tokens = session.execute(
-                text(
-                    "SELECT count(*), coalesce(sum(greatest(length(title) - 2, 0) "
-                    "+ greatest(length(body) - 2, 0)), 0) FROM search_index"
-                )
-            ).one()
-            having = [
-                session.execute(
-                    text("SELECT count(*) FROM search_index WHERE title ILIKE :l OR body ILIKE :l"),
-                    {"l": _like(t)},
-                ).scalar_one()
-                for t in terms
-            ]
-            rows.sort(
-                key=lambda r: (-_bm25(r.title, r.body, terms, n_rows, n_tokens, having), r.rowid)
-            )
-            rows = rows[:limit]
-        return _hits(session, [(r.kind, r.ref_id, r.title, r.body) for r in rows], terms)
-
-
-def _bm25(
-    title: str, body: str, terms: list[str], n_rows: int, n_tokens: int, having: list[int]
-) -> float:
-    """FTS5's ``bm25(search_index, 0, 0, 5.0, 1.0)`` of one row, negated (higher is better).
-
-    As ``fts5Bm25Function``: per word, IDF = ln((N - n + 0.5) / (n + 0.5)) (at least
-    1e-6), the word's frequency weighted by column (title 5, body 1), and the row's
-    length in trigram tokens (characters - 2 per column) against the average.
-    """
-    length = max(len(title) - 2, 0) + max(len(body) - 2, 0)
-    average = n_tokens / n_rows if n_rows else 1.0
-    lower_title, lower_body = title.lower(), body.lower()
-    score = 0.0
-    for term, n in zip(terms, having, strict=True):
-        idf = math.log((n_rows - n + 0.5) / (n + 0.5))
-        idf = idf if idf > 0 else 1e-6
-        word = term.lower()
-        freq = TITLE_WEIGHT * _count(lower_title, word) + BODY_WEIGHT * _count(lower_body, word)
-        score += (
-            idf
-            * freq
-            * (BM25_K1 + 1)
-            / (freq + BM25_K1 * (1 - BM25_B + BM25_B * length / (average or 1.0)))
-        )
-    return score
-
-
-def _count(haystack: str, needle: str) -> int:
-    """Occurrences of ``needle`` in ``haystack``, overlapping ones too (as FTS5's phrase hits)."""
-    count, start = 0, haystack.find(needle)
-    while start >= 0:
-        count += 1
-        start = haystack.find(needle, start + 1)
-    return count
+        rows = session.execute(text(sql), search_rank.parameters(terms, limit)).all()
+        return _hits(session, [tuple(r) for r in rows], terms)
 
 
 def _column(session: Session, key, value, ids: list[int]) -> dict:  # noqa: ANN001

@@ -13,7 +13,10 @@ PostgreSQL (``postgresql+psycopg://USER@HOST/DB``, psycopg 3, the
 advisory lock (``pg_advisory_xact_lock``), so writers run one at a time as
 they do on SQLite, and each write sees every commit before it (READ COMMITTED
 after the lock); a second writer waits for the lock, up to the same 10 s
-(``lock_timeout``), instead of failing half-way. Reads run in REPEATABLE READ
+(``lock_timeout``), instead of failing half-way. In the same statement a
+write queues a ``NOTIFY`` on :data:`CHANGES_CHANNEL`, which the server
+delivers at commit to the change watches of this database (the app's live
+refresh; SQLite's counterpart is ``PRAGMA data_version``). Reads run in REPEATABLE READ
 (one snapshot per read, as SQLite's read transaction) and never wait for a
 writer. Durability is the server's (``synchronous_commit`` on by default:
 an acknowledged commit is on disk).
@@ -44,6 +47,9 @@ _WRITE = "studylog_write"
 # but fixed: every studylog version must take the same one.
 WRITE_LOCK_KEY = 0x5354_5544_594C_4F47 & 0x7FFF_FFFF_FFFF_FFFF  # "STUDYLOG"
 CONNECT_TIMEOUT_S = 10
+# The channel every PostgreSQL write transaction notifies (NOTIFY reaches only the
+# listeners connected to the same database, so the channel needs no database name).
+CHANGES_CHANNEL = "studylog_changes"
 SQLITE, POSTGRESQL = "sqlite", "postgresql"
 
 
@@ -79,7 +85,11 @@ def _on_connect_pg(dbapi_connection, _record: object) -> None:  # noqa: ANN001 -
 
 def _on_begin_pg(conn) -> None:  # noqa: ANN001 - SQLAlchemy Connection
     if conn.get_execution_options().get(_WRITE):
-        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+        # The notification is sent at COMMIT (never on a rollback), to this database's
+        # listeners only: the app's change watch (services/changes.py). Same round trip.
+        conn.exec_driver_sql(
+            f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY}), pg_notify('{CHANGES_CHANNEL}', '')"
+        )
     else:
         conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
 
