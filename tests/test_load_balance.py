@@ -165,6 +165,8 @@ def test_due_counts_equal_a_count_card_by_card(db):
     assert expected.sum() > 20  # the test has something to count
     assert load.today == today
     assert load.counts.tolist() == expected.tolist()
+    if db.engine.dialect.name != "sqlite":
+        return  # PostgreSQL groups due_ms itself; the covering-index path is SQLite's
     # SQLite counts from the covering index alone (no card row read), the same as due_ms
     with db.read() as session:
         conn = session.connection()
