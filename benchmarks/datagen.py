@@ -166,10 +166,18 @@ def _insert_reviews(con: sqlite3.Connection, batch: list[tuple]) -> None:
 
 
 def ensure(path: Path, cards: int = 100_000, reviews: int = 1_000_000, years: int = 5) -> Path:
-    """Generate ``path`` unless a file made with the same sizes is already there."""
+    """Generate ``path`` unless a file made with the same sizes is already there.
+
+    A file made by an older studylog is migrated to the newest revision first:
+    opening a :class:`Database` does not migrate (the app and the CLI do), and a
+    benchmark on an old schema measures indexes the current one no longer has.
+    """
     marker = path.with_suffix(".sizes")
     wanted = f"{cards} {reviews} {years}"
     if path.exists() and marker.exists() and marker.read_text() == wanted:
+        db = Database(f"sqlite:///{path}")
+        migrate.prepare(db, make_backup=False)  # a generated file: nothing to save
+        db.dispose()
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     generate(path, cards, reviews, years)
