@@ -208,3 +208,22 @@ def ex_db(db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Data
     flash = [c.id for c in concepts.get(db, "softmax").cards if c.kind != "exercise"]
     card_actions.suspend(db, ids=flash, now=NOW - timedelta(hours=1))
     return db
+
+
+async def steps_done(pilot) -> None:  # noqa: ANN001 - textual.pilot.Pilot
+    """Wait until the Review screen's steps (its session reads and writes, run in a
+    worker, and the keys kept while they ran) are on screen; other screens: return."""
+    for _ in range(400):  # at most ~20 s on a loaded machine
+        screen = pilot.app.screen
+        if not getattr(screen, "_busy", False) and not getattr(screen, "_pending", None):
+            return
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause(0.05)
+    raise AssertionError("the review step never finished")
+
+
+async def press(pilot, *keys: str) -> None:  # noqa: ANN001 - textual.pilot.Pilot
+    """Press ``keys`` one at a time, each followed by :func:`steps_done`."""
+    for key in keys:
+        await pilot.press(key)
+        await steps_done(pilot)

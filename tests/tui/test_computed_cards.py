@@ -15,7 +15,7 @@ import pytest
 from studylog.services import browse, computed, concepts, exercises, settings
 from studylog.storage.engine import Database
 from studylog.tui.screens.review import ReviewScreen
-from tests.tui.conftest import settle
+from tests.tui.conftest import press, settle
 
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 
@@ -89,7 +89,7 @@ def own_cards(db: Database) -> dict[str, int]:
 
 async def open_review(pilot) -> ReviewScreen:  # noqa: ANN001
     await settle(pilot)
-    await pilot.press("f3")
+    await press(pilot, "f3")
     await settle(pilot)
     screen = pilot.app.screen
     assert isinstance(screen, ReviewScreen)
@@ -127,12 +127,12 @@ async def test_a_right_answer_proposes_good(own_db: Database, make_app) -> None:
         assert screen.generated is not None
         assert "the shape of `a @ b`" in screen.front_part.source
         assert screen.answer_input.has_focus
-        await pilot.press(*"2 x 3", "enter")
+        await press(pilot, *"2 x 3", "enter")
         await settle(pilot)
         assert screen.answer_check is not None and screen.answer_check.correct
         assert screen.proposed == 3
         assert "✓ correct" in str(screen.results_part.render())
-        await pilot.press("space")  # the focused, proposed button: Good
+        await press(pilot, "space")  # the focused, proposed button: Good
         await settle(pilot)
     assert [r.rating for r in browse.card_info(own_db, card.id, now=NOW).reviews] == [3]
 
@@ -146,12 +146,12 @@ async def test_a_wrong_answer_proposes_again_and_shows_the_answer(
         card = screen.card
         assert card is not None
         await settle(pilot)
-        await pilot.press(*"(3, 2)", "enter")
+        await press(pilot, *"(3, 2)", "enter")
         await settle(pilot)
         assert screen.proposed == 1
         shown = str(screen.results_part.render())
         assert "✗" in shown and "(2, 3)" in shown
-        await pilot.press("enter")  # the proposed button has the focus: Again
+        await press(pilot, "enter")  # the proposed button has the focus: Again
         await settle(pilot)
     assert [r.rating for r in browse.card_info(own_db, card.id, now=NOW).reviews] == [1]
 
@@ -171,7 +171,7 @@ async def test_a_broken_template_shows_its_error_instead_of_a_card(
         assert "The template failed to run" in front and "ValueError: no such size" in front
         assert screen.answer_input.display is False
         assert screen.revealed  # the grade buttons are there; b and s work too
-        await pilot.press("b")
+        await press(pilot, "b")
         await settle(pilot)
         assert screen.card is None or screen.card.pack_key != "my-shapes/broken"
 
@@ -240,7 +240,7 @@ async def test_review_asks_before_running_an_imported_template(
     app = make_app(db)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("f3")
+        await press(pilot, "f3")
         await settle(pilot)
         screen = app.screen_stack[-2]
         assert isinstance(screen, ReviewScreen)
@@ -248,7 +248,7 @@ async def test_review_asks_before_running_an_imported_template(
         dialog = app.screen
         assert isinstance(dialog, ApproveCodeScreen)
         assert "def card(rng)" in dialog.code
-        await pilot.press("a")
+        await press(pilot, "a")
         await settle(pilot)
         assert app.screen is screen
         assert screen.generated is not None and screen.generated.answer == [2, 3]

@@ -18,7 +18,7 @@ from studylog.services import browse, concepts, exercises
 from studylog.storage.engine import Database
 from studylog.tui.screens.exercise import ExerciseScreen
 from studylog.tui.screens.review import ReviewScreen
-from tests.tui.conftest import settle
+from tests.tui.conftest import press, settle
 
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 
@@ -48,7 +48,7 @@ def exercise_cards(db: Database) -> list:
 
 async def open_review(pilot) -> ReviewScreen:  # noqa: ANN001
     await settle(pilot)
-    await pilot.press("f3")
+    await press(pilot, "f3")
     await settle(pilot)
     screen = pilot.app.screen
     assert isinstance(screen, ReviewScreen)
@@ -83,7 +83,7 @@ async def test_an_exercise_card_shows_its_task_and_the_starter_fails(
         front = screen.front_part.source
         assert "Exercise: Softmax that never overflows" in front
         assert "subtract" in front.lower() or "maximum" in front.lower()
-        await pilot.press("ctrl+r")
+        await press(pilot, "ctrl+r")
         await wait_checks(pilot)
         stored = exercises.attempts(ex_db, exercise_id)
         assert [a.status for a in stored] == ["fail"]
@@ -102,20 +102,20 @@ async def test_pass_at_the_first_run_proposes_good_and_space_confirms_it(
         screen = await open_review(pilot)
         card = screen.card
         assert card is not None
-        await pilot.press("e")
+        await press(pilot, "e")
         await settle(pilot)
         editor = app.screen
         assert isinstance(editor, ExerciseScreen)
         assert "raise NotImplementedError" in editor.code  # no attempt yet: the starter
         editor.query_one(TextArea).load_text(GOOD_SOFTMAX)
-        await pilot.press("ctrl+r")
+        await press(pilot, "ctrl+r")
         await wait_checks(pilot)
         assert "PASS" in str(editor.query_one("#exercise-checks").render())
-        await pilot.press("escape")
+        await press(pilot, "escape")
         await settle(pilot)
         assert app.screen is screen
         assert screen.proposed == 3
-        await pilot.press("space")  # confirms the proposed grade
+        await press(pilot, "space")  # confirms the proposed grade
         await settle(pilot)
     answered = exercises.attempts(ex_db, "softmax.softmax")
     assert [a.status for a in answered] == ["pass"]
@@ -132,23 +132,23 @@ async def test_pass_after_a_failed_run_proposes_hard_and_the_learner_can_change_
         screen = await open_review(pilot)
         card = screen.card
         assert card is not None
-        await pilot.press("e")
+        await press(pilot, "e")
         await settle(pilot)
         editor = app.screen
         assert isinstance(editor, ExerciseScreen)
         editor.query_one(TextArea).load_text(NAIVE_SOFTMAX)
-        await pilot.press("ctrl+r")
+        await press(pilot, "ctrl+r")
         await wait_checks(pilot)
         shown = str(editor.query_one("#exercise-checks").render())
         assert "FAIL" in shown and "✗" in shown
         editor.query_one(TextArea).load_text(GOOD_SOFTMAX)
-        await pilot.press("ctrl+r")
+        await press(pilot, "ctrl+r")
         await wait_checks(pilot)
-        await pilot.press("escape")
+        await press(pilot, "escape")
         await settle(pilot)
         assert screen.proposed == 2  # passed after a failed run: Hard
         assert str(screen.query_one("#grade-2", Button).label).startswith("▸ Hard")
-        await pilot.press("4")  # the learner overrides it: Easy
+        await press(pilot, "4")  # the learner overrides it: Easy
         await settle(pilot)
     statuses = [a.status for a in exercises.attempts(ex_db, "softmax.softmax")]
     assert statuses == ["fail", "pass"]
@@ -165,11 +165,11 @@ async def test_a_looping_attempt_times_out_and_the_app_keeps_working(
         first = screen.card
         assert first is not None
         screen.exercise_code = LOOPING
-        await pilot.press("ctrl+r")
+        await press(pilot, "ctrl+r")
         await wait_checks(pilot)
         assert [a.status for a in exercises.attempts(ex_db, "softmax.softmax")] == ["timeout"]
         assert screen.proposed == 1
-        await pilot.press("space")  # confirms Again; the app goes on
+        await press(pilot, "space")  # confirms Again; the app goes on
         await settle(pilot)
         # Its siblings are held back (Anki's burying): the same card is due again in 1m.
         assert screen.card is not None and screen.card.reps == 1
@@ -192,12 +192,12 @@ async def test_the_concept_page_opens_any_of_its_exercises(ex_db: Database, make
         await settle(pilot)
         page_text = str(app.screen.query_one("#exercises").render())
         assert "softmax.log_softmax" in page_text
-        await pilot.press("x")
+        await press(pilot, "x")
         await settle(pilot)
         options = app.screen.query_one(OptionList)
         ids = [options.get_option_at_index(i).id for i in range(options.option_count)]
         assert ids == ["softmax.softmax", "softmax.log_softmax", "softmax.softmax_backward"]
-        await pilot.press("down", "enter")
+        await press(pilot, "down", "enter")
         await settle(pilot)
         editor = app.screen
         assert isinstance(editor, ExerciseScreen)
@@ -210,13 +210,13 @@ async def test_enter_indents_the_next_line_as_python_does(ex_db: Database, make_
     app = make_app(ex_db)
     async with app.run_test(size=(120, 40)) as pilot:
         await open_review(pilot)
-        await pilot.press("e")
+        await press(pilot, "e")
         await settle(pilot)
         editor = app.screen.query_one(TextArea)
         editor.load_text("")
         for key in [*"def f(x):", "enter", *"y = x", "enter", *"for i in y:  # 루프", "enter"]:
-            await pilot.press("space" if key == " " else key)
-        await pilot.press(*"pass", "enter")
+            await press(pilot, "space" if key == " " else key)
+        await press(pilot, *"pass", "enter")
         await settle(pilot)
         assert editor.text == (
             "def f(x):\n    y = x\n    for i in y:  # 루프\n        pass\n        "

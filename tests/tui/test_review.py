@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 
 import fsrs
@@ -19,13 +20,14 @@ from studylog.interchange.json_export import write_json
 from studylog.services import cards, review, settings
 from studylog.tui.screens.concept_page import ConceptPageScreen
 from studylog.tui.screens.review import MAX_ANSWER_MS, ReviewScreen, back_markdown, front_markdown
+from tests.tui.conftest import press, settle, steps_done
 
 NOW = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
 
 
 async def open_review(app, pilot) -> ReviewScreen:  # noqa: ANN001
     """Switch the app shell to the Review screen (F3) and let its worker open the session."""
-    await pilot.press("f3")
+    await press(pilot, "f3")
     await pilot.pause()
     await app.workers.wait_for_complete()
     await pilot.pause()
@@ -85,10 +87,10 @@ async def test_review_three_cards_with_different_grades_and_undo_one(review_db, 
         assert not screen.revealed
 
         # Grading is not possible before the answer is shown.
-        await pilot.press("3")
+        await press(pilot, "3")
         assert cards.get(db, first).reps == 0
 
-        await pilot.press("space")
+        await press(pilot, "space")
         assert screen.revealed
         labels = {b.id: str(b.label) for b in screen.query("#answer-bar Button").results(Button)}
         # New card, default learning steps 1m, 10m: Again 1m, Hard 6m, Good 10m, Easy by FSRS.
@@ -98,11 +100,11 @@ async def test_review_three_cards_with_different_grades_and_undo_one(review_db, 
         easy_days = round(expected_seconds(first, db, 4) / 86400)
         assert labels["grade-4"] == f"Easy {easy_days}d"
 
-        await pilot.press("1")  # Again
+        await press(pilot, "1")  # Again
         assert screen.card is not None and screen.card.id == second
-        await pilot.press("space", "3")  # Good
+        await press(pilot, "space", "3")  # Good
         assert screen.card is not None and screen.card.id == third
-        await pilot.press("space", "4")  # Easy
+        await press(pilot, "space", "4")  # Easy
 
         after_first = cards.get(db, first)
         after_second = cards.get(db, second)
@@ -114,7 +116,7 @@ async def test_review_three_cards_with_different_grades_and_undo_one(review_db, 
         assert round((after_third.due - NOW).total_seconds() / 86400) == easy_days
 
         # Undo the last answer (Easy): the card is back as new and shown again.
-        await pilot.press("u")
+        await press(pilot, "u")
         restored = cards.get(db, third)
         assert restored.reps == 0 and restored.last_review is None and restored.state == 1
         assert screen.card is not None and screen.card.id == third and not screen.revealed
@@ -123,7 +125,7 @@ async def test_review_three_cards_with_different_grades_and_undo_one(review_db, 
         # Grade it Hard instead: (1m + 10m) / 2 = 5.5 min for a new card, labelled '6m'.
         hard = expected_seconds(third, db, 2)
         assert hard == 330
-        await pilot.press("space", "2")
+        await press(pilot, "space", "2")
         regraded = cards.get(db, third)
         assert regraded.reps == 1 and regraded.due == NOW + timedelta(seconds=hard)
         assert [a.rating for a in screen.answers] == [1, 3, 2]
@@ -151,16 +153,69 @@ async def test_undo_several_steps_in_order(review_db, make_app) -> None:
     app = make_app(db)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_review(app, pilot)
-        await pilot.press("space", "3", "space", "3")
+        await press(pilot, "space", "3", "space", "3")
         assert cards.get(db, first).reps == 1 and cards.get(db, second).reps == 1
-        await pilot.press("u")
+        await press(pilot, "u")
         assert cards.get(db, second).reps == 0 and cards.get(db, first).reps == 1
-        await pilot.press("u")
+        await press(pilot, "u")
         assert cards.get(db, first).reps == 0
         assert screen.card is not None and screen.card.id == first
         assert screen.answers == []
-        await pilot.press("u")  # nothing left: a notice, no change
+        await press(pilot, "u")  # nothing left: a notice, no change
         assert cards.get(db, first).reps == 0 and cards.get(db, second).reps == 0
+
+
+async def test_keys_pressed_while_an_answer_is_saved_run_after_it_in_order(
+    review_db, make_app, monkeypatch
+) -> None:
+    """A fast "space 3 space 3" while the first answer's write is slow (another process
+    holds the write lock): nothing is lost, the second card gets the second Good."""
+    db = review_db
+    first, second, third = db.card_ids
+    slow = threading.Event()
+    original = review.ReviewSession.answer
+
+    def slow_answer(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        slow.wait(5)  # held until every key below was pressed
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(review.ReviewSession, "answer", slow_answer)
+    app = make_app(db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_review(app, pilot)
+        await pilot.press("space", "3", "space", "3")
+        assert screen.card is not None and screen.card.id == first  # still being saved
+        assert cards.get(db, first).reps == 0
+        slow.set()
+        await steps_done(pilot)
+        assert [(a.card_id, a.rating) for a in screen.answers] == [(first, 3), (second, 3)]
+        assert cards.get(db, second).reps == 1
+        assert screen.card is not None and screen.card.id == third and not screen.revealed
+
+
+async def test_the_session_is_read_and_written_off_the_ui_thread(
+    review_db, make_app, monkeypatch
+) -> None:
+    """Answer, undo, suspend, bury, the next card, its previews and the header's counts:
+    every call into the session runs in a worker thread, never on the app's."""
+    on_ui: list[str] = []
+    for name in ("next_card", "preview", "counts", "answer", "undo", "suspend", "bury"):
+        original = getattr(review.ReviewSession, name)
+
+        def spy(self, *args, _name=name, _original=original, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+            if threading.current_thread() is threading.main_thread():
+                on_ui.append(_name)
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(review.ReviewSession, name, spy)
+    app = make_app(review_db)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_review(app, pilot)
+        await press(pilot, "space", "3", "u", "s", "b", "u", "u")
+        await settle(pilot)
+        header = str(screen.query_one("#review-header").render())
+        assert "3 new" in header  # the counts arrived, read by the worker
+    assert on_ui == []
 
 
 async def test_suspend_and_bury_leave_the_queue_and_undo_brings_them_back(
@@ -171,19 +226,19 @@ async def test_suspend_and_bury_leave_the_queue_and_undo_brings_them_back(
     app = make_app(db)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_review(app, pilot)
-        await pilot.press("s")
+        await press(pilot, "s")
         assert cards.get(db, first).suspended
         assert screen.card is not None and screen.card.id == second
-        await pilot.press("b")
+        await press(pilot, "b")
         assert cards.get(db, second).buried_until == NOW.date() + timedelta(days=1)
         assert screen.card is not None and screen.card.id == third
 
-        await pilot.press("u")  # unbury: the buried card is shown again
+        await press(pilot, "u")  # unbury: the buried card is shown again
         assert cards.get(db, second).buried_until is None
         assert screen.card is not None and screen.card.id == second
-        await pilot.press("space", "3")
+        await press(pilot, "space", "3")
         assert cards.get(db, second).reps == 1
-        await pilot.press("u", "u")  # the answer, then the suspend
+        await press(pilot, "u", "u")  # the answer, then the suspend
         assert not cards.get(db, first).suspended
         assert screen.card is not None and screen.card.id == first
 
@@ -197,11 +252,11 @@ async def test_cloze_front_hides_the_deletion_and_back_reveals_it(review_db, mak
     app = make_app(review_db)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_review(app, pilot)
-        await pilot.press("space", "3", "space", "3")
+        await press(pilot, "space", "3", "space", "3")
         assert screen.card.id == cloze.id
         front = screen.query_one("#front", Markdown)
         assert "[...]" in _text(front) and "cell state" not in _text(front)
-        await pilot.press("space")
+        await press(pilot, "space")
         assert "cell state" in _text(front) and "[...]" not in _text(front)
 
 
@@ -210,10 +265,10 @@ async def test_session_summary_counts_ratings(review_db, make_app) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_review(app, pilot)
         for rating in ("4", "4", "1"):
-            await pilot.press("space", rating)
+            await press(pilot, "space", rating)
         # Two graduated; the Again card is learning, due in 1 minute (learn-ahead shows it).
         assert screen.card is not None and screen.card.id == review_db.card_ids[2]
-        await pilot.press("space", "4")
+        await press(pilot, "space", "4")
         assert screen.card is None
         assert screen.query_one("#summary-text").display
         assert not screen.query_one("#card").display
@@ -235,19 +290,19 @@ async def test_c_on_the_answer_side_opens_the_cards_concept(seeded_db, make_app)
             assert screen.card is not None
             if screen.card.concept_slug:
                 break
-            await pilot.press("space", "3")
+            await press(pilot, "space", "3")
         card = screen.card
         assert card is not None and card.concept_slug == "scaled-dot-product-attention"
-        await pilot.press("c")  # not on the question side
+        await press(pilot, "c")  # not on the question side
         assert app.screen is screen
-        await pilot.press("space", "c")
+        await press(pilot, "space", "c")
         await pilot.pause()
         page = app.screen
         assert isinstance(page, ConceptPageScreen) and page.slug == card.concept_slug
-        await pilot.press("escape")
+        await press(pilot, "escape")
         await pilot.pause()
         assert app.screen is screen and screen.revealed and screen.card.id == card.id
-        await pilot.press("3")
+        await press(pilot, "3")
         assert cards.get(seeded_db, card.id).reps == 1
 
 

@@ -16,8 +16,10 @@ concerned is shown again.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rich.text import Text
@@ -60,6 +62,7 @@ from studylog.tui.widgets.keybar import KeyBar
 from studylog.tui.widgets.modebar import ModeBar
 
 MAX_ANSWER_MS = 60_000  # Anki's default "maximum answer seconds"
+MAX_PENDING_KEYS = 16  # keys kept while a step runs; more are dropped
 POLL_SECONDS = 30  # when the queue is empty: look again for learning cards coming due
 GRADE = Binding.Group("Grade", compact=True)
 BUTTON_VARIANTS: dict[int, ButtonVariant] = {1: "error", 2: "warning", 3: "success", 4: "primary"}
@@ -79,6 +82,38 @@ class SessionOpened(Message):
     ) -> None:
         super().__init__()
         self.session, self.card, self.previews = session, card, previews
+
+
+class StepDone(Message):
+    """A step of the session ran in the worker: the card to show next and its previews.
+
+    ``notice``: what to tell the user (``"Card suspended (u undoes)."``); ``error``:
+    the step failed (nothing was saved; ``card`` is the one on screen, or None when
+    even the next card could not be read); ``leech``: the answer made the card a leech.
+    """
+
+    def __init__(
+        self,
+        card: CardInfo | None,
+        previews: list[IntervalPreview],
+        *,
+        notice: str | None = None,
+        error: str | None = None,
+        leech: bool = False,
+        keep: bool = False,
+    ) -> None:
+        super().__init__()
+        self.card, self.previews = card, previews
+        self.notice, self.error, self.leech, self.keep = notice, error, leech, keep
+
+
+class CountsRead(Message):
+    """The queue's counts for the header (and the summary), read by a worker;
+    ``asked``: which read this answers (only the latest is shown)."""
+
+    def __init__(self, counts: QueueCounts | None, asked: int) -> None:
+        super().__init__()
+        self.counts, self.asked = counts, asked
 
 
 class SessionFailed(Message):
@@ -297,6 +332,14 @@ class ReviewScreen(CollectionScreen):
         self.generated: computed_service.Generated | None = None
         self.computed_error: str | None = None
         self.answer_check: computed_service.AnswerCheck | None = None
+        # Every read and write of the session runs in a worker (:meth:`_step`); while
+        # one runs, the keys that act on the card wait here and run in order after it
+        # (a fast "space 3 space 3" answers two cards). Busy until the session is open.
+        self._busy = True
+        self._pending: list[Callable[[], Awaitable[None]]] = []
+        self._session_lock = threading.Lock()  # the step and the counts workers take turns
+        self.counts: QueueCounts | None = None
+        self._counts_asked = 0  # a counts read older than the latest asked is dropped
 
     def compose(self) -> ComposeResult:
         # The session is opened and its first card read in a worker (:meth:`_open`);
@@ -399,11 +442,102 @@ class ReviewScreen(CollectionScreen):
     async def _opened(self, message: SessionOpened) -> None:
         self.session = message.session
         await self.show_card(message.card, previews=message.previews)
+        await self._done_busy()
 
     @on(SessionFailed)
-    def _open_failed(self, message: SessionFailed) -> None:
+    async def _open_failed(self, message: SessionFailed) -> None:
         self.notify(message.error, severity="error")
         self._show_summary()
+        self._pending.clear()
+        self._busy = False
+
+    # --- steps: the session's reads and writes, off the UI thread ------------------------
+
+    def _queued(self, action: Callable[[], Awaitable[None]]) -> bool:
+        """True when a step is running: ``action`` then runs after it, in key order."""
+        if not self._busy:
+            return False
+        if len(self._pending) < MAX_PENDING_KEYS:
+            self._pending.append(action)
+        return True
+
+    async def _done_busy(self) -> None:
+        """The step is shown: run the keys pressed meanwhile, until one starts a step."""
+        self._busy = False
+        while self._pending and not self._busy:
+            await self._pending.pop(0)()
+
+    def _start_step(
+        self, kind: str, card_id: int = 0, rating: int = 0, duration_ms: int = 0
+    ) -> None:
+        """Run a step (``next``, ``answer``, ``undo``, ``suspend``, ``bury``) in the worker."""
+        if self.session is None:
+            return
+        self._busy = True
+        self._stop_polling()
+        self._step(self.session, kind, card_id, rating, duration_ms, self._now())
+
+    @work(thread=True, group="review-step", exit_on_error=False)
+    def _step(
+        self,
+        session: ReviewSession,
+        kind: str,
+        card_id: int,
+        rating: int,
+        duration_ms: int,
+        now: Any,
+    ) -> None:
+        """Save the answer (or undo, suspend, bury), then read the card to show and its
+        previews; post :class:`StepDone`. A failed write keeps the card on screen."""
+        notice: str | None = None
+        leech = False
+        shown: CardInfo | None = None
+        with self._session_lock:
+            try:
+                if kind == "answer":
+                    leech = session.answer(card_id, rating, now=now, duration_ms=duration_ms).leech
+                elif kind == "undo":
+                    label = session.undo_stack.label
+                    shown = session.undo()
+                    notice = f"{label} undone."
+                elif kind == "suspend":
+                    session.suspend(card_id)
+                    notice = "Card suspended (u undoes)."
+                elif kind == "bury":
+                    session.bury(card_id, now=now)
+                    notice = "Card buried until tomorrow (u undoes)."
+            except StudylogError as err:
+                self.post_message(StepDone(None, [], error=str(err), keep=True))
+                return
+            try:
+                if shown is None:
+                    shown = session.next_card(now=now)
+            except StudylogError as err:
+                self.post_message(StepDone(None, [], notice=notice, error=str(err), leech=leech))
+                return
+            try:
+                previews = session.preview(shown.id, now=now) if shown is not None else []
+            except StudylogError as err:  # the card is shown without its intervals
+                self.post_message(StepDone(shown, [], notice=notice, error=str(err), leech=leech))
+                return
+        self.post_message(StepDone(shown, previews, notice=notice, leech=leech))
+
+    @on(StepDone)
+    async def _step_done(self, message: StepDone) -> None:
+        if message.error is not None:
+            self.notify(message.error, severity="error")
+        if message.leech:
+            self.notify(
+                "This card is a leech (forgotten many times): it was tagged and suspended. "
+                "Rewrite it, then unsuspend it.",
+                severity="warning",
+                timeout=8,
+            )
+        if message.notice is not None:
+            self.notify(message.notice)
+        if not message.keep:
+            await self.show_card(message.card, previews=message.previews)
+        await self._done_busy()
 
     # --- the flow ----------------------------------------------------------------------
 
@@ -421,25 +555,16 @@ class ReviewScreen(CollectionScreen):
             return None
         return self.session.next_card(now=self._now())
 
-    async def show_next(self) -> None:
-        """Show the next card's front, or the summary when the queue is empty."""
-        try:
-            card = self.next_card()
-        except StudylogError as err:
-            self.notify(str(err), severity="error")
-            card = None
-        await self.show_card(card)
-
-    def _previews(self, card: CardInfo | None) -> list[IntervalPreview]:
-        if card is None or self.session is None:
-            return []
-        return self.session.preview(card.id, now=self._now())
+    def show_next(self) -> None:
+        """Read the next card in the worker; its front (or the summary) is shown when it
+        is read."""
+        self._start_step("next")
 
     async def show_card(
         self, card: CardInfo | None, *, previews: list[IntervalPreview] | None = None
     ) -> None:
-        """Show ``card``'s front (the summary for None). ``previews``: its answer
-        buttons when already read (else they are read here)."""
+        """Show ``card``'s front (the summary for None) with its answer buttons'
+        ``previews`` (read by the worker; nothing is read here)."""
         self.card = card
         self.revealed = False
         self.exercise = None
@@ -455,11 +580,7 @@ class ReviewScreen(CollectionScreen):
             self._show_summary()
             return
         self._stop_polling()
-        try:
-            self.previews = self._previews(card) if previews is None else previews
-        except StudylogError as err:
-            self.notify(str(err), severity="error")
-            self.previews = []
+        self.previews = previews or []
         self._label_buttons()
         self._layout()
         self.meta_part.update(self._meta(card))
@@ -470,7 +591,7 @@ class ReviewScreen(CollectionScreen):
             self._generate(card)
         self.card_part.scroll_home(animate=False)
         # The counts take a query over the new cards: after the card is on screen.
-        self.call_after_refresh(self._update_header)
+        self.call_after_refresh(self._update_header, read=True)
         self.shown_at = time.monotonic()
 
     def _label_buttons(self) -> None:
@@ -497,17 +618,36 @@ class ReviewScreen(CollectionScreen):
             text.append("  ·  " + " ".join(f"#{t}" for t in card.tags), style="magenta")
         return text
 
-    def _update_header(self) -> None:
+    def _update_header(self, *, read: bool = False) -> None:
+        """Show the header; ``read``: then read the counts again (in a worker)."""
         self.query_one("#review-header", Static).update(self._header_text())
+        if read and self.session is not None:
+            self._counts_asked += 1
+            self._read_counts(self.session, self._counts_asked, self._now())
+
+    @work(thread=True, group="review-counts", exit_on_error=False)
+    def _read_counts(self, session: ReviewSession, asked: int, now: Any) -> None:
+        with self._session_lock:
+            try:
+                counts: QueueCounts | None = session.counts(now=now)
+            except StudylogError:
+                counts = None
+        self.post_message(CountsRead(counts, asked))
+
+    @on(CountsRead)
+    def _counts_read(self, message: CountsRead) -> None:
+        if message.asked != self._counts_asked:
+            return  # a later read is under way
+        self.counts = message.counts
+        self._update_header()
+        if self.card is None:
+            self.summary_part.update(summary_text(self.answers, self.counts))
 
     def _header_text(self) -> Text:
         title = self.session.title if self.session is not None else None
         text = Text(f"{title}  " if title else "Review  ", style="bold")
         if self.session is not None:
-            try:
-                counts = self.session.counts(now=self._now())
-            except StudylogError:
-                counts = None
+            counts = self.counts
             if counts is not None:
                 text.append(f"{counts.new} new", style="bold blue")
                 text.append("  ")
@@ -520,14 +660,8 @@ class ReviewScreen(CollectionScreen):
 
     def _show_summary(self) -> None:
         self._layout()
-        counts = None
-        if self.session is not None:
-            try:
-                counts = self.session.counts(now=self._now())
-            except StudylogError:
-                counts = None
-        self.summary_part.update(summary_text(self.answers, counts))
-        self._update_header()
+        self.summary_part.update(summary_text(self.answers, self.counts))
+        self._update_header(read=True)
         if self._poll is None:
             self._poll = self.set_interval(POLL_SECONDS, self._look_again)
 
@@ -536,9 +670,9 @@ class ReviewScreen(CollectionScreen):
             self._poll.stop()
             self._poll = None
 
-    async def _look_again(self) -> None:
-        if self.card is None:
-            await self.show_next()
+    def _look_again(self) -> None:
+        if self.card is None and not self._busy:
+            self.show_next()
 
     async def reveal(self) -> None:
         """Show the answer side and the grade buttons."""
@@ -577,21 +711,7 @@ class ReviewScreen(CollectionScreen):
         if not self.revealed:
             self.notify("Show the answer first (space), then grade it 1-4.", timeout=3)
             return
-        card = self.card
-        duration = self.answer_ms()
-        try:
-            result = self.session.answer(card.id, rating, now=self._now(), duration_ms=duration)
-        except StudylogError as err:
-            self.notify(str(err), severity="error")
-            return
-        if result.leech:
-            self.notify(
-                "This card is a leech (forgotten many times): it was tagged and suspended. "
-                "Rewrite it, then unsuspend it.",
-                severity="warning",
-                timeout=8,
-            )
-        await self.show_next()
+        self._start_step("answer", self.card.id, rating, self.answer_ms())
 
     # --- actions -----------------------------------------------------------------------
 
@@ -601,6 +721,8 @@ class ReviewScreen(CollectionScreen):
 
     @guarded
     async def action_space(self) -> None:
+        if self._queued(self.action_space):
+            return
         if self.revealed:
             await self.grade(self.proposed or 3)
         else:
@@ -608,46 +730,32 @@ class ReviewScreen(CollectionScreen):
 
     @guarded
     async def action_grade(self, rating: int) -> None:
+        if self._queued(lambda: self.action_grade(rating)):
+            return
         await self.grade(rating)
 
     @guarded
     async def action_undo(self) -> None:
+        if self._queued(self.action_undo):
+            return
         if self.session is None or not self.session.can_undo:
             self.notify("Nothing to undo in this session.")
             return
-        label = self.session.undo_stack.label
-        try:
-            card = self.session.undo()
-        except StudylogError as err:
-            self.notify(str(err), severity="error")
-            return
-        self.notify(f"{label} undone.")
-        await self.show_card(card)
+        self._start_step("undo")
 
     @guarded
     async def action_suspend(self) -> None:
-        await self._set_aside("suspend")
+        if not self._queued(self.action_suspend):
+            self._set_aside("suspend")
 
     @guarded
     async def action_bury(self) -> None:
-        await self._set_aside("bury")
+        if not self._queued(self.action_bury):
+            self._set_aside("bury")
 
-    async def _set_aside(self, kind: str) -> None:
-        if self.card is None or self.session is None:
-            return
-        card_id = self.card.id
-        try:
-            if kind == "suspend":
-                self.session.suspend(card_id)
-                message = "Card suspended (u undoes)."
-            else:
-                self.session.bury(card_id, now=self._now())
-                message = "Card buried until tomorrow (u undoes)."
-        except StudylogError as err:
-            self.notify(str(err), severity="error")
-            return
-        self.notify(message)
-        await self.show_next()
+    def _set_aside(self, kind: str) -> None:
+        if self.card is not None and self.session is not None:
+            self._start_step(kind, self.card.id)
 
     @guarded
     def action_open_concept(self) -> None:
@@ -888,13 +996,15 @@ class ReviewScreen(CollectionScreen):
     @on(Button.Pressed, "#reveal")
     @guarded
     async def _reveal_pressed(self) -> None:
-        await self.reveal()
+        if not self._busy:  # a click on a card being replaced is dropped
+            await self.reveal()
 
     @on(Button.Pressed, "#answer-bar Button")
     @guarded
     async def _grade_pressed(self, event: Button.Pressed) -> None:
         assert event.button.id is not None
-        await self.grade(int(event.button.id.removeprefix("grade-")))
+        if not self._busy:
+            await self.grade(int(event.button.id.removeprefix("grade-")))
 
     @on(Markdown.LinkClicked)
     @guarded
@@ -911,7 +1021,7 @@ class ReviewScreen(CollectionScreen):
         """A change made elsewhere (cards added, answers from the CLI): an empty queue
         looks again; a card being answered stays."""
         if self.card is None and self.session is not None:
-            self.call_next(self._look_again)
+            self._look_again()
 
     async def on_screen_resume(self) -> None:
         if self._away_since is not None:
@@ -919,6 +1029,6 @@ class ReviewScreen(CollectionScreen):
             self.shown_at += time.monotonic() - self._away_since
             self._away_since = None
         if self.card is None and self.session is not None:
-            await self.show_next()
+            self._look_again()
         elif self.card is not None:
-            self._update_header()
+            self._update_header(read=True)
