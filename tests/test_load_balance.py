@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from studylog.scheduling import load_balance as lb
 from studylog.scheduling.fuzz import fuzz_range
+from tests import load_balance_numpy as ref
 
 pytestmark = pytest.mark.both_backends
 
@@ -33,7 +34,7 @@ easy_st = st.lists(st.sampled_from([N, R, M]), min_size=7, max_size=7)
 def test_the_balanced_interval_stays_inside_the_fuzz_range(
     interval, u, counts, easy, offset, maximum
 ):
-    got = lb.balanced_interval(
+    got = lb.balanced_day(
         interval,
         u,
         maximum,
@@ -50,8 +51,8 @@ def test_the_balanced_interval_stays_inside_the_fuzz_range(
 
 def test_short_and_long_intervals_keep_the_plain_fuzz():
     counts = np.zeros(lb.BALANCE_DAYS, dtype=np.int64)
-    assert lb.balanced_interval(2, 0.5, 36500, counts, today=MONDAY) is None
-    assert lb.balanced_interval(91, 0.5, 36500, counts, today=MONDAY) is None
+    assert lb.balanced_day(2, 0.5, 36500, counts, today=MONDAY) is None
+    assert lb.balanced_day(91, 0.5, 36500, counts, today=MONDAY) is None
 
 
 def test_the_emptiest_day_is_picked_whatever_the_uniform():
@@ -61,14 +62,13 @@ def test_the_emptiest_day_is_picked_whatever_the_uniform():
     counts = np.full(lb.BALANCE_DAYS, 100, dtype=np.int64)
     counts[11] = 0  # nothing due on day 11: weight 1 against ~1e-7 for the others
     got = {
-        lb.balanced_interval(10, u, 36500, counts, today=MONDAY)
-        for u in np.linspace(0.001, 0.999, 50)
+        lb.balanced_day(10, u, 36500, counts, today=MONDAY) for u in np.linspace(0.001, 0.999, 50)
     }
     assert got == {11}
 
 
 def test_weights_are_ankis_formula():
-    w = lb.day_weights(np.array([8, 9, 10]), np.array([4, 2, 0]), np.array([1.0, 0.5, 1.0]))
+    w = ref.day_weights(np.array([8, 9, 10]), np.array([4, 2, 0]), np.array([1.0, 0.5, 1.0]))
     assert w[0] == pytest.approx(4**-2.15 * 8**-3)
     assert w[1] == pytest.approx(2**-2.15 * 9**-3 * 0.5)
     assert w[2] == 1.0
@@ -79,8 +79,7 @@ def test_fewer_cards_are_preferred_in_proportion():
     counts = np.full(lb.BALANCE_DAYS, 50, dtype=np.int64)
     counts[30] = 25
     picks = [
-        lb.balanced_interval(30, u, 36500, counts, today=MONDAY)
-        for u in np.linspace(0, 1, 2000)[:-1]
+        lb.balanced_day(30, u, 36500, counts, today=MONDAY) for u in np.linspace(0, 1, 2000)[:-1]
     ]
     values, freq = np.unique(picks, return_counts=True)
     assert values[np.argmax(freq)] == 30
@@ -94,19 +93,19 @@ def test_a_minimum_weekday_is_avoided_and_a_reduced_one_fills_only_to_its_share(
     easy = [N, N, N, N, N, N, M]
     for interval in range(5, 60):
         for u in (0.01, 0.3, 0.6, 0.99):
-            got = lb.balanced_interval(interval, u, 36500, counts, today=MONDAY, easy_days=easy)
+            got = lb.balanced_day(interval, u, 36500, counts, today=MONDAY, easy_days=easy)
             lo, hi = fuzz_range(interval, 36500)
             if hi - lo >= 1 and got is not None:
                 assert (MONDAY + timedelta(days=got)).weekday() != 6, (interval, u, got)
     # a Reduced day with half the others' load counts as Normal; with more, as Minimum
-    mods = lb.easy_day_modifiers([N, N, N, N, N, N, R], np.array([4, 5, 6]), np.array([10, 10, 5]))
+    mods = ref.easy_day_modifiers([N, N, N, N, N, N, R], np.array([4, 5, 6]), np.array([10, 10, 5]))
     assert mods.tolist() == [1.0, 1.0, 1.0]
-    mods = lb.easy_day_modifiers([N, N, N, N, N, N, R], np.array([4, 5, 6]), np.array([10, 10, 6]))
+    mods = ref.easy_day_modifiers([N, N, N, N, N, N, R], np.array([4, 5, 6]), np.array([10, 10, 6]))
     assert mods.tolist() == [1.0, 1.0, M.load]
 
 
 def test_weekdays_follow_the_calendar():
-    assert lb.weekdays_of(MONDAY, np.array([0, 1, 6, 7])).tolist() == [0, 1, 6, 0]
+    assert ref.weekdays_of(MONDAY, np.array([0, 1, 6, 7])).tolist() == [0, 1, 6, 0]
 
 
 @pytest.mark.parametrize(
@@ -210,7 +209,7 @@ def test_the_plain_python_day_is_numpys_day():
         if rng.random() < 0.3:
             easy = (lb.EasyDay.NORMAL,) * 7
         maximum = int(rng.choice([36500, 30, 60]))
-        want = lb.balanced_interval(interval, u, maximum, counts, today=today, easy_days=easy)
+        want = ref.balanced_interval(interval, u, maximum, counts, today=today, easy_days=easy)
         got = lb.balanced_day(interval, u, maximum, counts, today=today, easy_days=easy)
         assert got == want, (interval, u, maximum, counts.tolist(), today, easy)
         compared += want is not None
