@@ -105,6 +105,13 @@ def main(argv: list[str] | None = None) -> None:
             undo_w.append(w)
             undo_c.append(c)
         add("undo a desired-retention change", undo_w, undo_c)
+        pundo_w, pundo_c = [], []
+        for _ in range(args.repeat):  # the parameters are the defaults (a) here: b, then undo
+            settings.update(db, {"fsrs_parameters": sets[0]})
+            w, c = _timed(lambda: settings.undo_reschedule(db))
+            pundo_w.append(w)
+            pundo_c.append(c)
+        add("undo a parameter change (replay the review rows, cards once)", pundo_w, pundo_c)
         dr_w, dr_c = [], []
         for k in range(2 * args.repeat):
             value = 0.85 if k % 2 == 0 else 0.9

@@ -145,3 +145,26 @@ def test_cli_fsrs_undo(run_cli, db):
     assert settings.value(db, "desired_retention") == 0.9
     result = run_cli("fsrs", "undo")
     assert result.exit_code == 1 and "nothing to undo" in result.output
+
+
+def test_undo_writes_each_card_once(utc_db, monkeypatch):
+    """Undoing a replay rewrites the review rows from the history and puts the cards back
+    from the snapshot alone: no card is replayed and then overwritten."""
+    from studylog.storage import bulk
+
+    no_fuzz(utc_db)
+    _history(utc_db, 20, seed=14)
+    before = cards_now(utc_db)
+    done = settings.update(utc_db, {"fsrs_parameters": tuple(changed_params())})
+    assert done.reschedule is not None and done.reschedule.full_replay
+    written: list[int] = []
+    original = bulk.write_card_states
+
+    def counting(session, card_ids, *args, **kwargs):
+        written.append(len(card_ids))
+        return original(session, card_ids, *args, **kwargs)
+
+    monkeypatch.setattr(bulk, "write_card_states", counting)
+    settings.undo_reschedule(utc_db)
+    assert written == [len(before)] == [20]  # the snapshot's one write (a replay first: two)
+    assert cards_now(utc_db) == before

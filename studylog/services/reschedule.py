@@ -62,8 +62,12 @@ def reschedule_in(
     full: bool = True,
     card_ids: Sequence[int] | None = None,
     move_due: bool = True,
+    write_cards: bool = True,
 ) -> RescheduleSummary:
     """Reschedule every card (or only ``card_ids``) with ``p`` inside the caller's transaction.
+
+    ``write_cards`` False: only the review rows' derived states are rewritten (an
+    undo, which then puts every card back from its snapshot: each card written once).
 
     ``move_due`` False (Anki's "Reschedule cards on change" unticked): a full
     replay only updates each card's stability and difficulty
@@ -79,10 +83,14 @@ def reschedule_in(
     """
     due_load.forget()  # due dates move without review rows: the balancer counts again
     if full:
+        if not write_cards and not move_due:  # the review rows stay as they are
+            return RescheduleSummary(cards=0, reviews=0, due_changed=0, full_replay=True)
         if not move_due:
             return update_memory_states_in(session, p, card_ids)
-        return replay_in(session, p, card_ids)
-    if not move_due:  # retention, maximum interval, fuzz: the memory state does not change
+        return replay_in(session, p, card_ids, write_cards=write_cards)
+    # Retention, maximum interval, fuzz: the memory state does not change (and an undo
+    # puts the dues back from its snapshot).
+    if not move_due or not write_cards:
         return RescheduleSummary(cards=0, reviews=0, due_changed=0, full_replay=False)
     cards = bulk.load_memory_states(session, review_only=True)
     if card_ids is not None:
@@ -126,7 +134,11 @@ def update_memory_states_in(
 
 
 def replay_in(
-    session: Session, p: batch.Params, card_ids: Sequence[int] | None = None
+    session: Session,
+    p: batch.Params,
+    card_ids: Sequence[int] | None = None,
+    *,
+    write_cards: bool = True,
 ) -> RescheduleSummary:
     """Replay the whole history of ``card_ids`` (all cards with reviews if None) and write it back.
 
@@ -143,7 +155,8 @@ def replay_in(
         h.offsets, h.ratings, h.times_us, p, card_ids=h.card_ids, initial_due_us=h.initial_due_us
     )
     assert result.before is not None and result.after is not None
-    bulk.write_card_states(session, h.card_ids, result.cards, result.reps, result.lapses)
+    if write_cards:  # else the caller writes the cards itself (an undo, from its snapshot)
+        bulk.write_card_states(session, h.card_ids, result.cards, result.reps, result.lapses)
     bulk.write_review_states(session, h.review_ids, h.times_us, result.before, result.after)
     bulk.drop_stats_cache(session)
     moved = int(np.sum(h.current_due_us != result.cards.due))

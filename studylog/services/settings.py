@@ -457,7 +457,12 @@ def delete_deck_presets_in(session: Session, deck: str) -> None:
 
 
 def reschedule_changed_in(
-    session: Session, before: DeckSettings, after: DeckSettings, *, move_due: bool = True
+    session: Session,
+    before: DeckSettings,
+    after: DeckSettings,
+    *,
+    move_due: bool = True,
+    write_cards: bool = True,
 ) -> RescheduleSummary | None:
     """Reschedule the cards whose deck's scheduling settings differ between ``before`` and ``after``.
 
@@ -478,12 +483,23 @@ def reschedule_changed_in(
         return None
     if len(groups) == 1 and sum(map(len, groups.values())) == len(decks):
         ((kind, config),) = groups
-        return reschedule_in(session, config.params(), full=kind == "full", move_due=move_due)
+        return reschedule_in(
+            session,
+            config.params(),
+            full=kind == "full",
+            move_due=move_due,
+            write_cards=write_cards,
+        )
     total = RescheduleSummary(0, 0, 0, full_replay=False)
     for (kind, config), names in groups.items():
         ids = list(session.scalars(select(Card.id).where(Card.deck.in_(names))))
         done = reschedule_in(
-            session, config.params(), full=kind == "full", card_ids=ids, move_due=move_due
+            session,
+            config.params(),
+            full=kind == "full",
+            card_ids=ids,
+            move_due=move_due,
+            write_cards=write_cards,
         )
         total = RescheduleSummary(
             total.cards + done.cards,
@@ -529,6 +545,11 @@ def undo_reschedule(db: Database) -> str:
                 set_in(session, key, raw)
         session.flush()
         if snapshot.replayed:
-            reschedule_changed_in(session, current, DeckSettings(values_in(session), presets))
+            # The review rows' states from the history with the old settings; the cards
+            # come from the snapshot just below (written once, not replayed and then
+            # overwritten).
+            reschedule_changed_in(
+                session, current, DeckSettings(values_in(session), presets), write_cards=False
+            )
         reschedule_service.restore_cards_in(session, snapshot)
         return snapshot.label
