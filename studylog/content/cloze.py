@@ -9,7 +9,16 @@ from __future__ import annotations
 
 import re
 
-from studylog.content.concept_file import CLOZE
+# Anki's cloze deletion: {{c1::text}} or {{c1::text::hint}} (group 1 the number, 2 the
+# text, 3 the hint). Defined here, not with the concept file format, so that the card
+# services can use it without importing the markdown parser (`studylog today` starts
+# faster).
+CLOZE = re.compile(r"\{\{c(\d+)::(.*?)(?:::(.*?))?\}\}", re.DOTALL)
+
+
+def cloze_ords(text: str) -> list[int]:
+    """The distinct cloze numbers in ``text`` (``{{c1::...}}`` -> 1), ascending."""
+    return sorted({int(m.group(1)) for m in CLOZE.finditer(text)})
 
 
 def cloze_front(text: str, ord_: int | None, *, markdown: bool = True) -> str:

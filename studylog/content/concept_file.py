@@ -19,11 +19,11 @@ from markdown_it.token import Token
 from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.front_matter import front_matter_plugin
 
+from studylog.content.cloze import cloze_ords
 from studylog.errors import InvalidInputError
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 KEY = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-CLOZE = re.compile(r"\{\{c(\d+)::(.*?)(?:::(.*?))?\}\}", re.DOTALL)
 FUNCTION = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 CONTAINER_KINDS = ("card", "cloze", "exercise", "computed")
 
@@ -189,11 +189,6 @@ def _parser() -> MarkdownIt:
         validate=lambda params, *_: params.strip().split(" ", 1)[0] in CONTAINER_KINDS,
     )
     return md
-
-
-def cloze_ords(text: str) -> list[int]:
-    """The distinct cloze numbers in ``text`` (``{{c1::...}}`` -> 1), ascending."""
-    return sorted({int(m.group(1)) for m in CLOZE.finditer(text)})
 
 
 def _as_list(value: object, name: str, where: str) -> list[str]:

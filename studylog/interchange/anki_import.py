@@ -36,7 +36,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from studylog.content.concept_file import cloze_ords
+from studylog.content.cloze import cloze_ords
 from studylog.errors import InvalidInputError
 from studylog.interchange import anki_html, records
 from studylog.interchange.anki_package import (

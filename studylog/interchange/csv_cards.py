@@ -24,7 +24,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from studylog.content.concept_file import cloze_ords
+from studylog.content.cloze import cloze_ords
 from studylog.errors import InvalidInputError
 from studylog.interchange import records
 from studylog.interchange.names import check_deck

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import Session
 
-from studylog.content.concept_file import cloze_ords
+from studylog.content.cloze import cloze_ords
 from studylog.errors import InvalidInputError, NotFoundError
 from studylog.scheduling.states import CardState
 from studylog.services import tags as tag_service

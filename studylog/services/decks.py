@@ -24,19 +24,21 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from studylog.errors import InvalidInputError, NotFoundError
 from studylog.scheduling import decks as deck_rules
 from studylog.scheduling.decks import DEFAULT_DECK, Counts, DeckNode
-from studylog.services import card_actions
 from studylog.services import settings as settings_service
-from studylog.services.card_actions import ActionResult, RowImage, UndoStep
 from studylog.services.deck_tree import limits_function, tree_in
 from studylog.storage import deck_rows
 from studylog.storage.engine import Database
 from studylog.studyday import ensure_utc, utcnow
+
+if TYPE_CHECKING:
+    from studylog.services.card_actions import ActionResult, RowImage, UndoStep
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,8 @@ def _presets_changed(session: Session, change: Callable[[], None]) -> tuple[RowI
     """Run ``change`` (a change to the deck presets) and return the presets' row as it
     was, for the undo step, when it changed: undoing a rename or delete puts the
     decks' presets back with their cards (the whole row, as it was before the action)."""
+    from studylog.services import card_actions  # lazy: `today` needs none of it
+
     image = card_actions.setting_image(session, settings_service.DECK_PRESETS)
     change()
     after = settings_service.get_in(session, settings_service.DECK_PRESETS)
@@ -179,6 +183,9 @@ def rename(db: Database, old: str, new: str, *, now: datetime | None = None) -> 
             another deck already has (move the cards instead: :func:`move_cards`).
         NotFoundError: no deck ``old``.
     """
+    from studylog.services import card_actions  # lazy: `today` needs none of it
+    from studylog.services.card_actions import UndoStep
+
     target = deck_rules.normalize(new)
     moment = _now(now)
 
@@ -219,6 +226,9 @@ def move_cards(
     Raises:
         InvalidInputError: a bad deck name. NotFoundError: no deck ``source``.
     """
+    from studylog.services import card_actions  # lazy: `today` needs none of it
+    from studylog.services.card_actions import UndoStep
+
     name = deck_rules.normalize(target)
     moment = _now(now)
 
@@ -243,6 +253,9 @@ def delete(
         InvalidInputError: ``Default`` without ``delete_cards`` (its cards have
             nowhere else to go). NotFoundError: no such deck.
     """
+    from studylog.services import card_actions  # lazy: `today` needs none of it
+    from studylog.services.card_actions import UndoStep
+
     moment = _now(now)
 
     def body(session: Session) -> tuple[str, str, list[int], UndoStep]:

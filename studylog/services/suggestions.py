@@ -27,7 +27,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from studylog.content.concept_file import cloze_ords
+from studylog.content.cloze import cloze_ords
 from studylog.errors import InvalidInputError, NotFoundError
 from studylog.services import cards as card_service
 from studylog.storage.engine import Database

@@ -9,7 +9,8 @@ import pytest
 from common import numerical_gradient, relative_error
 from layer_normalization import batch_norm_train, demo, layer_norm, layer_norm_backward
 
-from studylog.content.concept_file import CLOZE, parse_concept
+from studylog.content.cloze import CLOZE
+from studylog.content.concept_file import parse_concept
 from studylog.demo import api as out
 
 

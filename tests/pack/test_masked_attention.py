@@ -7,7 +7,8 @@ import numpy as np
 from common import numerical_gradient
 from masked_attention import causal_mask, causal_self_attention, demo
 
-from studylog.content.concept_file import CLOZE, parse_concept
+from studylog.content.cloze import CLOZE
+from studylog.content.concept_file import parse_concept
 from studylog.demo import api as out
 
 

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from multi_head_attention import demo, init_params, merge_heads, multi_head_attention, split_heads
 
-from studylog.content.concept_file import CLOZE, parse_concept
+from studylog.content.cloze import CLOZE
+from studylog.content.concept_file import parse_concept
 from studylog.demo import api as out
 
 

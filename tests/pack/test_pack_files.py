@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from studylog.content.concept_file import CLOZE, parse_concept
+from studylog.content.cloze import CLOZE
+from studylog.content.concept_file import parse_concept
 
 ROOT = Path(__file__).resolve().parents[2]
 CONCEPTS = ROOT / "content" / "concepts"

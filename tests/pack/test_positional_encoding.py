@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from positional_encoding import demo, offset_rotation, positional_encoding
 
-from studylog.content.concept_file import CLOZE, parse_concept
+from studylog.content.cloze import CLOZE
+from studylog.content.concept_file import parse_concept
 from studylog.demo import api as out
 
 

@@ -14,7 +14,8 @@ from scaled_dot_product_attention import (
     softmax_jacobian_norm,
 )
 
-from studylog.content.concept_file import CLOZE, parse_concept
+from studylog.content.cloze import CLOZE
+from studylog.content.concept_file import parse_concept
 from studylog.demo import api as out
 
 

@@ -7,7 +7,8 @@ import pytest
 from common import numerical_gradient, relative_error
 from skip_connection import demo, gradient_norms, init_stack, stack_backward, stack_forward
 
-from studylog.content.concept_file import CLOZE, parse_concept
+from studylog.content.cloze import CLOZE
+from studylog.content.concept_file import parse_concept
 from studylog.demo import api as out
 
 

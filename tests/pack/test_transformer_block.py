@@ -16,7 +16,8 @@ from transformer_block import (
     transformer_block,
 )
 
-from studylog.content.concept_file import CLOZE, parse_concept
+from studylog.content.cloze import CLOZE
+from studylog.content.concept_file import parse_concept
 from studylog.demo import api as out
 
 

@@ -15,7 +15,8 @@ from vit_patch_embedding import (
     projection_params,
 )
 
-from studylog.content.concept_file import CLOZE, parse_concept
+from studylog.content.cloze import CLOZE
+from studylog.content.concept_file import parse_concept
 from studylog.demo import api as out
 
 

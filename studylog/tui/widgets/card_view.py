@@ -14,7 +14,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Markdown, Static
 
-from studylog.content.concept_file import CLOZE
+from studylog.content.cloze import CLOZE
 from studylog.services.cards import CardInfo
 from studylog.studyday import StudyCalendar
 from studylog.tui.access import studylog_app
