@@ -211,16 +211,21 @@ def _boundaries(calendar: StudyCalendar, first: date, n_days: int) -> np.ndarray
     )
 
 
-def _fingerprint(session: Session, end_ms: int) -> list[int]:
-    """(count, sum of ids) of the reviews before ``end_ms``: one scan of the time index.
+def _fingerprint(session: Session, start_ms: int, end_ms: int) -> list[int]:
+    """(count, sum of ids) of the reviews in [start_ms, end_ms): a scan of that range of
+    the time index alone.
 
-    Any answer, undo, deletion or import before that moment changes it; a
-    replay, which rewrites rows in place, drops the cache itself.
+    Any answer, undo, deletion or import in the range changes it; a replay,
+    which rewrites rows in place, drops the cache itself. The cache keeps
+    each day's count and sum of ids, so the days a call uses are checked
+    against exactly those days' rows (a period's year, not the whole history).
     """
     n, total = (
         bulk.raw_connection(session)
         .execute(
-            "SELECT count(*), COALESCE(sum(id), 0) FROM reviews WHERE reviewed_at_ms < ?", (end_ms,)
+            "SELECT count(*), COALESCE(sum(id), 0) FROM reviews "
+            "WHERE reviewed_at_ms >= ? AND reviewed_at_ms < ?",
+            (start_ms, end_ms),
         )
         .fetchone()
     )
@@ -270,7 +275,12 @@ def _range_access(session: Session, bounds: np.ndarray) -> str:
 
 
 def _day_aggregates(
-    session: Session, bounds: np.ndarray, p: batch.Params, *, every_review: bool = False
+    session: Session,
+    bounds: np.ndarray,
+    p: batch.Params,
+    *,
+    every_review: bool = False,
+    with_ids: bool = False,
 ) -> np.ndarray:
     """The per-day aggregates (n_days, 10) of the reviews between bounds[0] and bounds[-1] (ms).
 
@@ -281,10 +291,12 @@ def _day_aggregates(
     Three numbers per review come out of SQLite as whole columns
     (:func:`studylog.storage.bulk.fetch_columns`): the time packed with a code
     (state before, rating, interval before >= 21 days), the time since the
-    previous answer (ms, -1 if unknown) and the stability before.
+    previous answer (ms, -1 if unknown) and the stability before; with
+    ``with_ids`` also the review id, for the per-day sums of ids that check a
+    stored cache (:func:`_fingerprint`), else that column stays 0.
     """
     mature_ms = (MATURE_DAYS - 0.5) * DAY_MS  # intervals are whole days: keep 21 clear of noise
-    packed, elapsed_ms, stability = bulk.fetch_columns(
+    packed, elapsed_ms, stability, *ids = bulk.fetch_columns(
         session,
         [
             (
@@ -295,6 +307,7 @@ def _day_aggregates(
             ),
             ("COALESCE(reviewed_at_ms - last_review_before_ms, -1)", np.int64),
             (_fixed_point("stability_before"), np.int64),
+            *([("id", np.int64)] if with_ids else []),
         ],
         "FROM reviews ORDER BY id"
         if every_review
@@ -325,6 +338,8 @@ def _day_aggregates(
     prob = np.clip(np.where(inter, prob, 0.5), P_CLIP, 1 - P_CLIP)
     y = passed.astype(np.float64)
     add(_COUNT, np.ones_like(passed))
+    if ids:
+        out[:, _SUM_ID] += np.bincount(day, weights=ids[0].astype(np.float64), minlength=n_days)
     add(_INTER, inter)
     add(_INTER_PASS, inter & passed)
     add(_LL, inter, -(y * np.log(prob) + (1 - y) * np.log(1 - prob)))
@@ -356,12 +371,13 @@ def _history(
     any later one); the first day is then the later of the period's start and
     the first review's day.
 
-    The days before today are closed: their aggregates are cached with the
-    fingerprint of every review before today (:func:`_fingerprint`); when it
-    still matches, only the days since the cache was made are computed. The
-    cache records the day it starts from; a cache that starts later than the
-    days asked for is not used, and a period that leaves out older reviews
-    stores none (a later whole-history call would miss them).
+    The days before today are closed: their aggregates are cached with each
+    day's count and sum of review ids; when those of the days used still match
+    the reviews in them (:func:`_fingerprint`, one query over the days' range),
+    only the days since the cache was made are computed. The cache records
+    the day it starts from; a cache that starts later than the days asked for
+    (or that does not say) is not used, and a period that leaves out older
+    reviews stores none (a later whole-history call would miss them).
     Returns (the first day, the aggregates (n_days, 10), the cache to store or None).
     """
     raw = bulk.raw_connection(session)
@@ -385,28 +401,32 @@ def _history(
         isinstance(cached, dict)
         and cached.get("key") == key
         and "until" in cached
-        and cached.get("from", "0001-01-01") <= first.isoformat()  # caches before "from": whole
+        and cached.get("from", "9999-12-31") <= first.isoformat()
     ):
         until = date.fromisoformat(cached["until"])
         k = (until - first).days
-        if 0 <= k <= (today - first).days and cached.get("fingerprint") == _fingerprint(
-            session, int(bounds[k])
-        ):
+        if 0 <= k <= (today - first).days:
             for iso, row in cached["days"].items():
                 i = (date.fromisoformat(iso) - first).days
                 if 0 <= i < k:
                     out[i] = row
-            done = k
+            stored = [int(out[:k, _COUNT].sum()), int(out[:k, _SUM_ID].sum())]
+            if stored == _fingerprint(session, int(bounds[0]), int(bounds[k])):
+                done = k
+            else:
+                out[:k] = 0
     # with whole, bounds span every review: first and last are the oldest's and newest's days
-    out[done:] = _day_aggregates(session, bounds[done:], p, every_review=whole and done == 0)
+    store_it = use_cache and whole
+    out[done:] = _day_aggregates(
+        session, bounds[done:], p, every_review=whole and done == 0, with_ids=store_it
+    )
     closed = (today - first).days  # days [0, closed) are before today
     store = None
-    if use_cache and whole and closed > done:
+    if store_it and closed > done:
         store = {
             "key": key,
             "from": first.isoformat(),
             "until": today.isoformat(),
-            "fingerprint": _fingerprint(session, int(bounds[closed])),
             "days": {
                 (first + timedelta(days=i)).isoformat(): out[i].tolist()
                 for i in range(closed)
@@ -455,24 +475,26 @@ def _store_cache(db: Database, value: dict[str, Any]) -> None:
 
 
 def _cards(session: Session, calendar: StudyCalendar, today: date, now_ms: int, p: batch.Params):
-    # one packed flags column: fewer values per row is what makes this fast
-    flags, stability, last, due = bulk.fetch_columns(
+    # the flags packed below the last review's time (ms, -1 for none): fewer values
+    # per row is what makes this fast (each column is one text to build and parse)
+    packed, stability, due = bulk.fetch_columns(
         session,
         [
             (
-                "state + 4 * CASE WHEN last_review_ms IS NULL THEN 1 ELSE 0 END "
+                "(COALESCE(last_review_ms, -1) + 1) * 32 + state "
+                "+ 4 * CASE WHEN last_review_ms IS NULL THEN 1 ELSE 0 END "
                 "+ 8 * CAST(suspended AS INTEGER) "
                 "+ 16 * CASE WHEN buried_until > ? THEN 1 ELSE 0 END",
                 np.int64,
             ),
             (_fixed_point("stability"), np.int64),
-            ("COALESCE(last_review_ms, -1)", np.int64),
             ("due_ms", np.int64),
         ],
         "FROM cards ORDER BY id",
         (bulk.date_param(session, today),),
     )
     stability = _from_fixed_point(stability)
+    flags, last = packed & 31, (packed >> 5) - 1
     state, new, suspended = flags & 3, (flags & 4) > 0, (flags & 8) > 0
     buried = ((flags & 16) > 0) & ~suspended
     active = ~suspended & ~buried
