@@ -273,3 +273,104 @@ def test_the_cache_is_used_and_stays_correct(utc_db):
     assert stats.collection_stats(utc_db, now=NOW) == stats.collection_stats(
         utc_db, now=NOW, use_cache=False
     )
+
+
+# --- a period, as Anki's graphs(days=365) -----------------------------------------------------
+
+LATER = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)  # the year before it starts mid-log (2024-06-02)
+
+
+def test_a_period_covers_only_its_days_checked_against_the_package(josh_db):
+    got = stats.collection_stats(josh_db, now=LATER, use_cache=False, period_days=365)
+    start = date(2024, 6, 2)  # study day of LATER minus 364 days
+    scheduler = fsrs.Scheduler(enable_fuzzing=False)
+    p_y, counts, answers = [], Counter(), 0
+    for cid, log in josh_logs().items():
+        card = fsrs.Card(card_id=cid)
+        for moment, rating in log:
+            inside = study_day(moment) >= start
+            answers += inside
+            if inside and card.last_review is not None and (moment - card.last_review).days >= 1:
+                p = min(max(scheduler.get_card_retrievability(card, moment), 1e-4), 1 - 1e-4)
+                p_y.append((p, 1.0 if rating > 1 else 0.0))
+            if (
+                inside
+                and card.state == fsrs.State.Review
+                and study_day(card.last_review) < study_day(moment)
+            ):
+                kind = "mature" if (card.due - card.last_review).days >= 21 else "young"
+                counts[kind, rating > 1] += 1
+            card, _ = scheduler.review_card(card, fsrs.Rating(rating), moment)
+    n = len(p_y)
+    assert 0 < n < 5_329  # the period leaves out the log's first two months
+    assert got.period_days == 365 and got.to_json()["period_days"] == 365
+    assert got.inter_day_reviews == n
+    assert got.inter_day_retention == pytest.approx(sum(y for _, y in p_y) / n, rel=1e-12)
+    log_loss = -sum(y * math.log(p) + (1 - y) * math.log(1 - p) for p, y in p_y) / n
+    assert got.log_loss == pytest.approx(log_loss, rel=1e-9)
+    assert got.rmse == pytest.approx(math.sqrt(sum((p - y) ** 2 for p, y in p_y) / n), rel=1e-9)
+    period = got.true_retention["all"]
+    assert (
+        period.young.passed,
+        period.young.failed,
+        period.mature.passed,
+        period.mature.failed,
+    ) == (
+        counts["young", True],
+        counts["young", False],
+        counts["mature", True],
+        counts["mature", False],
+    )
+    assert sum(c for _, c in got.reviews_per_day) == answers
+    # the whole history at the same moment: the cards and the per-day counts agree
+    whole = stats.collection_stats(josh_db, now=LATER, use_cache=False)
+    assert whole.period_days is None and whole.inter_day_reviews == 5_329
+    assert whole.true_retention["year"] == period
+    assert (whole.counts, whole.forecast, whole.reviews_per_day, whole.streak) == (
+        got.counts,
+        got.forecast,
+        got.reviews_per_day,
+        got.streak,
+    )
+
+
+def test_a_period_longer_than_the_history_is_the_whole_history(josh_db):
+    whole = stats.collection_stats(josh_db, now=AFTER_LOG, use_cache=False)
+    longer = stats.collection_stats(josh_db, now=AFTER_LOG, use_cache=False, period_days=3650)
+    assert longer.period_days == 3650
+    assert longer.to_json() | {"period_days": None} == whole.to_json()
+
+
+def test_a_period_shorter_than_the_shown_year_is_refused(josh_db):
+    with pytest.raises(ValueError, match="at least 365"):
+        stats.collection_stats(josh_db, now=AFTER_LOG, period_days=30)
+
+
+def test_a_period_neither_stores_nor_misreads_the_cache(utc_db):
+    _history(utc_db)
+    later = NOW + timedelta(days=400)  # the 50-day history began 415 days before
+    settings.put(utc_db, stats.CACHE_KEY, None)
+    part = stats.collection_stats(utc_db, now=NOW + timedelta(days=360), period_days=365)
+    assert settings.get(utc_db, stats.CACHE_KEY) is None  # a period that leaves days out
+    whole = stats.collection_stats(utc_db, now=later)  # stores the whole history's days
+    assert settings.get(utc_db, stats.CACHE_KEY)["from"] == "2026-10-02"
+    assert whole == stats.collection_stats(utc_db, now=later, use_cache=False)
+    # the whole cache serves a period (its days are a subset) and gives the fresh figures
+    assert stats.collection_stats(utc_db, now=later, period_days=365) == stats.collection_stats(
+        utc_db, now=later, period_days=365, use_cache=False
+    )
+    assert part.period_days == 365
+
+
+def test_a_streak_longer_than_the_period_is_counted_before_it(utc_db):
+    (card,) = cards.create(utc_db, "q", "a", now=NOW - timedelta(days=400))
+    for k in range(375, 365, -1):  # reviews on ten study days before the period
+        review.answer(utc_db, card.id, 3, now=NOW - timedelta(days=k))
+    for k in range(366):  # journal entries on every day of the period, today included
+        add_entry(utc_db, NOW.date() - timedelta(days=k))
+    assert stats.collection_stats(utc_db, now=NOW, use_cache=False).streak == 376
+    assert stats.collection_stats(utc_db, now=NOW, use_cache=False, period_days=365).streak == 376
+    # tomorrow is still open; the day after, the missed day ends it
+    for days, streak in ((1, 376), (2, 0)):
+        later = NOW + timedelta(days=days)
+        assert stats.collection_stats(utc_db, now=later, period_days=365).streak == streak

@@ -13,7 +13,7 @@ objects alone.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -480,13 +480,19 @@ def _utc_text_ms(value: datetime | None) -> str | None:
 
 
 def _parameters(
-    plan: _InsertPlan, rows: Sequence[dict[str, Any]], twins: dict[str, str]
+    plan: _InsertPlan,
+    rows: Sequence[Mapping[str, Any]],
+    twins: dict[str, str],
+    ids: list[int] | None = None,
 ) -> list[Any]:
     """The driver-level parameters of ``rows`` for ``plan`` (tuples, or dicts if named);
-    ``twins`` maps twin columns to the time columns they are computed from."""
+    ``twins`` maps twin columns to the time columns they are computed from; ``ids``,
+    if given, are the rows' ``id`` values (in place of the rows' own)."""
     columns: list[list[Any]] = []
     for name, convert, default in zip(plan.columns, plan.converters, plan.defaults, strict=True):
-        if name in twins:
+        if name == "id" and ids is not None:
+            values = list(ids)
+        elif name in twins:
             source = twins[name]
             values = [to_ms(r[source]) for r in rows]
         elif default is _REQUIRED:
@@ -511,7 +517,7 @@ def _parameters(
 
 
 def insert_rows(
-    session: Session, table: Table, rows: Sequence[dict[str, Any]], *, returning: bool = True
+    session: Session, table: Table, rows: Sequence[Mapping[str, Any]], *, returning: bool = True
 ) -> list[int]:
     """Insert ``rows`` (dicts of column values) into ``table``; return their ids in order.
 
@@ -529,33 +535,42 @@ def insert_rows(
     converted by the column types, so the rows stored are those Core would
     store. ``returning=False`` assigns no ids (returns an empty list).
     """
-    rows = [dict(r) for r in rows]
     ids: list[int] = []
-    if returning and rows:
-        missing = [r for r in rows if "id" not in r]
-        if missing:
-            top = session.execute(select(func.max(table.c.id))).scalar() or 0
-            taken = {int(r["id"]) for r in rows if "id" in r}
-            next_id = max([top, *taken]) + 1
-            for r in missing:
-                r["id"] = next_id
-                next_id += 1
-        ids = [int(r["id"]) for r in rows]
     if not rows:
         return ids
-    # Rows with an id and rows without one (returning=False) are separate statements.
-    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
-    for r in rows:
-        groups.setdefault(("id",) if "id" in r else (), []).append(r)
+    # Groups of (rows, their ids or None): rows with an id (given, or assigned here
+    # when returning) and rows without one (returning=False) are separate statements.
+    # The ids travel next to the rows: copying every row's dict to add one was a
+    # tenth of a CSV import.
+    groups: dict[tuple[str, ...], tuple[list[Mapping[str, Any]], list[int] | None]] = {}
+    if returning:
+        if all("id" in r for r in rows):
+            ids = [int(r["id"]) for r in rows]
+        else:
+            top = session.execute(select(func.max(table.c.id))).scalar() or 0
+            taken = [int(r["id"]) for r in rows if "id" in r]
+            next_id = max([top, *taken]) + 1
+            for r in rows:
+                if "id" in r:
+                    ids.append(int(r["id"]))
+                else:
+                    ids.append(next_id)
+                    next_id += 1
+        groups[("id",)] = (list(rows), ids)
+    else:
+        for r in rows:
+            with_id = ("id",) if "id" in r else ()
+            groups.setdefault(with_id, ([], None))[0].append(r)
     # The integer twins of the time columns given (with_ms's rule, set column-wise).
     twins = {t: c for c, t in TWINS.get(table.name, {}).items() if c in rows[0]}
     keys = tuple(k for k in rows[0] if k != "id" and k not in twins) + tuple(twins)
     conn = session.connection()
     postgres = is_postgres(session)
-    for with_id, group in groups.items():
+    for with_id, (group, group_ids) in groups.items():
         plan = _insert_plan(session, table, with_id + keys)
         for i in range(0, len(group), INSERT_BATCH):
-            params = _parameters(plan, group[i : i + INSERT_BATCH], twins)
+            chunk_ids = None if group_ids is None else group_ids[i : i + INSERT_BATCH]
+            params = _parameters(plan, group[i : i + INSERT_BATCH], twins, chunk_ids)
             if postgres:
                 _copy_rows(session, table.name, plan, params)
             else:
