@@ -40,6 +40,7 @@ from studylog.errors import InvalidInputError, NotFoundError
 from studylog.services import browse
 from studylog.services import settings as settings_service
 from studylog.services import tags as tag_service
+from studylog.storage import graves
 from studylog.storage.engine import Database
 from studylog.storage.import_models import SuggestedCard
 from studylog.storage.models import Card, Review, card_tags
@@ -47,7 +48,9 @@ from studylog.storage.times import with_ms
 from studylog.studyday import ensure_utc, utcnow
 
 UNDO_KEY = "undo.card_actions"
-UNDO_LIMIT = 5  # steps kept (a step of 10,000 deleted cards is a few MB of JSON)
+UNDO_LIMIT = (
+    5  # steps kept (with their graveyard rows: a delete of 10,000 cards keeps ~100k reviews)
+)
 _CHUNK = 500  # ids per IN (...) list: far below every database's limit on bound values
 _CARDS = Card.__table__
 _REVIEWS = Review.__table__
@@ -73,6 +76,19 @@ class UndoStep:
     before: tuple[RowImage, ...] = ()
     inserted: tuple[tuple[str, tuple[Any, ...]], ...] = ()
     deleted: tuple[RowImage, ...] = ()
+    # A delete's rows are in the graveyard tables under this id (storage/graves.py),
+    # not in the step: ``grave_cards`` cards with their reviews and tag links.
+    grave: int | None = None
+    grave_cards: int = 0
+
+    @property
+    def changed_cards(self) -> int:
+        """How many cards the step changed, deleted or buried in the graveyard."""
+        return (
+            len({i.key[0] for i in self.before if i.table == "cards"})
+            + len({i.key[0] for i in self.deleted if i.table == "cards"})
+            + self.grave_cards
+        )
 
 
 @dataclass(frozen=True)
@@ -159,6 +175,8 @@ def _step_json(step: UndoStep) -> dict[str, Any]:
         "before": [_image_json(i) for i in step.before],
         "inserted": [[t, list(k)] for t, k in step.inserted],
         "deleted": [_image_json(i) for i in step.deleted],
+        "grave": step.grave,
+        "grave_cards": step.grave_cards,
     }
 
 
@@ -169,13 +187,19 @@ def _step_from(data: dict[str, Any]) -> UndoStep:
         before=tuple(_image_from(i) for i in data["before"]),
         inserted=tuple((t, tuple(k)) for t, k in data["inserted"]),
         deleted=tuple(_image_from(i) for i in data["deleted"]),
+        grave=data.get("grave"),
+        grave_cards=data.get("grave_cards", 0),
     )
 
 
 def _push(session: Session, step: UndoStep) -> None:
     stack = list(settings_service.get_in(session, UNDO_KEY) or [])
     stack.append(_step_json(step))
+    dropped = stack[:-UNDO_LIMIT]
     settings_service.set_in(session, UNDO_KEY, stack[-UNDO_LIMIT:])
+    if any(s.get("grave") is not None for s in dropped):
+        # A delete's graveyard rows live as long as its undo step (revision 0010).
+        graves.purge_all_but(session, [s["grave"] for s in stack[-UNDO_LIMIT:] if s.get("grave")])
 
 
 def last_undo(db: Database) -> str | None:
@@ -210,6 +234,8 @@ _TABLES = {
 
 
 def _apply_undo(session: Session, step: UndoStep) -> None:
+    if step.grave is not None:  # cards first: the suggestions' before-images point at them
+        graves.restore(session, step.grave)
     # Deleted rows come back parents first (cards, then reviews and links).
     for name in ("cards", "reviews", "card_tags"):
         rows = [dict(i.values) for i in step.deleted if i.table == name]
@@ -336,17 +362,21 @@ def _run(
     with db.write() as session:
         targets = _targets(session, query, ids, moment)
         step = body(session, targets, moment)
-        changed = len({i.key[0] for i in step.before if i.table == "cards"}) + len(
-            {i.key[0] for i in step.deleted if i.table == "cards"}
-        )
+        changed = step.changed_cards
         if kind in ("tag", "untag"):
             changed = len({k[0] for _t, k in step.inserted}) + len(
                 {i.key[0] for i in step.deleted if i.table == "card_tags"}
             )
         label = f"{verb} {_plural(changed)}"
         if changed:
-            _push(session, UndoStep(label, kind, step.before, step.inserted, step.deleted))
+            _push(session, _labelled(step, label, kind))
         return ActionResult(label, kind, len(targets), changed)
+
+
+def _labelled(step: UndoStep, label: str, kind: str) -> UndoStep:
+    return UndoStep(
+        label, kind, step.before, step.inserted, step.deleted, step.grave, step.grave_cards
+    )
 
 
 def suspend(
@@ -594,30 +624,25 @@ def _tags(session: Session, names: list[str], *, create: bool) -> list[Any]:
 
 def delete_rows(session: Session, targets: Sequence[int]) -> UndoStep:
     """Delete the cards ``targets`` with their reviews and tag links inside the caller's
-    transaction; suggestions that pointed at them are unlinked. Returns the undo step
-    (every deleted row)."""
-    cards = _rows(session, _CARDS, _CARDS.c.id, targets)
-    reviews = _rows(session, _REVIEWS, _REVIEWS.c.card_id, targets)
-    links = _rows(session, card_tags, card_tags.c.card_id, targets)
+    transaction; suggestions that pointed at them are unlinked. Returns the undo step.
+
+    The rows move into the graveyard tables set-based (:func:`studylog.storage.graves.bury`:
+    one ``INSERT ... SELECT`` and one ``DELETE`` per table); the step holds only the grave
+    id and the suggestions' links, which undo restores. The graveyard rows are kept as
+    long as the step is on the undo stack (the newest :data:`UNDO_LIMIT` steps).
+    """
     suggested = _rows(session, _SUGGESTED, _SUGGESTED.c.card_id, targets)
-    for chunk in _chunks(targets):
-        session.execute(delete(_REVIEWS).where(_REVIEWS.c.card_id.in_(chunk)))
-        session.execute(delete(card_tags).where(card_tags.c.card_id.in_(chunk)))
-        session.execute(
-            update(_SUGGESTED).where(_SUGGESTED.c.card_id.in_(chunk)).values(card_id=None)
-        )
-        session.execute(delete(_CARDS).where(_CARDS.c.id.in_(chunk)))
+    for chunk in _chunks([r["id"] for r in suggested]):
+        session.execute(update(_SUGGESTED).where(_SUGGESTED.c.id.in_(chunk)).values(card_id=None))
+    grave, moved = graves.bury(session, targets)
     return UndoStep(
         "",
         "",
         before=tuple(
             RowImage("suggested_cards", (r["id"],), {"card_id": r["card_id"]}) for r in suggested
         ),
-        deleted=(
-            *(RowImage("cards", (r["id"],), r) for r in cards),
-            *(RowImage("reviews", (r["id"],), r) for r in reviews),
-            *(RowImage("card_tags", (r["card_id"], r["tag_id"]), r) for r in links),
-        ),
+        grave=grave if moved else None,
+        grave_cards=moved,
     )
 
 
@@ -660,12 +685,10 @@ def run_in_transaction(
     """
     with db.write() as session:
         source, target, targets, step = body(session)
-        changed = len({i.key[0] for i in step.before if i.table == "cards"}) + len(
-            {i.key[0] for i in step.deleted if i.table == "cards"}
-        )
+        changed = step.changed_cards
         text = label(source, target, changed)
         if changed:
-            _push(session, UndoStep(text, kind, step.before, step.inserted, step.deleted))
+            _push(session, _labelled(step, text, kind))
         return ActionResult(text, kind, len(targets), changed)
 
 
