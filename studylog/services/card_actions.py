@@ -470,32 +470,47 @@ def forget(
     reset_counts: bool = False,
     now: datetime | None = None,
 ) -> ActionResult:
-    """Make the cards new again, due now (Anki's Forget); their review history is kept."""
+    """Make the cards new again, due now (Anki's Forget); their review history is kept.
 
-    def values(row: dict[str, Any], moment: datetime) -> dict[str, Any]:
-        out: dict[str, Any] = {
+    Cards never reviewed keep their due time. Set-based: the reviewed and the
+    never-reviewed cards each get the same values, so each group is one
+    ``UPDATE ... WHERE id IN (...)`` per chunk (:func:`_set_same`).
+    """
+
+    def body(session: Session, targets: list[int], moment: datetime) -> UndoStep:
+        values: dict[str, Any] = {
             "state": LEARNING,
             "step": 0,
             "stability": None,
             "difficulty": None,
-            "due": row["due"] if row["last_review"] is None else moment,
             "last_review": None,
         }
         if reset_counts:
-            out.update(reps=0, lapses=0)
-        return out
+            values.update(reps=0, lapses=0)
+        reviewed = _reviewed(session, targets)
+        fresh = [i for i in targets if i not in reviewed]
+        before = (
+            *_set_columns(session, fresh, values, now=moment),
+            *_set_columns(session, sorted(reviewed), {**values, "due": moment}, now=moment),
+        )
+        return UndoStep("", "", before)
 
-    return _run(
-        db,
-        query,
-        ids,
-        now,
-        "forget",
-        "Forget",
-        lambda s, t, m: UndoStep(
-            "", "", _set_columns(s, t, None, per_card=lambda r: values(r, m), now=m)
-        ),
-    )
+    return _run(db, query, ids, now, "forget", "Forget", body)
+
+
+def _reviewed(session: Session, ids: Sequence[int]) -> set[int]:
+    """The cards of ``ids`` that have been reviewed (``last_review`` set)."""
+    found: set[int] = set()
+    for chunk in _chunks(ids):
+        found.update(
+            session.scalars(
+                select(_CARDS.c.id).where(_CARDS.c.id.in_(chunk), _CARDS.c.last_review.is_not(None))
+            )
+        )
+    return found
+
+
+_MAX_DUE_GROUPS = 64  # distinct due days written set-based; a wider spread goes card by card
 
 
 def set_due(
@@ -518,17 +533,32 @@ def set_due(
     """
     low, high = _day_range(days)
 
+    def offset_of(card_id: int) -> int:
+        return low if low == high else random.Random(card_id).randint(low, high)
+
     def body(session: Session, targets: list[int], moment: datetime) -> UndoStep:
         calendar = browse.calendar_in(session)
         today = calendar.day_of(moment)
 
-        def values(row: dict[str, Any]) -> dict[str, Any]:
-            if row["last_review"] is None:
-                return {}
-            offset = low if low == high else random.Random(row["id"]).randint(low, high)
-            return {"due": calendar.start_of(today + timedelta(days=offset))}
+        def due_of(offset: int) -> datetime:
+            return calendar.start_of(today + timedelta(days=offset))
 
-        return UndoStep("", "", _set_columns(session, targets, None, per_card=values, now=moment))
+        reviewed = sorted(_reviewed(session, targets))
+        if high - low + 1 > _MAX_DUE_GROUPS:
+
+            def values(row: dict[str, Any]) -> dict[str, Any]:
+                return {"due": due_of(offset_of(row["id"]))}
+
+            return UndoStep(
+                "", "", _set_columns(session, reviewed, None, per_card=values, now=moment)
+            )
+        groups: dict[int, list[int]] = {}
+        for card_id in reviewed:
+            groups.setdefault(offset_of(card_id), []).append(card_id)
+        before: list[RowImage] = []
+        for offset, group in sorted(groups.items()):
+            before.extend(_set_columns(session, group, {"due": due_of(offset)}, now=moment))
+        return UndoStep("", "", tuple(before))
 
     return _run(db, query, ids, now, "set-due", "Set due date of", body)
 
