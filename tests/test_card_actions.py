@@ -175,7 +175,11 @@ def test_delete_moves_rows_to_the_graveyard_and_back(db, collection) -> None:  #
     assert _stack(db)[-1]["deleted"] == []
     assert card_actions.undo(db) == "Delete 2 cards"
     assert dump(db) == start
-    assert graveyard_counts(db) == {"deleted_cards": 0, "deleted_reviews": 0, "deleted_card_tags": 0}
+    assert graveyard_counts(db) == {
+        "deleted_cards": 0,
+        "deleted_reviews": 0,
+        "deleted_card_tags": 0,
+    }
     assert [h.ref for h in search.search(db, "LSTM gates", kinds=("card",))] == [str(lstm)]
 
 
