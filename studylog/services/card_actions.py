@@ -220,7 +220,12 @@ def undo(db: Database) -> str:
         if not stack:
             raise NotFoundError("no card action to undo")
         step = _step_from(stack.pop())
+        before = settings_service.deck_settings_in(session) if step.kind == "preset" else None
         _apply_undo(session, step)
+        if before is not None:  # the restored presets may schedule some decks differently
+            session.flush()
+            after = settings_service.deck_settings_in(session)
+            settings_service.reschedule_changed_in(session, before, after)
         settings_service.set_in(session, UNDO_KEY, stack)
         return step.label
 
@@ -263,6 +268,14 @@ def _apply_undo(session: Session, step: UndoStep) -> None:
             .values({c: bindparam(f"b_{c}") for c in columns}),
             [{"b_id": i.key[0], **{f"b_{c}": i.values[c] for c in columns}} for i in images],
         )
+
+
+def push_settings_step(session: Session, label: str, kind: str, images: Sequence[RowImage]) -> None:
+    """Record an undo step that puts ``settings`` rows back (``images``: from
+    :func:`setting_image`, taken before the change), inside the caller's transaction.
+    Undoing a step of kind ``preset`` also reschedules the cards whose deck settings
+    the restored rows change (:mod:`studylog.services.presets`)."""
+    _push(session, UndoStep(label, kind, tuple(images)))
 
 
 def setting_image(session: Session, key: str) -> RowImage:
@@ -732,6 +745,7 @@ __all__ = [
     "forget",
     "last_undo",
     "move",
+    "push_settings_step",
     "remove_tags",
     "run_in_transaction",
     "set_columns",
