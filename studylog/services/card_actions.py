@@ -9,8 +9,18 @@ well under a second) and records, in the same transaction, an undo step:
 * the **before-images** of the card columns it changed (only the rows that
   really change: suspending a suspended card changes nothing);
 * the **keys of the rows it inserted** (tag links);
-* **whole rows it deleted** (cards with their reviews, tag links and the
-  suggestions that pointed at them).
+* **whole rows it deleted** (tag links);
+* for a delete of cards, the id of their **grave**: the cards, their reviews and
+  tag links moved set-based into the graveyard tables (migration 0010,
+  :mod:`studylog.storage.graves`), not copied into the step; the suggestions
+  that pointed at them are before-images.
+
+**How long deleted rows are kept:** exactly as long as their undo step. A grave
+goes when its step is undone (the rows move back) or pushed off the stack by
+newer steps (at most :data:`UNDO_LIMIT`; :func:`_push` purges it in the same
+transaction), so no start-up or ``check`` work is needed and nothing is kept
+that could no longer be undone. (Anki keeps the revlog of deleted notes for
+good; studylog's reviews go with their card once the delete cannot be undone.)
 
 The undo steps are kept in the collection (the ``settings`` table, key
 :data:`UNDO_KEY`, newest last, at most :data:`UNDO_LIMIT`), so an action of the
