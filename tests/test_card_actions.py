@@ -278,3 +278,34 @@ def test_cli_bulk_actions(run_cli) -> None:  # noqa: ANN001
         "undo",
     ):
         assert run_cli("card", name, "--help").exit_code == 0
+
+
+def test_undo_of_a_delete_leaves_out_a_concept_and_a_tag_deleted_since(db, collection) -> None:  # noqa: ANN001, F811
+    from studylog.storage.models import Concept
+
+    lstm = collection["review"]
+    with db.write() as session:
+        concept = Concept(
+            slug="lstm", title="LSTM", aliases=[], body="", sources=[], related=[],
+            origin="user", created_at=NOW, updated_at=NOW,
+        )  # fmt: skip
+        session.add(concept)
+        session.flush()
+        session.execute(
+            Card.__table__.update().where(Card.id == lstm).values(concept_id=concept.id)
+        )
+    card_actions.delete_cards(db, ids=[lstm], now=NOW)
+    with db.write() as session:  # the concept and the tag rnn::lstm go while the card is deleted
+        session.execute(Concept.__table__.delete())
+        session.execute(Tag.__table__.delete().where(Tag.name == "rnn::lstm"))
+    assert card_actions.undo(db) == "Delete 1 card"
+    with db.read() as session:
+        back = session.get(Card, lstm)
+        assert back is not None and back.front == "LSTM gates" and back.concept_id is None
+        links = session.execute(select(card_tags).where(card_tags.c.card_id == lstm)).all()
+    assert links == []  # its only tag was rnn::lstm
+    assert graveyard_counts(db) == {
+        "deleted_cards": 0,
+        "deleted_reviews": 0,
+        "deleted_card_tags": 0,
+    }

@@ -109,7 +109,8 @@ def bury(session: Session, ids: Sequence[int]) -> tuple[int, int]:
 def restore(session: Session, grave: int) -> int:
     """Move grave ``grave`` back (cards first, then their reviews and tag links) and drop it.
 
-    Tag links whose tag was deleted since are dropped. Returns the cards restored.
+    Tag links whose tag was deleted since are dropped, and so is the link to a concept
+    deleted since (the card comes back without one). Returns the cards restored.
 
     Raises:
         InvalidInputError: a card or review id of the grave is taken by a row
@@ -131,10 +132,16 @@ def restore(session: Session, grave: int) -> int:
     restored = 0
     for source, name, _key in _SOURCES:
         columns = _columns(source)
+        # What went meanwhile is not brought back: a deleted concept's link (as its
+        # foreign key's ON DELETE SET NULL would have done), a deleted tag's links.
+        picked = columns.replace(
+            '"concept_id"',
+            "CASE WHEN concept_id IN (SELECT id FROM concepts) THEN concept_id END",
+        )
         only_live_tags = " AND tag_id IN (SELECT id FROM tags)" if source is card_tags else ""
         result = session.execute(
             text(
-                f"INSERT INTO {source.name} ({columns}) SELECT {columns} FROM {name} "
+                f"INSERT INTO {source.name} ({columns}) SELECT {picked} FROM {name} "
                 f"WHERE grave_id = :grave{only_live_tags}"
             ),
             {"grave": grave},
