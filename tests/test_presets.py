@@ -181,3 +181,22 @@ def test_cli_presets(run_cli):
     assert run_cli("preset", "list", "--json").output == before
     assert run_cli("card", "undo").exit_code == 0  # the set-preset
     assert json.loads(run_cli("preset", "list", "--json").output)[1]["decks"] == []
+
+
+def test_a_renamed_or_deleted_deck_takes_its_preset_choice_along(utc_db):
+    from studylog.services import decks
+
+    _card(utc_db, "A::x")
+    presets.add(utc_db, "p")
+    presets.update(utc_db, "p", {"new_per_day": 2})
+    presets.set_deck_preset(utc_db, "A", "p")
+    decks.rename(utc_db, "A", "Z", now=NOW)
+    assert settings.get(utc_db, settings.DECK_PRESET_NAMES) == {"Z": "p"}
+    assert settings.effective(utc_db, "Z::x").values["new_per_day"] == 2
+    card_actions.undo(utc_db)  # the rename, with the preset choice
+    assert settings.get(utc_db, settings.DECK_PRESET_NAMES) == {"A": "p"}
+    decks.delete(utc_db, "A", delete_cards=True, now=NOW)
+    assert settings.get(utc_db, settings.DECK_PRESET_NAMES) is None
+    card_actions.undo(utc_db)
+    assert settings.get(utc_db, settings.DECK_PRESET_NAMES) == {"A": "p"}
+    assert settings.effective(utc_db, "A::x").values["new_per_day"] == 2
