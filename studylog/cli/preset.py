@@ -54,6 +54,8 @@ def list_command(app: AppContext, as_json: bool) -> None:
     for p in found:
         kind = {"default": "the collection's settings", "shared": "shared", "own": "deck's own"}
         used = ", ".join(p.decks) if p.decks else "no deck"
+        if len(p.decks) > 5:  # Default's are often most decks: the JSON lists them all
+            used = f"{', '.join(p.decks[:3])} and {len(p.decks) - 3} more decks"
         click.echo(f"{p.name} ({kind[p.kind]}; used by {used})")
         if p.kind == "default":
             continue
