@@ -13,6 +13,7 @@ from studylog.errors import InvalidInputError, NotFoundError
 from studylog.services import browse, card_actions, cards
 from studylog.storage.import_models import SuggestedCard
 from studylog.storage.models import Card, Review, Tag, card_tags
+from studylog.storage.times import to_ms
 from tests.conftest import NOW
 from tests.test_browse import TODAY, collection  # noqa: F401 - the fixture
 
@@ -136,6 +137,88 @@ def test_delete_and_undo_restore_every_row(db, collection) -> None:  # noqa: ANN
     assert dump(db) == start
 
 
+def graveyard_counts(db) -> dict[str, int]:  # noqa: ANN001
+    from sqlalchemy import func
+
+    from studylog.storage.graves import GRAVEYARD
+
+    with db.read() as session:
+        return {
+            name: session.scalar(select(func.count()).select_from(table))
+            for name, table in GRAVEYARD.items()
+        }
+
+
+def test_delete_moves_rows_to_the_graveyard_and_back(db, collection) -> None:  # noqa: ANN001, F811
+    from studylog.services import search
+
+    lstm = collection["review"]
+    start = dump(db)
+    assert [h.ref for h in search.search(db, "LSTM gates", kinds=("card",))] == [str(lstm)]
+    result = card_actions.delete_cards(db, query="deck:딥러닝::RNN", now=NOW)
+    assert (result.matched, result.changed, result.label) == (2, 2, "Delete 2 cards")
+    rnn = {lstm, collection["learning"]}
+    reviews_of_rnn = [r for r in start["reviews"] if r[1] in rnn]
+    assert len(reviews_of_rnn) == 2  # the fixture's answers on the LSTM and GRU cards
+    # The two cards, their 2 reviews and the 2 tag links (rnn::lstm, rnn) moved.
+    assert graveyard_counts(db) == {
+        "deleted_cards": 2,
+        "deleted_reviews": 2,
+        "deleted_card_tags": 2,
+    }
+    after = dump(db)
+    assert len(after["cards"]) == len(start["cards"]) - 2
+    assert after["reviews"] == [r for r in start["reviews"] if r[1] not in rnn]
+    assert search.search(db, "LSTM gates", kinds=("card",)) == []  # out of the search index
+    step = json.loads(json.dumps(card_actions._step_from(_stack(db)[-1]).grave))
+    assert step == 1  # the undo step names its grave, no rows in the JSON
+    assert _stack(db)[-1]["deleted"] == []
+    assert card_actions.undo(db) == "Delete 2 cards"
+    assert dump(db) == start
+    assert graveyard_counts(db) == {
+        "deleted_cards": 0,
+        "deleted_reviews": 0,
+        "deleted_card_tags": 0,
+    }
+    assert [h.ref for h in search.search(db, "LSTM gates", kinds=("card",))] == [str(lstm)]
+
+
+def _stack(db) -> list[dict]:  # noqa: ANN001
+    from studylog.services import settings as settings_service
+
+    with db.read() as session:
+        return list(settings_service.get_in(session, card_actions.UNDO_KEY) or [])
+
+
+def test_graves_live_as_long_as_their_undo_step(db, collection) -> None:  # noqa: ANN001, F811
+    card_actions.delete_cards(db, ids=[collection["future"]], now=NOW)
+    assert graveyard_counts(db)["deleted_cards"] == 1
+    for i in range(card_actions.UNDO_LIMIT - 1):  # the delete is still the oldest kept step
+        card_actions.move(db, f"d{i}", ids=[collection["new"]], now=NOW)
+    assert graveyard_counts(db)["deleted_cards"] == 1
+    card_actions.move(db, "one more", ids=[collection["new"]], now=NOW)  # pushes it off
+    assert graveyard_counts(db)["deleted_cards"] == 0
+    assert len(_stack(db)) == card_actions.UNDO_LIMIT
+
+
+def test_undo_of_a_delete_refuses_a_reused_id(db, collection) -> None:  # noqa: ANN001, F811
+    gone = collection["future"]
+    card_actions.delete_cards(db, ids=[gone], now=NOW)
+    with db.write() as session:  # as SQLite would give the largest id + 1 to a new card
+        session.execute(
+            Card.__table__.insert().values(
+                id=gone, front="새 카드", back="", kind="basic", deck="Default", origin="user",
+                state=1, due=NOW, due_ms=to_ms(NOW), reps=0, lapses=0, suspended=False, created_at=NOW,
+                updated_at=NOW,
+            )
+        )  # fmt: skip
+    before = dump(db)
+    with pytest.raises(InvalidInputError, match=f"card id {gone} was given to a new card"):
+        card_actions.undo(db)
+    assert dump(db) == before and graveyard_counts(db)["deleted_cards"] == 1
+    assert card_actions.last_undo(db) == "Delete 1 card"
+
+
 def test_bad_input_changes_nothing(db, collection) -> None:  # noqa: ANN001, F811
     start = dump(db)
     with pytest.raises(SearchSyntaxError):
@@ -195,3 +278,34 @@ def test_cli_bulk_actions(run_cli) -> None:  # noqa: ANN001
         "undo",
     ):
         assert run_cli("card", name, "--help").exit_code == 0
+
+
+def test_undo_of_a_delete_leaves_out_a_concept_and_a_tag_deleted_since(db, collection) -> None:  # noqa: ANN001, F811
+    from studylog.storage.models import Concept
+
+    lstm = collection["review"]
+    with db.write() as session:
+        concept = Concept(
+            slug="lstm", title="LSTM", aliases=[], body="", sources=[], related=[],
+            origin="user", created_at=NOW, updated_at=NOW,
+        )  # fmt: skip
+        session.add(concept)
+        session.flush()
+        session.execute(
+            Card.__table__.update().where(Card.id == lstm).values(concept_id=concept.id)
+        )
+    card_actions.delete_cards(db, ids=[lstm], now=NOW)
+    with db.write() as session:  # the concept and the tag rnn::lstm go while the card is deleted
+        session.execute(Concept.__table__.delete())
+        session.execute(Tag.__table__.delete().where(Tag.name == "rnn::lstm"))
+    assert card_actions.undo(db) == "Delete 1 card"
+    with db.read() as session:
+        back = session.get(Card, lstm)
+        assert back is not None and back.front == "LSTM gates" and back.concept_id is None
+        links = session.execute(select(card_tags).where(card_tags.c.card_id == lstm)).all()
+    assert links == []  # its only tag was rnn::lstm
+    assert graveyard_counts(db) == {
+        "deleted_cards": 0,
+        "deleted_reviews": 0,
+        "deleted_card_tags": 0,
+    }

@@ -198,3 +198,54 @@ def test_a_review_limit_on_a_deck_caps_its_review_cards():
         log.add(10 + card.id, NOW, False, True, None, "A" if card.id < 3 else "B")
         queue.answered(card)
     assert shown == [1, 3]
+
+
+def _learning_card(db, deck: str, due: datetime) -> int:  # noqa: ANN001
+    """A card answered an hour ago, in learning, due at ``due``."""
+    from studylog.storage.models import Card
+
+    (made,) = cards.create(db, f"learning {due:%H%M}", "a", deck=deck, now=NOW - timedelta(days=1))
+    with db.write() as session:
+        card = session.get(Card, made.id)
+        card.state, card.step, card.reps = 1, 0, 1
+        card.stability, card.difficulty = 1.0, 5.0
+        card.last_review, card.due = NOW - timedelta(hours=1), due
+    return made.id
+
+
+def test_tree_counts_follow_writes_elsewhere_and_the_learn_ahead_limit(utc_db):
+    _fill(utc_db, 20, {"P": 2}, {"P::c": 5, "Q": 3})
+    _learning_card(utc_db, "Q", NOW + timedelta(minutes=30))
+    session = review.ReviewSession(utc_db, now=NOW)
+    assert session.queue.subdecks is not None
+    first = session.counts(now=NOW)
+    assert (first.new, first.learning) == (2 + 3, 0)  # P caps P::c at 2; the card is 30 min off
+    # Another connection adds a new card to Q: counted at once (no answer in between).
+    cards.create(utc_db, "Q extra", "a", deck="Q", now=NOW - timedelta(hours=1))
+    assert session.counts(now=NOW + timedelta(minutes=1)).new == 2 + 4
+    # 11 minutes later the learning card is within Anki's 20-minute learn-ahead limit.
+    assert session.counts(now=NOW + timedelta(minutes=9)).learning == 0
+    assert session.counts(now=NOW + timedelta(minutes=11)).learning == 1
+    session.close()
+
+
+@pytest.mark.sqlite_only
+def test_tree_counts_are_built_once_while_nothing_changes(utc_db, monkeypatch):
+    from studylog.services import deck_tree
+
+    _fill(utc_db, 20, {"P": 2}, {"P::c": 5, "Q": 3})
+    session = review.ReviewSession(utc_db, now=NOW)
+    built = []
+    real = deck_tree.counts_in
+    monkeypatch.setattr(deck_tree, "counts_in", lambda *a: built.append(1) or real(*a))
+    for minute in range(5):
+        assert session.counts(now=NOW + timedelta(minutes=minute)).new == 5
+    assert len(built) == 1
+    card = session.next_card(now=NOW)
+    session.answer(card.id, 4, now=NOW)  # the session's own write: built again
+    assert session.counts(now=NOW).new == 4 and len(built) == 2
+    settings.update_deck(utc_db, "Q", {"new_per_day": 1})  # a preset changed elsewhere
+    assert len(built) == 2
+    # P's 2 and Q's 1 now, less the card just answered in one of them.
+    assert session.counts(now=NOW).new == 2 and len(built) == 3
+    session.close()

@@ -23,6 +23,7 @@ from studylog.cli import (
     exercise,
     fsrs,
     journal,
+    preset,
     review,
     search,
     todo,
@@ -97,6 +98,7 @@ COMMANDS: tuple[click.Command, ...] = (
     review.stats,
     fsrs.fsrs,
     config.config,
+    preset.preset,
 )
 for _command in COMMANDS:
     cli.add_command(_command)

@@ -127,28 +127,48 @@ def _report(done: Any) -> None:
 
 @config.command("set", context_settings={"ignore_unknown_options": True})
 @click.option("--deck", metavar="DECK", help=DECK_HELP)
+@click.option("--preset", metavar="NAME", help="A shared preset (studylog preset list).")
 @click.argument("key")
 @click.argument("value")
 @pass_app
-def set_command(app: AppContext, deck: str | None, key: str, value: str) -> None:
-    """Set KEY to VALUE, for the collection or for one deck's preset.
+def set_command(
+    app: AppContext, deck: str | None, preset: str | None, key: str, value: str
+) -> None:
+    """Set KEY to VALUE, for the collection, one deck's preset or a shared preset.
 
     VALUE as you would type it: 0.85, '1m 10m' (steps: s, m, h, d), true/false,
     Asia/Seoul. A bad key or value changes nothing. Changing retention, steps,
     maximum interval or fuzz reschedules the cards concerned.
+
+    --deck edits the deck's own preset; when the deck uses a shared preset
+    (deck set-preset), the deck first gets its own copy of it (as Anki's
+    Clone) and the shared preset stays as it is. --preset edits a shared
+    preset for every deck that uses it (undo with: studylog card undo).
 
     \b
     Examples:
       studylog config set desired_retention 0.85
       studylog config set learning_steps "1m 10m 1h"
       studylog config set --deck "딥러닝::RNN" new_per_day 5
+      studylog config set --preset 시험 desired_retention 0.95
     """
+    from studylog.errors import InvalidInputError
     from studylog.scheduling import settings as defs
     from studylog.services import settings
 
-    definition = defs.setting(key) if deck is None else defs.deck_setting(key)
+    if deck is not None and preset is not None:
+        raise InvalidInputError("config set: give --deck or --preset, not both")
+    definition = defs.setting(key) if deck is None and preset is None else defs.deck_setting(key)
     typed = definition.parse(value)
     db = app.database()
+    if preset is not None:
+        from studylog.services import presets
+
+        done = presets.update(db, preset, {definition.key: typed})
+        click.echo(f"{definition.key} = {definition.format(typed)} in preset {preset.strip()}.")
+        if done.rescheduled:
+            click.echo(f"Rescheduled {done.rescheduled:,} cards.")
+        return
     if deck is None:
         done = settings.update(db, {definition.key: typed})
         where = ""

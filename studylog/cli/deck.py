@@ -121,3 +121,21 @@ def delete_command(app: AppContext, name: str, delete_cards: bool, yes: bool) ->
         click.confirm(f"Delete deck {found.name} {what}?", abort=True)
     done = decks.delete(db, found.name, delete_cards=delete_cards, now=app.now())
     click.echo(f"{done.label}.")
+
+
+@deck.command("set-preset")
+@click.argument("name")
+@click.argument("preset")
+@pass_app
+def set_preset_command(app: AppContext, name: str, preset: str) -> None:
+    """Make deck NAME use PRESET (a shared preset, or Default); its subdecks inherit.
+
+    The deck's own settings (config set --deck), if any, are dropped.
+    Undo with: studylog card undo
+    """
+    from studylog.services import presets
+
+    done = presets.set_deck_preset(app.database(), name, preset)
+    click.echo(f"{done.label}.")
+    if done.rescheduled:
+        click.echo(f"Rescheduled {done.rescheduled:,} cards.")

@@ -194,6 +194,12 @@ class DailyQueue:
         self._held: dict[str, list[Entry]] = {"review": [], "new": []}
         self.front: list[int] = []
 
+    def next_learning_due(self, after: datetime) -> datetime | None:
+        """The earliest due time (aware UTC) of a learning card of this queue later than
+        ``after``, or None: until then the learning counts at ``after`` cannot grow."""
+        later = [due for due in self._learning.values() if due > after]
+        return min(later) if later else None
+
     # -- eligibility ---------------------------------------------------------------
 
     def eligible(self, card: CardRow | None, queue: str) -> bool:

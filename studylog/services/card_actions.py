@@ -9,8 +9,18 @@ well under a second) and records, in the same transaction, an undo step:
 * the **before-images** of the card columns it changed (only the rows that
   really change: suspending a suspended card changes nothing);
 * the **keys of the rows it inserted** (tag links);
-* **whole rows it deleted** (cards with their reviews, tag links and the
-  suggestions that pointed at them).
+* **whole rows it deleted** (tag links);
+* for a delete of cards, the id of their **grave**: the cards, their reviews and
+  tag links moved set-based into the graveyard tables (migration 0010,
+  :mod:`studylog.storage.graves`), not copied into the step; the suggestions
+  that pointed at them are before-images.
+
+**How long deleted rows are kept:** exactly as long as their undo step. A grave
+goes when its step is undone (the rows move back) or pushed off the stack by
+newer steps (at most :data:`UNDO_LIMIT`; :func:`_push` purges it in the same
+transaction), so no start-up or ``check`` work is needed and nothing is kept
+that could no longer be undone. (Anki keeps the revlog of deleted notes for
+good; studylog's reviews go with their card once the delete cannot be undone.)
 
 The undo steps are kept in the collection (the ``settings`` table, key
 :data:`UNDO_KEY`, newest last, at most :data:`UNDO_LIMIT`), so an action of the
@@ -40,6 +50,7 @@ from studylog.errors import InvalidInputError, NotFoundError
 from studylog.services import browse
 from studylog.services import settings as settings_service
 from studylog.services import tags as tag_service
+from studylog.storage import graves
 from studylog.storage.engine import Database
 from studylog.storage.import_models import SuggestedCard
 from studylog.storage.models import Card, Review, card_tags
@@ -47,7 +58,9 @@ from studylog.storage.times import with_ms
 from studylog.studyday import ensure_utc, utcnow
 
 UNDO_KEY = "undo.card_actions"
-UNDO_LIMIT = 5  # steps kept (a step of 10,000 deleted cards is a few MB of JSON)
+UNDO_LIMIT = (
+    5  # steps kept (with their graveyard rows: a delete of 10,000 cards keeps ~100k reviews)
+)
 _CHUNK = 500  # ids per IN (...) list: far below every database's limit on bound values
 _CARDS = Card.__table__
 _REVIEWS = Review.__table__
@@ -73,6 +86,19 @@ class UndoStep:
     before: tuple[RowImage, ...] = ()
     inserted: tuple[tuple[str, tuple[Any, ...]], ...] = ()
     deleted: tuple[RowImage, ...] = ()
+    # A delete's rows are in the graveyard tables under this id (storage/graves.py),
+    # not in the step: ``grave_cards`` cards with their reviews and tag links.
+    grave: int | None = None
+    grave_cards: int = 0
+
+    @property
+    def changed_cards(self) -> int:
+        """How many cards the step changed, deleted or buried in the graveyard."""
+        return (
+            len({i.key[0] for i in self.before if i.table == "cards"})
+            + len({i.key[0] for i in self.deleted if i.table == "cards"})
+            + self.grave_cards
+        )
 
 
 @dataclass(frozen=True)
@@ -159,6 +185,8 @@ def _step_json(step: UndoStep) -> dict[str, Any]:
         "before": [_image_json(i) for i in step.before],
         "inserted": [[t, list(k)] for t, k in step.inserted],
         "deleted": [_image_json(i) for i in step.deleted],
+        "grave": step.grave,
+        "grave_cards": step.grave_cards,
     }
 
 
@@ -169,13 +197,19 @@ def _step_from(data: dict[str, Any]) -> UndoStep:
         before=tuple(_image_from(i) for i in data["before"]),
         inserted=tuple((t, tuple(k)) for t, k in data["inserted"]),
         deleted=tuple(_image_from(i) for i in data["deleted"]),
+        grave=data.get("grave"),
+        grave_cards=data.get("grave_cards", 0),
     )
 
 
 def _push(session: Session, step: UndoStep) -> None:
     stack = list(settings_service.get_in(session, UNDO_KEY) or [])
     stack.append(_step_json(step))
+    dropped = stack[:-UNDO_LIMIT]
     settings_service.set_in(session, UNDO_KEY, stack[-UNDO_LIMIT:])
+    if any(s.get("grave") is not None for s in dropped):
+        # A delete's graveyard rows live as long as its undo step (revision 0010).
+        graves.purge_all_but(session, [s["grave"] for s in stack[-UNDO_LIMIT:] if s.get("grave")])
 
 
 def last_undo(db: Database) -> str | None:
@@ -196,7 +230,12 @@ def undo(db: Database) -> str:
         if not stack:
             raise NotFoundError("no card action to undo")
         step = _step_from(stack.pop())
+        before = settings_service.deck_settings_in(session) if step.kind == "preset" else None
         _apply_undo(session, step)
+        if before is not None:  # the restored presets may schedule some decks differently
+            session.flush()
+            after = settings_service.deck_settings_in(session)
+            settings_service.reschedule_changed_in(session, before, after)
         settings_service.set_in(session, UNDO_KEY, stack)
         return step.label
 
@@ -210,6 +249,8 @@ _TABLES = {
 
 
 def _apply_undo(session: Session, step: UndoStep) -> None:
+    if step.grave is not None:  # cards first: the suggestions' before-images point at them
+        graves.restore(session, step.grave)
     # Deleted rows come back parents first (cards, then reviews and links).
     for name in ("cards", "reviews", "card_tags"):
         rows = [dict(i.values) for i in step.deleted if i.table == name]
@@ -237,6 +278,14 @@ def _apply_undo(session: Session, step: UndoStep) -> None:
             .values({c: bindparam(f"b_{c}") for c in columns}),
             [{"b_id": i.key[0], **{f"b_{c}": i.values[c] for c in columns}} for i in images],
         )
+
+
+def push_settings_step(session: Session, label: str, kind: str, images: Sequence[RowImage]) -> None:
+    """Record an undo step that puts ``settings`` rows back (``images``: from
+    :func:`setting_image`, taken before the change), inside the caller's transaction.
+    Undoing a step of kind ``preset`` also reschedules the cards whose deck settings
+    the restored rows change (:mod:`studylog.services.presets`)."""
+    _push(session, UndoStep(label, kind, tuple(images)))
 
 
 def setting_image(session: Session, key: str) -> RowImage:
@@ -336,17 +385,21 @@ def _run(
     with db.write() as session:
         targets = _targets(session, query, ids, moment)
         step = body(session, targets, moment)
-        changed = len({i.key[0] for i in step.before if i.table == "cards"}) + len(
-            {i.key[0] for i in step.deleted if i.table == "cards"}
-        )
+        changed = step.changed_cards
         if kind in ("tag", "untag"):
             changed = len({k[0] for _t, k in step.inserted}) + len(
                 {i.key[0] for i in step.deleted if i.table == "card_tags"}
             )
         label = f"{verb} {_plural(changed)}"
         if changed:
-            _push(session, UndoStep(label, kind, step.before, step.inserted, step.deleted))
+            _push(session, _labelled(step, label, kind))
         return ActionResult(label, kind, len(targets), changed)
+
+
+def _labelled(step: UndoStep, label: str, kind: str) -> UndoStep:
+    return UndoStep(
+        label, kind, step.before, step.inserted, step.deleted, step.grave, step.grave_cards
+    )
 
 
 def suspend(
@@ -440,32 +493,47 @@ def forget(
     reset_counts: bool = False,
     now: datetime | None = None,
 ) -> ActionResult:
-    """Make the cards new again, due now (Anki's Forget); their review history is kept."""
+    """Make the cards new again, due now (Anki's Forget); their review history is kept.
 
-    def values(row: dict[str, Any], moment: datetime) -> dict[str, Any]:
-        out: dict[str, Any] = {
+    Cards never reviewed keep their due time. Set-based: the reviewed and the
+    never-reviewed cards each get the same values, so each group is one
+    ``UPDATE ... WHERE id IN (...)`` per chunk (:func:`_set_same`).
+    """
+
+    def body(session: Session, targets: list[int], moment: datetime) -> UndoStep:
+        values: dict[str, Any] = {
             "state": LEARNING,
             "step": 0,
             "stability": None,
             "difficulty": None,
-            "due": row["due"] if row["last_review"] is None else moment,
             "last_review": None,
         }
         if reset_counts:
-            out.update(reps=0, lapses=0)
-        return out
+            values.update(reps=0, lapses=0)
+        reviewed = _reviewed(session, targets)
+        fresh = [i for i in targets if i not in reviewed]
+        before = (
+            *_set_columns(session, fresh, values, now=moment),
+            *_set_columns(session, sorted(reviewed), {**values, "due": moment}, now=moment),
+        )
+        return UndoStep("", "", before)
 
-    return _run(
-        db,
-        query,
-        ids,
-        now,
-        "forget",
-        "Forget",
-        lambda s, t, m: UndoStep(
-            "", "", _set_columns(s, t, None, per_card=lambda r: values(r, m), now=m)
-        ),
-    )
+    return _run(db, query, ids, now, "forget", "Forget", body)
+
+
+def _reviewed(session: Session, ids: Sequence[int]) -> set[int]:
+    """The cards of ``ids`` that have been reviewed (``last_review`` set)."""
+    found: set[int] = set()
+    for chunk in _chunks(ids):
+        found.update(
+            session.scalars(
+                select(_CARDS.c.id).where(_CARDS.c.id.in_(chunk), _CARDS.c.last_review.is_not(None))
+            )
+        )
+    return found
+
+
+_MAX_DUE_GROUPS = 64  # distinct due days written set-based; a wider spread goes card by card
 
 
 def set_due(
@@ -488,17 +556,32 @@ def set_due(
     """
     low, high = _day_range(days)
 
+    def offset_of(card_id: int) -> int:
+        return low if low == high else random.Random(card_id).randint(low, high)
+
     def body(session: Session, targets: list[int], moment: datetime) -> UndoStep:
         calendar = browse.calendar_in(session)
         today = calendar.day_of(moment)
 
-        def values(row: dict[str, Any]) -> dict[str, Any]:
-            if row["last_review"] is None:
-                return {}
-            offset = low if low == high else random.Random(row["id"]).randint(low, high)
-            return {"due": calendar.start_of(today + timedelta(days=offset))}
+        def due_of(offset: int) -> datetime:
+            return calendar.start_of(today + timedelta(days=offset))
 
-        return UndoStep("", "", _set_columns(session, targets, None, per_card=values, now=moment))
+        reviewed = sorted(_reviewed(session, targets))
+        if high - low + 1 > _MAX_DUE_GROUPS:
+
+            def values(row: dict[str, Any]) -> dict[str, Any]:
+                return {"due": due_of(offset_of(row["id"]))}
+
+            return UndoStep(
+                "", "", _set_columns(session, reviewed, None, per_card=values, now=moment)
+            )
+        groups: dict[int, list[int]] = {}
+        for card_id in reviewed:
+            groups.setdefault(offset_of(card_id), []).append(card_id)
+        before: list[RowImage] = []
+        for offset, group in sorted(groups.items()):
+            before.extend(_set_columns(session, group, {"due": due_of(offset)}, now=moment))
+        return UndoStep("", "", tuple(before))
 
     return _run(db, query, ids, now, "set-due", "Set due date of", body)
 
@@ -594,30 +677,25 @@ def _tags(session: Session, names: list[str], *, create: bool) -> list[Any]:
 
 def delete_rows(session: Session, targets: Sequence[int]) -> UndoStep:
     """Delete the cards ``targets`` with their reviews and tag links inside the caller's
-    transaction; suggestions that pointed at them are unlinked. Returns the undo step
-    (every deleted row)."""
-    cards = _rows(session, _CARDS, _CARDS.c.id, targets)
-    reviews = _rows(session, _REVIEWS, _REVIEWS.c.card_id, targets)
-    links = _rows(session, card_tags, card_tags.c.card_id, targets)
+    transaction; suggestions that pointed at them are unlinked. Returns the undo step.
+
+    The rows move into the graveyard tables set-based (:func:`studylog.storage.graves.bury`:
+    one ``INSERT ... SELECT`` and one ``DELETE`` per table); the step holds only the grave
+    id and the suggestions' links, which undo restores. The graveyard rows are kept as
+    long as the step is on the undo stack (the newest :data:`UNDO_LIMIT` steps).
+    """
     suggested = _rows(session, _SUGGESTED, _SUGGESTED.c.card_id, targets)
-    for chunk in _chunks(targets):
-        session.execute(delete(_REVIEWS).where(_REVIEWS.c.card_id.in_(chunk)))
-        session.execute(delete(card_tags).where(card_tags.c.card_id.in_(chunk)))
-        session.execute(
-            update(_SUGGESTED).where(_SUGGESTED.c.card_id.in_(chunk)).values(card_id=None)
-        )
-        session.execute(delete(_CARDS).where(_CARDS.c.id.in_(chunk)))
+    for chunk in _chunks([r["id"] for r in suggested]):
+        session.execute(update(_SUGGESTED).where(_SUGGESTED.c.id.in_(chunk)).values(card_id=None))
+    grave, moved = graves.bury(session, targets)
     return UndoStep(
         "",
         "",
         before=tuple(
             RowImage("suggested_cards", (r["id"],), {"card_id": r["card_id"]}) for r in suggested
         ),
-        deleted=(
-            *(RowImage("cards", (r["id"],), r) for r in cards),
-            *(RowImage("reviews", (r["id"],), r) for r in reviews),
-            *(RowImage("card_tags", (r["card_id"], r["tag_id"]), r) for r in links),
-        ),
+        grave=grave if moved else None,
+        grave_cards=moved,
     )
 
 
@@ -660,12 +738,10 @@ def run_in_transaction(
     """
     with db.write() as session:
         source, target, targets, step = body(session)
-        changed = len({i.key[0] for i in step.before if i.table == "cards"}) + len(
-            {i.key[0] for i in step.deleted if i.table == "cards"}
-        )
+        changed = step.changed_cards
         text = label(source, target, changed)
         if changed:
-            _push(session, UndoStep(text, kind, step.before, step.inserted, step.deleted))
+            _push(session, _labelled(step, text, kind))
         return ActionResult(text, kind, len(targets), changed)
 
 
@@ -679,6 +755,7 @@ __all__ = [
     "forget",
     "last_undo",
     "move",
+    "push_settings_step",
     "remove_tags",
     "run_in_transaction",
     "set_columns",

@@ -166,10 +166,11 @@ def _presets_changed(session: Session, change: Callable[[], None]) -> tuple[RowI
     decks' presets back with their cards (the whole row, as it was before the action)."""
     from studylog.services import card_actions  # lazy: `today` needs none of it
 
-    image = card_actions.setting_image(session, settings_service.DECK_PRESETS)
+    images = [card_actions.setting_image(session, k) for k in settings_service.PRESET_ROWS]
     change()
-    after = settings_service.get_in(session, settings_service.DECK_PRESETS)
-    return () if after == image.values["value"] else (image,)
+    return tuple(
+        i for i in images if settings_service.get_in(session, i.key[0]) != i.values["value"]
+    )
 
 
 def rename(db: Database, old: str, new: str, *, now: datetime | None = None) -> ActionResult:

@@ -659,6 +659,8 @@ class ReviewSession:
         weakref.finalize(self, self._conn.close)
         self._version: int | None = None
         self._shown: tuple[int, Any] | None = None  # (card id, row) of the last lookup
+        self._writes = 0  # write transactions of this session (see _tree_counts)
+        self._counts_cache: tuple[tuple[Any, ...], datetime, datetime, QueueCounts] | None = None
         self._refresh(_now(now))
 
     @property
@@ -680,6 +682,8 @@ class ReviewSession:
                 return
             with transaction(self._conn, write=write) as conn:
                 yield conn
+            if write:  # the session's own commits do not move its data_version
+                self._writes += 1
 
     # queue gathering --------------------------------------------------------------
 
@@ -779,11 +783,7 @@ class ReviewSession:
         moment = _now(now)
         self._check_day(moment)
         if self.queue.subdecks is not None:
-            # Subdecks with limits of their own: the deck list's numbers, from the tree.
-            with self.db.read() as session:
-                found = deck_tree.counts_in(session, moment, self.deck)
-            new, learning, review = found or (0, 0, 0)
-            return QueueCounts(learning, review, new)
+            return self._tree_counts(moment)
         with self._tx(write=False) as conn:
             self._sync(conn)
             return self.queue.counts(
@@ -791,6 +791,32 @@ class ReviewSession:
                 lambda at_most: rows.count_new(conn, self.queue.day, at_most, self.deck),
                 lambda: rows.count_new_by_deck(conn, self.queue.day),
             )
+
+    def _tree_counts(self, moment: datetime) -> QueueCounts:
+        """Subdecks with limits of their own: the deck list's numbers, from the deck tree.
+
+        Building the tree is a grouped scan of every card, so the result is kept
+        while nothing was written (the connection's ``data_version`` for others'
+        commits, :attr:`_writes` for the session's own), on the same study day, and
+        until the next learning card comes within the learn-ahead limit. PostgreSQL
+        has no data version: there the tree is built on every call.
+        """
+        with self._tx(write=False) as conn:
+            version = rows.data_version(conn)
+        key = (version, self._writes, self.queue.day)
+        cached = self._counts_cache
+        if version is not None and cached is not None:
+            cached_key, since, until, counts = cached
+            if cached_key == key and since <= moment < until:
+                return counts
+        with self.db.read() as session:
+            found = deck_tree.counts_in(session, moment, self.deck)
+        new, learning, review = found or (0, 0, 0)
+        counts = QueueCounts(learning, review, new)
+        coming = self.queue.next_learning_due(moment + LEARN_AHEAD)
+        until = self.queue.end if coming is None else min(self.queue.end, coming - LEARN_AHEAD)
+        self._counts_cache = (key, moment, until, counts)
+        return counts
 
     def progress(self, *, now: datetime | None = None) -> DayProgress:
         """What was done this study day: new cards introduced, review cards answered, concepts."""

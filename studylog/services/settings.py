@@ -30,7 +30,12 @@ from studylog.studyday import StudyCalendar, local_zone
 DAY_START_HOUR = defs.SETTINGS["day_start_hour"].stored_as
 TIMEZONE = defs.SETTINGS["timezone"].stored_as
 DECK_PRESETS = "deck_presets"
-"""The ``settings`` row holding every deck's preset: {deck: {setting key: stored JSON}}."""
+"""The ``settings`` row holding each deck's own preset: {deck: {setting key: stored JSON}}."""
+SHARED_PRESETS = "shared_presets"
+"""Named presets several decks can share (Anki's deck options presets): {name: {key: stored}}."""
+DECK_PRESET_NAMES = "deck_preset_names"
+"""Which shared preset a deck uses: {deck: preset name}. A deck listed here has no own preset."""
+PRESET_ROWS = (DECK_PRESETS, SHARED_PRESETS, DECK_PRESET_NAMES)
 
 
 def get_in(session: Session, key: str, default: Any = None) -> Any:
@@ -278,12 +283,42 @@ class EffectiveSettings:
 
 
 def deck_presets_in(session: Session) -> dict[str, dict[str, Any]]:
-    """Every deck's preset: deck -> {setting key: typed value} (decks that set nothing left out).
+    """Every deck's preset as the scheduler sees it: deck -> {setting key: typed value}
+    (decks that set nothing left out): the keys of the shared preset the deck uses
+    (:data:`DECK_PRESET_NAMES`; ``Default`` sets nothing), else its own preset's.
 
     Lenient as :meth:`SettingDef.from_stored`: a key that is unknown (or no
     longer per deck) is ignored, a value that cannot be read is left out.
     """
-    raw = get_in(session, DECK_PRESETS, {}) or {}
+    view = typed_presets(get_in(session, DECK_PRESETS, {}))
+    assigned = preset_names_in(session)
+    if assigned:
+        shared = typed_presets(get_in(session, SHARED_PRESETS, {}))
+        for deck, name in assigned.items():
+            view.pop(deck, None)
+            if shared.get(name):
+                view[deck] = dict(shared[name])
+    return view
+
+
+def preset_names_in(session: Session) -> dict[str, str]:
+    """Deck -> the shared preset it uses (decks with their own or no preset left out)."""
+    raw = get_in(session, DECK_PRESET_NAMES, {}) or {}
+    if not isinstance(raw, dict):
+        return {}
+    return {str(d): str(n) for d, n in raw.items() if isinstance(n, str)}
+
+
+def store_preset_names_in(session: Session, names: Mapping[str, str]) -> None:
+    """Store deck -> shared preset name (the row is dropped when empty)."""
+    if names:
+        set_in(session, DECK_PRESET_NAMES, dict(sorted(names.items())))
+    else:
+        delete_in(session, DECK_PRESET_NAMES)
+
+
+def typed_presets(raw: Any) -> dict[str, dict[str, Any]]:
+    """A stored {name: {key: stored JSON}} row as {name: {key: typed value}} (lenient)."""
     out: dict[str, dict[str, Any]] = {}
     if not isinstance(raw, dict):
         return out
@@ -357,10 +392,12 @@ def _deck_exists(session: Session, deck: str) -> bool:
 
 
 def _store_presets(session: Session, presets: Mapping[str, Mapping[str, Any]]) -> None:
+    # Decks that use a shared preset have no own preset (their keys are the shared one's).
+    shared_users = preset_names_in(session)
     stored = {
         deck: {k: defs.SETTINGS[k].to_stored(v) for k, v in keys.items()}
         for deck, keys in sorted(presets.items())
-        if keys
+        if keys and deck not in shared_users
     }
     if stored:
         set_in(session, DECK_PRESETS, stored)
@@ -393,6 +430,9 @@ def update_deck_in(
     old, new = before.values(name), after.values(name)
     changed = tuple(k for k in defs.SETTINGS if new[k] != old[k])
     if own != presets.get(name, {}):
+        assigned = preset_names_in(session)
+        if name in assigned:  # a shared preset: the deck gets its own clone of it (as Anki's Clone)
+            store_preset_names_in(session, {d: n for d, n in assigned.items() if d != name})
         _store_presets(session, presets_after)
     summary = None
     if any(
@@ -444,6 +484,12 @@ def rename_deck_presets_in(session: Session, old: str, new: str) -> None:
             moved[new + deck[len(old) :]] = keys
         else:
             moved.setdefault(deck, keys)
+    assigned = preset_names_in(session)
+    renamed = {
+        (new + d[len(old) :] if defs.is_in_deck(d, old) else d): n for d, n in assigned.items()
+    }
+    if renamed != assigned:
+        store_preset_names_in(session, renamed)
     if moved != presets:
         _store_presets(session, moved)
 
@@ -452,6 +498,10 @@ def delete_deck_presets_in(session: Session, deck: str) -> None:
     """Drop the presets of ``deck`` and its subdecks (a deck deleted)."""
     presets = deck_presets_in(session)
     kept = {d: k for d, k in presets.items() if not defs.is_in_deck(d, deck)}
+    assigned = preset_names_in(session)
+    kept_names = {d: n for d, n in assigned.items() if not defs.is_in_deck(d, deck)}
+    if kept_names != assigned:
+        store_preset_names_in(session, kept_names)
     if kept != presets:
         _store_presets(session, kept)
 

@@ -49,6 +49,7 @@ def _tables() -> list[Table]:
     """Every table of the models, parents before children (foreign keys)."""
     import studylog.storage.demo_models  # noqa: F401 - registers their tables
     import studylog.storage.exercise_models  # noqa: F401
+    import studylog.storage.graves  # noqa: F401
     import studylog.storage.import_models  # noqa: F401
 
     return list(Base.metadata.sorted_tables)

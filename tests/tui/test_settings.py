@@ -142,6 +142,30 @@ async def test_a_deck_preset_is_set_here_and_inherited_by_its_subdecks(
         assert settings.deck_settings(decked_db).presets == {}
 
 
+async def test_a_deck_picks_a_shared_preset_here(decked_db: Database, make_app) -> None:
+    from studylog.services import presets
+
+    presets.add(decked_db, "시험")
+    presets.update(decked_db, "시험", {"new_per_day": 3})
+    app = make_app(decked_db)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(app, pilot)
+        chooser = screen.query_one("#st-preset", Select)
+        assert not chooser.display  # the collection is Default itself
+        screen.query_one("#st-scope", Select).value = "딥러닝"
+        await settle(pilot)
+        assert chooser.display and chooser.value == "Default"
+        assert [v for _p, v in chooser._options] == ["Default", "시험"]
+        chooser.value = "시험"
+        await settle(pilot)
+        assert settings.get(decked_db, settings.DECK_PRESET_NAMES) == {"딥러닝": "시험"}
+        assert _row(screen, "new_per_day").input.value == "3"
+        screen.query_one("#st-scope", Select).value = "딥러닝::RNN"
+        await settle(pilot)
+        assert _row(screen, "new_per_day").input.value == "3"  # inherited from 딥러닝's preset
+        assert chooser.value == "Default"
+
+
 async def test_the_palette_and_help_know_settings(decked_db: Database, make_app) -> None:
     from studylog.tui.screens.help import key_groups
 

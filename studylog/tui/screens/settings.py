@@ -12,8 +12,11 @@ here without a change to this screen. Each field is checked as it is typed
 
 With a deck chosen, only the keys a deck may set are shown, each with where
 its value comes from (the deck itself, a parent deck or the collection),
-as in Anki's deck options. Reads and writes run in thread workers; after a
-write the app's one change signal tells the other screens.
+as in Anki's deck options, and a preset selector: the deck's own settings,
+``Default`` (nothing of its own: inherited) or a shared preset
+(:func:`studylog.services.presets.set_deck_preset`, undoable with ``studylog
+card undo``). Reads and writes run in thread workers; after a write the app's
+one change signal tells the other screens.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from textual.message import Message
 from textual.widgets import Input, Label, Select, Static
 
 from studylog.scheduling import settings as defs
+from studylog.services import presets as presets_service
 from studylog.services import settings as settings_service
 from studylog.tui.changes import CollectionScreen
 from studylog.tui.widgets.guard import guarded, report
@@ -36,6 +40,7 @@ from studylog.tui.widgets.keybar import KeyBar
 from studylog.tui.widgets.modebar import ModeBar
 
 COLLECTION = "\x00collection"  # the Select value of "the whole collection" (never a deck name)
+OWN = "\x00own"  # the preset Select's value of "the deck's own settings" (never a preset name)
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,8 @@ class Loaded:
     sources: dict[str, str]
     own: dict[str, Any]
     decks: list[str]
+    presets: tuple[str, ...] = ()  # Default and the shared presets' names
+    preset: str | None = None  # the deck's shared preset (Default: none of its own), or None
 
 
 class SettingsRead(Message):
@@ -153,6 +160,8 @@ class SettingsScreen(CollectionScreen):
     SettingsScreen #st-scope-bar { height: 1; padding: 0 1; margin: 0 0 1 0; }
     SettingsScreen #st-scope-bar Label { width: auto; padding: 0 1 0 0; }
     SettingsScreen #st-scope { width: 1fr; }
+    SettingsScreen #st-preset { width: 1fr; }
+    SettingsScreen #st-preset-label { padding: 0 1; }
     SettingsScreen #st-note { height: auto; padding: 0 1; color: $text-muted; }
     SettingsScreen #st-rows { height: 1fr; overflow-y: auto; }
     SettingsScreen SettingRow { margin: 0 0 1 0; }
@@ -189,6 +198,9 @@ class SettingsScreen(CollectionScreen):
                 compact=True,
                 id="st-scope",
             )
+            # A deck's preset (Anki's deck options): its own settings, Default or a shared one.
+            yield Label("preset", id="st-preset-label")
+            yield Select([("own", OWN)], value=OWN, allow_blank=False, compact=True, id="st-preset")
         yield Static("", id="st-note", markup=False)
         with Vertical(id="st-rows"):  # scrolls, with no keys of its own: up/down move fields
             for definition in defs.SETTINGS.values():
@@ -220,10 +232,16 @@ class SettingsScreen(CollectionScreen):
         try:
             found = settings_service.effective(db, deck)
             decks = settings_service.deck_names(db)
+            with db.read() as session:
+                names = tuple(p.name for p in presets_service.list_presets_in(session)
+                              if p.kind != "own")  # fmt: skip
+                chosen = settings_service.preset_names_in(session).get(deck or "")
         except Exception as error:  # noqa: BLE001 - shown on the UI thread
             self.post_message(SettingsFailed(error))
             return
-        loaded = Loaded(deck, found.values, found.sources, found.own, decks)
+        if deck is not None and chosen is None and not found.own:
+            chosen = presets_service.DEFAULT
+        loaded = Loaded(deck, found.values, found.sources, found.own, decks, names, chosen)
         self.post_message(SettingsRead(loaded))
 
     @on(SettingsRead)
@@ -237,6 +255,7 @@ class SettingsScreen(CollectionScreen):
         with self.prevent(Select.Changed):
             scope.set_options(options)
             scope.value = COLLECTION if self.deck is None else self.deck
+        self._show_preset(loaded)
         for row in self.query(SettingRow):
             d = row.definition
             visible = self.deck is None or d.scope == "deck"
@@ -254,6 +273,34 @@ class SettingsScreen(CollectionScreen):
             first = next((r for r in self.query(SettingRow) if r.display), None)
             if first is not None:
                 first.input.focus()
+
+    def _show_preset(self, loaded: Loaded) -> None:
+        chooser = self.query_one("#st-preset", Select)
+        label = self.query_one("#st-preset-label", Label)
+        chooser.display = label.display = loaded.deck is not None
+        if loaded.deck is None:
+            return
+        options = [("own", OWN)] if loaded.preset is None else []
+        options += [(name, name) for name in loaded.presets]
+        with self.prevent(Select.Changed):
+            chooser.set_options(options)
+            chooser.value = OWN if loaded.preset is None else loaded.preset
+
+    @on(Select.Changed, "#st-preset")
+    def _preset_changed(self, event: Select.Changed) -> None:
+        if self.deck is None or self.loaded is None or event.value in (OWN, Select.BLANK):
+            return
+        if event.value != self.loaded.preset:
+            self._use_preset(self.deck, str(event.value))
+
+    @work(thread=True, group="settings-write", exit_on_error=False)
+    def _use_preset(self, deck: str, preset: str) -> None:
+        try:
+            done = presets_service.set_deck_preset(self.app.db, deck, preset)
+        except Exception as error:  # noqa: BLE001 - shown on the UI thread
+            self.post_message(SettingsFailed(error))
+            return
+        self.post_message(SettingsSaved(deck, (f"preset {preset}",), done.rescheduled))
 
     @on(SettingsFailed)
     def _failed(self, message: SettingsFailed) -> None:

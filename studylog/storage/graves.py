@@ -1,0 +1,169 @@
+"""The graveyard: deleted cards with their reviews and tag links, moved set-based for undo.
+
+A delete of N cards is a few statements whatever N is (revision 0010): the
+ids go into a temporary table, then for each of ``cards``, ``reviews`` and
+``card_tags`` one ``INSERT INTO deleted_... SELECT ... WHERE ... IN (ids)`` and
+one ``DELETE``, all inside the caller's transaction. Nothing passes through
+Python per row. :func:`restore` moves a grave back the same way, and
+:func:`purge` drops graves whose undo step is gone. The search index follows
+by itself: the cards' delete and insert triggers (FTS5 on SQLite, the PL/pgSQL
+trigger on PostgreSQL) remove and re-add their rows.
+
+Ids: a restored row keeps its id. SQLite without AUTOINCREMENT may give a new
+card the id of a deleted one (the largest id + 1), so :func:`restore` checks
+for taken ids first and refuses (nothing written) instead of failing half-way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import Column, Index, Integer, Table, func, select, text
+from sqlalchemy.orm import Session
+
+from studylog.errors import InvalidInputError
+from studylog.storage.models import Base, Card, Review, card_tags
+
+_SOURCES: tuple[tuple[Table, str, str], ...] = (
+    # (source table, graveyard table name, the column holding the card id)
+    (Card.__table__, "deleted_cards", "id"),  # type: ignore[arg-type]
+    (Review.__table__, "deleted_reviews", "card_id"),  # type: ignore[arg-type]
+    (card_tags, "deleted_card_tags", "card_id"),
+)
+_IDS = "studylog_action_ids"  # the temporary table of the card ids a move works on
+
+
+def _graveyard(source: Table, name: str) -> Table:
+    """A table with ``source``'s columns (types and NULLs, no keys or defaults) and a grave id."""
+    return Table(
+        name,
+        Base.metadata,
+        Column("row_id", Integer, primary_key=True),
+        Column("grave_id", Integer, nullable=False),
+        *(Column(c.name, c.type, nullable=c.nullable) for c in source.columns),
+        Index(f"ix_{name}_grave", "grave_id"),
+    )
+
+
+GRAVEYARD = {name: _graveyard(source, name) for source, name, _key in _SOURCES}
+
+
+def _columns(source: Table) -> str:
+    return ", ".join(f'"{c.name}"' for c in source.columns)
+
+
+def _load_ids(session: Session, ids: Sequence[int]) -> None:
+    """Fill the temporary id table (created on first use per connection; emptied here)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text(
+                f"CREATE TEMP TABLE IF NOT EXISTS {_IDS} (id BIGINT PRIMARY KEY) "
+                "ON COMMIT DELETE ROWS"
+            )
+        )
+    else:
+        session.execute(text(f"CREATE TEMP TABLE IF NOT EXISTS {_IDS} (id INTEGER PRIMARY KEY)"))
+    session.execute(text(f"DELETE FROM {_IDS}"))
+    if ids:
+        session.execute(text(f"INSERT INTO {_IDS} (id) VALUES (:id)"), [{"id": i} for i in ids])
+
+
+def bury(session: Session, ids: Sequence[int]) -> tuple[int, int]:
+    """Move the cards ``ids`` with their reviews and tag links into the graveyard.
+
+    Runs in the caller's transaction. Other rows pointing at the cards
+    (suggestions) are the caller's business: do them before this. Returns
+    ``(grave_id, cards moved)``; grave ids grow (the largest so far + 1).
+    """
+    grave = (
+        int(
+            session.scalar(
+                select(func.coalesce(func.max(GRAVEYARD["deleted_cards"].c.grave_id), 0))
+            )
+            or 0
+        )
+        + 1
+    )
+    _load_ids(session, ids)
+    for source, name, key in _SOURCES:
+        columns = _columns(source)
+        session.execute(
+            text(
+                f"INSERT INTO {name} (grave_id, {columns}) SELECT :grave, {columns} "
+                f"FROM {source.name} WHERE {key} IN (SELECT id FROM {_IDS})"
+            ),
+            {"grave": grave},
+        )
+    moved = int(
+        session.scalar(
+            text("SELECT count(*) FROM deleted_cards WHERE grave_id = :grave"), {"grave": grave}
+        )
+        or 0
+    )
+    # Children first: the cards' foreign keys would cascade row by row otherwise.
+    for source, _name, key in reversed(_SOURCES):
+        session.execute(text(f"DELETE FROM {source.name} WHERE {key} IN (SELECT id FROM {_IDS})"))
+    return grave, moved
+
+
+def restore(session: Session, grave: int) -> int:
+    """Move grave ``grave`` back (cards first, then their reviews and tag links) and drop it.
+
+    Tag links whose tag was deleted since are dropped, and so is the link to a concept
+    deleted since (the card comes back without one). Returns the cards restored.
+
+    Raises:
+        InvalidInputError: a card or review id of the grave is taken by a row
+            created since (nothing is written).
+    """
+    for source, name, _key in _SOURCES[:2]:
+        taken = session.scalar(
+            text(
+                f"SELECT min(g.id) FROM {name} g JOIN {source.name} s ON s.id = g.id "
+                "WHERE g.grave_id = :grave"
+            ),
+            {"grave": grave},
+        )
+        if taken is not None:
+            what = "card" if source.name == "cards" else "review"
+            raise InvalidInputError(
+                f"cannot undo the delete: {what} id {taken} was given to a new {what} since"
+            )
+    restored = 0
+    for source, name, _key in _SOURCES:
+        columns = _columns(source)
+        # What went meanwhile is not brought back: a deleted concept's link (as its
+        # foreign key's ON DELETE SET NULL would have done), a deleted tag's links.
+        picked = columns.replace(
+            '"concept_id"',
+            "CASE WHEN concept_id IN (SELECT id FROM concepts) THEN concept_id END",
+        )
+        only_live_tags = " AND tag_id IN (SELECT id FROM tags)" if source is card_tags else ""
+        result = session.execute(
+            text(
+                f"INSERT INTO {source.name} ({columns}) SELECT {picked} FROM {name} "
+                f"WHERE grave_id = :grave{only_live_tags}"
+            ),
+            {"grave": grave},
+        )
+        if source.name == "cards":
+            restored = int(result.rowcount or 0)
+    purge(session, [grave])
+    return restored
+
+
+def purge(session: Session, graves: Iterable[int]) -> None:
+    """Drop the graves ``graves`` for good (their undo step is gone)."""
+    for grave in graves:
+        for _source, name, _key in _SOURCES:
+            session.execute(text(f"DELETE FROM {name} WHERE grave_id = :g"), {"g": grave})
+
+
+def purge_all_but(session: Session, keep: Iterable[int]) -> None:
+    """Drop every grave except ``keep`` (those the undo stack still refers to)."""
+    kept = set(keep)
+    found = session.scalars(select(GRAVEYARD["deleted_cards"].c.grave_id).distinct()).all()
+    purge(session, [g for g in found if g not in kept])
+
+
+__all__ = ["GRAVEYARD", "bury", "purge", "purge_all_but", "restore"]
