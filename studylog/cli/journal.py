@@ -48,8 +48,6 @@ def print_summary(summary) -> None:  # noqa: ANN001 - DaySummary
     from rich.panel import Panel
     from rich.table import Table
 
-    from studylog.linebreaks import rich_note
-
     out = console()
     queue = summary.queue  # today: what Review shows, the daily limits applied
     due = summary.due if queue is None else queue.learning + queue.review
@@ -61,6 +59,8 @@ def print_summary(summary) -> None:  # noqa: ANN001 - DaySummary
         + ("s" if summary.streak != 1 else "")
     )
     if summary.entries:
+        from studylog.linebreaks import rich_note  # the markdown parser, only for entries
+
         for entry in summary.entries:
             out.print(Panel(rich_note(entry.body), title=f"entry {entry.id}", title_align="left"))
     else:

@@ -58,9 +58,7 @@ def sync_pack(db: Database, root: Path | None = None, *, force: bool = False) ->
         ConceptFormatError: a pack file is malformed (names the file and line);
             nothing is written then.
     """
-    from studylog.content.concept_file import parse_concept
     from studylog.services import settings
-    from studylog.services.concepts import apply_file
 
     root = root or content_dir()
     files = _files(root)
@@ -69,6 +67,10 @@ def sync_pack(db: Database, root: Path | None = None, *, force: bool = False) ->
     if not force and settings.get(db, FINGERPRINT_KEY) == mark:
         report.skipped = True
         return report
+    # Imported only when the pack changed: the common start skips the parser.
+    from studylog.content.concept_file import parse_concept
+    from studylog.services.concepts import apply_file
+
     now = utcnow()
     with db.write() as session:
         known = {

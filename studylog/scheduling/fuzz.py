@@ -13,8 +13,10 @@ days are never fuzzed.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # the array versions import NumPy when called: the per-card path needs none
+    import numpy as np
 
 _FUZZ_RANGES = ((2.5, 7.0, 0.15), (7.0, 20.0, 0.1), (20.0, math.inf, 0.05))
 _MASK64 = (1 << 64) - 1
@@ -36,6 +38,8 @@ def fuzz_unit(card_id: int, reps: int) -> float:
 
 def fuzz_units(card_ids: np.ndarray, reps: np.ndarray) -> np.ndarray:
     """:func:`fuzz_unit` on arrays: int64 card ids and reps, shape (n,) -> float64 in [0, 1)."""
+    import numpy as np
+
     c = card_ids.astype(np.uint64)
     r = reps.astype(np.uint64)
     with np.errstate(over="ignore"):
@@ -56,6 +60,8 @@ def fuzz_ranges(interval_days: np.ndarray, maximum_interval: int) -> tuple[np.nd
     Returns:
         Two float64 arrays of shape (n,): ``lo <= hi``, ``lo >= 2``, ``hi <= maximum_interval``.
     """
+    import numpy as np
+
     x = interval_days.astype(np.float64)
     delta = np.full_like(x, 1.0)
     for start, end, factor in _FUZZ_RANGES:
@@ -97,6 +103,8 @@ def fuzzed_days(interval_days: np.ndarray, u: np.ndarray, maximum_interval: int)
     Returns:
         int64 fuzzed intervals in days; intervals below 2.5 days are unchanged.
     """
+    import numpy as np
+
     x = interval_days.astype(np.float64)
     lo, hi = fuzz_ranges(interval_days, maximum_interval)
     fuzzed = np.minimum(np.rint(u * (hi - lo + 1) + lo), float(maximum_interval))

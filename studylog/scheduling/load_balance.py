@@ -52,10 +52,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from studylog.scheduling.fuzz import fuzz_range
+
+if TYPE_CHECKING:  # arrays come in from the caller; this module needs no NumPy itself
+    import numpy as np
 
 MAX_BALANCED_INTERVAL = 90  # Anki's MAX_LOAD_BALANCE_INTERVAL (days)
 # Anki keeps 10 % more days than the longest balanced interval: the fuzz range reaches past it.

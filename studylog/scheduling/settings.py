@@ -56,15 +56,17 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import fsrs
 from fsrs.scheduler import DEFAULT_PARAMETERS
 
 from studylog.errors import InvalidInputError
-from studylog.scheduling import batch
 from studylog.scheduling.load_balance import WEEKDAYS, EasyDay, parse_easy_days
+
+if TYPE_CHECKING:
+    from studylog.scheduling import batch
 
 
 class SettingError(InvalidInputError):
@@ -556,6 +558,8 @@ class SchedulerConfig:
 
     def params(self) -> batch.Params:
         """The same settings for the NumPy whole-collection path."""
+        from studylog.scheduling import batch  # lazy: NumPy, which `today` does not need
+
         return batch.Params.from_scheduler(self.scheduler(), enable_fuzzing=self.enable_fuzzing)
 
 

@@ -14,18 +14,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from studylog.errors import NotFoundError
 from studylog.scheduling import settings as defs
-from studylog.services import reschedule as reschedule_service
-from studylog.services.reschedule import RescheduleSummary, reschedule_in
 from studylog.storage.engine import Database
 from studylog.storage.models import Card, Setting
 from studylog.studyday import StudyCalendar, local_zone
+
+if TYPE_CHECKING:
+    from studylog.services.reschedule import RescheduleSummary
 
 DAY_START_HOUR = defs.SETTINGS["day_start_hour"].stored_as
 TIMEZONE = defs.SETTINGS["timezone"].stored_as
@@ -107,6 +108,8 @@ def update_in(
     session: Session, changes: Mapping[str, Any], reset: Iterable[str] = ()
 ) -> SettingsUpdate:
     """:func:`update` inside the caller's transaction."""
+    from studylog.services import reschedule as reschedule_service  # lazy: NumPy
+
     resets = [defs.setting(k).key for k in reset]
     checked = {defs.setting(k).key: defs.setting(k).validate(v) for k, v in changes.items()}
     old = values_in(session)
@@ -523,6 +526,8 @@ def reschedule_changed_in(
     changed alike, the whole collection is rescheduled at once, as before
     presets existed. Returns the summed summary, or None when nothing moved.
     """
+    from studylog.services import reschedule as reschedule_service  # lazy: NumPy
+
     decks = [d for (d,) in session.execute(select(Card.deck).distinct())]
     groups: dict[tuple[str, defs.SchedulerConfig], list[str]] = {}
     for deck in decks:
@@ -533,17 +538,17 @@ def reschedule_changed_in(
         return None
     if len(groups) == 1 and sum(map(len, groups.values())) == len(decks):
         ((kind, config),) = groups
-        return reschedule_in(
+        return reschedule_service.reschedule_in(
             session,
             config.params(),
             full=kind == "full",
             move_due=move_due,
             write_cards=write_cards,
         )
-    total = RescheduleSummary(0, 0, 0, full_replay=False)
+    total = reschedule_service.RescheduleSummary(0, 0, 0, full_replay=False)
     for (kind, config), names in groups.items():
         ids = list(session.scalars(select(Card.id).where(Card.deck.in_(names))))
-        done = reschedule_in(
+        done = reschedule_service.reschedule_in(
             session,
             config.params(),
             full=kind == "full",
@@ -551,7 +556,7 @@ def reschedule_changed_in(
             move_due=move_due,
             write_cards=write_cards,
         )
-        total = RescheduleSummary(
+        total = reschedule_service.RescheduleSummary(
             total.cards + done.cards,
             total.reviews + done.reviews,
             total.due_changed + done.due_changed,
@@ -565,6 +570,8 @@ def reschedule_changed_in(
 
 def last_reschedule(db: Database) -> str | None:
     """What the saved rescheduling changed, in words, or None when there is nothing to undo."""
+    from studylog.services import reschedule as reschedule_service  # lazy: NumPy
+
     with db.read() as session:
         snapshot = reschedule_service.load_undo_in(session)
         return None if snapshot is None else snapshot.label
@@ -582,6 +589,8 @@ def undo_reschedule(db: Database) -> str:
     Raises:
         InvalidInputError: nothing to undo, or cards were answered since.
     """
+    from studylog.services import reschedule as reschedule_service  # lazy: NumPy
+
     with db.write() as session:
         snapshot = reschedule_service.check_undo_in(session)
         presets = deck_presets_in(session)
