@@ -273,3 +273,18 @@ def test_custom_study_menu_snapshot(decks_db, make_app, snap_compare, size, monk
     monkeypatch.setenv("COLUMNS", str(size[0]))
     monkeypatch.setenv("LINES", str(size[1]))
     assert snap_compare(make_app(decks_db), terminal_size=size, run_before=_after("f8", "c"))
+
+
+def test_six_digit_counts_keep_a_space_between_columns() -> None:
+    # At 80 columns the Default deck of a 100k-card collection showed "200100000":
+    # 200 due and 100000 cards with no gap between them.
+    row = decks.DeckRow(
+        name="Default", short="Default", parent=None, level=1, new=20, learning=0,
+        review=200, total=100_000, own=100_000, new_left=20, reviews_left=200,
+    )  # fmt: skip
+    line = DeckTable.render_row(DeckTable(), row, 0, 0, 60).plain
+    assert line.split()[-4:] == ["20", "0", "200", "100000"]
+    assert len(line) == 60
+    heading = DeckTable.heading(60).plain
+    assert heading.split() == ["deck", "new", "learn", "due", "cards"]
+    assert heading.index("cards") + len("cards") == line.index("100000") + len("100000")

@@ -34,7 +34,9 @@ from studylog.tui.widgets.modebar import ModeBar
 from studylog.tui.widgets.prompts import Confirm, Picker, TextPrompt
 from studylog.tui.widgets.rowlist import RowList, fit
 
-COUNT_WIDTH = 6
+# Each count column: a space, then up to six digits (100000 cards must not run into the
+# due count beside it, as it did at width 6 with no gap).
+COUNT_WIDTH = 7
 CUSTOM_CHOICES = (
     ("ahead", "Review ahead: cards due in the next N days"),
     ("forgotten", "Review forgotten cards: answered Again in the last N days"),
@@ -69,7 +71,8 @@ class DeckTable(RowList[DeckRow]):
             (row.total, "dim"),
         ):
             shown = Text(str(value), style=style if value or style == "dim" else "dim")
-            text.append_text(fit(shown, COUNT_WIDTH, align="right"))
+            text.append(" ")
+            text.append_text(fit(shown, COUNT_WIDTH - 1, align="right"))
         return text
 
     @staticmethod
@@ -77,7 +80,8 @@ class DeckTable(RowList[DeckRow]):
         counts = 4 * COUNT_WIDTH
         text = fit(Text(" deck", style="bold"), max(width - counts, 4))
         for title in ("new", "learn", "due", "cards"):
-            text.append_text(fit(Text(title, style="bold"), COUNT_WIDTH, align="right"))
+            text.append(" ")
+            text.append_text(fit(Text(title, style="bold"), COUNT_WIDTH - 1, align="right"))
         return text
 
 
