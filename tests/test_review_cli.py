@@ -6,8 +6,10 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select, update
 
+from studylog.cli import cli
 from studylog.services import cards, settings
 from studylog.storage.models import Card, Review
 from tests.conftest import REVIEW_LOG
@@ -134,3 +136,19 @@ def test_import_of_a_bad_file_names_the_line_and_exits_non_zero(db, run_cli, tmp
     with db.read() as s:
         assert s.scalar(select(func.count(Review.id))) == 0
         assert s.scalar(select(func.count(Card.id)).where(Card.origin == "import")) == 0
+
+
+def test_stats_days_counts_only_the_period(db, run_cli, monkeypatch):
+    # The real log runs 2024-03-29 to 2024-10-06; a year up to 2025-06-01 leaves out
+    # its first two months, so the period has fewer inter-day answers than the whole history.
+    run_cli("import", str(JOSH))
+    monkeypatch.setenv("STUDYLOG_NOW", "2025-06-01T10:00:00+00:00")
+    whole = json.loads(run_cli("stats", "--json").output)
+    year = json.loads(run_cli("stats", "--json", "--days", "365").output)
+    assert whole["period_days"] is None and year["period_days"] == 365
+    assert whole["inter_day_reviews"] == 5_329  # tests/test_stats.py counts these with fsrs
+    assert 0 < year["inter_day_reviews"] < whole["inter_day_reviews"]
+    assert year["counts"] == whole["counts"]  # the cards' figures do not depend on it
+    assert "last 365 study days only" in run_cli("stats", "--days", "365").output
+    refused = CliRunner().invoke(cli, ["stats", "--days", "30"])
+    assert refused.exit_code == 2 and "30 is not in the range x>=365" in refused.output

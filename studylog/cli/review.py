@@ -255,15 +255,26 @@ def _session(db: Database, app: AppContext, options: StudyOptions):  # noqa: ANN
 
 
 @click.command("stats")
+@click.option(
+    "--days",
+    "period_days",
+    type=click.IntRange(min=365),
+    default=None,
+    metavar="N",
+    help="Count the review history of the last N study days only (at least 365; Anki's "
+    "statistics show one year). Default: the whole history.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @pass_app
-def stats(app: AppContext, as_json: bool) -> None:
+def stats(app: AppContext, period_days: int | None, as_json: bool) -> None:
     """Statistics: reviews per day, streak, forecast, true retention, memory, calibration."""
     from studylog.services import memory_stats
     from studylog.services import stats as stats_service
 
     try:
-        result = stats_service.collection_stats(app.database(), now=_now(app))
+        result = stats_service.collection_stats(
+            app.database(), now=_now(app), period_days=period_days
+        )
         memory = memory_stats.memory_stats(app.database(), now=_now(app))
     except StudylogError as exc:
         raise click.ClickException(str(exc)) from None
@@ -315,6 +326,11 @@ def _print_stats(s) -> None:  # noqa: ANN001 - stats.Stats
         f"reviews today {s.reviews_per_day[-1][1]}, last 7 days {week}, last 365 days {year} "
         f"(on {active} days)"
     )
+    if s.period_days is not None:
+        out.print(
+            f"[dim]Retention, log loss and RMSE over the last {s.period_days} study days only "
+            "(--days).[/dim]"
+        )
 
     counts = Table(title="Cards", title_justify="left")
     for name in (
