@@ -238,3 +238,42 @@ async def test_fsrs_memory_and_workload_graphs(seeded_db: Database, make_app) ->
         assert body.scroll_y > 0
         section = screen.query_one("#fsrs-section")
         assert section.region.y - body.region.y <= 1  # the section is at the top
+
+
+async def test_y_switches_the_review_history_to_the_last_year_and_back(
+    empty_db: Database, make_app
+) -> None:
+    # The real log (2024-03-29 to 2024-10-06) seen on 2025-06-01: the last 365 days
+    # leave out its first two months (tests/test_stats.py checks the period's figures
+    # against the fsrs package; here the screen must ask for them and say so).
+    from datetime import UTC, datetime
+
+    from studylog.interchange.review_log import import_review_log
+    from studylog.services import settings
+    from tests.conftest import REVIEW_LOG
+
+    settings.put(empty_db, settings.TIMEZONE, "UTC")
+    import_review_log(empty_db, REVIEW_LOG, now=datetime(2024, 10, 7, 12, tzinfo=UTC))
+    later = datetime(2025, 6, 1, 12, tzinfo=UTC)
+    app = make_app(empty_db, now=later)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_stats(app, pilot)
+        whole = screen.stats
+        assert whole is not None and whole.period_days is None
+        assert whole.inter_day_reviews == 5_329
+        assert "last 365 days" not in str(screen.query_one("#stats-title").render())
+        await pilot.press("y")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        year = screen.stats
+        assert year is not None and year.period_days == 365
+        assert 0 < year.inter_day_reviews < whole.inter_day_reviews
+        assert year == stats_service.collection_stats(empty_db, now=later, period_days=365)
+        assert "retention over the last 365 days" in str(screen.query_one("#stats-title").render())
+        await pilot.press("y", "y")  # pressed while computing: the last choice wins
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert screen.stats is not None and screen.stats.period_days == 365
+        assert not screen.computing

@@ -94,6 +94,7 @@ class WorkloadReady(Message):
 WORKLOAD_RETENTIONS = tuple(round(0.70 + 0.02 * i, 2) for i in range(15))
 """The desired retentions of the workload graph: 0.70 to 0.98 in steps of 0.02."""
 WORKLOAD_DAYS = 365
+PERIOD_DAYS = 365  # `y`: the review history of the last year only (Anki's default scope)
 
 
 def workload_note(current: float, recommended: float | None, curve: Any) -> Text:
@@ -341,6 +342,7 @@ class StatsScreen(CollectionScreen):
     BINDINGS = [
         Binding("r", "refresh", "Refresh", id="stats.refresh"),
         Binding("m", "memory", "FSRS memory", id="stats.memory"),
+        Binding("y", "period", "Last year/all", id="stats.period"),
     ]
 
     def __init__(self, **kwargs: Any) -> None:
@@ -349,6 +351,9 @@ class StatsScreen(CollectionScreen):
         self.computing = False
         self._fsrs_running: set[str] = set()
         self._fsrs_again: set[str] = set()
+        # None: the whole review history; 365: the last year only, as Anki's statistics.
+        self.period_days: int | None = None
+        self._period_again = False
 
     def compose(self) -> ComposeResult:
         yield ModeBar("stats")
@@ -391,6 +396,15 @@ class StatsScreen(CollectionScreen):
     def action_refresh(self) -> None:
         self.compute()
 
+    @guarded
+    def action_period(self) -> None:
+        """Switch the review-history figures between the last 365 days and all history."""
+        self.period_days = PERIOD_DAYS if self.period_days is None else None
+        if self.computing:  # the running worker has the old scope: compute once more after
+            self._period_again = True
+            return
+        self._recompute()
+
     def action_memory(self) -> None:
         """Scroll to the FSRS memory graphs."""
         self.query_one("#stats-body", VerticalScroll).scroll_to_widget(
@@ -401,12 +415,16 @@ class StatsScreen(CollectionScreen):
         """Start the worker (the previous numbers stay until the new ones arrive)."""
         if self.computing:
             return
+        self._recompute()
+        self._start_fsrs("memory")
+        self._start_fsrs("workload")
+
+    def _recompute(self) -> None:
+        """Start the statistics worker alone (the FSRS graphs do not depend on the period)."""
         self.computing = True
         if self.stats is not None:
             self._title(self.stats, note="updating…")
-        self._worker()
-        self._start_fsrs("memory")
-        self._start_fsrs("workload")
+        self._worker(self.period_days)
 
     def _start_fsrs(self, kind: str) -> None:
         """Start the FSRS memory or workload worker; if it is running, once more after it
@@ -510,12 +528,12 @@ class StatsScreen(CollectionScreen):
         )
 
     @work(thread=True, exclusive=True, group="stats")
-    def _worker(self) -> None:
+    def _worker(self, period_days: int | None) -> None:
         db = self.app.db
         now = self.app.now()
         started = time.perf_counter()
         try:
-            stats = stats_service.collection_stats(db, now=now)
+            stats = stats_service.collection_stats(db, now=now, period_days=period_days)
             first = grid_start(stats.today, WEEKS)
             entries = journal.days_with_entries(db, first, stats.today)
         except StudylogError as err:
@@ -526,17 +544,23 @@ class StatsScreen(CollectionScreen):
             return
         self.post_message(StatsReady(stats, entries, time.perf_counter() - started))
 
+    def _computed(self) -> None:
+        self.computing = False
+        if self._period_again:
+            self._period_again = False
+            self._recompute()
+
     @guarded
     def on_stats_failed(self, message: StatsFailed) -> None:
-        self.computing = False
+        self._computed()
         self.notify(message.error, severity="error", timeout=8)
         if self.stats is not None:
             self._title(self.stats)
 
     @guarded
     def on_stats_ready(self, message: StatsReady) -> None:
-        self.computing = False
         self.stats = stats = message.stats
+        self._computed()
         self._title(stats)
         self.query_one(YearHeatmap).set_data(study_days(stats, message.entries), stats.today)
         recent = stats.reviews_per_day
@@ -566,6 +590,8 @@ class StatsScreen(CollectionScreen):
         today_reviews = stats.reviews_per_day[-1][1] if stats.reviews_per_day else 0
         text.append(f"  ·  {today_reviews} reviews today")
         text.append(f"  ·  {stats.counts.total:,} cards")
+        if stats.period_days is not None:
+            text.append(f"  ·  retention over the last {stats.period_days} days", style="bold")
         if note:
             text.append(f"   {note}", style="dim italic")
         self.query_one("#stats-title", Static).update(text)
