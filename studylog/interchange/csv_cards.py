@@ -32,7 +32,7 @@ from studylog.interchange.summary import ApplyContext, FileSummary
 from studylog.interchange.textio import read_text
 from studylog.services import cards as card_service
 from studylog.services import tags as tag_service
-from studylog.storage.bulk import insert_rows, is_postgres, raw_connection
+from studylog.storage.bulk_insert import insert_rows, is_postgres, raw_connection
 from studylog.storage.models import Card, card_tags
 from studylog.storage.search_index import indexed_after
 

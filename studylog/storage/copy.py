@@ -24,7 +24,7 @@ from sqlalchemy import Table, delete, func, select
 
 from studylog.errors import DatabaseError
 from studylog.storage import migrate
-from studylog.storage.bulk import insert_rows
+from studylog.storage.bulk_insert import insert_rows
 from studylog.storage.engine import Database
 from studylog.storage.models import Base
 from studylog.storage.search_index import indexed_after
