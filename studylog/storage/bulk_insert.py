@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import ColumnDefault, Table, func, insert, select
@@ -171,6 +172,18 @@ def _utc_text_ms(value: datetime | None) -> str | None:
     return _aware_utc(value).isoformat(" ", "milliseconds")[:23] + "000"
 
 
+class _Memo(dict):
+    """``convert`` of each distinct value, computed on first lookup (``memo[value]``)."""
+
+    def __init__(self, convert: Callable[[Any], Any]) -> None:
+        super().__init__()
+        self._convert = convert
+
+    def __missing__(self, value: Any) -> Any:
+        out = self[value] = self._convert(value)
+        return out
+
+
 def _parameters(
     plan: _InsertPlan,
     rows: Sequence[Mapping[str, Any]],
@@ -179,17 +192,20 @@ def _parameters(
 ) -> list[Any]:
     """The driver-level parameters of ``rows`` for ``plan`` (tuples, or dicts if named);
     ``twins`` maps twin columns to the time columns they are computed from; ``ids``,
-    if given, are the rows' ``id`` values (in place of the rows' own)."""
+    if given, are the rows' ``id`` values (in place of the rows' own).
+
+    Column by column, in C loops where it can (``map`` of ``itemgetter`` and of a
+    memo's lookup): converting the same few times once each, not once per row."""
     columns: list[list[Any]] = []
     for name, convert, default in zip(plan.columns, plan.converters, plan.defaults, strict=True):
         if name == "id" and ids is not None:
             values = list(ids)
         elif name in twins:
-            source = twins[name]
-            values = [to_ms(r[source]) for r in rows]
+            # the twin's value: the time's epoch milliseconds (each distinct time once)
+            values = list(map(_Memo(to_ms).__getitem__, map(itemgetter(twins[name]), rows)))
         elif default is _REQUIRED:
             try:
-                values = [r[name] for r in rows]
+                values = list(map(itemgetter(name), rows))
             except KeyError:
                 raise KeyError(f"a row without a value for {name!r}") from None
         elif isinstance(default, ColumnDefault):
@@ -198,10 +214,9 @@ def _parameters(
             values = [r.get(name, default) for r in rows]
         if convert in (_utc_text, _utc_text_ms):
             # Imports stamp every row with the same few times (now): convert each once.
-            memo: dict[Any, Any] = {}
-            values = [memo[v] if v in memo else memo.setdefault(v, convert(v)) for v in values]
+            values = list(map(_Memo(convert).__getitem__, values))
         elif convert is not None:
-            values = [convert(v) for v in values]
+            values = list(map(convert, values))
         columns.append(values)
     if plan.positional:
         return list(zip(*columns, strict=True))
