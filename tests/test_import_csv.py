@@ -57,6 +57,23 @@ def test_semicolons_deck_column_korean_header_and_cp949(db, tmp_path):
     assert (card.front, card.back, card.deck) == ("역전파", "연쇄법칙", "밑바닥2::5장")
 
 
+def test_a_column_named_twice_takes_the_last_field_a_row_gives(db, tmp_path):
+    path = tmp_path / "cards.csv"
+    path.write_text(
+        "front,back,질문,tags\n"  # 질문 is front again
+        "첫 앞면,뒷면 1,둘째 앞면,a\n"  # the later front wins
+        "앞면만,뒷면 2\n"  # a short row: its only front is the one given
+        "앞면 3,뒷면 3,,b\n",  # an empty later field still wins: missing front
+        encoding="utf-8",
+    )
+    with pytest.raises(InvalidInputError, match=r"cards.csv:4: missing front"):
+        import_files(db, [path], now=NOW)
+    path.write_text(path.read_text(encoding="utf-8").rsplit("앞면 3", 1)[0], encoding="utf-8")
+    import_files(db, [path], now=NOW)
+    got = [(c.front, c.back, c.tags) for c in cards.list_cards(db)]
+    assert got == [("둘째 앞면", "뒷면 1", ["a"]), ("앞면만", "뒷면 2", [])]
+
+
 @pytest.mark.parametrize("others", [0, 12])
 def test_a_row_a_card_has_already_is_skipped_with_fewer_or_more_cards_than_rows(
     db, tmp_path, others

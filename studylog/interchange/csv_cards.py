@@ -206,11 +206,9 @@ def apply_cards_csv(session: Session, parsed: ParsedCsv, ctx: ApplyContext) -> F
             continue
         seen[key] = None  # a repeat later in the file is skipped too
         fresh.append((row, key, ords))
-    tag_ids = {
-        t.name: t
-        for t in tag_service.get_or_create(session, {t for r, _, _ in fresh for t in r.tags})
-    }
+    tags = tag_service.get_or_create(session, {t for r, _, _ in fresh for t in r.tags})
     session.flush()  # the new tags get their ids
+    tag_ids = {t.name: t.id for t in tags}
     new_records: list[tuple[str, int | None, str | None]] = []
     with indexed_after(session, "cards"):
         for start in range(0, len(fresh), BATCH):
@@ -228,15 +226,21 @@ def apply_cards_csv(session: Session, parsed: ParsedCsv, ctx: ApplyContext) -> F
                 for row, _, ords in chunk
                 for o in ords
             ]
-            ids = iter(insert_rows(session, Card.__table__, values))
+            ids = insert_rows(session, Card.__table__, values)
             links = []
+            at = 0  # the first id of the row's cards
             for row, key, ords in chunk:
-                made = [next(ids) for _ in ords]
-                links.extend(
-                    {"card_id": c, "tag_id": tag_ids[t].id} for c in made for t in row.tags
-                )
-                new_records.append((key, made[0], None))
-                summary.add("cards", len(made))
+                if row.tags:
+                    links.extend(
+                        [
+                            {"card_id": c, "tag_id": tag_ids[t]}
+                            for c in ids[at : at + len(ords)]
+                            for t in row.tags
+                        ]
+                    )
+                new_records.append((key, ids[at], None))
+                at += len(ords)
+            summary.add("cards", at)
             insert_rows(session, card_tags, links, returning=False)
             ctx.progress(parsed.name, min(start + BATCH, len(fresh)), len(fresh))
     records.remember(session, KIND, new_records, source=parsed.name, now=ctx.now)
