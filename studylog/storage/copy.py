@@ -5,7 +5,7 @@ read transaction (one snapshot, so a copy taken while the app writes is
 consistent) and writes them into the target in one write transaction: a
 failure leaves the target as it was. Rows keep their ids, so the review
 history, undo references, the demo cache and everything pointing at an id
-stay intact; times keep their integer twins (:func:`studylog.storage.bulk.insert_rows`),
+stay intact; times keep their integer twins (:func:`studylog.storage.bulk_insert.insert_rows`),
 and the target's search index is rebuilt from the rows by its own triggers
 (:func:`studylog.storage.search_index.indexed_after`). PostgreSQL's id
 sequences are moved past the copied ids.
