@@ -57,6 +57,50 @@ def test_semicolons_deck_column_korean_header_and_cp949(db, tmp_path):
     assert (card.front, card.back, card.deck) == ("역전파", "연쇄법칙", "밑바닥2::5장")
 
 
+def test_a_column_named_twice_takes_the_last_field_a_row_gives(db, tmp_path):
+    path = tmp_path / "cards.csv"
+    path.write_text(
+        "front,back,질문,tags\n"  # 질문 is front again
+        "첫 앞면,뒷면 1,둘째 앞면,a\n"  # the later front wins
+        "앞면만,뒷면 2\n"  # a short row: its only front is the one given
+        "앞면 3,뒷면 3,,b\n",  # an empty later field still wins: missing front
+        encoding="utf-8",
+    )
+    with pytest.raises(InvalidInputError, match=r"cards.csv:4: missing front"):
+        import_files(db, [path], now=NOW)
+    path.write_text(path.read_text(encoding="utf-8").rsplit("앞면 3", 1)[0], encoding="utf-8")
+    import_files(db, [path], now=NOW)
+    got = [(c.front, c.back, c.tags) for c in cards.list_cards(db)]
+    assert got == [("둘째 앞면", "뒷면 1", ["a"]), ("앞면만", "뒷면 2", [])]
+
+
+@pytest.mark.parametrize("others", [0, 12])
+def test_a_row_a_card_has_already_is_skipped_with_fewer_or_more_cards_than_rows(
+    db, tmp_path, others
+):
+    """Fewer cards than rows are compared in Python, more through the temporary table:
+    either way a row is skipped only when a card has its kind, front and back exactly."""
+    cards.create(db, "같은 앞면", "같은 뒷면", now=NOW)
+    cards.create(db, "attention", "weights", now=NOW)
+    cards.create(db, "{{c1::Q}}와 K", "", kind="cloze", now=NOW)
+    for i in range(others):
+        cards.create(db, f"다른 카드 {i}", "뒷면", now=NOW)
+    path = tmp_path / "cards.csv"
+    path.write_text(
+        "front,back\n"
+        "같은 앞면,같은 뒷면\n"  # skipped: a card has it
+        "같은 앞면,같은 뒷면 2\n"  # another back
+        "Attention,weights\n"  # another case
+        '"{{c1::Q}}와 K",\n'  # skipped: the cloze card has it
+        '"{{c1::Q}}와 K",덧붙임\n'  # another back
+        "새 카드,새 뒷면\n",
+        encoding="utf-8",
+    )
+    report = import_files(db, [path], now=NOW).files[0]
+    assert (report.added["cards"], report.skipped["cards"]) == (4, 2)
+    assert count(db) == 3 + others + 4
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [

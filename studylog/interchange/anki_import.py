@@ -56,7 +56,7 @@ from studylog.services import cards as card_service
 from studylog.services import tags as tag_service
 from studylog.services.reschedule import replay_in
 from studylog.services.review import config_in
-from studylog.storage.bulk import insert_rows
+from studylog.storage.bulk_insert import insert_rows
 from studylog.storage.models import Card, Review, card_tags
 from studylog.storage.search_index import indexed_after
 from studylog.storage.times import to_ms

@@ -32,7 +32,7 @@ from studylog.interchange.summary import ApplyContext, FileSummary
 from studylog.interchange.textio import read_text
 from studylog.services import cards as card_service
 from studylog.services import tags as tag_service
-from studylog.storage.bulk import insert_rows, is_postgres, raw_connection
+from studylog.storage.bulk_insert import insert_rows, is_postgres, raw_connection
 from studylog.storage.models import Card, card_tags
 from studylog.storage.search_index import indexed_after
 
@@ -98,14 +98,53 @@ def read_cards_csv(path: Path) -> ParsedCsv:
         columns = [ALIASES.get(h.strip().lower()) for h in header]
         if "front" not in columns or "back" not in columns:
             raise _fail(name, 1, "the first row must name the columns front,back[,tags][,deck]")
-        for record in reader:
-            line = reader.line_num
-            if not any(v.strip() for v in record):
-                continue
-            if len(record) > len(columns):
-                raise _fail(name, line, f"too many fields ({len(columns)} columns in the header)")
-            values = {c: v for c, v in zip(columns, record, strict=False) if c}
-            rows.append(_row(name, line, values, seen_tags, seen_decks))
+        width = len(columns)
+        named = [c for c in columns if c]
+        if len(named) == len(set(named)):  # each column once: take the fields by position
+            at = {c: columns.index(c) for c in ("front", "back", "tags", "deck") if c in columns}
+            front_at, back_at = at["front"], at["back"]
+            tags_at, deck_at = at.get("tags", width), at.get("deck", width)
+            for record in reader:
+                if not "".join(record).strip():
+                    continue
+                n = len(record)
+                if n > width:
+                    raise _fail(
+                        name, reader.line_num, f"too many fields ({width} columns in the header)"
+                    )
+                rows.append(
+                    _row(
+                        name,
+                        reader.line_num,
+                        record[front_at] if front_at < n else "",
+                        record[back_at] if back_at < n else "",
+                        record[tags_at] if tags_at < n else "",
+                        record[deck_at] if deck_at < n else "",
+                        seen_tags,
+                        seen_decks,
+                    )
+                )
+        else:  # a column named twice (front and question): the last field given wins
+            for record in reader:
+                if not "".join(record).strip():
+                    continue
+                if len(record) > width:
+                    raise _fail(
+                        name, reader.line_num, f"too many fields ({width} columns in the header)"
+                    )
+                values = {c: v for c, v in zip(columns, record, strict=False) if c}
+                rows.append(
+                    _row(
+                        name,
+                        reader.line_num,
+                        values.get("front", ""),
+                        values.get("back", ""),
+                        values.get("tags", ""),
+                        values.get("deck", ""),
+                        seen_tags,
+                        seen_decks,
+                    )
+                )
     except csv.Error as exc:
         raise _fail(name, reader.line_num, f"not a readable CSV row ({exc})") from None
     return ParsedCsv(name, rows, encoding)
@@ -114,18 +153,20 @@ def read_cards_csv(path: Path) -> ParsedCsv:
 def _row(
     name: str,
     line: int,
-    values: dict[str, str],
+    front: str,
+    back: str,
+    raw_tags: str,
+    raw_deck: str,
     seen_tags: dict[str, tuple[str, ...]],
     seen_decks: dict[str, str],
 ) -> CsvCard:
-    front = values.get("front", "").strip()
-    back = values.get("back", "").strip()
+    front = front.strip()
+    back = back.strip()
     if not front:
         raise _fail(name, line, "missing front")
     kind = "cloze" if "{{c" in front and cloze_ords(front) else "basic"
     if kind == "basic" and not back:
         raise _fail(name, line, "missing back (only a cloze front {{c1::...}} may go without)")
-    raw_tags = values.get("tags", "")
     tags = seen_tags.get(raw_tags)
     if tags is None:
         try:
@@ -133,7 +174,6 @@ def _row(
         except InvalidInputError as exc:
             raise _fail(name, line, str(exc)) from None
         seen_tags[raw_tags] = tags
-    raw_deck = values.get("deck", "")
     deck = seen_decks.get(raw_deck)
     if deck is None:
         deck = check_deck(raw_deck.strip() or "Default", f"{name}:{line}")
@@ -166,11 +206,9 @@ def apply_cards_csv(session: Session, parsed: ParsedCsv, ctx: ApplyContext) -> F
             continue
         seen[key] = None  # a repeat later in the file is skipped too
         fresh.append((row, key, ords))
-    tag_ids = {
-        t.name: t
-        for t in tag_service.get_or_create(session, {t for r, _, _ in fresh for t in r.tags})
-    }
+    tags = tag_service.get_or_create(session, {t for r, _, _ in fresh for t in r.tags})
     session.flush()  # the new tags get their ids
+    tag_ids = {t.name: t.id for t in tags}
     new_records: list[tuple[str, int | None, str | None]] = []
     with indexed_after(session, "cards"):
         for start in range(0, len(fresh), BATCH):
@@ -188,15 +226,21 @@ def apply_cards_csv(session: Session, parsed: ParsedCsv, ctx: ApplyContext) -> F
                 for row, _, ords in chunk
                 for o in ords
             ]
-            ids = iter(insert_rows(session, Card.__table__, values))
+            ids = insert_rows(session, Card.__table__, values)
             links = []
+            at = 0  # the first id of the row's cards
             for row, key, ords in chunk:
-                made = [next(ids) for _ in ords]
-                links.extend(
-                    {"card_id": c, "tag_id": tag_ids[t].id} for c in made for t in row.tags
-                )
-                new_records.append((key, made[0], None))
-                summary.add("cards", len(made))
+                if row.tags:
+                    links.extend(
+                        [
+                            {"card_id": c, "tag_id": tag_ids[t]}
+                            for c in ids[at : at + len(ords)]
+                            for t in row.tags
+                        ]
+                    )
+                new_records.append((key, ids[at], None))
+                at += len(ords)
+            summary.add("cards", at)
             insert_rows(session, card_tags, links, returning=False)
             ctx.progress(parsed.name, min(start + BATCH, len(fresh)), len(fresh))
     records.remember(session, KIND, new_records, source=parsed.name, now=ctx.now)
@@ -206,12 +250,23 @@ def apply_cards_csv(session: Session, parsed: ParsedCsv, ctx: ApplyContext) -> F
 def _already_there(session: Session, rows: list[CsvCard]) -> set[tuple[str, str, str]]:
     """The (kind, front, back) of ``rows`` that a card has already, e.g. one added by hand.
 
-    One join against a temporary table of the rows, so SQLite reads the cards
-    once, instead of one unindexed lookup per row.
+    When there are no more cards than rows (a first import, say), the cards'
+    texts are read and compared in Python: cheaper than filling the temporary
+    table. Otherwise one join against a temporary table of the rows, so SQLite
+    reads the cards once, instead of one unindexed lookup per row. Either way
+    a text matches when it is equal (SQLite's BINARY collation, PostgreSQL's
+    text equality).
     """
     if not rows:
         return set()
     raw = raw_connection(session)
+    (count,) = raw.execute("SELECT count(*) FROM cards").fetchone()
+    if count <= len(rows):
+        if not count:
+            return set()
+        wanted = {(r.kind, r.front, r.back) for r in rows}
+        cards = raw.execute("SELECT kind, front, back FROM cards").fetchall()
+        return {t for t in map(tuple, cards) if t in wanted}
     postgres = is_postgres(session)
     raw.execute(
         "CREATE TEMP TABLE IF NOT EXISTS csv_import_rows "

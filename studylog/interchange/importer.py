@@ -17,7 +17,9 @@ rolls it back, so its summary is exactly what a real run would add.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import gc
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -145,6 +147,24 @@ def read_job(path: Path, *, calendar: StudyCalendar, day: date | None) -> Job:
     )
 
 
+@contextmanager
+def _older_objects_frozen() -> Iterator[None]:
+    """Leave the objects the process had before the import out of the cyclic collector.
+
+    An import allocates objects by the hundred thousand, so the collector runs
+    its full pass a few times, and each pass also walked everything that was
+    there already (SQLAlchemy's and the app's objects): a sixth of a
+    20,000-row CSV import. Frozen (:func:`gc.freeze`), those are skipped while
+    the import's own garbage is still collected as it goes; unfrozen after, they
+    are collected as before. Only the collector's work changes, no result.
+    """
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 class _DryRun(Exception):
     """Raised inside the write transaction to roll a dry run back."""
 
@@ -170,21 +190,22 @@ def import_files(
         InvalidInputError: a file that cannot be imported (named, with its line
             or record); nothing is written then.
     """
-    moment = now or utcnow()
-    calendar = settings.calendar(db)
-    files = expand(paths)
-    jobs = []
-    for n, path in enumerate(files):
-        jobs.append(read_job(path, calendar=calendar, day=day))
-        progress("reading", n + 1, len(files))
-    ctx = ApplyContext(moment, calendar, progress)
-    summaries: list[FileSummary] = []
-    try:
-        with db.write() as session:
-            for job in jobs:
-                summaries.append(job.apply(session, job.parsed, ctx))
-            if dry_run:
-                raise _DryRun
-    except _DryRun:
-        pass
+    with _older_objects_frozen():
+        moment = now or utcnow()
+        calendar = settings.calendar(db)
+        files = expand(paths)
+        jobs = []
+        for n, path in enumerate(files):
+            jobs.append(read_job(path, calendar=calendar, day=day))
+            progress("reading", n + 1, len(files))
+        ctx = ApplyContext(moment, calendar, progress)
+        summaries: list[FileSummary] = []
+        try:
+            with db.write() as session:
+                for job in jobs:
+                    summaries.append(job.apply(session, job.parsed, ctx))
+                if dry_run:
+                    raise _DryRun
+        except _DryRun:
+            pass
     return ImportReport(summaries, dry_run)

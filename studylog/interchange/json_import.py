@@ -49,7 +49,7 @@ from studylog.services import settings as settings_service
 from studylog.services import tags as tag_service
 from studylog.services.reschedule import replay_in
 from studylog.services.review import config_in
-from studylog.storage.bulk import insert_rows
+from studylog.storage.bulk_insert import insert_rows
 from studylog.storage.import_models import ImportRecord, SuggestedCard
 from studylog.storage.models import (
     Card,

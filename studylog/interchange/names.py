@@ -20,7 +20,6 @@ import os
 import re
 from pathlib import Path
 
-from studylog.content.concept_file import SLUG
 from studylog.errors import InvalidInputError
 
 MAX_SLUG = 100
@@ -30,6 +29,10 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 def check_slug(slug: object, where: str) -> str:
     """``slug`` if it is a valid concept slug, else InvalidInputError naming ``where``."""
+    # Here, not at the top: the concept file format loads the markdown parser, which
+    # a CSV import (deck names only) does not need.
+    from studylog.content.concept_file import SLUG
+
     if not isinstance(slug, str) or not SLUG.match(slug) or len(slug) > MAX_SLUG:
         raise InvalidInputError(
             f"{where}: slug {slug!r} is not lowercase letters, digits and dashes "

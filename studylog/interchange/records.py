@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from studylog.storage.bulk import insert_rows, raw_connection
+from studylog.storage.bulk_insert import insert_rows, raw_connection
 from studylog.storage.import_models import ImportRecord
 
 CHUNK = 500  # keys per IN (...) query, well under SQLite's parameter limit

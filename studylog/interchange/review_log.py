@@ -50,7 +50,7 @@ from studylog.scheduling.states import CardState
 from studylog.services.leeches import apply_leech_rule
 from studylog.services.reschedule import replay_in
 from studylog.services.review import config_in
-from studylog.storage.bulk import insert_rows
+from studylog.storage.bulk_insert import insert_rows
 from studylog.storage.engine import Database
 from studylog.storage.models import Card, Review
 from studylog.storage.times import to_ms

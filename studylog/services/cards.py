@@ -142,7 +142,7 @@ def new_card_values(
     """The column values of a new card (Learning, step 0, due at once), checked.
 
     The one definition of a new card, for :func:`new_card` and for bulk
-    inserts (:func:`studylog.storage.bulk.insert_rows`).
+    inserts (:func:`studylog.storage.bulk_insert.insert_rows`).
 
     Raises:
         InvalidInputError: empty front/back, unknown kind, cloze without deletions.

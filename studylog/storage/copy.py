@@ -5,7 +5,7 @@ read transaction (one snapshot, so a copy taken while the app writes is
 consistent) and writes them into the target in one write transaction: a
 failure leaves the target as it was. Rows keep their ids, so the review
 history, undo references, the demo cache and everything pointing at an id
-stay intact; times keep their integer twins (:func:`studylog.storage.bulk.insert_rows`),
+stay intact; times keep their integer twins (:func:`studylog.storage.bulk_insert.insert_rows`),
 and the target's search index is rebuilt from the rows by its own triggers
 (:func:`studylog.storage.search_index.indexed_after`). PostgreSQL's id
 sequences are moved past the copied ids.
@@ -24,7 +24,7 @@ from sqlalchemy import Table, delete, func, select
 
 from studylog.errors import DatabaseError
 from studylog.storage import migrate
-from studylog.storage.bulk import insert_rows
+from studylog.storage.bulk_insert import insert_rows
 from studylog.storage.engine import Database
 from studylog.storage.models import Base
 from studylog.storage.search_index import indexed_after

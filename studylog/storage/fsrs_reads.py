@@ -18,7 +18,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from studylog.scheduling.training import EntryKind, ReviewHistory, kind_of_state
-from studylog.storage.bulk import raw_connection
+from studylog.storage.bulk_insert import raw_connection
 
 
 def _deck_filter(deck: str | None) -> tuple[str, tuple[object, ...]]:

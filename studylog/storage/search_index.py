@@ -93,7 +93,7 @@ def indexed_after(session: Session, table: str) -> Iterator[None]:
     inside the block still go through their triggers, so the block should
     hold the batched inserts and nothing else. New rows are those with ids
     above the table's largest id at the start (the ids that
-    :func:`studylog.storage.bulk.insert_rows` assigns); if rows were added
+    :func:`studylog.storage.bulk_insert.insert_rows` assigns); if rows were added
     below it, the rows missing from the index are found instead. Does
     nothing special on a database without the trigger (then the rows are
     indexed as they go, or not at all, as before).

@@ -26,7 +26,8 @@ in the text; their twin is the floor.)
 Who keeps them in step: the ORM sets the twin whenever a time attribute is
 assigned (:mod:`studylog.storage.models` listens for it), and every Core or
 DB-API write of these columns goes through :func:`with_ms` or sets the twin
-from :func:`to_ms` itself (:mod:`studylog.storage.bulk`, the review hot path).
+from :func:`to_ms` itself (:mod:`studylog.storage.bulk`,
+:mod:`studylog.storage.bulk_insert`, the review hot path).
 """
 
 from __future__ import annotations
