@@ -82,14 +82,7 @@ def _shared_in(session: Session) -> dict[str, dict[str, Any]]:
 
 
 def _store_shared(session: Session, shared: Mapping[str, Mapping[str, Any]]) -> None:
-    stored = {
-        name: {k: defs.SETTINGS[k].to_stored(v) for k, v in keys.items()}
-        for name, keys in sorted(shared.items())
-    }
-    if stored:
-        settings_service.set_in(session, settings_service.SHARED_PRESETS, stored)
-    else:
-        settings_service.delete_in(session, settings_service.SHARED_PRESETS)
+    settings_service.store_typed_presets_in(session, settings_service.SHARED_PRESETS, shared)
 
 
 def _known(shared: Mapping[str, Any], name: str) -> str:
@@ -255,14 +248,7 @@ def set_deck_preset(db: Database, deck: str, preset: str) -> PresetChange:
         )
         if name in own:
             del own[name]
-            stored = {
-                d: {k: defs.SETTINGS[k].to_stored(v) for k, v in keys.items()}
-                for d, keys in sorted(own.items())
-            }
-            if stored:
-                settings_service.set_in(session, settings_service.DECK_PRESETS, stored)
-            else:
-                settings_service.delete_in(session, settings_service.DECK_PRESETS)
+            settings_service.store_typed_presets_in(session, settings_service.DECK_PRESETS, own)
         settings_service.store_preset_names_in(session, {**names, name: found})
 
     return _change(db, f"Deck {name} uses preset {preset.strip()}", body)

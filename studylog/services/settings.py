@@ -394,18 +394,27 @@ def _deck_exists(session: Session, deck: str) -> bool:
     return session.execute(query.limit(1)).first() is not None
 
 
+def store_typed_presets_in(
+    session: Session, key: str, presets: Mapping[str, Mapping[str, Any]]
+) -> None:
+    """Store ``presets`` (name -> {setting key: typed value}) under the settings row
+    ``key`` (:data:`DECK_PRESETS` or :data:`SHARED_PRESETS`) in their stored form, or
+    delete the row when there are none."""
+    stored = {
+        name: {k: defs.SETTINGS[k].to_stored(v) for k, v in keys.items()}
+        for name, keys in sorted(presets.items())
+    }
+    if stored:
+        set_in(session, key, stored)
+    else:
+        delete_in(session, key)
+
+
 def _store_presets(session: Session, presets: Mapping[str, Mapping[str, Any]]) -> None:
     # Decks that use a shared preset have no own preset (their keys are the shared one's).
     shared_users = preset_names_in(session)
-    stored = {
-        deck: {k: defs.SETTINGS[k].to_stored(v) for k, v in keys.items()}
-        for deck, keys in sorted(presets.items())
-        if keys and deck not in shared_users
-    }
-    if stored:
-        set_in(session, DECK_PRESETS, stored)
-    else:
-        delete_in(session, DECK_PRESETS)
+    own = {d: keys for d, keys in presets.items() if keys and d not in shared_users}
+    store_typed_presets_in(session, DECK_PRESETS, own)
 
 
 def update_deck_in(
