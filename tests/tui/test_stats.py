@@ -269,7 +269,9 @@ async def test_y_switches_the_review_history_to_the_last_year_and_back(
         assert year is not None and year.period_days == 365
         assert 0 < year.inter_day_reviews < whole.inter_day_reviews
         assert year == stats_service.collection_stats(empty_db, now=later, period_days=365)
-        assert "retention over the last 365 days" in str(screen.query_one("#stats-title").render())
+        assert "history: last 365 days" in str(screen.query_one("#stats-title").render())
+        assert [c.header for c in retention_table(year).columns][-1] == "365 d"
+        assert [c.header for c in retention_table(whole).columns][-1] == "All"
         await pilot.press("y", "y")  # pressed while computing: the last choice wins
         await app.workers.wait_for_complete()
         await pilot.pause()

@@ -169,7 +169,9 @@ def retention_table(stats: Stats) -> Table:
         title_justify="left",
     )
     table.add_column("", style="bold", no_wrap=True)
-    for _, label in PERIODS:
+    for key, label in PERIODS:
+        if key == "all" and stats.period_days is not None:
+            label = f"{stats.period_days} d"  # "all" is the period's reviews only
         table.add_column(label, justify="right", no_wrap=True, min_width=6)
     for name, pick in (
         ("Young", lambda r: r.young),
@@ -311,7 +313,11 @@ class StatsScreen(CollectionScreen):
         height: auto;
         margin: 0 0 1 0;
     }
-    /* Narrower than 120 columns (80x24): the charts and the tables one under another. */
+    /* Narrower than 120 columns (80x24): the charts and the tables one under another,
+       and the title may take a second line (the period's note does not fit beside it). */
+    StatsScreen.-narrow #stats-title {
+        height: auto;
+    }
     StatsScreen.-narrow #charts {
         layout: vertical;
         height: 25;
@@ -591,7 +597,7 @@ class StatsScreen(CollectionScreen):
         text.append(f"  ·  {today_reviews} reviews today")
         text.append(f"  ·  {stats.counts.total:,} cards")
         if stats.period_days is not None:
-            text.append(f"  ·  retention over the last {stats.period_days} days", style="bold")
+            text.append(f"  ·  history: last {stats.period_days} days", style="bold")
         if note:
             text.append(f"   {note}", style="dim italic")
         self.query_one("#stats-title", Static).update(text)
