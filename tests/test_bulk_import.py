@@ -23,7 +23,7 @@ from studylog.interchange.importer import import_files
 from studylog.interchange.json_export import export_json
 from studylog.interchange.summary import ApplyContext
 from studylog.services import cards, journal, search, settings, todos
-from studylog.storage import bulk, migrate
+from studylog.storage import bulk, bulk_insert, migrate
 from studylog.storage.engine import Database
 from studylog.storage.models import Card
 from studylog.storage.search_index import indexed_after
@@ -290,7 +290,7 @@ def test_the_fast_time_text_equals_sqlalchemys_bind_processing():
     moments += [m.replace(microsecond=0) for m in moments[2:50]]
     for kind in (UTCDateTime(), MillisecondUTCDateTime()):
         slow = kind.dialect_impl(dialect).bind_processor(dialect)
-        fast = bulk._converter(kind, dialect)
+        fast = bulk_insert._converter(kind, dialect)
         assert fast is not None and fast is not slow
         assert [fast(m) for m in moments] == [slow(m) for m in moments]
         with pytest.raises(ValueError, match="naive datetime"):

@@ -25,10 +25,6 @@ from sqlalchemy.orm import Session
 from studylog.scheduling.batch import DAY_US, NO_TIME, CardArrays, group_by_card
 from studylog.scheduling.states import CardState
 from studylog.storage.bulk_insert import (  # noqa: F401 - the bulk API, re-exported
-    INSERT_BATCH,
-    _converter,
-    _insert_plan,
-    _parameters,
     date_param,
     insert_rows,
     is_postgres,

@@ -566,7 +566,6 @@ class StatsScreen(CollectionScreen):
     @guarded
     def on_stats_ready(self, message: StatsReady) -> None:
         self.stats = stats = message.stats
-        self._computed()
         self._title(stats)
         self.query_one(YearHeatmap).set_data(study_days(stats, message.entries), stats.today)
         recent = stats.reviews_per_day
@@ -587,6 +586,7 @@ class StatsScreen(CollectionScreen):
         self.query_one("#retention", Static).update(retention_table(stats))
         self.query_one("#memory", Static).update(memory_text(stats))
         self.add_class("-loaded")
+        self._computed()  # last: a period switched meanwhile titles itself "updating…"
 
     def _title(self, stats: Stats, note: str = "") -> None:
         text = Text("Statistics  ", style="bold")
