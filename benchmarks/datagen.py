@@ -165,6 +165,38 @@ def _insert_reviews(con: sqlite3.Connection, batch: list[tuple]) -> None:
     )
 
 
+def time_ordered_copy(source: Path, target: Path) -> Path:
+    """Copy ``source`` to ``target`` with the review ids renumbered in time order.
+
+    :func:`generate` draws each review's card and time at random, so its ids
+    follow neither. In a collection studied in studylog (answers saved as they
+    happen; imports insert in time order too) and in Anki (revlog ids are the
+    answer times) ids follow time, which is what makes a time range a run of
+    neighbouring rows. Same rows otherwise: only ``id`` changes.
+    """
+    if target.exists():
+        return target
+    partial = target.with_suffix(".partial")
+    partial.unlink(missing_ok=True)
+    with sqlite3.connect(source) as src, sqlite3.connect(partial) as dst:
+        src.backup(dst)
+    con = sqlite3.connect(partial)
+    columns = [r[1] for r in con.execute("PRAGMA table_info(reviews)") if r[1] != "id"]
+    listed = ", ".join(columns)
+    con.execute("PRAGMA foreign_keys = OFF")
+    con.execute(
+        f"CREATE TEMP TABLE by_time AS SELECT {listed} FROM reviews ORDER BY reviewed_at_ms"
+    )
+    con.execute("DELETE FROM reviews")
+    con.execute(f"INSERT INTO reviews ({listed}) SELECT {listed} FROM by_time ORDER BY rowid")
+    con.commit()
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.execute("ANALYZE")
+    con.close()
+    partial.rename(target)
+    return target
+
+
 def ensure(path: Path, cards: int = 100_000, reviews: int = 1_000_000, years: int = 5) -> Path:
     """Generate ``path`` unless a file made with the same sizes is already there.
 

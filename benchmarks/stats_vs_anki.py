@@ -1,6 +1,10 @@
 """Statistics side by side with Anki's ``graphs(days=365)`` on the same history, cold processes.
 
-Run: ``.venv/bin/python benchmarks/stats_vs_anki.py [--blocks 3]``.
+Run: ``.venv/bin/python benchmarks/stats_vs_anki.py [--blocks 3] [--time-ordered]``.
+
+``--time-ordered``: studylog reads a copy of the history whose review ids
+follow time (:func:`datagen.time_ordered_copy`), as a collection studied in
+studylog has them, and as Anki's revlog (ids are times) always has them.
 
 The collections: bench_review's database (``datagen.py``: 100,000 cards,
 1,000,000 review rows over 5 years) and its Anki copy, built once with
@@ -100,9 +104,14 @@ def main(argv: list[str]) -> None:
     ours = DATA / "bench_100000_1000000.db"  # datagen.py's (END = 2026-11-21 10:00 UTC)
     if not ours.exists():
         raise SystemExit(f"{ours}: missing (make it with benchmarks/datagen.py)")
+    generated = ours
+    if "--time-ordered" in argv:  # the same history with review ids in time order
+        import datagen
+
+        ours = datagen.time_ordered_copy(ours, DATA / "bench_100000_1000000_by_time.db")
     theirs = DATA / "anki_100000_1000000.anki2"
     if not theirs.exists():
-        review_vs_anki.build_anki(ours, theirs)
+        review_vs_anki.build_anki(generated, theirs)
     runs = {
         "studylog 365": (_STUDYLOG, ours, "365"),
         "studylog all": (_STUDYLOG, ours, "all"),

@@ -153,6 +153,10 @@ def test_history_replay_equals_reschedule_card(utc_db, built, package):
             .order_by(Review.reviewed_at)
         ).all()
     assert [tuple(r) for r in rows] == revlog_times("basic")
+    with utc_db.read() as s:  # the cards' histories interleave: ids follow time across cards
+        by_id = s.execute(select(Review.card_id, Review.reviewed_at).order_by(Review.id)).all()
+    assert len({cid for cid, _ in by_id}) >= 4
+    assert [at for _, at in by_id] == sorted(at for _, at in by_id)
     # New in Anki, new here; scheduled in Anki without any history: new too (reported).
     for role in ("cloze-2", "scheduled"):
         card = cards[str(built.card_ids[role])]

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import csv
+import json
 import math
+import random
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 
 import fsrs
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from studylog.interchange.review_log import import_review_log
 from studylog.services import cards, review, settings, stats
@@ -332,6 +334,58 @@ def test_a_period_covers_only_its_days_checked_against_the_package(josh_db):
         got.reviews_per_day,
         got.streak,
     )
+
+
+@pytest.mark.sqlite_only
+def test_a_period_gives_the_same_figures_whatever_the_review_ids_order(
+    josh_db, tmp_path, monkeypatch
+):
+    """The period's reviews are read in id order or through the time index
+    (``stats._range_access``); the figures checked against the package above must not
+    depend on which, nor on whether ids follow time."""
+    import sqlite3
+
+    from studylog.storage.engine import Database
+
+    def figures(db: Database) -> dict:
+        got = stats.collection_stats(db, now=LATER, use_cache=False, period_days=365).to_json()
+        # sums taken in another row order differ in the last bits: compare 12 digits
+        return json.loads(json.dumps(got), parse_float=lambda v: float(f"{float(v):.12g}"))
+
+    expected = figures(josh_db)
+    with josh_db.read() as s:  # the importer inserts in time order: ids follow time
+        times = [t for (t,) in s.execute(text("SELECT reviewed_at_ms FROM reviews ORDER BY id"))]
+    assert len(times) == 12_580 and times == sorted(times)
+    copy = tmp_path / "shuffled.db"
+    with sqlite3.connect(josh_db.path) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+        # the same history under shuffled ids (an imported or merged history's order)
+        ids = [i for (i,) in target.execute("SELECT id FROM reviews ORDER BY id")]
+        shuffled = random.Random(7).sample(ids, len(ids))
+        target.execute("UPDATE reviews SET id = -id")
+        target.executemany(
+            "UPDATE reviews SET id = ? WHERE id = ?",
+            [(n, -o) for o, n in zip(ids, shuffled, strict=True)],
+        )
+    other = Database(f"sqlite:///{copy}")
+    try:
+        chosen = []
+        real = stats._range_access
+        monkeypatch.setattr(
+            stats, "_range_access", lambda *a: chosen.append(real(*a)[0]) or real(*a)
+        )
+        for db, clustered, share in (
+            (josh_db, 2, 0.125),  # ids follow time: their rows in id order
+            (other, 2, 0.125),  # shuffled, most reviews in the period: in id order too
+            (other, 1, 1.0),  # shuffled and (as if) a period of few reviews: the time index
+            (josh_db, 0, 1.0),  # (forced) the time index on ids that follow time
+        ):
+            monkeypatch.setattr(stats, "CLUSTERED", clustered)
+            monkeypatch.setattr(stats, "SCAN_SHARE", share)
+            assert figures(db) == expected
+        assert ["NOT INDEXED" in sql for sql in chosen] == [True, True, False, False]
+    finally:
+        other.dispose()
 
 
 def test_a_period_longer_than_the_history_is_the_whole_history(josh_db):

@@ -416,6 +416,8 @@ def _insert_reviews(
                     "state_after": CardState.LEARNING,
                 }
             )
+    # time order across cards, so review ids follow time (as in review_log.import_review_log)
+    rows.sort(key=lambda row: row["reviewed_at"])
     insert_rows(session, Review.__table__, rows, returning=False)
     summary.add("reviews", len(rows))
     return touched

@@ -405,8 +405,13 @@ def _apply(session: Session, plan: _Plan, now: datetime, deck: str) -> int:
                 "state_before": CardState.LEARNING,
                 "state_after": CardState.LEARNING,
             }
-            for ext, card_rows in plan.by_card.items()
-            for row in card_rows
+            # In time order across cards (a stable sort keeps each card's order): review ids
+            # then follow time, as live answers' do and Anki's revlog ids (times) do, so a
+            # time range is a run of neighbouring rows (the statistics read it in id order).
+            for ext, row in sorted(
+                ((ext, row) for ext, card_rows in plan.by_card.items() for row in card_rows),
+                key=lambda pair: pair[1].time,
+            )
         ],
         returning=False,
     )

@@ -249,29 +249,48 @@ def _from_fixed_point(values: np.ndarray) -> np.ndarray:
     return values.astype(np.float64) / _FIXED_SCALE
 
 
-SCAN_SHARE = 0.125  # above this share of the reviews, SQLite scans the table for a range
+SCAN_SHARE = 0.125  # above this share of the reviews, SQLite reads rows in id order for a range
+CLUSTERED = 2  # ids of a time range spanning at most this many times its rows: read in id order
+_IN_RANGE = "reviewed_at_ms >= ? AND reviewed_at_ms < ?"
 
 
-def _range_access(session: Session, bounds: np.ndarray) -> str:
-    """``" NOT INDEXED"`` when the reviews between bounds[0] and bounds[-1] are a large
-    share of all (SQLite only), else ``""`` (the time index).
+def _range_access(session: Session, lo_ms: int, hi_ms: int) -> tuple[str, tuple[int, ...]]:
+    """How to read the reviews with ``lo_ms <= reviewed_at_ms < hi_ms`` (epoch ms, UTC):
+    ``FROM reviews ... WHERE ...`` for a query, and its parameters.
 
-    The time index visits its rows in time order, which on a collection whose
-    review ids are not in time order (an import, a merged history, the
-    benchmark's generated one) is a random read per row: measured on 1M
-    reviews, 400k of them through the index 1.2 s against 0.27 s for a scan
-    of the whole table. The share is counted on the index alone (no row read)
-    and the whole-table count is SQLite's B-tree count.
+    The time index visits its rows in time order. Where review ids follow time
+    (answers saved as they happen: a collection studied in studylog, like
+    Anki's revlog, whose ids are times) those rows are neighbours in the table,
+    and where they do not (an imported or merged history, the benchmark's
+    generated one) each is a random read: measured on 1M reviews, 400k of them
+    through the index 1.2 s against 0.27 s for a scan of the whole table. So on
+    SQLite the rows are read in id order between the range's smallest and
+    largest id (a rowid range under ``NOT INDEXED``, never more than a scan)
+    when the ids are clustered (their span is at most :data:`CLUSTERED` times
+    the rows) or the range holds more than :data:`SCAN_SHARE` of all reviews;
+    otherwise through the time index. The count, smallest and largest id come
+    from the index alone (no row read, ~35 ms for 200k of 1M rows) and the
+    total is SQLite's B-tree count. On 200k reviews of the last year in id
+    order: 0.16 s instead of a scan's 0.31 s.
     """
+    by_time = (f"FROM reviews WHERE {_IN_RANGE}", (lo_ms, hi_ms))
     if bulk.is_postgres(session):
-        return ""  # PostgreSQL's planner weighs this itself (with the table's statistics)
+        return by_time  # PostgreSQL's planner weighs this itself (with the table's statistics)
     raw = bulk.raw_connection(session)
-    total = raw.execute("SELECT count(*) FROM reviews").fetchone()[0]
-    inside = raw.execute(
-        "SELECT count(*) FROM reviews WHERE reviewed_at_ms >= ? AND reviewed_at_ms < ?",
-        (int(bounds[0]), int(bounds[-1])),
-    ).fetchone()[0]
-    return " NOT INDEXED" if total and inside > SCAN_SHARE * total else ""
+    inside, first_id, last_id = raw.execute(
+        f"SELECT count(*), min(id), max(id) FROM reviews WHERE {_IN_RANGE}", (lo_ms, hi_ms)
+    ).fetchone()
+    if not inside:
+        return by_time
+    clustered = last_id - first_id + 1 <= CLUSTERED * inside
+    if not clustered:
+        total = raw.execute("SELECT count(*) FROM reviews").fetchone()[0]
+        if inside <= SCAN_SHARE * total:
+            return by_time
+    return (
+        f"FROM reviews NOT INDEXED WHERE id BETWEEN ? AND ? AND {_IN_RANGE}",
+        (first_id, last_id, lo_ms, hi_ms),
+    )
 
 
 def _day_aggregates(
@@ -309,11 +328,11 @@ def _day_aggregates(
             (_fixed_point("stability_before"), np.int64),
             *([("id", np.int64)] if with_ids else []),
         ],
-        "FROM reviews ORDER BY id"
-        if every_review
-        else f"FROM reviews{_range_access(session, bounds)} "
-        "WHERE reviewed_at_ms >= ? AND reviewed_at_ms < ?",
-        () if every_review else (int(bounds[0]), int(bounds[-1])),
+        *(
+            ("FROM reviews ORDER BY id", ())
+            if every_review
+            else _range_access(session, int(bounds[0]), int(bounds[-1]))
+        ),
     )
     stability = _from_fixed_point(stability)
     n_days = bounds.size - 1
