@@ -40,8 +40,10 @@ async def test_the_top_bar_fits_80_columns_and_keeps_every_key(
                 "F1 Help",
             ):
                 assert key in shown.plain
-            assert ("^P Commands" in shown.plain) is full
-            assert (" studylog " in shown.plain) is full
+            assert ("^P Palette" in shown.plain) is full
+            # at 120 columns the app's name makes room for the Settings screen (F9)
+            assert ("F9 Settings" in shown.plain) is full
+            assert " studylog " not in shown.plain
 
 
 async def test_today_at_80x24_shows_the_counts_and_carried_days(
@@ -106,3 +108,18 @@ async def test_stats_at_80_columns_shows_the_whole_retention_table(
         rendered = "\n".join(line.text for line in table.render_lines(table.region.reset_offset))
         for column in ("Today", "Yest.", "Week", "Month", "Year", "All"):
             assert column in rendered
+
+
+async def test_the_top_bars_settings_entry_opens_the_settings_screen(
+    seeded_db: Database, make_app
+) -> None:
+    from studylog.tui.screens.settings import SettingsScreen
+
+    app = make_app(seeded_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        bar = app.screen.query_one(ModeBar)
+        x = bar.bar(bar.size.width).plain.index("F9 Settings")
+        await pilot.click(ModeBar, offset=(x + 1, 0))
+        await settle(pilot)
+        assert isinstance(app.screen, SettingsScreen)

@@ -10,7 +10,7 @@ from studylog.tui.access import studylog_app
 
 
 class ModeBar(Static):
-    """``studylog  F2 Today  F3 Review …  F1 Help  ^P Commands``; ``current`` is highlighted.
+    """``studylog  F2 Today  F3 Review …  F9 Settings  F1 Help  ^P Palette``; ``current`` is highlighted.
 
     The screens are the app's one registry (``StudylogApp.MODE_REGISTRY``).
     """
@@ -36,14 +36,18 @@ class ModeBar(Static):
     def bar(self, width: int | None = None) -> Content:
         """The bar in the longest form that fits ``width`` cells (None: the full form).
 
-        At 80 columns the full form does not fit: the app's name and ``^P Commands``
-        go first (the key bar shows ``^p Palette``), then the spacing (between the
-        screens, then around each), then the titles of the screens not shown
-        (their keys stay, and clicks).
+        The Settings screen (F9, not a mode: it opens over the current screen) is
+        listed after the screens where there is room. Below the full form's width
+        the app's name goes first, then Settings and ``^P Palette`` (the key bar
+        shows ``^p Palette`` too; F1 lists F9), then the spacing (between the screens,
+        then around each), then the titles of the screens not shown (their keys
+        stay, and clicks).
         """
-        forms = [self._form(name=True, palette=True, gap=" ", titles=True)]
+        forms = [self._form(name=True, palette=True, gap=" ", titles=True, settings=True)]
         if width is not None:
             forms += [
+                self._form(name=False, palette=True, gap=" ", titles=True, settings=True),
+                self._form(name=False, palette=False, gap=" ", titles=True, settings=True),
                 self._form(name=False, palette=False, gap=" ", titles=True),
                 self._form(name=False, palette=False, gap="", titles=True),
                 self._form(name=False, palette=False, gap=" ", titles=True, pad=False),
@@ -55,7 +59,14 @@ class ModeBar(Static):
         return forms[-1]
 
     def _form(
-        self, *, name: bool, palette: bool, gap: str, titles: bool, pad: bool = True
+        self,
+        *,
+        name: bool,
+        palette: bool,
+        gap: str,
+        titles: bool,
+        pad: bool = True,
+        settings: bool = False,
     ) -> Content:
         parts = ["[bold $text-accent] studylog [/]"] if name else []
         space = " " if pad else ""
@@ -64,7 +75,9 @@ class ModeBar(Static):
             style = "bold reverse $accent" if current else "$text"
             label = f"{mode.key} {mode.title}" if titles or current else mode.key
             parts.append(f"[{style} @click=app.goto('{mode.name}')]{space}{label}{space}[/]")
+        if settings:
+            parts.append(f"[$text @click=app.settings]{space}F9 Settings{space}[/]")
         tail = "[@click=app.help] F1 Help [/]"
         if palette:
-            tail += "[@click=app.command_palette] ^P Commands [/]"
+            tail += "[@click=app.command_palette] ^P Palette [/]"
         return Content.from_markup(gap.join(parts) + gap + "  " + tail)
