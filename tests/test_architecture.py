@@ -64,12 +64,15 @@ from studylog.cli import cli
 try:
     cli(["today"], standalone_mode=False)
 finally:
-    heavy = ("numpy", "alembic", "markdown_it", "textual", "genanki")
+    # (the PostgreSQL dialects: a SQLite collection never needs them)
+    heavy = ("numpy", "alembic", "markdown_it", "textual", "genanki", "sqlalchemy.dialects.postgresql")
     print("LOADED", sorted(m for m in heavy if m in sys.modules))
 """
 
 
-def test_studylog_today_imports_no_numpy_alembic_or_markdown_parser(tmp_path: Path) -> None:
+def test_studylog_today_imports_no_numpy_alembic_markdown_parser_or_postgresql(
+    tmp_path: Path,
+) -> None:
     env = {**os.environ, "STUDYLOG_DB": str(tmp_path / "s.db")}
     env["PYTHONPATH"] = str(REPO)
     first = subprocess.run(

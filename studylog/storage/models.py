@@ -142,12 +142,12 @@ class Card(Base):
         # Per-deck counts in one pass over an index; the partial one holds only the
         # cards without text (review-log cards), which counts subtract (migration 0005).
         Index("ix_cards_deck", *_DECK_COUNT_COLUMNS),
-        Index(
-            "ix_cards_no_text",
-            *_DECK_COUNT_COLUMNS,
-            sqlite_where=text("front = ''"),
-            postgresql_where=text("front = ''"),
-        ),
+        # Partial on both backends (migration 0005 makes it so; the schema is made by the
+        # migrations, never from these models). Only SQLite's predicate is declared here:
+        # a ``postgresql_*`` option makes SQLAlchemy import its PostgreSQL dialects (asyncpg,
+        # psycopg, ...) when this module loads, on every start (~25 ms), and Alembic's
+        # model/schema comparison does not compare index predicates.
+        Index("ix_cards_no_text", *_DECK_COUNT_COLUMNS, sqlite_where=text("front = ''")),
         UniqueConstraint("pack_key", name="uq_cards_pack_key"),
     )
 
