@@ -257,6 +257,20 @@ def test_a_new_card_never_gets_a_deleted_cards_id(db, collection) -> None:  # no
     with db.read() as session:
         assert session.scalars(select(Review.id).where(Review.card_id == fresh.id)).all() == []
     assert browse.card_info(db, fresh.id, now=NOW).reviews == []
+    # Nor a bulk insert (the importers), which allocates ids itself: above the sequence.
+    from studylog.storage.bulk_insert import insert_rows
+
+    card_actions.delete_cards(db, ids=[fresh.id], now=NOW)
+    row = {
+        "front": "가져온 카드", "back": "b", "kind": "basic", "deck": "Default", "origin": "import",
+        "state": 1, "step": 0, "due": NOW, "reps": 0, "lapses": 0, "suspended": False,
+        "created_at": NOW, "updated_at": NOW,
+    }  # fmt: skip
+    with db.write() as session:
+        (imported,) = insert_rows(session, Card.__table__, [row])
+    assert imported > fresh.id
+    (after,) = cards.create(db, "그다음", "뒤", now=NOW)
+    assert after.id > imported
 
 
 def test_bad_input_changes_nothing(db, collection) -> None:  # noqa: ANN001, F811
