@@ -9,6 +9,8 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from studylog.services import browse, card_actions, cards
 from studylog.storage import migrate
 from studylog.storage.engine import Database
@@ -150,18 +152,28 @@ def test_upgrade_rebuilds_the_tables_exactly_and_keeps_every_row(tmp_path: Path)
     db.dispose()
 
 
+def test_the_rebuild_refuses_to_run_with_foreign_keys_on(tmp_path: Path) -> None:
+    path = _at_0010_with_a_pending_grave(tmp_path)
+    db = Database(f"sqlite:///{path}")
+    from alembic import command
+
+    with (
+        pytest.raises(RuntimeError, match="foreign keys off"),
+        db.engine.begin() as conn,  # the engine's connections have foreign keys on
+    ):
+        command.upgrade(migrate._alembic_config(conn), "0011")
+    db.dispose()
+    assert migrate.current_revision_of(path) == "0010"
+    with sqlite3.connect(path) as con:  # nothing cascaded away
+        assert con.execute("SELECT count(*) FROM card_tags").fetchone() == (2,)
+        assert con.execute("SELECT count(*) FROM reviews").fetchone() == (5,)
+
+
 def test_downgrade_puts_a_pending_graves_reviews_back_in_the_graveyard(tmp_path: Path) -> None:
     path = _at_0010_with_a_pending_grave(tmp_path)
     db = Database(f"sqlite:///{path}")
     migrate.prepare(db, make_backup=False)
-    from alembic import command
-
-    with db.engine.connect() as conn:
-        driver = conn.connection.driver_connection
-        driver.execute("PRAGMA foreign_keys = OFF")
-        with conn.begin():
-            command.downgrade(migrate._alembic_config(conn), "0010")
-        driver.execute("PRAGMA foreign_keys = ON")
+    migrate.downgrade(db.engine, "0010")
     db.dispose()
     with sqlite3.connect(path) as con:
         assert con.execute(

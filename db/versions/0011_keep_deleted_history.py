@@ -97,6 +97,12 @@ def _once(pattern: re.Pattern[str], repl: str, sql: str, what: str) -> str:
 def _rebuild_sqlite(table: str, edit) -> None:  # noqa: ANN001 - a str -> str function
     """Rebuild ``table`` from its stored SQL changed by ``edit``, rows, indexes and triggers kept."""
     conn = op.get_bind()
+    if conn.exec_driver_sql("PRAGMA foreign_keys").scalar():
+        # Dropping the old table would first delete its children's rows (CASCADE).
+        raise RuntimeError(
+            "migration 0011 rebuilds tables with foreign keys off: run it through "
+            "studylog.storage.migrate (upgrade or downgrade)"
+        )
     sql = conn.exec_driver_sql(
         "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
     ).scalar_one()

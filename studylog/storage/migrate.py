@@ -119,17 +119,29 @@ def upgrade(engine, revision: str = "head") -> None:  # noqa: ANN001 - sqlalchem
     """
     from alembic import command
 
+    _run(engine, command.upgrade, revision)
+
+
+def downgrade(engine, revision: str) -> None:  # noqa: ANN001 - sqlalchemy Engine
+    """Undo the migrations down to ``revision``, as :func:`upgrade` runs them (one
+    transaction; SQLite's foreign keys off). For tests and by-hand repairs."""
+    from alembic import command
+
+    _run(engine, command.downgrade, revision)
+
+
+def _run(engine, step, revision: str) -> None:  # noqa: ANN001 - Engine, an Alembic command
     if engine.dialect.name == "postgresql":
         engine = engine.execution_options(studylog_write=True)
         with engine.begin() as connection:
-            command.upgrade(_alembic_config(connection), revision)
+            step(_alembic_config(connection), revision)
         return
     with engine.connect() as connection:
         driver = connection.connection.driver_connection
         driver.execute("PRAGMA foreign_keys = OFF")
         try:
             with connection.begin():
-                command.upgrade(_alembic_config(connection), revision)
+                step(_alembic_config(connection), revision)
         finally:
             driver.execute("PRAGMA foreign_keys = ON")
 
