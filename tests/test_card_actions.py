@@ -183,28 +183,59 @@ def _stack(db) -> list[dict]:  # noqa: ANN001
         return list(settings_service.get_in(session, card_actions.UNDO_KEY) or [])
 
 
+def _index_rows(db, card_id: int) -> int:  # noqa: ANN001
+    from sqlalchemy import text
+
+    with db.read() as session:
+        return session.scalar(
+            text("SELECT count(*) FROM search_index WHERE kind = 'card' AND ref_id = :id"),
+            {"id": card_id},
+        )
+
+
 def test_graves_live_as_long_as_their_undo_step(db, collection) -> None:  # noqa: ANN001, F811
-    card_actions.delete_cards(db, ids=[collection["future"]], now=NOW)
+    from studylog.services import search
+
+    gone = collection["future"]
+    card_actions.delete_cards(db, ids=[gone], now=NOW)
     assert graveyard_counts(db)["deleted_cards"] == 1
+    # SQLite keeps the card's search-index row for the undo (PostgreSQL's trigger
+    # deletes it); the search leaves it out either way.
+    assert _index_rows(db, gone) == (0 if db.is_postgres else 1)
+    assert search.search(db, "50% off", kinds=("card",)) == []
     for i in range(card_actions.UNDO_LIMIT - 1):  # the delete is still the oldest kept step
         card_actions.move(db, f"d{i}", ids=[collection["new"]], now=NOW)
     assert graveyard_counts(db)["deleted_cards"] == 1
     card_actions.move(db, "one more", ids=[collection["new"]], now=NOW)  # pushes it off
     assert graveyard_counts(db)["deleted_cards"] == 0
+    assert _index_rows(db, gone) == 0  # purged with the grave
     assert len(_stack(db)) == card_actions.UNDO_LIMIT
 
 
 def test_undo_of_a_delete_refuses_a_reused_id(db, collection) -> None:  # noqa: ANN001, F811
+    from studylog.errors import DatabaseError
+
     gone = collection["future"]
     card_actions.delete_cards(db, ids=[gone], now=NOW)
-    with db.write() as session:  # a row written with that id explicitly (never given out)
-        session.execute(
-            Card.__table__.insert().values(
-                id=gone, front="새 카드", back="", kind="basic", deck="Default", origin="user",
-                state=1, due=NOW, due_ms=to_ms(NOW), reps=0, lapses=0, suspended=False, created_at=NOW,
-                updated_at=NOW,
-            )
-        )  # fmt: skip
+    # Ids are never given twice (revision 0011); only a row written with that id
+    # explicitly can take it.
+    insert = Card.__table__.insert().values(
+        id=gone, front="새 카드", back="", kind="basic", deck="Default", origin="user",
+        state=1, due=NOW, due_ms=to_ms(NOW), reps=0, lapses=0, suspended=False, created_at=NOW,
+        updated_at=NOW,
+    )  # fmt: skip
+    if not db.is_postgres:
+        # SQLite: the deleted card's search-index row is kept for the undo and holds
+        # the id's index rowid, so such a row is refused (changed on purpose: before
+        # revision 0011 it went in, and the undo refused instead); the undo works.
+        start = dump(db)
+        with pytest.raises(DatabaseError, match="constraint failed"), db.write() as session:
+            session.execute(insert)
+        assert dump(db) == start
+        assert card_actions.undo(db) == "Delete 1 card"
+        return
+    with db.write() as session:
+        session.execute(insert)
     before = dump(db)
     with pytest.raises(InvalidInputError, match=f"card id {gone} was given to a new card"):
         card_actions.undo(db)

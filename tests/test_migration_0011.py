@@ -149,6 +149,10 @@ def test_upgrade_rebuilds_the_tables_exactly_and_keeps_every_row(tmp_path: Path)
     ]
     with sqlite3.connect(path) as con:
         assert con.execute("SELECT tag_id FROM card_tags WHERE card_id = 3").fetchall() == [(1,)]
+        # its search-index row, deleted by 0010's delete, is written again by the undo
+        assert con.execute("SELECT title FROM search_index WHERE rowid = 3 * 8 + 3").fetchall() == [
+            ("카드 3",)
+        ]
     db.dispose()
 
 
