@@ -390,3 +390,20 @@ def test_undo_of_a_delete_leaves_out_a_concept_and_a_tag_deleted_since(db, colle
         links = session.execute(select(card_tags).where(card_tags.c.card_id == lstm)).all()
     assert links == []  # its only tag was rnn::lstm
     assert graveyard_counts(db) == {"deleted_cards": 0, "deleted_card_tags": 0}
+
+
+def test_a_copy_keeps_the_deleted_ids_taken(db, collection, tmp_path) -> None:  # noqa: ANN001, F811
+    from studylog.storage.copy import copy_collection
+    from studylog.storage.engine import Database
+
+    top = max(collection.values())
+    card_actions.delete_cards(db, ids=[top], now=NOW)  # its history stays, with card id `top`
+    target = Database(f"sqlite:///{tmp_path / 'copy.db'}")
+    copy_collection(db, target)
+    (fresh,) = cards.create(target, "복사본의 새 카드", "뒤", now=NOW)
+    assert fresh.id > top
+    assert card_actions.undo(target) == "Delete 1 card"  # the grave came along too
+    with db.read() as session:
+        history = session.scalars(select(Review.id).where(Review.card_id == top)).all()
+    assert [r.id for r in browse.card_info(target, top, now=NOW).reviews] == sorted(history)
+    target.dispose()
