@@ -172,6 +172,14 @@ def upgrade() -> None:
     if conn.dialect.name == "postgresql":
         op.drop_constraint("fk_reviews_card", "reviews", type_="foreignkey")
         _reviews_back()
+        # The sequence never goes back by itself, but bulk inserts before this revision
+        # set it to the largest id left, which may be below a deleted card's id.
+        sequence = conn.exec_driver_sql("SELECT pg_get_serial_sequence('cards', 'id')").scalar()
+        conn.exec_driver_sql(
+            f"SELECT setval('{sequence}', GREATEST((SELECT last_value FROM {sequence}), "
+            "(SELECT max(id) FROM cards), (SELECT max(id) FROM deleted_cards), "
+            "(SELECT max(card_id) FROM reviews)))"
+        )
         return
     before = _dangling(conn)
     _rebuild_sqlite("reviews", lambda sql: _once(_REVIEWS_FK, "", sql, "reviews"))
