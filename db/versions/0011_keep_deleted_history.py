@@ -174,12 +174,16 @@ def upgrade() -> None:
         _reviews_back()
         # The sequence never goes back by itself, but bulk inserts before this revision
         # set it to the largest id left, which may be below a deleted card's id.
-        sequence = conn.exec_driver_sql("SELECT pg_get_serial_sequence('cards', 'id')").scalar()
-        conn.exec_driver_sql(
-            f"SELECT setval('{sequence}', GREATEST((SELECT last_value FROM {sequence}), "
-            "(SELECT max(id) FROM cards), (SELECT max(id) FROM deleted_cards), "
-            "(SELECT max(card_id) FROM reviews)))"
-        )
+        top = conn.exec_driver_sql(
+            "SELECT GREATEST((SELECT max(id) FROM cards), (SELECT max(id) FROM deleted_cards), "
+            "(SELECT max(card_id) FROM reviews))"
+        ).scalar()
+        if top is not None:  # (an untouched sequence stays so: its next id is still 1)
+            sequence = conn.exec_driver_sql("SELECT pg_get_serial_sequence('cards', 'id')").scalar()
+            conn.exec_driver_sql(
+                f"SELECT setval('{sequence}', GREATEST({int(top)}, (SELECT CASE WHEN is_called "
+                f"THEN last_value ELSE 0 END FROM {sequence})))"
+            )
         return
     before = _dangling(conn)
     _rebuild_sqlite("reviews", lambda sql: _once(_REVIEWS_FK, "", sql, "reviews"))
