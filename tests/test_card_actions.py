@@ -132,7 +132,8 @@ def test_delete_and_undo_restore_every_row(db, collection) -> None:  # noqa: ANN
     result = card_actions.delete_cards(db, query="rated:45", now=NOW)
     assert result.changed == 4
     after = dump(db)
-    assert len(after["cards"]) == 4 and len(after["reviews"]) == 0
+    # The cards go; their reviews stay in the log (revision 0011, as Anki's revlog).
+    assert len(after["cards"]) == 4 and after["reviews"] == start["reviews"]
     assert card_actions.undo(db) == "Delete 4 cards"
     assert dump(db) == start
 
@@ -160,26 +161,18 @@ def test_delete_moves_rows_to_the_graveyard_and_back(db, collection) -> None:  #
     rnn = {lstm, collection["learning"]}
     reviews_of_rnn = [r for r in start["reviews"] if r[1] in rnn]
     assert len(reviews_of_rnn) == 2  # the fixture's answers on the LSTM and GRU cards
-    # The two cards, their 2 reviews and the 2 tag links (rnn::lstm, rnn) moved.
-    assert graveyard_counts(db) == {
-        "deleted_cards": 2,
-        "deleted_reviews": 2,
-        "deleted_card_tags": 2,
-    }
+    # The two cards and the 2 tag links (rnn::lstm, rnn) moved; the 2 reviews stayed.
+    assert graveyard_counts(db) == {"deleted_cards": 2, "deleted_card_tags": 2}
     after = dump(db)
     assert len(after["cards"]) == len(start["cards"]) - 2
-    assert after["reviews"] == [r for r in start["reviews"] if r[1] not in rnn]
+    assert after["reviews"] == start["reviews"]
     assert search.search(db, "LSTM gates", kinds=("card",)) == []  # out of the search index
     step = json.loads(json.dumps(card_actions._step_from(_stack(db)[-1]).grave))
     assert step == 1  # the undo step names its grave, no rows in the JSON
     assert _stack(db)[-1]["deleted"] == []
     assert card_actions.undo(db) == "Delete 2 cards"
     assert dump(db) == start
-    assert graveyard_counts(db) == {
-        "deleted_cards": 0,
-        "deleted_reviews": 0,
-        "deleted_card_tags": 0,
-    }
+    assert graveyard_counts(db) == {"deleted_cards": 0, "deleted_card_tags": 0}
     assert [h.ref for h in search.search(db, "LSTM gates", kinds=("card",))] == [str(lstm)]
 
 
@@ -190,33 +183,125 @@ def _stack(db) -> list[dict]:  # noqa: ANN001
         return list(settings_service.get_in(session, card_actions.UNDO_KEY) or [])
 
 
+def _index_rows(db, card_id: int) -> int:  # noqa: ANN001
+    from sqlalchemy import text
+
+    with db.read() as session:
+        return session.scalar(
+            text("SELECT count(*) FROM search_index WHERE kind = 'card' AND ref_id = :id"),
+            {"id": card_id},
+        )
+
+
 def test_graves_live_as_long_as_their_undo_step(db, collection) -> None:  # noqa: ANN001, F811
-    card_actions.delete_cards(db, ids=[collection["future"]], now=NOW)
+    from studylog.services import search
+
+    gone = collection["future"]
+    card_actions.delete_cards(db, ids=[gone], now=NOW)
     assert graveyard_counts(db)["deleted_cards"] == 1
+    # SQLite keeps the card's search-index row for the undo (PostgreSQL's trigger
+    # deletes it); the search leaves it out either way.
+    assert _index_rows(db, gone) == (0 if db.is_postgres else 1)
+    assert search.search(db, "50% off", kinds=("card",)) == []
     for i in range(card_actions.UNDO_LIMIT - 1):  # the delete is still the oldest kept step
         card_actions.move(db, f"d{i}", ids=[collection["new"]], now=NOW)
     assert graveyard_counts(db)["deleted_cards"] == 1
     card_actions.move(db, "one more", ids=[collection["new"]], now=NOW)  # pushes it off
     assert graveyard_counts(db)["deleted_cards"] == 0
+    assert _index_rows(db, gone) == 0  # purged with the grave
     assert len(_stack(db)) == card_actions.UNDO_LIMIT
 
 
 def test_undo_of_a_delete_refuses_a_reused_id(db, collection) -> None:  # noqa: ANN001, F811
+    from studylog.errors import DatabaseError
+
     gone = collection["future"]
     card_actions.delete_cards(db, ids=[gone], now=NOW)
-    with db.write() as session:  # as SQLite would give the largest id + 1 to a new card
-        session.execute(
-            Card.__table__.insert().values(
-                id=gone, front="새 카드", back="", kind="basic", deck="Default", origin="user",
-                state=1, due=NOW, due_ms=to_ms(NOW), reps=0, lapses=0, suspended=False, created_at=NOW,
-                updated_at=NOW,
-            )
-        )  # fmt: skip
+    # Ids are never given twice (revision 0011); only a row written with that id
+    # explicitly can take it.
+    insert = Card.__table__.insert().values(
+        id=gone, front="새 카드", back="", kind="basic", deck="Default", origin="user",
+        state=1, due=NOW, due_ms=to_ms(NOW), reps=0, lapses=0, suspended=False, created_at=NOW,
+        updated_at=NOW,
+    )  # fmt: skip
+    if not db.is_postgres:
+        # SQLite: the deleted card's search-index row is kept for the undo and holds
+        # the id's index rowid, so such a row is refused (changed on purpose: before
+        # revision 0011 it went in, and the undo refused instead); the undo works.
+        start = dump(db)
+        with pytest.raises(DatabaseError, match="constraint failed"), db.write() as session:
+            session.execute(insert)
+        assert dump(db) == start
+        assert card_actions.undo(db) == "Delete 1 card"
+        return
+    with db.write() as session:
+        session.execute(insert)
     before = dump(db)
     with pytest.raises(InvalidInputError, match=f"card id {gone} was given to a new card"):
         card_actions.undo(db)
     assert dump(db) == before and graveyard_counts(db)["deleted_cards"] == 1
     assert card_actions.last_undo(db) == "Delete 1 card"
+
+
+def _studied(db) -> dict[str, object]:  # noqa: ANN001
+    """What the statistics, the optimizer's items and the replay read of the review log."""
+    from studylog.services import stats
+    from studylog.storage import bulk, fsrs_reads
+
+    with db.read() as session:
+        log = fsrs_reads.load_answer_log(session)
+        replay = bulk.load_replay_histories(session)
+    summary = stats.collection_stats(db, now=NOW)
+    return {
+        "answer log": sorted(set(log.history.card_ids.tolist())),
+        "replay": sorted(replay.card_ids.tolist()),
+        "reviews counted": sum(n for _day, n in summary.reviews_per_day),
+    }
+
+
+def test_a_deleted_cards_history_stays_out_of_every_statistic_until_undone(db, collection) -> None:  # noqa: ANN001, F811, E501
+    lstm = collection["review"]
+    start = _studied(db)
+    assert lstm in start["answer log"] and lstm in start["replay"]
+    with db.read() as session:
+        history = session.scalars(select(Review.id).where(Review.card_id == lstm)).all()
+    assert history  # the fixture answered the LSTM card
+    card_actions.delete_cards(db, ids=[lstm], now=NOW)
+    with db.read() as session:  # the rows are still there
+        assert session.scalars(select(Review.id).where(Review.card_id == lstm)).all() == history
+    gone = _studied(db)
+    assert lstm not in gone["answer log"] and lstm not in gone["replay"]
+    assert gone["reviews counted"] == start["reviews counted"] - len(history)
+    assert card_actions.undo(db) == "Delete 1 card"
+    assert _studied(db) == start
+    info = browse.card_info(db, lstm, now=NOW)
+    assert [r.id for r in info.reviews] == sorted(history)
+
+
+def test_a_new_card_never_gets_a_deleted_cards_id(db, collection) -> None:  # noqa: ANN001, F811
+    top = max(collection.values())
+    card_actions.delete_cards(db, ids=[top], now=NOW)
+    for _ in range(card_actions.UNDO_LIMIT):  # push the delete off the undo stack
+        card_actions.move(db, "elsewhere", ids=[collection["new"]], now=NOW)
+    (fresh,) = cards.create(db, "새 카드", "뒤", now=NOW)
+    assert fresh.id > top
+    with db.read() as session:
+        assert session.scalars(select(Review.id).where(Review.card_id == fresh.id)).all() == []
+    assert browse.card_info(db, fresh.id, now=NOW).reviews == []
+    # Nor a bulk insert (the importers), which allocates ids itself: above the sequence.
+    from studylog.storage.bulk_insert import insert_rows
+
+    card_actions.delete_cards(db, ids=[fresh.id], now=NOW)
+    row = {
+        "front": "가져온 카드", "back": "b", "kind": "basic", "deck": "Default", "origin": "import",
+        "state": 1, "step": 0, "due": NOW, "reps": 0, "lapses": 0, "suspended": False,
+        "created_at": NOW, "updated_at": NOW,
+    }  # fmt: skip
+    with db.write() as session:
+        (imported,) = insert_rows(session, Card.__table__, [row])
+    assert imported > fresh.id
+    (after,) = cards.create(db, "그다음", "뒤", now=NOW)
+    assert after.id > imported
 
 
 def test_bad_input_changes_nothing(db, collection) -> None:  # noqa: ANN001, F811
@@ -304,8 +389,21 @@ def test_undo_of_a_delete_leaves_out_a_concept_and_a_tag_deleted_since(db, colle
         assert back is not None and back.front == "LSTM gates" and back.concept_id is None
         links = session.execute(select(card_tags).where(card_tags.c.card_id == lstm)).all()
     assert links == []  # its only tag was rnn::lstm
-    assert graveyard_counts(db) == {
-        "deleted_cards": 0,
-        "deleted_reviews": 0,
-        "deleted_card_tags": 0,
-    }
+    assert graveyard_counts(db) == {"deleted_cards": 0, "deleted_card_tags": 0}
+
+
+def test_a_copy_keeps_the_deleted_ids_taken(db, collection, tmp_path) -> None:  # noqa: ANN001, F811
+    from studylog.storage.copy import copy_collection
+    from studylog.storage.engine import Database
+
+    top = max(collection.values())
+    card_actions.delete_cards(db, ids=[top], now=NOW)  # its history stays, with card id `top`
+    target = Database(f"sqlite:///{tmp_path / 'copy.db'}")
+    copy_collection(db, target)
+    (fresh,) = cards.create(target, "복사본의 새 카드", "뒤", now=NOW)
+    assert fresh.id > top
+    assert card_actions.undo(target) == "Delete 1 card"  # the grave came along too
+    with db.read() as session:
+        history = session.scalars(select(Review.id).where(Review.card_id == top)).all()
+    assert [r.id for r in browse.card_info(target, top, now=NOW).reviews] == sorted(history)
+    target.dispose()

@@ -262,3 +262,25 @@ def test_review_rows_keep_their_stored_states(source, tmp_path):
         assert stability == record["stability_after"]
         assert due.isoformat() == record["due_after"]
     target.dispose()
+
+
+def test_a_deleted_cards_kept_history_is_not_exported(tmp_path):
+    """Revision 0011 keeps a deleted card's reviews in the collection; the export holds
+    only the reviews of the cards it holds, so the file imports into an empty database."""
+    from studylog.services import card_actions
+
+    a = new_db(tmp_path / "a.db")
+    kept, gone = (cards.create(a, f"카드 {i}", "뒤", now=NOW)[0] for i in (1, 2))
+    for card in (kept, gone):
+        review.answer(a, card.id, 3, now=NOW)
+    card_actions.delete_cards(a, ids=[gone.id], now=NOW)
+    with a.read() as session:
+        assert session.scalar(select(func.count()).where(Review.card_id == gone.id)) == 1
+    export_json(a, tmp_path / "a.json")
+    data = json.loads((tmp_path / "a.json").read_text(encoding="utf-8"))
+    assert [r["card"] for r in data["reviews"]] == [kept.id]
+    b = new_db(tmp_path / "b.db")
+    report = import_files(b, [tmp_path / "a.json"], now=NOW)
+    assert (report.files[0].added["cards"], report.files[0].added["reviews"]) == (1, 1)
+    for db in (a, b):
+        db.dispose()

@@ -96,10 +96,8 @@ def test_downgrade_to_0002_drops_only_the_new_tables(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     db = Database(f"sqlite:///{path}")
     migrate.upgrade(db.engine, "head")
-    from alembic import command
 
-    with db.engine.begin() as connection:
-        command.downgrade(migrate._alembic_config(connection), "0002")
+    migrate.downgrade(db.engine, "0002")
     con = sqlite3.connect(path)
     names = _table_names(con)
     assert "import_records" not in names and "suggested_cards" not in names

@@ -124,10 +124,8 @@ def test_downgrade_to_0003_drops_only_the_twins(tmp_path: Path) -> None:
             _insert(con, table, row)
     con.commit()
     con.close()
-    from alembic import command
 
-    with db.engine.begin() as connection:
-        command.downgrade(migrate._alembic_config(connection), "0003")
+    migrate.downgrade(db.engine, "0003")
     con = sqlite3.connect(path)
     columns = {r[1] for r in con.execute("PRAGMA table_info(cards)")}
     assert "due_ms" not in columns and "due" in columns

@@ -428,3 +428,25 @@ def test_a_streak_longer_than_the_period_is_counted_before_it(utc_db):
     for days, streak in ((1, 376), (2, 0)):
         later = NOW + timedelta(days=days)
         assert stats.collection_stats(utc_db, now=later, period_days=365).streak == streak
+
+
+def test_existing_cards_are_told_apart_on_every_path(utc_db):
+    """The statistics' check of which reviews' cards exist (a deleted card's reviews stay
+    in the log, revision 0011): few reviews by id, many through a lookup table, sparse
+    ids by binary search; all three give the same answer."""
+    import numpy as np
+
+    made = [cards.create(utc_db, f"카드 {i}", "뒤", now=NOW)[0].id for i in range(3)]
+    cards.delete(utc_db, made[1])
+    few = np.array([made[0], made[1], made[2], made[1], 1000], dtype=np.int64)
+    want = [True, False, True, False, False]
+    many = np.repeat(few, stats._FEW_IDS)  # above the by-id limit: the lookup table
+    sparse = np.concatenate([many, np.array([10**12], dtype=np.int64)])  # binary search
+    with utc_db.read() as session:
+        assert stats._existing(session, few).tolist() == want
+        assert stats._existing(session, many).tolist() == np.repeat(want, stats._FEW_IDS).tolist()
+        assert stats._existing(session, sparse).tolist() == [
+            *np.repeat(want, stats._FEW_IDS).tolist(),
+            False,
+        ]
+        assert stats._existing(session, np.zeros(0, dtype=np.int64)).tolist() == []

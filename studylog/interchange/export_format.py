@@ -223,7 +223,7 @@ SECTIONS: tuple[Section, ...] = (
     Section(
         "reviews",
         "reviews",
-        "the review log, oldest first",
+        "the review log of the exported cards, oldest first (a deleted card's kept history is left out)",
         (
             _ID,
             _f("card", "int", "the card's `id`", role="ref", column="card_id"),

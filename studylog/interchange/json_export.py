@@ -60,14 +60,16 @@ def _tags_by(session: Session, table, key: str) -> dict[int, list[str]]:  # noqa
 
 
 def _records(
-    session: Session, name: str, model: type, order: tuple, extra: tuple = ()
+    session: Session, name: str, model: type, order: tuple, extra: tuple = (), where: tuple = ()
 ) -> Iterator[tuple[dict[str, Any], tuple]]:
-    """Each row of ``model`` as ``(record of the section's stored fields, extra values)``."""
+    """Each row of ``model`` (those matching ``where``) as ``(record of the section's
+    stored fields, extra values)``."""
     section = BY_NAME[name]
     keys = [f.name for f in section.by_role("column", "ref")]
     columns = [getattr(model, c) for c in section.columns()]
     n = len(keys)
-    for row in session.execute(select(*columns, *extra).order_by(*order)).yield_per(CHUNK):
+    query = select(*columns, *extra).where(*where).order_by(*order)
+    for row in session.execute(query).yield_per(CHUNK):
         yield dict(zip(keys, row[:n], strict=True)), tuple(row[n:])
 
 
@@ -103,9 +105,19 @@ def _cards(session: Session) -> Iterator[dict]:
         yield record
 
 
+# The review log of existing cards only: a deleted card's reviews stay in the
+# collection (revision 0011, as Anki's revlog) for an undo, but an export holds
+# no card for them, and an import would have nothing to attach them to.
+_LIVE_REVIEWS = (Review.card_id.in_(select(Card.id)),)
+
+
 def _reviews(session: Session) -> Iterator[dict]:
     for record, _ in _records(
-        session, "reviews", Review, (Review.reviewed_at_ms, Review.reviewed_at, Review.id)
+        session,
+        "reviews",
+        Review,
+        (Review.reviewed_at_ms, Review.reviewed_at, Review.id),
+        where=_LIVE_REVIEWS,
     ):
         yield record
 
@@ -169,7 +181,10 @@ def write_json(db: Database, out: IO[str], progress: ProgressFn = no_progress) -
         settings = {s.key: s.value for s in session.scalars(select(Setting).order_by(Setting.key))}
         out.write(f',\n "settings": {json.dumps(settings, ensure_ascii=False)}')
         for name, (rows, model) in SECTIONS.items():
-            total = session.scalar(select(func.count()).select_from(model))
+            counted = select(func.count()).select_from(model)
+            if model is Review:
+                counted = counted.where(*_LIVE_REVIEWS)
+            total = session.scalar(counted)
             counts[name] = _write_list(out, name, rows(session), False, progress, total)
         out.write("\n}\n")
     return counts

@@ -10,17 +10,20 @@ well under a second) and records, in the same transaction, an undo step:
   really change: suspending a suspended card changes nothing);
 * the **keys of the rows it inserted** (tag links);
 * **whole rows it deleted** (tag links);
-* for a delete of cards, the id of their **grave**: the cards, their reviews and
-  tag links moved set-based into the graveyard tables (migration 0010,
+* for a delete of cards, the id of their **grave**: the cards and their tag
+  links moved set-based into the graveyard tables (migration 0010,
   :mod:`studylog.storage.graves`), not copied into the step; the suggestions
-  that pointed at them are before-images.
+  that pointed at them are before-images. Their reviews stay in ``reviews``
+  (revision 0011, as Anki keeps the revlog of deleted notes): undo brings the
+  cards back and they find their history by id.
 
 **How long deleted rows are kept:** exactly as long as their undo step. A grave
 goes when its step is undone (the rows move back) or pushed off the stack by
 newer steps (at most :data:`UNDO_LIMIT`; :func:`_push` purges it in the same
 transaction), so no start-up or ``check`` work is needed and nothing is kept
-that could no longer be undone. (Anki keeps the revlog of deleted notes for
-good; studylog's reviews go with their card once the delete cannot be undone.)
+that could no longer be undone. The reviews of deleted cards are kept for good,
+as Anki keeps its revlog; statistics, the optimizer and the day's counts read
+only the reviews of cards that exist (they join ``cards``).
 
 The undo steps are kept in the collection (the ``settings`` table, key
 :data:`UNDO_KEY`, newest last, at most :data:`UNDO_LIMIT`), so an action of the
@@ -58,9 +61,7 @@ from studylog.storage.times import with_ms
 from studylog.studyday import ensure_utc, utcnow
 
 UNDO_KEY = "undo.card_actions"
-UNDO_LIMIT = (
-    5  # steps kept (with their graveyard rows: a delete of 10,000 cards keeps ~100k reviews)
-)
+UNDO_LIMIT = 5  # steps kept (with their graveyard rows: the deleted cards and tag links)
 _CHUNK = 500  # ids per IN (...) list: far below every database's limit on bound values
 _CARDS = Card.__table__
 _REVIEWS = Review.__table__
@@ -676,13 +677,15 @@ def _tags(session: Session, names: list[str], *, create: bool) -> list[Any]:
 
 
 def delete_rows(session: Session, targets: Sequence[int]) -> UndoStep:
-    """Delete the cards ``targets`` with their reviews and tag links inside the caller's
+    """Delete the cards ``targets`` with their tag links inside the caller's
     transaction; suggestions that pointed at them are unlinked. Returns the undo step.
 
     The rows move into the graveyard tables set-based (:func:`studylog.storage.graves.bury`:
     one ``INSERT ... SELECT`` and one ``DELETE`` per table); the step holds only the grave
     id and the suggestions' links, which undo restores. The graveyard rows are kept as
-    long as the step is on the undo stack (the newest :data:`UNDO_LIMIT` steps).
+    long as the step is on the undo stack (the newest :data:`UNDO_LIMIT` steps). The
+    cards' reviews stay where they are (revision 0011) and count nowhere while their
+    card is gone.
     """
     suggested = _rows(session, _SUGGESTED, _SUGGESTED.c.card_id, targets)
     for chunk in _chunks([r["id"] for r in suggested]):
@@ -706,7 +709,8 @@ def delete_cards(
     ids: Sequence[int] | None = None,
     now: datetime | None = None,
 ) -> ActionResult:
-    """Delete the cards with their reviews and tags (undo brings all of it back)."""
+    """Delete the cards and their tag links (undo brings them back). Their review
+    history stays in the log, out of every statistic, as Anki's revlog does."""
     return _run(db, query, ids, now, "delete", "Delete", lambda s, t, _m: delete_rows(s, t))
 
 

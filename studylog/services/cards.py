@@ -19,6 +19,7 @@ from studylog.content.cloze import cloze_ords
 from studylog.errors import InvalidInputError, NotFoundError
 from studylog.scheduling.states import CardState
 from studylog.services import tags as tag_service
+from studylog.storage.bulk_insert import drop_stats_cache
 from studylog.storage.engine import Database
 from studylog.storage.models import Card, Concept, Tag, card_tags
 from studylog.studyday import utcnow
@@ -316,9 +317,18 @@ def remove_tags(db: Database, card_id: int, names: Iterable[str]) -> CardInfo:
 
 
 def delete(db: Database, card_id: int) -> None:
-    """Delete a card and its review history. Raises NotFoundError."""
+    """Delete a card and its tag links (no undo: ``studylog card undo`` undoes the bulk
+    delete of :mod:`studylog.services.card_actions`). Its review history stays in the
+    log, counted by no statistic, as Anki keeps the revlog of deleted notes
+    (revision 0011); card ids are never given again, so no new card inherits it.
+
+    Raises:
+        NotFoundError: unknown card.
+    """
     with db.write() as session:
         session.delete(load_card(session, card_id))
+        session.flush()
+        drop_stats_cache(session)  # the per-day cache counted this card's reviews
 
 
 def list_cards(

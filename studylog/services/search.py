@@ -114,6 +114,8 @@ def search(
         params[f"l{n}"] = search_rank.like_pattern(term)
     kind_list = ", ".join(f"'{k}'" for k in kinds)
     where.append(f"kind IN ({kind_list})")
+    # Deleted cards keep their index rows while their undo step lives (storage/graves.py).
+    where.append("(kind <> 'card' OR ref_id IN (SELECT id FROM cards))")
     order = "bm25(search_index, 0, 0, 5.0, 1.0)" if long_terms and not short_terms else "rowid DESC"
     sql = text(
         f"SELECT kind, ref_id, title, body FROM search_index WHERE {' AND '.join(where)} "

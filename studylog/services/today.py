@@ -44,7 +44,10 @@ class QueueNow:
 
 
 def reviews_on(db: Database, day: date, calendar: StudyCalendar) -> int:
-    """How many answers were given on study day ``day``."""
+    """How many answers were given on study day ``day``, to cards deleted since too
+    (they stay in the log, revision 0011; Anki's "studied today" counts its whole
+    revlog the same way). The per-deck limits count by the cards' decks instead
+    (:mod:`studylog.storage.deck_rows`), so a deleted card's answers leave them."""
     with db.read() as session:
         return (
             session.scalar(

@@ -25,15 +25,13 @@ from sqlalchemy.orm import Session
 from studylog.scheduling.batch import DAY_US, NO_TIME, CardArrays, group_by_card
 from studylog.scheduling.states import CardState
 from studylog.storage.bulk_insert import (  # noqa: F401 - the bulk API, re-exported
+    STATS_CACHE_KEY,
     date_param,
+    drop_stats_cache,
     insert_rows,
     is_postgres,
     raw_connection,
 )
-
-# The settings key of the statistics' per-day cache (studylog.services.stats): it
-# holds aggregates of review rows, so whatever rewrites review rows drops it.
-STATS_CACHE_KEY = "stats.daily_cache"
 
 
 def fetch_matrix(session: Session, sql: str, params: Sequence[object] = ()) -> np.ndarray:
@@ -174,11 +172,6 @@ def _times(values_us: np.ndarray) -> tuple[list[str | None], list[int | None]]:
     return ms_to_text(ms), twin.tolist()
 
 
-def drop_stats_cache(session: Session) -> None:
-    """Forget the statistics' per-day cache (after review rows were rewritten)."""
-    raw_connection(session).execute("DELETE FROM settings WHERE key = ?", (STATS_CACHE_KEY,))
-
-
 def _nullable_step(step: np.ndarray) -> list[int | None]:
     """Steps (int64, -1 for NULL) as column values."""
     out = step.astype(object)
@@ -233,7 +226,9 @@ def _histories(m: np.ndarray) -> Histories:
 
 
 def load_histories(session: Session) -> Histories:
-    """All review rows, ordered by (card, time, id), as arrays."""
+    """All review rows, ordered by (card, time, id), as arrays: deleted cards' too (the
+    benchmarks' raw read; the replay reads :func:`load_replay_histories`, which joins
+    ``cards``)."""
     return _histories(
         fetch_matrix(
             session,

@@ -70,6 +70,17 @@ def date_param(session: Session, day: Any) -> Any:
     return day.isoformat() if not is_postgres(session) else day
 
 
+# The settings key of the statistics' per-day cache (studylog.services.stats): it
+# holds aggregates of review rows of existing cards, so whatever rewrites review
+# rows, or deletes or restores cards (their reviews stay, revision 0011), drops it.
+STATS_CACHE_KEY = "stats.daily_cache"
+
+
+def drop_stats_cache(session: Session) -> None:
+    """Forget the statistics' per-day cache (review rows rewritten, cards deleted or back)."""
+    raw_connection(session).execute("DELETE FROM settings WHERE key = ?", (STATS_CACHE_KEY,))
+
+
 INSERT_BATCH = 5000  # rows per executemany
 _REQUIRED = object()  # a column without a default that a row left out
 
@@ -254,7 +265,12 @@ def insert_rows(
         if all("id" in r for r in rows):
             ids = [int(r["id"]) for r in rows]
         else:
-            top = session.execute(select(func.max(table.c.id))).scalar() or 0
+            # Above every id ever given, not only the largest left: a deleted card's
+            # id must stay free (its reviews are kept, revision 0011).
+            top = max(
+                session.execute(select(func.max(table.c.id))).scalar() or 0,
+                id_floor(session, table.name),
+            )
             taken = [int(r["id"]) for r in rows if "id" in r]
             next_id = max([top, *taken]) + 1
             for r in rows:
@@ -285,11 +301,68 @@ def insert_rows(
     if ("id",) in groups and is_postgres(session) and "id" in table.c:
         # Ids given here bypass the table's sequence: move it past them, or the next
         # insert that lets PostgreSQL choose would take one of them.
-        raw_connection(session).execute(
-            f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
-            f"(SELECT max(id) FROM {table.name}))"
-        )
+        # Never back: the sequence may be past the largest id left (deleted rows).
+        raise_id_floor(session, table.name, None)
     return ids
+
+
+def _sequence(session: Session, table: str) -> str | None:
+    """PostgreSQL: the name of ``table``'s id sequence (None: the id has none)."""
+    return (
+        raw_connection(session)
+        .execute(f"SELECT pg_get_serial_sequence('{table}', 'id')")
+        .fetchone()[0]
+    )
+
+
+def id_floor(session: Session, table: str) -> int:
+    """The largest id ``table`` has ever given out as far as the database remembers:
+    SQLite's ``sqlite_sequence`` (tables with AUTOINCREMENT: ``cards``), PostgreSQL's
+    sequence; 0 when it keeps none. New ids go above it, so the id of a deleted card
+    is never given again (its reviews stay, revision 0011)."""
+    raw = raw_connection(session)
+    if not is_postgres(session):
+        if (
+            raw.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_sequence'"
+            ).fetchone()
+            is None
+        ):
+            return 0
+        row = raw.execute("SELECT seq FROM sqlite_sequence WHERE name = ?", (table,)).fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+    sequence = _sequence(session, table)
+    if sequence is None:
+        return 0
+    last, called = raw.execute(f"SELECT last_value, is_called FROM {sequence}").fetchone()
+    return int(last) if called else 0
+
+
+def raise_id_floor(session: Session, table: str, value: int | None) -> None:
+    """Move :func:`id_floor` of ``table`` up to ``value`` (and past the table's largest id;
+    ``value`` None: only that), never down. SQLite: only for a table with
+    AUTOINCREMENT (the others keep no floor)."""
+    raw = raw_connection(session)
+    if is_postgres(session):
+        sequence = _sequence(session, table)
+        if sequence is not None:
+            raw.execute(
+                f"SELECT setval('{sequence}', GREATEST((SELECT max(id) FROM {table}), ?, "
+                f"(SELECT CASE WHEN is_called THEN last_value END FROM {sequence})))",
+                (value,),
+            )
+        return
+    autoincrement = raw.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ? AND sql LIKE ?",
+        (table, "%AUTOINCREMENT%"),
+    ).fetchone()
+    if autoincrement is None or value is None:
+        return  # SQLite moves the sequence past inserted ids itself
+    updated = raw.execute(
+        "UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = ?", (value, table)
+    ).rowcount
+    if not updated:
+        raw.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)", (table, value))
 
 
 def _copy_rows(session: Session, table: str, plan: _InsertPlan, params: list[Any]) -> None:

@@ -8,7 +8,8 @@ history, undo references, the demo cache and everything pointing at an id
 stay intact; times keep their integer twins (:func:`studylog.storage.bulk_insert.insert_rows`),
 and the target's search index is rebuilt from the rows by its own triggers
 (:func:`studylog.storage.search_index.indexed_after`). PostgreSQL's id
-sequences are moved past the copied ids.
+sequences are moved past the copied ids, and the cards' id floor (the largest
+card id ever given, revision 0011) is carried over.
 
 The target is brought to the newest schema first and must hold no rows
 (``replace=True`` deletes its rows first, in the same transaction).
@@ -24,7 +25,7 @@ from sqlalchemy import Table, delete, func, select
 
 from studylog.errors import DatabaseError
 from studylog.storage import migrate
-from studylog.storage.bulk_insert import insert_rows
+from studylog.storage.bulk_insert import id_floor, insert_rows, raise_id_floor
 from studylog.storage.engine import Database
 from studylog.storage.models import Base
 from studylog.storage.search_index import indexed_after
@@ -117,4 +118,7 @@ def copy_collection(
                     if progress is not None:
                         progress(table.name, count)
             report.rows[table.name] = count
+        # The source's kept history of deleted cards came along (reviews keep their
+        # card ids): the target must not give those ids to new cards either.
+        raise_id_floor(writing, "cards", id_floor(reading, "cards"))
     return report

@@ -21,7 +21,7 @@ from studylog.paths import migrations_dir
 
 # The newest revision in db/versions. tests/test_migrations.py checks that this
 # matches Alembic's head, so adding a migration without bumping it fails CI.
-HEAD_REVISION = "0010"
+HEAD_REVISION = "0011"
 
 
 def current_revision_of(path: Path) -> str | None:
@@ -109,13 +109,41 @@ def upgrade(engine, revision: str = "head") -> None:  # noqa: ANN001 - sqlalchem
     On PostgreSQL the whole upgrade is one write transaction (DDL is
     transactional there): it takes the writers' lock first, so two programs
     starting at once migrate one after the other, and a failure leaves nothing.
+
+    On SQLite foreign keys are off while the migrations run (SQLite's procedure for
+    rebuilding a table, https://sqlite.org/lang_altertable.html#otheralter): with
+    them on, dropping a parent table to rebuild it (revision 0011's ``cards``) would
+    first delete its children's rows (ON DELETE CASCADE). The pragma is a no-op
+    inside a transaction, so it is set on the driver's connection before BEGIN,
+    and set back on afterwards whatever happened.
     """
     from alembic import command
 
+    _run(engine, command.upgrade, revision)
+
+
+def downgrade(engine, revision: str) -> None:  # noqa: ANN001 - sqlalchemy Engine
+    """Undo the migrations down to ``revision``, as :func:`upgrade` runs them (one
+    transaction; SQLite's foreign keys off). For tests and by-hand repairs."""
+    from alembic import command
+
+    _run(engine, command.downgrade, revision)
+
+
+def _run(engine, step, revision: str) -> None:  # noqa: ANN001 - Engine, an Alembic command
     if engine.dialect.name == "postgresql":
         engine = engine.execution_options(studylog_write=True)
-    with engine.begin() as connection:
-        command.upgrade(_alembic_config(connection), revision)
+        with engine.begin() as connection:
+            step(_alembic_config(connection), revision)
+        return
+    with engine.connect() as connection:
+        driver = connection.connection.driver_connection
+        driver.execute("PRAGMA foreign_keys = OFF")
+        try:
+            with connection.begin():
+                step(_alembic_config(connection), revision)
+        finally:
+            driver.execute("PRAGMA foreign_keys = ON")
 
 
 # PostgreSQL: the oldest server studylog runs on (EXECUTE FUNCTION in triggers,

@@ -149,6 +149,9 @@ class Card(Base):
         # model/schema comparison does not compare index predicates.
         Index("ix_cards_no_text", *_DECK_COUNT_COLUMNS, sqlite_where=text("front = ''")),
         UniqueConstraint("pack_key", name="uq_cards_pack_key"),
+        # Ids are never reused (revision 0011): a deleted card's reviews stay in
+        # ``reviews``, and a new card given its id would inherit them.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -193,6 +196,9 @@ class Card(Base):
 class Review(Base):
     """One answer, append-only: the rating and the card's state before and after.
 
+    The row outlives its card: deleting a card leaves its reviews (``card_id``
+    then names no card until an undo brings the card back).
+
     ``duration_ms`` is the answer time in milliseconds; ``interval_days`` the
     interval scheduled by this answer (due_after - reviewed_at) in days. The
     *before* columns hold everything needed to undo the answer exactly. Times
@@ -209,7 +215,9 @@ class Review(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    card_id: Mapped[int] = mapped_column(ForeignKey("cards.id", ondelete="CASCADE"))
+    # No foreign key (revision 0011): a deleted card's history stays, as Anki's revlog;
+    # readers that count only existing cards join ``cards``.
+    card_id: Mapped[int] = mapped_column(Integer)
     rating: Mapped[int] = mapped_column(Integer)
     reviewed_at: Mapped[datetime] = mapped_column(MillisecondUTCDateTime)
     reviewed_at_ms: Mapped[int | None] = mapped_column(BigInteger)

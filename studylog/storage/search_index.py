@@ -26,9 +26,11 @@ _TRIGGER_BODY = re.compile(
 )
 
 
-def _index_select(trigger_sql: str, table: str) -> tuple[str, str] | None:
-    """(rows above an id, rows missing from the index) as ``INSERT ... SELECT`` statements
-    with the expressions of ``trigger_sql``; None if the trigger is not of the expected form."""
+def index_select(trigger_sql: str, table: str) -> tuple[str, str, str] | None:
+    """``INSERT ... SELECT`` statements with the expressions of ``trigger_sql``: (rows
+    above an id ``?``, rows missing from the index, rows of the ids of the subquery
+    put in for ``{ids}`` that are missing from the index, one rowid probe each);
+    None if the trigger is not of the expected form."""
     match = _TRIGGER_BODY.search(trigger_sql)
     if match is None:
         return None
@@ -39,6 +41,8 @@ def _index_select(trigger_sql: str, table: str) -> tuple[str, str] | None:
     return (
         f"{base} WHERE n.id > ?",
         f"{base} WHERE {rowid} NOT IN (SELECT rowid FROM search_index)",
+        f"{base} WHERE n.id IN ({{ids}}) "
+        f"AND NOT EXISTS (SELECT 1 FROM search_index AS s WHERE s.rowid = {rowid})",
     )
 
 
@@ -111,11 +115,11 @@ def indexed_after(session: Session, table: str) -> Iterator[None]:
         if conn.dialect.name == "sqlite"
         else None
     )
-    statements = _index_select(found[0], table) if found else None
+    statements = index_select(found[0], table) if found else None
     if found is None or statements is None:
         yield
         return
-    above, missing = statements
+    above, missing, _some = statements
     top, below = conn.exec_driver_sql(f"SELECT coalesce(max(id), 0), count(*) FROM {table}").one()
     conn.exec_driver_sql(f"DROP TRIGGER {name}")
     try:
