@@ -493,7 +493,11 @@ _bulk_command("forget", "forget", "Make cards new again, due now (their history 
 _bulk_command(
     "set-due", "set_due", "Set the due date of reviewed cards (--days N or N-M, as Anki).", "days"
 )
-_bulk_command("delete", "delete_cards", "Delete cards with their reviews (undo brings them back).")
+_bulk_command(
+    "delete",
+    "delete_cards",
+    "Delete cards (undo brings them back); their review history stays in the log, as in Anki.",
+)
 
 
 @card.command("undo")

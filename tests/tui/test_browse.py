@@ -61,6 +61,25 @@ async def test_malformed_search_shows_the_column(seeded_db: Database, make_app) 
         assert "search error at column 6: deck: needs a name" in status
 
 
+async def test_all_selected_under_a_malformed_search_acts_on_nothing(
+    seeded_db: Database, make_app
+) -> None:
+    """The list keeps the last good search's cards under an error line; "all of them"
+    would then mean the other search's cards, so a bulk action refuses and writes nothing."""
+    app = make_app(seeded_db)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_browser(pilot)
+        before = cards.count(seeded_db)
+        await search(pilot, "deck:(")
+        assert screen.error and shown_ids(screen)  # the earlier list, still shown
+        screen.list.focus()
+        await pilot.press("a", "delete")
+        await settle(pilot)
+        assert screen.list.all_selected and app.screen is screen  # no confirmation asked
+        assert cards.count(seeded_db) == before
+        assert any("fix it" in n.message for n in app._notifications)
+
+
 async def test_sort_keys_follow_the_service(seeded_db: Database, make_app) -> None:
     app = make_app(seeded_db)
     async with app.run_test(size=SIZE) as pilot:

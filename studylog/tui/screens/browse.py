@@ -627,6 +627,12 @@ class BrowseScreen(CollectionScreen):
     def target(self) -> dict[str, object] | None:
         """What a bulk action works on: ``{"query": ...}`` or ``{"ids": [...]}``; None: nothing."""
         if self.list.all_selected:
+            if self.error:  # the list still shows the last good search: "all" would be ambiguous
+                self.app.notify(
+                    "The search has an error: fix it (or esc) before acting on all its cards",
+                    severity="warning",
+                )
+                return None
             return {"query": self.query_text}
         if self.list.selected:
             return {"ids": sorted(self.list.selected)}
@@ -726,7 +732,10 @@ class BrowseScreen(CollectionScreen):
                 self._run_action("delete_cards", (), target)
 
         words = self._target_words(target)
-        self.app.push_screen(Confirm(f"Delete {words} and their reviews? (u undoes)"), done)
+        # As in Anki, the review history stays in the log (counted by no statistic).
+        self.app.push_screen(
+            Confirm(f"Delete {words}? Their review history stays in the log. (u undoes)"), done
+        )
 
     def action_undo(self) -> None:
         self._run_undo()
