@@ -44,6 +44,7 @@ from sqlalchemy.orm import Session
 from studylog.errors import DatabaseError
 from studylog.scheduling import batch
 from studylog.scheduling.states import CardState
+from studylog.services import review_states
 from studylog.services import settings as settings_service
 from studylog.services.review import config_in
 from studylog.storage import bulk
@@ -296,6 +297,8 @@ def _day_aggregates(
     stored cache (:func:`_fingerprint`), else that column stays 0.
     """
     mature_ms = (MATURE_DAYS - 0.5) * DAY_MS  # intervals are whole days: keep 21 clear of noise
+    marker = review_states.load_in(session)
+    want_ids = with_ids or marker is not None  # stale rows are found by their id
     packed, elapsed_ms, stability, *ids = bulk.fetch_columns(
         session,
         [
@@ -307,7 +310,7 @@ def _day_aggregates(
             ),
             ("COALESCE(reviewed_at_ms - last_review_before_ms, -1)", np.int64),
             (_fixed_point("stability_before"), np.int64),
-            *([("id", np.int64)] if with_ids else []),
+            *([("id", np.int64)] if want_ids else []),
         ],
         "FROM reviews ORDER BY id"
         if every_review
@@ -316,6 +319,10 @@ def _day_aggregates(
         () if every_review else (int(bounds[0]), int(bounds[-1])),
     )
     stability = _from_fixed_point(stability)
+    if marker is not None and ids and ids[0].size and int(ids[0].min()) <= marker.through_id:
+        packed = _with_derived(session, ids[0], packed, stability, mature_ms)
+    if not with_ids:
+        ids = []
     n_days = bounds.size - 1
     out = np.zeros((n_days, _WIDTH), dtype=np.float64)
     if not packed.size:
@@ -350,6 +357,40 @@ def _day_aggregates(
     add(_YF, first_of_day & ~mature & ~passed)
     add(_MP, first_of_day & mature & passed)
     add(_MF, first_of_day & mature & ~passed)
+    return out
+
+
+def _with_derived(
+    session: Session,
+    review_ids: np.ndarray,
+    packed: np.ndarray,
+    stability: np.ndarray,
+    mature_ms: float,
+) -> np.ndarray:
+    """Put the replayed stability before and "mature" bit into the rows a whole-collection
+    replay left stale (:func:`studylog.services.review_states.derived_states_in`).
+
+    ``stability`` (days, -1 for none) is changed in place; returns ``packed`` with the
+    mature bit (8) of those rows recomputed from their derived due and last review
+    before (state and step in the rows stay valid).
+    """
+    derived = review_states.derived_states_in(session)
+    if derived is None:
+        return packed
+    at = derived.index_of(review_ids)
+    stale = np.flatnonzero(at >= 0)
+    pos = at[stale]
+    s_before = derived.before.stability[pos]
+    stability[stale] = np.where(np.isnan(s_before), -1.0, s_before)
+    due, last = derived.before.due[pos], derived.before.last_review[pos]
+    known = (due != batch.NO_TIME) & (last != batch.NO_TIME)
+    # Stored to the ms, as the rows' twins: the difference of the floored times.
+    interval_ms = np.where(known, due // 1000 - last // 1000, -1)
+    code = packed[stale] & 63
+    review = (code // 16) == CardState.REVIEW
+    mature = review & known & (interval_ms >= mature_ms)
+    out = packed.copy()
+    out[stale] = (packed[stale] & ~np.int64(8)) | (mature.astype(np.int64) * 8)
     return out
 
 

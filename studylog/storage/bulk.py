@@ -193,6 +193,51 @@ def _nullable_float(x: np.ndarray) -> list[float | None]:
     return out.tolist()
 
 
+# --- the state and step columns of review rows, packed ---------------------------------
+
+_CODE = 1 << 20  # steps are far below this (a handful of learning steps)
+_STATE_CODE_SQL = (
+    f"((CAST(r.state_before AS BIGINT) * {_CODE} + COALESCE(r.step_before, -1) + 1) * 4 + r.state_after) "
+    f"* {_CODE} + COALESCE(r.step_after, -1) + 1"
+)
+
+
+def state_codes(before: CardArrays, after: CardArrays) -> np.ndarray:
+    """State and step before and after each review packed in one int64 (as :data:`_STATE_CODE_SQL`).
+
+    Raises:
+        ValueError: a step of 2**20 - 1 or more (it would not fit).
+    """
+    if before.step.size and max(int(before.step.max()), int(after.step.max())) >= _CODE - 1:
+        raise ValueError("a learning step index too large to pack")
+    code = before.state.astype(np.int64) * _CODE + before.step + 1
+    code = code * 4 + after.state
+    return code * _CODE + after.step + 1
+
+
+def write_state_codes(session: Session, review_ids: np.ndarray, codes: np.ndarray) -> None:
+    """Set state and step before and after of review rows from :func:`state_codes`' packing."""
+    codes = np.asarray(codes, dtype=np.int64)
+    step_after = codes % _CODE - 1
+    rest = codes // _CODE
+    state_after = rest % 4
+    rest //= 4
+    step_before = rest % _CODE - 1
+    state_before = rest // _CODE
+    raw_connection(session).executemany(
+        "UPDATE reviews SET state_before = ?, step_before = ?, state_after = ?, step_after = ? "
+        "WHERE id = ?",
+        zip(
+            state_before.tolist(),
+            _nullable_step(step_before),
+            state_after.tolist(),
+            _nullable_step(step_after),
+            np.asarray(review_ids, dtype=np.int64).tolist(),
+            strict=True,
+        ),
+    )
+
+
 # --- reads ------------------------------------------------------------------------------
 
 
@@ -205,6 +250,8 @@ class Histories:
     (n_cards,): each card's due before its first review (the first review's
     ``due_before``, else the card's due), and ``current_due_us`` (n_cards,): the
     card's due now; both only from :func:`load_replay_histories`, else None.
+    ``state_codes`` (n_reviews,): the stored state and step before and after
+    (:func:`state_codes`), when asked for.
     """
 
     card_ids: np.ndarray
@@ -214,6 +261,7 @@ class Histories:
     times_us: np.ndarray
     initial_due_us: np.ndarray | None = None
     current_due_us: np.ndarray | None = None
+    state_codes: np.ndarray | None = None
 
 
 def _histories(m: np.ndarray) -> Histories:
@@ -244,10 +292,14 @@ def load_histories(session: Session) -> Histories:
     )
 
 
-def load_replay_histories(session: Session, card_ids: Iterable[int] | None = None) -> Histories:
+def load_replay_histories(
+    session: Session, card_ids: Iterable[int] | None = None, *, with_state_codes: bool = False
+) -> Histories:
     """The histories of ``card_ids`` (every card with reviews if None), with the due times.
 
     The ids go through a temporary table so any number of them costs one join.
+    ``with_state_codes``: also each row's stored state and step before and
+    after, packed by :func:`state_codes` (``Histories.state_codes``).
     """
     raw = raw_connection(session)
     join = ""
@@ -257,7 +309,7 @@ def load_replay_histories(session: Session, card_ids: Iterable[int] | None = Non
         raw.executemany("INSERT INTO replay_ids (id) VALUES (?)", [(int(i),) for i in card_ids])
         join = "JOIN replay_ids t ON t.id = r.card_id "
     # One text per column (fetch_columns): a million rows without a Python tuple each.
-    card_col, review_ids, ratings, times_ms, initial_ms, due_ms = fetch_columns(
+    card_col, review_ids, ratings, times_ms, initial_ms, due_ms, *codes = fetch_columns(
         session,
         [
             ("r.card_id", np.int64),
@@ -266,6 +318,7 @@ def load_replay_histories(session: Session, card_ids: Iterable[int] | None = Non
             ("r.reviewed_at_ms", np.int64),
             ("COALESCE(r.due_before_ms, c.due_ms)", np.int64),
             ("c.due_ms", np.int64),
+            *([(_STATE_CODE_SQL, np.int64)] if with_state_codes else []),
         ],
         f"FROM reviews r {join}JOIN cards c ON c.id = r.card_id "
         "ORDER BY r.card_id, r.reviewed_at, r.id",
@@ -274,6 +327,7 @@ def load_replay_histories(session: Session, card_ids: Iterable[int] | None = Non
         raw.execute("DELETE FROM replay_ids")
     starts, offsets = group_by_card(card_col)
     return Histories(
+        state_codes=codes[0] if codes else None,
         card_ids=card_col[starts],
         offsets=offsets,
         review_ids=review_ids,
