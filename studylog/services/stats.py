@@ -381,7 +381,9 @@ def _with_derived(
     stale = np.flatnonzero(at >= 0)
     pos = at[stale]
     s_before = derived.before.stability[pos]
-    stability[stale] = np.where(np.isnan(s_before), -1.0, s_before)
+    # The same 2**-40-day grid as the stored stabilities (SQLite's round: half away from 0)
+    fixed = np.floor(np.where(np.isnan(s_before), -1.0, s_before) * _FIXED_SCALE + 0.5)
+    stability[stale] = _from_fixed_point(fixed)
     due, last = derived.before.due[pos], derived.before.last_review[pos]
     known = (due != batch.NO_TIME) & (last != batch.NO_TIME)
     # Stored to the ms, as the rows' twins: the difference of the floored times.
