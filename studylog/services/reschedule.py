@@ -12,14 +12,25 @@ Two of Anki's behaviours on a change of parameters or desired retention
 - without it only the memory states (stability, difficulty) are updated from
   the replayed history and every due date stays where it is.
 
+The review rows: a whole-collection replay writes the cards but not the
+rows' memory states (stability, difficulty, due, interval): those become a
+cache, derived when read, and the replay records which rows are stale and
+with which parameters their valid states are derived
+(:mod:`studylog.services.review_states`; it writes only the state and step
+columns that differ). Rewriting a million rows cost 6-9 s of the 1 s target
+(issue 13). A replay of some cards (an import, a deck's preset, an answer
+older than the card's last review) still rewrites their rows.
+
 A settings change that reschedules keeps one undo snapshot
 (:func:`save_undo_in`, key :data:`UNDO_KEY` in the ``settings`` table): the
 old stored values of the settings it changed, every card's scheduling
-columns as compact arrays (about 40 bytes per card) and the newest review id.
-Undoing (:func:`studylog.services.settings.undo_reschedule`) puts the
-settings and every card back exactly and derives the review rows' states
-again from the history with the old settings; it refuses when an answer was
-saved or undone since.
+columns as compact arrays (about 40 bytes per card), the newest review id
+and the review rows' stale marker. Undoing
+(:func:`studylog.services.settings.undo_reschedule`) puts the settings and
+every card back exactly and the marker as it was (rows never rewritten are
+valid again; a change that rewrote rows gets them derived again from the
+history with the old settings); it refuses when an answer was saved or
+undone since.
 """
 
 from __future__ import annotations

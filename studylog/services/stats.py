@@ -26,8 +26,11 @@ Speed: a million review rows cannot be pulled out of SQLite in 500 ms, so
 the per-day aggregates of past study days are cached in the ``settings``
 table. Each day is checked against a fingerprint (count and sum of review
 ids, read from the ``reviewed_at_ms`` index alone) and recomputed in NumPy when
-it changed; rewriting review rows (a full reschedule, an import that merges
-histories) drops the cache (:func:`studylog.services.reschedule.replay_in`).
+it changed; rewriting review rows (a reschedule, an import that merges
+histories) drops the cache (:func:`studylog.services.reschedule.replay_in`),
+and so does the undo of a reschedule. Rows a whole-collection replay left
+stale get their stability and interval before from the replay
+(:func:`_with_derived`, :mod:`studylog.services.review_states`).
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ objects alone.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -195,7 +196,7 @@ def _nullable_float(x: np.ndarray) -> list[float | None]:
 
 # --- the state and step columns of review rows, packed ---------------------------------
 
-_CODE = 1 << 20  # steps are far below this (a handful of learning steps)
+_CODE = 64  # steps are far below this (a handful of learning steps); small codes print fast
 _STATE_CODE_SQL = (
     f"((CAST(r.state_before AS BIGINT) * {_CODE} + COALESCE(r.step_before, -1) + 1) * 4 + r.state_after) "
     f"* {_CODE} + COALESCE(r.step_after, -1) + 1"
@@ -206,7 +207,7 @@ def state_codes(before: CardArrays, after: CardArrays) -> np.ndarray:
     """State and step before and after each review packed in one int64 (as :data:`_STATE_CODE_SQL`).
 
     Raises:
-        ValueError: a step of 2**20 - 1 or more (it would not fit).
+        ValueError: a step index of 63 or more (it would not fit).
     """
     if before.step.size and max(int(before.step.max()), int(after.step.max())) >= _CODE - 1:
         raise ValueError("a learning step index too large to pack")
@@ -309,16 +310,18 @@ def load_replay_histories(
         raw.executemany("INSERT INTO replay_ids (id) VALUES (?)", [(int(i),) for i in card_ids])
         join = "JOIN replay_ids t ON t.id = r.card_id "
     # One text per column (fetch_columns): a million rows without a Python tuple each.
-    card_col, review_ids, ratings, times_ms, initial_ms, due_ms, *codes = fetch_columns(
+    # The state codes ride in the rating's column (rating + 8 * code): one more column
+    # would cost another group_concat over a million rows.
+    rating_sql = f"r.rating + 8 * ({_STATE_CODE_SQL})" if with_state_codes else "r.rating"
+    card_col, review_ids, ratings, times_ms, initial_ms, due_ms = fetch_columns(
         session,
         [
             ("r.card_id", np.int64),
             ("r.id", np.int64),
-            ("r.rating", np.int64),
+            (rating_sql, np.int64),
             ("r.reviewed_at_ms", np.int64),
             ("COALESCE(r.due_before_ms, c.due_ms)", np.int64),
             ("c.due_ms", np.int64),
-            *([(_STATE_CODE_SQL, np.int64)] if with_state_codes else []),
         ],
         f"FROM reviews r {join}JOIN cards c ON c.id = r.card_id "
         "ORDER BY r.card_id, r.reviewed_at, r.id",
@@ -326,8 +329,11 @@ def load_replay_histories(
     if card_ids is not None:
         raw.execute("DELETE FROM replay_ids")
     starts, offsets = group_by_card(card_col)
+    codes = None
+    if with_state_codes:
+        codes, ratings = ratings // 8, ratings % 8
     return Histories(
-        state_codes=codes[0] if codes else None,
+        state_codes=codes,
         card_ids=card_col[starts],
         offsets=offsets,
         review_ids=review_ids,
@@ -385,6 +391,19 @@ def memory_states_of(states: MemoryStates, card_ids: np.ndarray) -> MemoryStates
 
 # --- writes -----------------------------------------------------------------------------
 
+_CARD_COLUMNS = (
+    "state",
+    "step",
+    "stability",
+    "difficulty",
+    "due",
+    "due_ms",
+    "last_review",
+    "last_review_ms",
+    "reps",
+    "lapses",
+)
+"""The scheduling columns of a card that :func:`write_card_states` writes."""
 _CARD_UPDATE = (
     "UPDATE cards SET state = ?, step = ?, stability = ?, difficulty = ?, due = ?, due_ms = ?, "
     "last_review = ?, last_review_ms = ?, reps = ?, lapses = ? WHERE id = ?"
@@ -431,8 +450,15 @@ REBUILD_INDEXES_FROM = 20_000
 
 
 @contextmanager
-def card_indexes_rebuilt(session: Session, rows: int) -> Iterator[None]:
+def card_indexes_rebuilt(
+    session: Session, rows: int, columns: Iterable[str] | None = None
+) -> Iterator[None]:
     """Drop the indexes of ``cards`` around a bulk update of ``rows`` rows, then build them again.
+
+    ``columns``: the columns the update writes; only the indexes that name one
+    of them are dropped (the others do not move: building ``ix_cards_external_id``
+    and ``ix_cards_concept_id`` again for a reschedule was 0.1 s of 100,000
+    cards for nothing). None: every index.
 
     Updating the due and last-review columns of most cards one by one moves
     every card's entries in the queue indexes (``ix_cards_due``,
@@ -450,6 +476,10 @@ def card_indexes_rebuilt(session: Session, rows: int) -> Iterator[None]:
         "SELECT name, sql FROM sqlite_master "
         "WHERE type = 'index' AND tbl_name = 'cards' AND sql IS NOT NULL"
     ).fetchall()
+    if columns is not None:
+        names = "|".join(re.escape(c) for c in columns)
+        pattern = re.compile(rf"\b({names})\b", re.IGNORECASE)
+        found = [(name, sql) for name, sql in found if pattern.search(sql.split("(", 1)[1])]
     for name, _ in found:
         raw.execute(f'DROP INDEX "{name}"')
     yield
@@ -460,7 +490,7 @@ def card_indexes_rebuilt(session: Session, rows: int) -> Iterator[None]:
 def write_dues(session: Session, card_ids: np.ndarray, due_us: np.ndarray) -> None:
     """Set the due time of each card (aligned int64 arrays, epoch µs; stored to the ms)."""
     text, twin = _times(due_us)
-    with card_indexes_rebuilt(session, len(text)):
+    with card_indexes_rebuilt(session, len(text), ("due", "due_ms")):
         raw_connection(session).executemany(
             "UPDATE cards SET due = ?, due_ms = ? WHERE id = ?",
             zip(text, twin, np.asarray(card_ids).tolist(), strict=True),
@@ -477,7 +507,7 @@ def write_card_states(
     """Write each card's FSRS state, reps and lapses (arrays aligned with ``card_ids``)."""
     due, due_ms = _times(cards.due)
     last, last_ms = _times(cards.last_review)
-    with card_indexes_rebuilt(session, len(due)):
+    with card_indexes_rebuilt(session, len(due), _CARD_COLUMNS):
         raw_connection(session).executemany(
             _CARD_UPDATE,
             zip(
