@@ -88,6 +88,7 @@ def readers(db) -> dict:
     }
 
 
+@pytest.mark.both_backends
 def test_new_parameters_write_no_review_row_and_every_reader_sees_the_rewrite(utc_db):
     no_fuzz(utc_db)
     _history(utc_db, 15, seed=21)
@@ -147,6 +148,7 @@ def test_reschedule_twice_then_undo_puts_the_first_marker_back(utc_db):
     assert reviews_now(utc_db) == stored  # never written
 
 
+@pytest.mark.both_backends
 def test_undo_of_a_reschedule_makes_the_stored_rows_valid_again(utc_db):
     no_fuzz(utc_db)
     _history(utc_db, 10, seed=24)
@@ -175,6 +177,7 @@ def test_an_answer_after_a_reschedule_is_stored_valid_and_its_undo_restores_the_
     assert cards_now(utc_db)[cid] == before
 
 
+@pytest.mark.both_backends
 def test_undoing_an_answer_older_than_the_reschedule_uses_its_derived_state(utc_db):
     no_fuzz(utc_db)
     logs = _history(utc_db, 8, seed=26)
@@ -217,6 +220,7 @@ def test_new_steps_write_the_state_columns_that_change_and_the_undo_puts_them_ba
     assert reviews_now(utc_db) == seen
 
 
+@pytest.mark.both_backends
 def test_undo_of_new_steps_puts_the_state_columns_back(utc_db):
     no_fuzz(utc_db)
     _history(utc_db, 12, seed=29)
@@ -297,3 +301,16 @@ def test_any_sequence_reads_what_the_rewrite_would_store(tmp_path_factory, seed,
     assert got.keys() == seen.keys()
     for rid, row in seen.items():
         assert got[rid] == pytest.approx(row, rel=1e-12)
+
+
+def test_the_columns_at_once_are_the_rows_one_by_one(utc_db):
+    no_fuzz(utc_db)
+    _history(utc_db, 10, seed=32)
+    settings.update(utc_db, {"learning_steps": (180,), "fsrs_parameters": tuple(changed_params())})
+    with utc_db.read() as s:
+        derived = review_states.derived_states_in(s)
+    assert derived is not None and derived.review_ids.size > 10
+    order = np.arange(derived.review_ids.size)[::-1]
+    columns = derived.columns(order)
+    for k, i in enumerate(order.tolist()):
+        assert {c: v[k] for c, v in columns.items()} == derived.row(i)

@@ -122,13 +122,14 @@ def _reviews(session: Session) -> Iterator[dict]:
         else np.zeros(0, dtype=np.int64)
     )
     stale_ids = derived.review_ids[order].tolist() if derived is not None else []
+    columns = list(derived.columns(order).items()) if derived is not None else []
     k = 0
     for record, _ in _records(
         session, "reviews", Review, (Review.reviewed_at_ms, Review.reviewed_at, Review.id)
     ):
         if k < len(stale_ids) and record["id"] == stale_ids[k]:
-            assert derived is not None
-            record.update(derived.row(int(order[k])))
+            for name, values in columns:
+                record[name] = values[k]
             k += 1
         yield record
     if k != len(stale_ids):  # the walk must meet every stale row (same order)
