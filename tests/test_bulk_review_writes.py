@@ -112,3 +112,21 @@ def test_new_parameters_change_every_review_state_that_changes_without_writing_a
     # and the undo makes the stored rows valid again as they are
     settings.undo_reschedule(utc_db)
     assert reviews_now(utc_db) == rows == valid_reviews_now(utc_db)
+
+
+def test_iso_times_are_those_of_datetime_isoformat():
+    rng = np.random.default_rng(4)
+    values = np.concatenate(
+        [
+            rng.integers(0, 253_402_300_800_000, 20_000),
+            rng.integers(0, 2**41, 2_000) // 1000 * 1000,  # whole seconds: no fraction
+            [0, 951_782_400_000, 253_402_300_799_999, batch.NO_TIME],
+        ]
+    )
+    want = [
+        None if ms == batch.NO_TIME else batch.from_us(ms * 1000).isoformat()
+        for ms in values.tolist()
+    ]
+    assert bulk.ms_to_iso(values) == want
+    with pytest.raises(ValueError, match="outside"):
+        bulk.ms_to_iso(np.array([-1]))

@@ -122,7 +122,8 @@ def _reviews(session: Session) -> Iterator[dict]:
         else np.zeros(0, dtype=np.int64)
     )
     stale_ids = derived.review_ids[order].tolist() if derived is not None else []
-    columns = list(derived.columns(order).items()) if derived is not None else []
+    # times as the text _plain would make of them (a datetime each would cost seconds)
+    columns = list(derived.columns(order, iso_times=True).items()) if derived is not None else []
     k = 0
     for record, _ in _records(
         session, "reviews", Review, (Review.reviewed_at_ms, Review.reviewed_at, Review.id)

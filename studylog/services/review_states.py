@@ -234,9 +234,16 @@ class DerivedStates:
         pos = np.minimum(pos, self.review_ids.size - 1)
         return np.where(self.review_ids[pos] == ids, pos, -1)
 
-    def columns(self, order: np.ndarray | None = None) -> dict[str, list[Any]]:
+    def columns(
+        self, order: np.ndarray | None = None, *, iso_times: bool = False
+    ) -> dict[str, list[Any]]:
         """The derived columns as Python lists (rows in ``order``, default id order), with
-        the values :meth:`row` gives: built per column, for a million rows at once."""
+        the values :meth:`row` gives: built per column, for a million rows at once.
+
+        ``iso_times``: times as the text ``datetime.isoformat()`` gives for them
+        (what the JSON export writes), built as NumPy bytes: 3,000,000 aware
+        datetimes cost seconds.
+        """
         take = np.arange(self.review_ids.size) if order is None else np.asarray(order)
         b, a = self.before.take(take), self.after.take(take)
 
@@ -252,6 +259,8 @@ class DerivedStates:
 
         def ms_time(us: np.ndarray) -> list[Any]:
             missing = us == batch.NO_TIME
+            if iso_times:
+                return bulk.ms_to_iso(np.where(missing, batch.NO_TIME, us // 1000))
             naive = np.where(missing, 0, us // 1000).astype("datetime64[ms]").tolist()
             return [
                 None if m else d.replace(tzinfo=UTC)
