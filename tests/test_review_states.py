@@ -314,3 +314,25 @@ def test_the_columns_at_once_are_the_rows_one_by_one(utc_db):
     columns = derived.columns(order)
     for k, i in enumerate(order.tolist()):
         assert {c: v[k] for c, v in columns.items()} == derived.row(i)
+
+
+def test_undo_puts_back_the_state_columns_of_every_replay_since_its_snapshot(utc_db):
+    """A second whole replay without an undo snapshot of its own (a deck preset's undo,
+    a direct call) between a steps change and its undo: every state column comes back."""
+    no_fuzz(utc_db)
+    _history(utc_db, 12, seed=33)
+    stored = reviews_now(utc_db)
+    settings.update(utc_db, {"learning_steps": (180,)})
+    with utc_db.write() as s:
+        marker = review_states.load_in(s)
+        assert marker is not None
+        other = batch.Params(
+            w=marker.params.w,
+            learning_steps=(timedelta(minutes=2), timedelta(minutes=7), timedelta(hours=1)),
+            relearning_steps=(),
+            enable_fuzzing=False,
+        )
+        reschedule.replay_in(s, other)
+    assert reviews_now(utc_db) != stored
+    settings.undo_reschedule(utc_db)
+    assert reviews_now(utc_db) == stored == valid_reviews_now(utc_db)

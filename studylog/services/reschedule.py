@@ -257,6 +257,7 @@ def save_undo_in(
     value, None for absent) and the review rows' stale marker under :data:`UNDO_KEY`.
     """
     snapshot = bulk.load_card_snapshot(session)
+    review_states.clear_overwritten_in(session)  # this snapshot is the new undo point
     buffer = io.BytesIO()
     np.savez(buffer, **snapshot.to_arrays())
     payload = {

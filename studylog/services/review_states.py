@@ -154,13 +154,33 @@ def store_in(
     """Store a new marker and the state/step codes its replay overwrote (review ids, codes).
 
     The codes are :func:`studylog.storage.bulk.state_codes` of the rows before;
-    :func:`pop_in` writes them back.
+    :func:`pop_in` writes them back. They add up until the next undo snapshot
+    (:func:`clear_overwritten_in`): a row overwritten twice keeps its first
+    code, the one the snapshot's time had.
     """
     _store(session, STALE_KEY, None if marker is None else marker.to_json())
-    ids, codes = overwritten
+    ids, codes = (np.asarray(a, dtype=np.int64) for a in overwritten)
+    old_ids, old_codes = _overwritten(session)
+    all_ids = np.concatenate([old_ids, ids])
+    all_codes = np.concatenate([old_codes, codes])
+    keep_ids, first = np.unique(all_ids, return_index=True)  # the older code wins
     buffer = io.BytesIO()
-    np.savez(buffer, ids=ids.astype(np.int64), codes=codes.astype(np.int64))
+    np.savez(buffer, ids=keep_ids, codes=all_codes[first])
     _store(session, UNDO_KEY, base64.b64encode(buffer.getvalue()).decode("ascii"))
+
+
+def _overwritten(session: Session) -> tuple[np.ndarray, np.ndarray]:
+    """The (review ids, codes) kept under :data:`UNDO_KEY` (empty when none)."""
+    row = session.get(Setting, UNDO_KEY)
+    if row is None or not isinstance(row.value, str):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    with np.load(io.BytesIO(base64.b64decode(row.value))) as arrays:
+        return arrays["ids"].astype(np.int64), arrays["codes"].astype(np.int64)
+
+
+def clear_overwritten_in(session: Session) -> None:
+    """Start a new undo point: forget the state/step codes kept for the previous one."""
+    _store(session, UNDO_KEY, None)
 
 
 def drop_in(session: Session) -> None:
@@ -193,11 +213,8 @@ def pop_in(session: Session, before: dict[str, Any] | None) -> np.ndarray | None
     current = marker_json_in(session)
     if current == before:
         return None
-    row = session.get(Setting, UNDO_KEY)
-    if row is not None and isinstance(row.value, str):
-        with np.load(io.BytesIO(base64.b64decode(row.value))) as arrays:
-            ids, codes = arrays["ids"], arrays["codes"]
-        bulk.write_state_codes(session, ids, codes)
+    ids, codes = _overwritten(session)
+    bulk.write_state_codes(session, ids, codes)
     _store(session, UNDO_KEY, None)
     _store(session, STALE_KEY, before)
     bulk.drop_stats_cache(session)  # the statistics aggregate the states just put back
