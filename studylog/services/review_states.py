@@ -26,8 +26,9 @@ parameters changed), so the SQL readers of ``state_before`` (counts, the
 optimizer's items, the statistics' kinds) read the rows. The memory columns
 (stability, difficulty, due, interval) of stale rows are derived when read:
 :func:`derived_states_in` replays the cards that need it (one card for card
-info or an answer's undo, all for the statistics and the export) without
-writing anything.
+info or an answer's undo, all for the statistics, the memory statistics and
+the JSON export) without writing anything. The packing of state and step
+(:func:`studylog.storage.bulk.state_codes`) assumes step indexes below 63.
 
 Undo: the reschedule's undo snapshot keeps the marker before
 (:func:`marker_json_in`); :func:`pop_in` puts it back and writes back the
@@ -55,7 +56,8 @@ STALE_KEY = "reviews.stale_states"
 """The ``settings`` key of the marker (:class:`StaleStates` as JSON); absent: every row is valid."""
 
 UNDO_KEY = "reviews.stale_states.undo"
-"""The ``settings`` key of the state/step columns the newest marker's replay overwrote."""
+"""The ``settings`` key of the state/step codes whole replays overwrote since the last
+reschedule undo snapshot (:func:`store_in`, :func:`pop_in`)."""
 
 _US = timedelta(microseconds=1)
 
