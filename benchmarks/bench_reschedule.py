@@ -17,6 +17,13 @@ two parameter sets (each change is a full reschedule). Also: the same with
 change (dues only) and the undo. Wall and CPU time (``time.process_time``),
 medians. No peer: Anki's backend reschedules inside its deck-options update,
 which this script does not drive. Nothing here asserts on time.
+
+``--readers``: also the readers of the review rows' states, each timed with
+every row valid (after ``review_states.drop_in``'s rewrite: none stale) and
+right after a parameter change (every row stale, derived when read:
+:mod:`studylog.services.review_states`): ``memory_stats`` (no fit),
+``collection_stats`` without its cache, one card's ``card_info`` and the
+JSON export (to a file in the temporary directory).
 """
 
 from __future__ import annotations
@@ -54,6 +61,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--cards", type=int, default=100_000)
     parser.add_argument("--reviews", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--readers", action="store_true", help="time the stale readers too")
+    parser.add_argument("--skip-updates", action="store_true", help="only the readers")
     args = parser.parse_args(argv)
     source = bench_review.DATA / f"bench_{args.cards}_{args.reviews}.db"
     if not source.exists():
@@ -71,8 +80,10 @@ def main(argv: list[str] | None = None) -> None:
         copy = Path(tmp) / "bench.db"
         shutil.copy(source, copy)
         db = Database(f"sqlite:///{copy}")
+        if args.readers:
+            _readers(db, Path(tmp), sets, args.repeat, add)
         replay_w, replay_c, total_w, total_c, undo_w, undo_c = [], [], [], [], [], []
-        for k in range(2 * args.repeat):
+        for k in range(0 if args.skip_updates else 2 * args.repeat):
             params = sets[k % 2]
             p = defs.config_from({**settings.values(db), "fsrs_parameters": params}).params()
 
@@ -92,6 +103,10 @@ def main(argv: list[str] | None = None) -> None:
             total_c.append(c)
         with db.read() as session:
             n_cards = len(bulk.load_card_snapshot(session).card_ids)
+        if args.skip_updates:
+            db.dispose()
+            _print(rows, n_cards, args, source)
+            return
         add("replay: read histories + NumPy replay", replay_w, replay_c)
         add("settings.update(fsrs_parameters): total", total_w, total_c)
         add(
@@ -129,6 +144,10 @@ def main(argv: list[str] | None = None) -> None:
         add("the same, reschedule_on_change false (memory states)", mem_w, mem_c)
         db.dispose()
 
+    _print(rows, n_cards, args, source)
+
+
+def _print(rows: list, n_cards: int, args: argparse.Namespace, source: Path) -> None:
     print(
         f"studylog reschedule benchmark: {n_cards:,} cards, {args.reviews:,} reviews "
         f"({source.name}), medians of {2 * args.repeat} (undo: {args.repeat})"
@@ -138,6 +157,50 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{'-' * width}  {'-' * 10}  {'-' * 10}")
     for name, wall, cpu in rows:
         print(f"{name:<{width}}  {statistics.median(wall):>10.1f}  {statistics.median(cpu):>10.1f}")
+
+
+def _readers(db, tmp: Path, sets: tuple, repeat: int, add) -> None:  # noqa: ANN001
+    """Time the readers with every review row valid, then with every row stale."""
+    from studylog.interchange import json_export
+    from studylog.scheduling import batch
+    from studylog.services import browse, memory_stats, settings, stats
+    from studylog.storage import bulk
+
+    def valid_rows() -> None:  # the old rewrite, so that nothing is stale
+        try:
+            from studylog.services import review_states
+        except ImportError:  # a tree from before the marker: every row is valid
+            return
+        with db.write() as session:
+            marker = review_states.load_in(session)
+            if marker is None:
+                return
+            h = bulk.load_replay_histories(session)
+            r = batch.replay(
+                h.offsets, h.ratings, h.times_us, marker.params,
+                card_ids=h.card_ids, initial_due_us=h.initial_due_us,
+            )  # fmt: skip
+            assert r.before is not None and r.after is not None
+            bulk.write_review_states(session, h.review_ids, h.times_us, r.before, r.after)
+            review_states.drop_in(session)
+
+    with db.read() as session:
+        card_id = int(bulk.load_replay_histories(session).card_ids[0])
+    readers = {
+        "memory_stats (no fit)": lambda: memory_stats.memory_stats(db, with_fit=False),
+        "collection_stats (no cache)": lambda: stats.collection_stats(db, use_cache=False),
+        "card_info (one card)": lambda: browse.card_info(db, card_id),
+        "JSON export": lambda: json_export.export_json(db, tmp / "export.json"),
+    }
+    for label, prepare in (
+        ("valid", valid_rows),
+        ("stale", lambda: settings.update(db, {"fsrs_parameters": sets[0]})),
+    ):
+        prepare()
+        for name, fn in readers.items():
+            times = [_timed(fn) for _ in range(1 if "export" in name else repeat)]
+            add(f"{name}: rows {label}", [w for w, _ in times], [c for _, c in times])
+    settings.undo_reschedule(db)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from fsrs.scheduler import DEFAULT_PARAMETERS
 from sqlalchemy import select
 
 from studylog.errors import InvalidInputError
-from studylog.services import review, settings
+from studylog.services import review, review_states, settings
 from studylog.storage.models import Card, Review
 from tests.test_review_scheduling import NOW, _history, _package_reschedule, no_fuzz
 
@@ -45,6 +45,15 @@ def reviews_now(db) -> dict[int, tuple]:
     with db.read() as s:
         return {
             r.id: tuple(getattr(r, k) for k in REVIEW_COLUMNS) for r in s.scalars(select(Review))
+        }
+
+
+def valid_reviews_now(db) -> dict[int, tuple]:
+    """The review rows' derived columns as every reader sees them (stale ones derived)."""
+    with db.read() as s:
+        return {
+            rid: tuple(v[k] for k in REVIEW_COLUMNS)
+            for rid, v in review_states.valid_states_in(s).items()
         }
 
 

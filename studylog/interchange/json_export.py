@@ -112,6 +112,27 @@ _LIVE_REVIEWS = (Review.card_id.in_(select(Card.id)),)
 
 
 def _reviews(session: Session) -> Iterator[dict]:
+    """The review rows, oldest first, with valid derived states.
+
+    Rows a whole-collection replay left stale get the states derived from
+    their card's history (:func:`studylog.services.review_states.derived_states_in`),
+    walked in the export's order next to the rows: the same contents as if the
+    rows had been rewritten.
+    """
+    import numpy as np  # lazy: only an export needs it
+
+    from studylog.services import review_states
+
+    derived = review_states.derived_states_in(session)
+    order = (
+        np.lexsort((derived.review_ids, derived.times_ms))
+        if derived is not None
+        else np.zeros(0, dtype=np.int64)
+    )
+    stale_ids = derived.review_ids[order].tolist() if derived is not None else []
+    # times as the text _plain would make of them (a datetime each would cost seconds)
+    columns = list(derived.columns(order, iso_times=True).items()) if derived is not None else []
+    k = 0
     for record, _ in _records(
         session,
         "reviews",
@@ -119,7 +140,13 @@ def _reviews(session: Session) -> Iterator[dict]:
         (Review.reviewed_at_ms, Review.reviewed_at, Review.id),
         where=_LIVE_REVIEWS,
     ):
+        if k < len(stale_ids) and record["id"] == stale_ids[k]:
+            for name, values in columns:
+                record[name] = values[k]
+            k += 1
         yield record
+    if k != len(stale_ids):  # the walk must meet every stale row (same order)
+        raise RuntimeError(f"export met {k} of {len(stale_ids)} stale review rows")
 
 
 def _suggestions(session: Session) -> Iterator[dict]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 import numpy as np
 from sqlalchemy import ColumnElement, Select, func, select
@@ -25,6 +26,7 @@ from studylog.errors import InvalidInputError
 from studylog.scheduling import batch
 from studylog.services import exercises as exercise_service
 from studylog.services import review as review_service
+from studylog.services import review_states
 from studylog.services import settings as settings_service
 from studylog.services.cards import load_card
 from studylog.storage import search_sql
@@ -444,6 +446,32 @@ class CardDetail:
     attempts: list[AttemptEntry] = field(default_factory=list)
 
 
+def _review_states(session: Session, card_id: int) -> list[tuple[Review, dict[str, Any]]]:
+    """The card's review rows in time order, each with its valid derived states.
+
+    The stored columns, except for rows left stale by a whole-collection
+    replay: those are derived from the card's history
+    (:func:`studylog.services.review_states.derived_states_in`, one card).
+    """
+    found = list(
+        session.scalars(
+            select(Review)
+            .where(Review.card_id == card_id)
+            .order_by(Review.reviewed_at_ms, Review.id)
+        )
+    )
+    derived = review_states.derived_states_in(session, [card_id]) if found else None
+    out = []
+    for r in found:
+        values = {c: getattr(r, c) for c in review_states.DERIVED_COLUMNS}
+        if derived is not None:
+            (i,) = derived.index_of([r.id]).tolist()
+            if i >= 0:
+                values = derived.row(i)
+        out.append((r, values))
+    return out
+
+
 def card_info(db, card_id: int, *, now: datetime | None = None) -> CardDetail:  # noqa: ANN001
     """A card's fields, state, FSRS memory, every review and the four answers' intervals.
 
@@ -461,17 +489,13 @@ def card_info(db, card_id: int, *, now: datetime | None = None) -> CardDetail:  
                 rating=r.rating,
                 rating_name=review_service.RATINGS.get(r.rating, "?"),
                 duration_ms=r.duration_ms,
-                state_after=STATE_NAMES.get(r.state_after, "?"),
-                stability_after=r.stability_after,
-                difficulty_after=r.difficulty_after,
-                due_after=ensure_utc(r.due_after) if r.due_after is not None else None,
-                interval_days=r.interval_days,
+                state_after=STATE_NAMES.get(v["state_after"], "?"),
+                stability_after=v["stability_after"],
+                difficulty_after=v["difficulty_after"],
+                due_after=ensure_utc(v["due_after"]) if v["due_after"] is not None else None,
+                interval_days=v["interval_days"],
             )
-            for r in session.scalars(
-                select(Review)
-                .where(Review.card_id == card_id)
-                .order_by(Review.reviewed_at_ms, Review.id)
-            )
+            for r, v in _review_states(session, card_id)
         ]
         config = review_service.config_in(session)
         load = review_service.load_in(session, ctx.now)  # the counts the answer will use

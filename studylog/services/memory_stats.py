@@ -12,7 +12,9 @@ past):
 - retrievability: R now, 20 bins of 5 % (the same as ``stats``'s histogram);
 - memorised: for each of the last ``days`` study days, the sum of R over
   every card with a review before that day's end, at that day's end (today:
-  now), from the stability each review left (``reviews.stability_after``);
+  now), from the stability each review left (``reviews.stability_after``, or
+  for rows a whole-collection replay left stale the replay's:
+  :mod:`studylog.services.review_states`);
   with the current parameters' forgetting curve;
 - rmse_bins / log_loss: the current parameters on the training items of
   ``fsrs evaluate`` (fsrs-rs's ``evaluate``, Anki's binning).
@@ -28,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from studylog.scheduling import batch, fitting
+from studylog.services import review_states
 from studylog.services import settings as settings_service
 from studylog.services.review import config_in
 from studylog.storage.engine import Database
@@ -197,17 +200,24 @@ def memory_stats(
             "AND stability > 0 AND difficulty > 0"
         ).fetchall()
         hist = conn.exec_driver_sql(
-            "SELECT r.card_id, r.reviewed_at_ms, COALESCE(r.stability_after, -1) "
+            "SELECT r.card_id, r.reviewed_at_ms, COALESCE(r.stability_after, -1), r.id "
             "FROM reviews r JOIN cards c ON c.id = r.card_id WHERE NOT c.suspended "
             "ORDER BY r.card_id, r.reviewed_at_ms, r.id"
         ).fetchall()
+        # Rows a whole-collection replay left stale: their stability from the replay.
+        derived = review_states.derived_states_in(session)
     cards = np.fromiter(chain.from_iterable(rows), np.float64, len(rows) * 3).reshape(-1, 3)
     now_ms = to_ms(moment)
     r_now = batch.retrievability(
         cards[:, 1], cards[:, 2].astype(np.int64) * 1000, int(now_ms) * 1000, p
     )
     d_hist, s_hist, r_hist = histograms(cards[:, 0], cards[:, 1], r_now)
-    h = np.fromiter(chain.from_iterable(hist), np.float64, len(hist) * 3).reshape(-1, 3)
+    h = np.fromiter(chain.from_iterable(hist), np.float64, len(hist) * 4).reshape(-1, 4)
+    if derived is not None:
+        at = derived.index_of(h[:, 3].astype(np.int64))
+        stale = at >= 0
+        s_after = derived.after.stability[at[stale]]
+        h[stale, 2] = np.where(np.isnan(s_after), -1.0, s_after)
     first_day = today - timedelta(days=days - 1)
     moments = np.array(
         [to_ms(calendar.end_of(first_day + timedelta(days=i))) for i in range(days - 1)] + [now_ms],

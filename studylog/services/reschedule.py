@@ -12,14 +12,25 @@ Two of Anki's behaviours on a change of parameters or desired retention
 - without it only the memory states (stability, difficulty) are updated from
   the replayed history and every due date stays where it is.
 
+The review rows: a whole-collection replay writes the cards but not the
+rows' memory states (stability, difficulty, due, interval): those become a
+cache, derived when read, and the replay records which rows are stale and
+with which parameters their valid states are derived
+(:mod:`studylog.services.review_states`; it writes only the state and step
+columns that differ). Rewriting a million rows cost 6-9 s of the 1 s target
+(issue 13). A replay of some cards (an import, a deck's preset, an answer
+older than the card's last review) still rewrites their rows.
+
 A settings change that reschedules keeps one undo snapshot
 (:func:`save_undo_in`, key :data:`UNDO_KEY` in the ``settings`` table): the
 old stored values of the settings it changed, every card's scheduling
-columns as compact arrays (about 40 bytes per card) and the newest review id.
-Undoing (:func:`studylog.services.settings.undo_reschedule`) puts the
-settings and every card back exactly and derives the review rows' states
-again from the history with the old settings; it refuses when an answer was
-saved or undone since.
+columns as compact arrays (about 40 bytes per card), the newest review id
+and the review rows' stale marker. Undoing
+(:func:`studylog.services.settings.undo_reschedule`) puts the settings and
+every card back exactly and the marker as it was (rows never rewritten are
+valid again; a change that rewrote rows gets them derived again from the
+history with the old settings); it refuses when an answer was saved or
+undone since.
 """
 
 from __future__ import annotations
@@ -36,7 +47,7 @@ from sqlalchemy.orm import Session
 from studylog.errors import InvalidInputError
 from studylog.scheduling import batch
 from studylog.scheduling.fuzz import fuzz_units, fuzzed_days
-from studylog.services import due_load
+from studylog.services import due_load, review_states
 from studylog.storage import bulk
 from studylog.storage.engine import Database
 from studylog.storage.models import Setting
@@ -63,11 +74,14 @@ def reschedule_in(
     card_ids: Sequence[int] | None = None,
     move_due: bool = True,
     write_cards: bool = True,
+    write_rows: bool = True,
 ) -> RescheduleSummary:
     """Reschedule every card (or only ``card_ids``) with ``p`` inside the caller's transaction.
 
     ``write_cards`` False: only the review rows' derived states are rewritten (an
-    undo, which then puts every card back from its snapshot: each card written once).
+    undo, which then puts every card back from its snapshot: each card written once);
+    with ``write_rows`` False too, a whole-collection replay writes nothing (the undo
+    put the stale marker back: :func:`studylog.services.review_states.pop_in`).
 
     ``move_due`` False (Anki's "Reschedule cards on change" unticked): a full
     replay only updates each card's stability and difficulty
@@ -75,8 +89,7 @@ def reschedule_in(
 
     ``full``: replay every card's history from its review rows (needed when the
     parameters or the steps change), as ``Scheduler.reschedule_card`` would,
-    and rewrite the cards and the derived columns of the review rows (state,
-    stability, difficulty, due before/after). Otherwise (only the desired
+    and rewrite the cards (the review rows: :func:`replay_in`). Otherwise (only the desired
     retention, maximum interval or fuzz changed, which leave the memory state
     alone) only the due date of each Review card is recomputed from its
     stability: last_review + next interval.
@@ -87,7 +100,7 @@ def reschedule_in(
             return RescheduleSummary(cards=0, reviews=0, due_changed=0, full_replay=True)
         if not move_due:
             return update_memory_states_in(session, p, card_ids)
-        return replay_in(session, p, card_ids, write_cards=write_cards)
+        return replay_in(session, p, card_ids, write_cards=write_cards, write_rows=write_rows)
     # Retention, maximum interval, fuzz: the memory state does not change (and an undo
     # puts the dues back from its snapshot).
     if not move_due or not write_cards:
@@ -139,17 +152,34 @@ def replay_in(
     card_ids: Sequence[int] | None = None,
     *,
     write_cards: bool = True,
+    write_rows: bool = True,
 ) -> RescheduleSummary:
     """Replay the whole history of ``card_ids`` (all cards with reviews if None) and write it back.
 
-    Each card's state, reps and lapses become those of its replayed history,
-    and every one of its review rows gets the replayed state before and after
-    (the facts, rating and time, are untouched). The state before a card's
-    first review is a new card due at that review's ``due_before`` (or the
-    card's current due when unknown). One transaction: the caller's. The
-    statistics' per-day cache is dropped, since it aggregates review rows.
+    Each card's state, reps and lapses become those of its replayed history.
+    The state before a card's first review is a new card due at that
+    review's ``due_before`` (or the card's current due when unknown). One
+    transaction: the caller's. The statistics' per-day cache is dropped.
+
+    The review rows (the facts, rating and time, are never touched):
+
+    - ``card_ids`` given (an import, an answer older than the card's last
+      review, a deck's preset): every one of their rows gets the replayed
+      state before and after, and the cards are recorded as fresh in the
+      stale marker (:func:`studylog.services.review_states.mark_fresh_in`).
+    - the whole collection: only the state and step columns that differ are
+      written (none when only the parameters changed); the memory columns
+      become stale, recorded by the marker
+      (:mod:`studylog.services.review_states`), and are derived when read.
+    - the whole collection with ``write_cards`` False (the undo of a
+      reschedule, which puts the cards back from its snapshot): nothing when
+      ``write_rows`` is False (the undo put the previous marker back),
+      otherwise every row is rewritten and the marker dropped.
     """
-    h = bulk.load_replay_histories(session, card_ids)
+    if card_ids is None and not write_cards and not write_rows:
+        return RescheduleSummary(cards=0, reviews=0, due_changed=0, full_replay=True)
+    stale = card_ids is None and write_cards
+    h = bulk.load_replay_histories(session, card_ids, with_state_codes=stale)
     assert h.initial_due_us is not None and h.current_due_us is not None
     result = batch.replay(
         h.offsets, h.ratings, h.times_us, p, card_ids=h.card_ids, initial_due_us=h.initial_due_us
@@ -157,7 +187,20 @@ def replay_in(
     assert result.before is not None and result.after is not None
     if write_cards:  # else the caller writes the cards itself (an undo, from its snapshot)
         bulk.write_card_states(session, h.card_ids, result.cards, result.reps, result.lapses)
-    bulk.write_review_states(session, h.review_ids, h.times_us, result.before, result.after)
+    if stale:
+        assert h.state_codes is not None
+        codes = bulk.state_codes(result.before, result.after)
+        differ = np.flatnonzero(codes != h.state_codes)
+        differ = differ[np.argsort(h.review_ids[differ], kind="stable")]  # the table's order
+        bulk.write_state_codes(session, h.review_ids[differ], codes[differ])
+        marker = review_states.StaleStates(_last_review_id(session), p, np.zeros(0, dtype=np.int64))
+        review_states.store_in(session, marker, (h.review_ids[differ], h.state_codes[differ]))
+    else:
+        bulk.write_review_states(session, h.review_ids, h.times_us, result.before, result.after)
+        if card_ids is None:
+            review_states.drop_in(session)  # every row holds its replayed states now
+        else:
+            review_states.mark_fresh_in(session, h.card_ids)
     bulk.drop_stats_cache(session)
     moved = int(np.sum(h.current_due_us != result.cards.due))
     return RescheduleSummary(
@@ -187,6 +230,8 @@ class UndoSnapshot:
         replayed: the review rows' states were rewritten (a full replay that moved dues).
         last_review_id: the newest review id when it was saved.
         cards: every card's scheduling columns before.
+        stale_before: the review rows' stale marker before, as stored (None: none)
+            (:mod:`studylog.services.review_states`).
     """
 
     label: str
@@ -194,6 +239,7 @@ class UndoSnapshot:
     replayed: bool
     last_review_id: int
     cards: bulk.CardSnapshot
+    stale_before: dict[str, Any] | None = None
 
 
 def _last_review_id(session: Session) -> int:
@@ -208,9 +254,10 @@ def save_undo_in(
 
     Call it before the cards change: it reads every card's scheduling columns
     (one SELECT) and stores them with ``settings_before`` (stored key -> JSON
-    value, None for absent) under :data:`UNDO_KEY`.
+    value, None for absent) and the review rows' stale marker under :data:`UNDO_KEY`.
     """
     snapshot = bulk.load_card_snapshot(session)
+    review_states.clear_overwritten_in(session)  # this snapshot is the new undo point
     buffer = io.BytesIO()
     np.savez(buffer, **snapshot.to_arrays())
     payload = {
@@ -218,6 +265,7 @@ def save_undo_in(
         "settings": dict(settings_before),
         "replayed": replayed,
         "last_review_id": _last_review_id(session),
+        "stale_before": review_states.marker_json_in(session),
         "cards": base64.b64encode(buffer.getvalue()).decode("ascii"),
     }
     row = session.get(Setting, UNDO_KEY)
@@ -241,6 +289,7 @@ def load_undo_in(session: Session) -> UndoSnapshot | None:
         bool(data["replayed"]),
         int(data["last_review_id"]),
         cards,
+        data.get("stale_before"),
     )
 
 

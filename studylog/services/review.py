@@ -67,7 +67,7 @@ from studylog.scheduling.queue import DailyQueue, DayProgress, QueueCounts
 from studylog.scheduling.settings import DailyLimits, SchedulerConfig
 from studylog.scheduling.states import CardState, Rating
 from studylog.scheduling.undo import RowImage, UndoOp, UndoStack, changed_columns
-from studylog.services import day_limits, deck_tree, due_load
+from studylog.services import day_limits, deck_tree, due_load, review_states
 from studylog.services import settings as settings_service
 from studylog.services.cards import CardInfo, info, load_card
 from studylog.services.reschedule import RescheduleSummary, replay_in
@@ -544,6 +544,17 @@ def answer_undo_op(
     return op, remove_tag
 
 
+def _valid_states(session: Session, review: Any) -> Any:
+    """``review`` (a row mapping) with valid derived states: the stored ones, or, when a
+    whole-collection replay left them stale, those derived from its card's history
+    (:func:`studylog.services.review_states.derived_states_in`)."""
+    derived = review_states.derived_states_in(session, [review["card_id"]])
+    if derived is None:
+        return review
+    (i,) = derived.index_of([review["id"]]).tolist()
+    return review if i < 0 else {**review, **derived.row(i)}
+
+
 def undo_review(db: Database, review_id: int) -> CardInfo:
     """Undo one answer: restore the card's state exactly and delete the review row.
 
@@ -568,6 +579,7 @@ def undo_review(db: Database, review_id: int) -> CardInfo:
             )
         row = rows.read_card(conn, review["card_id"])
         card = rows.card_row(row)
+        review = _valid_states(session, review)
         decks = settings_service.deck_settings_in(session)
         threshold = decks.limits(row["deck"]).leech_threshold
         op, remove_tag = answer_undo_op(review, card, threshold, rows.tag_list(row))

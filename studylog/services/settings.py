@@ -525,8 +525,12 @@ def reschedule_changed_in(
     *,
     move_due: bool = True,
     write_cards: bool = True,
+    write_rows: bool = True,
 ) -> RescheduleSummary | None:
     """Reschedule the cards whose deck's scheduling settings differ between ``before`` and ``after``.
+
+    ``write_cards``/``write_rows``: as :func:`studylog.services.reschedule.reschedule_in`
+    (both False only for the undo of a whole-collection replay).
 
     Decks are grouped by their new FSRS settings; each group's cards are
     replayed (steps or parameters changed) or get new due dates (retention,
@@ -553,6 +557,7 @@ def reschedule_changed_in(
             full=kind == "full",
             move_due=move_due,
             write_cards=write_cards,
+            write_rows=write_rows,
         )
     total = reschedule_service.RescheduleSummary(0, 0, 0, full_replay=False)
     for (kind, config), names in groups.items():
@@ -577,6 +582,20 @@ def reschedule_changed_in(
 # --- undoing a reschedule ------------------------------------------------------------------
 
 
+def _replay_rows_in(session: Session, settings: DeckSettings, card_ids: list[int]) -> None:
+    """Derive the review rows' states of ``card_ids`` again with their decks' ``settings``
+    (the cards themselves are left alone: the undo writes them from its snapshot)."""
+    from studylog.services import reschedule as reschedule_service  # lazy: NumPy
+
+    by_deck: dict[str, list[int]] = {}
+    for card_id, deck in session.execute(select(Card.id, Card.deck).where(Card.id.in_(card_ids))):
+        by_deck.setdefault(deck, []).append(card_id)
+    for deck, ids in by_deck.items():
+        reschedule_service.replay_in(
+            session, settings.config(deck).params(), ids, write_cards=False
+        )
+
+
 def last_reschedule(db: Database) -> str | None:
     """What the saved rescheduling changed, in words, or None when there is nothing to undo."""
     from studylog.services import reschedule as reschedule_service  # lazy: NumPy
@@ -599,6 +618,7 @@ def undo_reschedule(db: Database) -> str:
         InvalidInputError: nothing to undo, or cards were answered since.
     """
     from studylog.services import reschedule as reschedule_service  # lazy: NumPy
+    from studylog.services import review_states
 
     with db.write() as session:
         snapshot = reschedule_service.check_undo_in(session)
@@ -613,11 +633,17 @@ def undo_reschedule(db: Database) -> str:
                 set_in(session, key, raw)
         session.flush()
         if snapshot.replayed:
-            # The review rows' states from the history with the old settings; the cards
-            # come from the snapshot just below (written once, not replayed and then
-            # overwritten).
+            # The review rows: when the change left them stale (a whole-collection
+            # replay), putting its marker back makes them valid again as they are
+            # (review_states.pop_in); otherwise their states are derived again from the
+            # history with the old settings. The cards come from the snapshot just
+            # below (written once, not replayed and then overwritten).
+            old = DeckSettings(values_in(session), presets)
+            rewritten = review_states.pop_in(session, snapshot.stale_before)
             reschedule_changed_in(
-                session, current, DeckSettings(values_in(session), presets), write_cards=False
+                session, current, old, write_cards=False, write_rows=rewritten is None
             )
+            if rewritten is not None and rewritten.size:  # rows rewritten since the change
+                _replay_rows_in(session, old, rewritten.tolist())
         reschedule_service.restore_cards_in(session, snapshot)
         return snapshot.label

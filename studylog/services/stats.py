@@ -26,8 +26,11 @@ Speed: a million review rows cannot be pulled out of SQLite in 500 ms, so
 the per-day aggregates of past study days are cached in the ``settings``
 table. Each day is checked against a fingerprint (count and sum of review
 ids, read from the ``reviewed_at_ms`` index alone) and recomputed in NumPy when
-it changed; rewriting review rows (a full reschedule, an import that merges
-histories) drops the cache (:func:`studylog.services.reschedule.replay_in`).
+it changed; rewriting review rows (a reschedule, an import that merges
+histories) drops the cache (:func:`studylog.services.reschedule.replay_in`),
+and so does the undo of a reschedule. Rows a whole-collection replay left
+stale get their stability and interval before from the replay
+(:func:`_with_derived`, :mod:`studylog.services.review_states`).
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from sqlalchemy.orm import Session
 from studylog.errors import DatabaseError
 from studylog.scheduling import batch
 from studylog.scheduling.states import CardState
+from studylog.services import review_states
 from studylog.services import settings as settings_service
 from studylog.services.review import config_in
 from studylog.storage import bulk
@@ -328,6 +332,8 @@ def _day_aggregates(
     about 0.1 s.
     """
     mature_ms = (MATURE_DAYS - 0.5) * DAY_MS  # intervals are whole days: keep 21 clear of noise
+    marker = review_states.load_in(session)
+    want_ids = with_ids or marker is not None  # stale rows are found by their id
     packed, elapsed_ms, stability, card_ids, *ids = bulk.fetch_columns(
         session,
         [
@@ -340,7 +346,7 @@ def _day_aggregates(
             ("COALESCE(reviewed_at_ms - last_review_before_ms, -1)", np.int64),
             (_fixed_point("stability_before"), np.int64),
             ("card_id", np.int64),
-            *([("id", np.int64)] if with_ids else []),
+            *([("id", np.int64)] if want_ids else []),
         ],
         *(
             ("FROM reviews ORDER BY id", ())
@@ -349,6 +355,10 @@ def _day_aggregates(
         ),
     )
     stability = _from_fixed_point(stability)
+    if marker is not None and ids and ids[0].size and int(ids[0].min()) <= marker.through_id:
+        packed = _with_derived(session, ids[0], packed, stability, mature_ms)
+    if not with_ids:
+        ids = []
     n_days = bounds.size - 1
     out = np.zeros((n_days, _WIDTH), dtype=np.float64)
     if not packed.size:
@@ -430,6 +440,42 @@ def _existing(session: Session, card_ids: np.ndarray) -> np.ndarray:
     known.sort()
     at = np.minimum(np.searchsorted(known, card_ids), known.size - 1)
     return known[at] == card_ids
+
+
+def _with_derived(
+    session: Session,
+    review_ids: np.ndarray,
+    packed: np.ndarray,
+    stability: np.ndarray,
+    mature_ms: float,
+) -> np.ndarray:
+    """Put the replayed stability before and "mature" bit into the rows a whole-collection
+    replay left stale (:func:`studylog.services.review_states.derived_states_in`).
+
+    ``stability`` (days, -1 for none) is changed in place; returns ``packed`` with the
+    mature bit (8) of those rows recomputed from their derived due and last review
+    before (state and step in the rows stay valid).
+    """
+    derived = review_states.derived_states_in(session)
+    if derived is None:
+        return packed
+    at = derived.index_of(review_ids)
+    stale = np.flatnonzero(at >= 0)
+    pos = at[stale]
+    s_before = derived.before.stability[pos]
+    # The same 2**-40-day grid as the stored stabilities (SQLite's round: half away from 0)
+    fixed = np.floor(np.where(np.isnan(s_before), -1.0, s_before) * _FIXED_SCALE + 0.5)
+    stability[stale] = _from_fixed_point(fixed)
+    due, last = derived.before.due[pos], derived.before.last_review[pos]
+    known = (due != batch.NO_TIME) & (last != batch.NO_TIME)
+    # Stored to the ms, as the rows' twins: the difference of the floored times.
+    interval_ms = np.where(known, due // 1000 - last // 1000, -1)
+    code = packed[stale] & 63
+    review = (code // 16) == CardState.REVIEW
+    mature = review & known & (interval_ms >= mature_ms)
+    out = packed.copy()
+    out[stale] = (packed[stale] & ~np.int64(8)) | (mature.astype(np.int64) * 8)
+    return out
 
 
 def _cache_key(calendar: StudyCalendar, p: batch.Params) -> list[Any]:
