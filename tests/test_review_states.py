@@ -336,3 +336,21 @@ def test_undo_puts_back_the_state_columns_of_every_replay_since_its_snapshot(utc
     assert reviews_now(utc_db) != stored
     settings.undo_reschedule(utc_db)
     assert reviews_now(utc_db) == stored == valid_reviews_now(utc_db)
+
+
+def test_a_card_deleted_across_a_reschedule_comes_back_with_derived_states(utc_db):
+    """Revision 0011 keeps a deleted card's reviews; the whole-collection replay skips
+    them (no card). After the delete is undone, every reader shows what the old
+    rewrite would store for all cards, the restored one included."""
+    from studylog.services import card_actions
+
+    no_fuzz(utc_db)
+    logs = _history(utc_db, 8, seed=23)
+    gone = sorted(logs)[3]
+    card_actions.delete_cards(utc_db, ids=[gone], now=LATER)
+    settings.update(utc_db, {"fsrs_parameters": tuple(changed_params())})
+    card_actions.undo(utc_db)
+    seen = readers(utc_db)
+    assert len(seen["card_info"][gone]) == len(logs[gone])  # its whole history is back
+    rewrite_the_old_way(utc_db)
+    assert readers(utc_db) == seen
