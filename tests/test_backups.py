@@ -274,3 +274,44 @@ def test_backups_taken_in_the_same_second_list_the_last_one_first(db_path) -> No
     made = [backups.make_backup(db_path, now=moment).path for _ in range(3)]
     assert [b.path for b in backups.list_backups(db_path)] == made[::-1]
     assert backups.latest(db_path).path == made[-1]
+
+
+_COUNT_TODOS = (
+    "import sqlite3, sys; con = sqlite3.connect(sys.argv[1]); "
+    "print(con.execute('SELECT count(*) FROM todos').fetchone()[0]); con.close()"
+)
+
+
+def _todos_seen_by_another_process(path: Path) -> int:
+    done = subprocess.run(
+        [sys.executable, "-c", _COUNT_TODOS, str(path)], capture_output=True, text=True, check=True
+    )
+    return int(done.stdout)
+
+
+def test_the_first_writes_backup_check_keeps_the_wal_of_a_running_app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app keeps its connections open for hours. Its first write makes the automatic
+    backup; reading the file's header with a plain open()/close() there dropped every
+    POSIX lock the process held on the file (closing any descriptor of a file does), so
+    the next other process that closed its connection (``studylog today``, ``sqlite3``)
+    took itself for the last one, checkpointed and deleted the WAL, and the app's later
+    commits went into the deleted file: lost. Found in tmux: a Browse undo that the app
+    showed done was missing from the file."""
+    from studylog.services import todos
+    from studylog.storage.opening import open_prepared
+
+    monkeypatch.setenv("STUDYLOG_STATE_DIR", str(tmp_path / "state"))
+    path = tmp_path / "s.db"
+    db = open_prepared(f"sqlite:///{path}")
+    try:
+        with db.read() as session:  # the app's pooled connection, open from here on
+            session.connection().exec_driver_sql("SELECT 1")
+        todos.add(db, "first write: the automatic backup runs before it", date(2026, 12, 3))
+        assert db.last_backup is not None
+        assert _todos_seen_by_another_process(path) == 1
+        todos.add(db, "a later write", date(2026, 12, 3))
+        assert _todos_seen_by_another_process(path) == 2  # (was 1: the write was lost)
+    finally:
+        db.dispose()

@@ -84,7 +84,15 @@ def latest(db_path: Path) -> Backup | None:
 
 
 def is_sqlite_file(path: Path) -> bool:
-    """Whether ``path`` starts with SQLite's 16-byte header."""
+    """Whether ``path`` starts with SQLite's 16-byte header.
+
+    Only for a file this process has not opened through SQLite: closing any
+    descriptor of a file drops every POSIX lock the process holds on it
+    (SQLite's own connections are shielded only from each other), and another
+    process closing its connection then takes itself for the last one,
+    checkpoints and deletes the WAL, and this process's later commits go into
+    the deleted file (``tests/test_backups.py``, the running app's case).
+    """
     try:
         with path.open("rb") as handle:
             return handle.read(16) == SQLITE_MAGIC
@@ -152,9 +160,13 @@ def maybe_backup(
 ) -> Backup | None:
     """A backup if the newest is older than :data:`MIN_INTERVAL` (or ``force``) and the file changed.
 
-    Costs one folder listing and two ``stat`` calls when nothing is due.
+    For the database this process has open (before its first write, when the app
+    quits): so the file is never opened here but through SQLite (see
+    :func:`is_sqlite_file`; a file that is not a database fails the copy with
+    :class:`DatabaseError`). Costs one folder listing and two ``stat`` calls when
+    nothing is due.
     """
-    if not db_path.exists() or not is_sqlite_file(db_path):
+    if not db_path.exists():
         return None
     moment = now or datetime.now(UTC)
     newest = latest(db_path)
