@@ -382,3 +382,36 @@ async def test_the_preview_shows_single_line_breaks_as_written(
         assert paragraphs == ["밑바닥2 8장\n어텐션 정리\nseq2seq 복습", "다음 문단"]
         assert preview.source == note  # the text as stored; only the rendering differs
         assert journal.on_day(empty_db, TODAY)[0].body == note
+
+
+def _summary_line(screen: TodayScreen) -> str:
+    return str(screen.query_one("#day-summary").render())
+
+
+async def test_a_days_first_entry_and_its_delete_update_the_streak(
+    seeded_db: Database, make_app
+) -> None:
+    """The screen that writes shows its own change without the collection-changed
+    refresh: the summary line kept the old streak until the day was read again
+    (found in tmux: "streak 0 days" next to the entry just saved)."""
+    from studylog.services import today as today_service
+
+    app = make_app(seeded_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        for _ in range(3):
+            await pilot.press("[")
+            await settle(pilot)
+        day = TODAY - timedelta(days=3)
+        assert screen.day == day and journal.on_day(seeded_db, day) == []
+        before = today_service.summary(seeded_db, day, app.calendar, now=NOW).streak
+        await pilot.press("n", *"18일: BPTT 복습", "ctrl+s")
+        await settle(pilot)
+        after = today_service.summary(seeded_db, day, app.calendar, now=NOW).streak
+        assert after == before + 1  # the 18th joins the run that reaches it
+        assert _summary_line(screen).endswith(f"streak {after} day{'s' if after != 1 else ''}")
+        await pilot.press("escape", "d", "y")
+        await settle(pilot)
+        assert journal.on_day(seeded_db, day) == []
+        assert _summary_line(screen).endswith(f"streak {before} day{'s' if before != 1 else ''}")

@@ -509,7 +509,8 @@ class TodayScreen(CollectionScreen):
         assert self.day is not None
         now = self.app.now()
         db = self.app.db
-        if self.entry_id is None:
+        added = self.entry_id is None
+        if added:
             entry = journal.add(db, text, self.day, now=now)
         else:
             entry = journal.edit(db, self.entry_id, text, now=now)
@@ -522,6 +523,8 @@ class TodayScreen(CollectionScreen):
             self._set_entries([*others, entry], select=entry.id)
         self._update_editor_title()
         self._render_preview()
+        if added:  # a day's first entry can start or join the streak: read the summary again
+            self.refresh_day()
         self.notify(f"Saved entry of {entry.day.isoformat()}.", timeout=2 if not quiet else 3)
         return entry
 
@@ -582,6 +585,7 @@ class TodayScreen(CollectionScreen):
             screen._set_entries([e for e in screen.entries.rows if e.id != entry.id], select=None)
             if screen.entry_id == entry.id:  # the editor showed it: show what is left
                 screen._load_entry(screen.entries.current)
+            screen.refresh_day()  # the day's last entry can end the streak
             screen.notify("Entry deleted.", timeout=3)
 
         preview = first_line(entry.body)[:40]
