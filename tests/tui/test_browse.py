@@ -244,3 +244,30 @@ async def test_bulk_actions_on_the_selection_and_undo(seeded_db: Database, make_
         await pilot.press("u")
         await settle(pilot)
         assert screen.total == 12 and shown_ids(screen)[0] == first
+
+
+async def test_the_info_panel_follows_an_action_on_the_card_under_the_cursor(
+    seeded_db: Database, make_app
+) -> None:
+    """Suspending (or deleting) the card under the cursor read the list again but kept the
+    info panel as it was: it said the card was due when it was suspended, or showed a card
+    that was gone, until the cursor moved."""
+    app = make_app(seeded_db)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_browser(pilot)
+        await search(pilot, "tag:밑바닥2 -is:new")
+        first, second = shown_ids(screen)[:2]
+        await settle(pilot)
+
+        def info() -> str:
+            return str(screen.query_one("#browse-info-text").render())
+
+        assert f"Card {first}" in info() and "State suspended" not in info()
+        await pilot.press("s")  # the card under the cursor
+        await settle(pilot)
+        assert browse.card_info(seeded_db, first, now=NOW).card.suspended
+        assert f"Card {first}" in info() and "State suspended" in info()
+        await pilot.press("delete", "y")
+        await settle(pilot)
+        assert shown_ids(screen)[0] == second
+        assert f"Card {second}" in info() and f"Card {first}" not in info()

@@ -381,7 +381,9 @@ class BrowseScreen(CollectionScreen):
         self._header()
 
     def refresh_collection(self) -> None:
-        """Something was written: read the shown pages again (cursor and selection stay)."""
+        """Something was written: read the shown pages again (cursor and selection stay),
+        and the card info too: the card under the cursor may be the one that changed."""
+        self.info_for = None
         self.load(reset=False)
 
     # --- reading ------------------------------------------------------------------------
