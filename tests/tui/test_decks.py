@@ -173,6 +173,10 @@ async def test_review_ahead_and_extra_new_cards(decks_db, make_app) -> None:  # 
         await answer_prompt(app, pilot, "5")
         assert isinstance(app.screen, ReviewScreen)
         assert app.screen.session.counts(now=NOW).new == 2  # both new cards of 딥러닝
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is decks_screen
+        assert table_rows(decks_screen)[0][1] == 2  # the list shows the extra card too
     assert decks.find(decks_db, "딥러닝", now=NOW).new == 2
 
 

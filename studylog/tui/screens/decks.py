@@ -225,7 +225,7 @@ class DecksScreen(CollectionScreen):
             if kind == "extra":
                 total = custom_study.extend_new(self.app.db, number, deck=deck, now=self.app.now())
                 self.notify(f"New cards today in {deck}: up to {total}.", timeout=4)
-                self.app.collection_changed(self)
+                self.app.collection_changed(None)  # this list too: its new counts grew
                 self.app.open_review(deck=deck)
                 return
             make = custom_study.review_ahead if kind == "ahead" else custom_study.forgotten
