@@ -40,7 +40,6 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -138,20 +137,9 @@ def child_main() -> None:
 
 
 def run_block(side: str, path: Path) -> dict[str, float]:
-    code = (
-        f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
-        "from benchmarks.reschedule_vs_anki import child_main; child_main()\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", code, "child", side, str(path)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, "TZ": TZ},
-    )
-    if done.returncode:
-        raise SystemExit(f"{side} block failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    from review_vs_anki import run_child
+
+    return run_child("reschedule_vs_anki", side, str(path))
 
 
 def _migrated_copy(source: Path, target: Path) -> None:

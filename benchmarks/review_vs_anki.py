@@ -197,13 +197,15 @@ def child_main() -> None:
     print(json.dumps(fn(path, ops)))
 
 
-def run_block(side: str, path: Path, ops: int) -> dict[str, list[tuple[float, float]]]:
+def run_child(module: str, side: str, *args: str) -> dict:
+    """``benchmarks.<module>.child_main()`` in a fresh process (``TZ`` set), given
+    ``child side *args``; the JSON object it prints last."""
     code = (
         f"import sys; sys.path.insert(0, {str(ROOT)!r})\n"
-        "from benchmarks.review_vs_anki import child_main; child_main()\n"
+        f"from benchmarks.{module} import child_main; child_main()\n"
     )
     done = subprocess.run(
-        [sys.executable, "-c", code, "child", side, str(path), str(ops)],
+        [sys.executable, "-c", code, "child", side, *args],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -212,6 +214,10 @@ def run_block(side: str, path: Path, ops: int) -> dict[str, list[tuple[float, fl
     if done.returncode:
         raise SystemExit(f"{side} block failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def run_block(side: str, path: Path, ops: int) -> dict[str, list[tuple[float, float]]]:
+    return run_child("review_vs_anki", side, str(path), str(ops))
 
 
 def compare(ours: Path, theirs: Path, *, blocks: int, ops: int) -> list[str]:
