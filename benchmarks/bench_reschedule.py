@@ -29,6 +29,7 @@ JSON export (to a file in the temporary directory).
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import sys
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> None:
     from studylog.scheduling import batch
     from studylog.scheduling import settings as defs
     from studylog.services import settings
-    from studylog.storage import bulk
+    from studylog.storage import bulk, migrate
     from studylog.storage.engine import Database
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -63,9 +64,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--readers", action="store_true", help="time the stale readers too")
     parser.add_argument("--skip-updates", action="store_true", help="only the readers")
+    parser.add_argument(
+        "--db",
+        type=Path,
+        help="a studylog database to copy instead of bench_review's (e.g. reschedule_vs_anki's "
+        "reschedule_100000_1000000.db, whose histories agree with the cards)",
+    )
     args = parser.parse_args(argv)
-    source = bench_review.DATA / f"bench_{args.cards}_{args.reviews}.db"
+    source = args.db or bench_review.DATA / f"bench_{args.cards}_{args.reviews}.db"
     if not source.exists():
+        if args.db:
+            parser.error(f"--db {args.db}: no such file")
         bench_review.build(source, args.cards, args.reviews)
     a = tuple(DEFAULT_PARAMETERS)
     b = list(DEFAULT_PARAMETERS)
@@ -79,7 +88,9 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "bench.db"
         shutil.copy(source, copy)
+        os.environ["STUDYLOG_STATE_DIR"] = str(Path(tmp) / "state")  # the migration's backup
         db = Database(f"sqlite:///{copy}")
+        migrate.prepare(db)  # the current schema (the benchmark files may be older)
         if args.readers:
             _readers(db, Path(tmp), sets, args.repeat, add)
         replay_w, replay_c, total_w, total_c, undo_w, undo_c = [], [], [], [], [], []

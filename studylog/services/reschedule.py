@@ -75,8 +75,13 @@ def reschedule_in(
     move_due: bool = True,
     write_cards: bool = True,
     write_rows: bool = True,
+    current: bulk.CardSnapshot | None = None,
 ) -> RescheduleSummary:
     """Reschedule every card (or only ``card_ids``) with ``p`` inside the caller's transaction.
+
+    ``current``: every card as stored now, when the caller has read it (the
+    undo snapshot, :func:`save_undo_in`): a replay then writes only the cards
+    and columns that change (:func:`studylog.storage.bulk.write_card_states`).
 
     ``write_cards`` False: only the review rows' derived states are rewritten (an
     undo, which then puts every card back from its snapshot: each card written once);
@@ -100,7 +105,9 @@ def reschedule_in(
             return RescheduleSummary(cards=0, reviews=0, due_changed=0, full_replay=True)
         if not move_due:
             return update_memory_states_in(session, p, card_ids)
-        return replay_in(session, p, card_ids, write_cards=write_cards, write_rows=write_rows)
+        return replay_in(
+            session, p, card_ids, write_cards=write_cards, write_rows=write_rows, current=current
+        )
     # Retention, maximum interval, fuzz: the memory state does not change (and an undo
     # puts the dues back from its snapshot).
     if not move_due or not write_cards:
@@ -153,6 +160,7 @@ def replay_in(
     *,
     write_cards: bool = True,
     write_rows: bool = True,
+    current: bulk.CardSnapshot | None = None,
 ) -> RescheduleSummary:
     """Replay the whole history of ``card_ids`` (all cards with reviews if None) and write it back.
 
@@ -179,14 +187,18 @@ def replay_in(
     if card_ids is None and not write_cards and not write_rows:
         return RescheduleSummary(cards=0, reviews=0, due_changed=0, full_replay=True)
     stale = card_ids is None and write_cards
-    h = bulk.load_replay_histories(session, card_ids, with_state_codes=stale)
+    h = bulk.load_replay_histories(
+        session, card_ids, with_state_codes=stale, current=current if card_ids is None else None
+    )
     assert h.initial_due_us is not None and h.current_due_us is not None
     result = batch.replay(
         h.offsets, h.ratings, h.times_us, p, card_ids=h.card_ids, initial_due_us=h.initial_due_us
     )
     assert result.before is not None and result.after is not None
     if write_cards:  # else the caller writes the cards itself (an undo, from its snapshot)
-        bulk.write_card_states(session, h.card_ids, result.cards, result.reps, result.lapses)
+        bulk.write_card_states(
+            session, h.card_ids, result.cards, result.reps, result.lapses, current=current
+        )
     if stale:
         assert h.state_codes is not None
         codes = bulk.state_codes(result.before, result.after)
@@ -249,12 +261,13 @@ def _last_review_id(session: Session) -> int:
 
 def save_undo_in(
     session: Session, label: str, settings_before: Mapping[str, Any], *, replayed: bool
-) -> None:
+) -> bulk.CardSnapshot:
     """Keep the undo snapshot of the reschedule about to happen (replacing the previous one).
 
     Call it before the cards change: it reads every card's scheduling columns
     (one SELECT) and stores them with ``settings_before`` (stored key -> JSON
     value, None for absent) and the review rows' stale marker under :data:`UNDO_KEY`.
+    Returns the cards as read (the ``current`` of :func:`reschedule_in`).
     """
     snapshot = bulk.load_card_snapshot(session)
     review_states.clear_overwritten_in(session)  # this snapshot is the new undo point
@@ -273,6 +286,7 @@ def save_undo_in(
         session.add(Setting(key=UNDO_KEY, value=payload))
     else:
         row.value = payload
+    return snapshot
 
 
 def load_undo_in(session: Session) -> UndoSnapshot | None:

@@ -27,6 +27,7 @@ from studylog.studyday import StudyCalendar, local_zone
 
 if TYPE_CHECKING:
     from studylog.services.reschedule import RescheduleSummary
+    from studylog.storage import bulk
 
 DAY_START_HOUR = defs.SETTINGS["day_start_hour"].stored_as
 TIMEZONE = defs.SETTINGS["timezone"].stored_as
@@ -132,7 +133,7 @@ def update_in(
             if defs.SETTINGS[k].scheduler
         )
         move_due = bool(new.get("reschedule_on_change", True))
-        reschedule_service.save_undo_in(
+        current = reschedule_service.save_undo_in(
             session,
             label,
             {key: get_in(session, key) for key in sorted(touched)},
@@ -150,7 +151,11 @@ def update_in(
     if kind:
         session.flush()
         summary = reschedule_changed_in(
-            session, before, after, move_due=bool(new.get("reschedule_on_change", True))
+            session,
+            before,
+            after,
+            move_due=bool(new.get("reschedule_on_change", True)),
+            current=current,
         )
     return SettingsUpdate(new, changed, summary)
 
@@ -526,11 +531,13 @@ def reschedule_changed_in(
     move_due: bool = True,
     write_cards: bool = True,
     write_rows: bool = True,
+    current: bulk.CardSnapshot | None = None,
 ) -> RescheduleSummary | None:
     """Reschedule the cards whose deck's scheduling settings differ between ``before`` and ``after``.
 
-    ``write_cards``/``write_rows``: as :func:`studylog.services.reschedule.reschedule_in`
-    (both False only for the undo of a whole-collection replay).
+    ``write_cards``/``write_rows``/``current``: as
+    :func:`studylog.services.reschedule.reschedule_in` (``write_cards`` and
+    ``write_rows`` both False only for the undo of a whole-collection replay).
 
     Decks are grouped by their new FSRS settings; each group's cards are
     replayed (steps or parameters changed) or get new due dates (retention,
@@ -558,6 +565,7 @@ def reschedule_changed_in(
             move_due=move_due,
             write_cards=write_cards,
             write_rows=write_rows,
+            current=current,
         )
     total = reschedule_service.RescheduleSummary(0, 0, 0, full_replay=False)
     for (kind, config), names in groups.items():
@@ -569,6 +577,7 @@ def reschedule_changed_in(
             card_ids=ids,
             move_due=move_due,
             write_cards=write_cards,
+            current=current,
         )
         total = reschedule_service.RescheduleSummary(
             total.cards + done.cards,
