@@ -11,7 +11,7 @@ from sqlalchemy import select, text
 
 from studylog.scheduling import batch
 from studylog.services import card_actions, cards, review, settings
-from studylog.storage import bulk
+from studylog.storage import bulk, fsrs_reads
 from studylog.storage.engine import Database
 from studylog.storage.models import Card
 from tests.conftest import NOW
@@ -199,3 +199,45 @@ def test_a_bulk_card_write_keeps_a_small_partial_index_in_place(db, monkeypatch)
             text("SELECT due_ms FROM cards INDEXED BY ix_cards_no_text WHERE front = ''")
         ).scalar()
     assert in_index == int(new.due[0] // 1000)
+
+
+def test_the_answer_log_of_a_deck_matches_the_joined_query(db):
+    """Unsuspended cards of a deck and its subdecks, deleted cards' reviews left out."""
+    settings.put(db, settings.TIMEZONE, "UTC")
+    decks = ["DL", "DL::RNN", "DLX", "NLP", "DL"]
+    ids = [cards.create(db, f"카드 {i}", "답", deck=d, now=NOW)[0].id for i, d in enumerate(decks)]
+    moment = NOW
+    for turn in range(4):
+        for k, cid in enumerate(ids):
+            moment += timedelta(minutes=30)
+            review.answer(db, cid, 1 + (turn + k) % 4, now=moment, duration_ms=1000 * k or None)
+    card_actions.suspend(db, ids=[ids[4]], now=moment)
+    card_actions.delete_cards(db, ids=[ids[1]], now=moment)
+    with db.read() as s:
+        log = fsrs_reads.load_answer_log(s, deck="DL")
+        everything = fsrs_reads.load_answer_log(s)
+        ref = [
+            tuple(row)
+            for row in s.execute(
+                text(
+                    "SELECT r.card_id, r.id, r.reviewed_at_ms, r.rating, r.duration_ms "
+                    "FROM reviews r JOIN cards c ON c.id = r.card_id "
+                    "WHERE NOT c.suspended AND (c.deck = 'DL' OR c.deck LIKE 'DL::%') "
+                    "ORDER BY r.card_id, r.reviewed_at, r.id"
+                )
+            )
+        ]
+    assert {r[0] for r in ref} == {ids[0]}  # DL::RNN deleted, DL's second suspended, DLX not
+    h = log.history
+    got = list(
+        zip(
+            h.card_ids.tolist(),
+            h.review_ids.tolist(),
+            h.times_ms.tolist(),
+            h.ratings.tolist(),
+            [None if np.isnan(d) else int(d) for d in log.duration_ms],
+            strict=True,
+        )
+    )
+    assert got == ref and len(got) == 4
+    assert sorted(set(everything.history.card_ids.tolist())) == [ids[0], ids[2], ids[3]]

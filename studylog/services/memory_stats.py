@@ -33,6 +33,7 @@ from studylog.scheduling import batch, fitting
 from studylog.services import review_states
 from studylog.services import settings as settings_service
 from studylog.services.review import config_in
+from studylog.storage import columns
 from studylog.storage.engine import Database
 from studylog.storage.times import to_ms
 from studylog.studyday import ensure_utc, utcnow
@@ -199,11 +200,13 @@ def memory_stats(
             "WHERE NOT suspended AND last_review_ms IS NOT NULL "
             "AND stability > 0 AND difficulty > 0"
         ).fetchall()
-        hist = conn.exec_driver_sql(
-            "SELECT r.card_id, r.reviewed_at_ms, COALESCE(r.stability_after, -1), r.id "
-            "FROM reviews r JOIN cards c ON c.id = r.card_id WHERE NOT c.suspended "
-            "ORDER BY r.card_id, r.reviewed_at_ms, r.id"
-        ).fetchall()
+        # In the table's order, sorted in NumPy (walking the reviews in card order
+        # fetched almost each row from another page: 4.1 s of 1,000,000)
+        hist = columns.scan_reviews(
+            session,
+            [("COALESCE(r.stability_after, -1)", np.float64)],
+            card_where="NOT c.suspended",
+        )
         # Rows a whole-collection replay left stale: their stability from the replay.
         derived = review_states.derived_states_in(session)
     cards = np.fromiter(chain.from_iterable(rows), np.float64, len(rows) * 3).reshape(-1, 3)
@@ -212,20 +215,18 @@ def memory_stats(
         cards[:, 1], cards[:, 2].astype(np.int64) * 1000, int(now_ms) * 1000, p
     )
     d_hist, s_hist, r_hist = histograms(cards[:, 0], cards[:, 1], r_now)
-    h = np.fromiter(chain.from_iterable(hist), np.float64, len(hist) * 4).reshape(-1, 4)
+    stability_after = hist.columns[0]
     if derived is not None:
-        at = derived.index_of(h[:, 3].astype(np.int64))
+        at = derived.index_of(hist.review_ids)
         stale = at >= 0
         s_after = derived.after.stability[at[stale]]
-        h[stale, 2] = np.where(np.isnan(s_after), -1.0, s_after)
+        stability_after[stale] = np.where(np.isnan(s_after), -1.0, s_after)
     first_day = today - timedelta(days=days - 1)
     moments = np.array(
         [to_ms(calendar.end_of(first_day + timedelta(days=i))) for i in range(days - 1)] + [now_ms],
         dtype=np.int64,
     )
-    memorised = memorised_per_day(
-        h[:, 0].astype(np.int64), h[:, 1].astype(np.int64), h[:, 2], moments, p
-    )
+    memorised = memorised_per_day(hist.card_ids, hist.times_ms, stability_after, moments, p)
     items, log_loss, rmse = 0, None, None
     if with_fit:
         from studylog.services import optimizer

@@ -14,10 +14,9 @@ objects alone.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -33,61 +32,11 @@ from studylog.storage.bulk_insert import (  # noqa: F401 - the bulk API, re-expo
     is_postgres,
     raw_connection,
 )
-
-
-def fetch_matrix(session: Session, sql: str, params: Sequence[object] = ()) -> np.ndarray:
-    """Run ``sql`` and return its rows as a float64 matrix (n_rows, n_cols).
-
-    Columns must be numbers (use COALESCE for NULLs). Epoch microseconds
-    (~1.7e15) are below 2**53, so they survive float64 exactly.
-    """
-    cursor = raw_connection(session).execute(sql, tuple(params))
-    n_cols = len(cursor.description)
-    rows = cursor.fetchall()
-    flat = np.fromiter(chain.from_iterable(rows), dtype=np.float64, count=len(rows) * n_cols)
-    return flat.reshape(len(rows), n_cols)
-
-
-def fetch_columns(
-    session: Session,
-    columns: Sequence[tuple[str, type]],
-    rest: str,
-    params: Sequence[object] = (),
-) -> list[np.ndarray]:
-    """Run ``SELECT <columns> <rest>`` and return each column as one NumPy array.
-
-    ``columns`` are (SQL expression, ``np.int64`` or ``np.float64``); no value
-    may be NULL (use COALESCE). Each column leaves SQLite as one text of
-    comma-separated numbers (``group_concat`` over the rows in the order of
-    ``rest``) that NumPy parses in C: a million rows cost no Python objects,
-    about a third of the time of ``fetchall``. Floats are printed with 17
-    significant digits, so they come back exactly.
-    """
-    inner = ", ".join(f"{expr} AS c{i}" for i, (expr, _) in enumerate(columns))
-    if is_postgres(session):  # no group_concat: psycopg hands the rows over as they are
-        rows = raw_connection(session).execute(f"SELECT {inner} {rest}", params).fetchall()
-        if not rows:
-            return [np.zeros(0, dtype=dtype) for _, dtype in columns]
-        if any(v is None for r in rows for v in r):
-            raise ValueError("a NULL in a column (use COALESCE)")
-        return [np.array([r[i] for r in rows], dtype=dtype) for i, (_, dtype) in enumerate(columns)]
-    outer = ", ".join(
-        f"group_concat(printf('%!.17g', c{i}))" if dtype is np.float64 else f"group_concat(c{i})"
-        for i, (_, dtype) in enumerate(columns)
-    )
-    row = (
-        raw_connection(session)
-        .execute(f"SELECT count(*), {outer} FROM (SELECT {inner} {rest})", tuple(params))
-        .fetchone()
-    )
-    n = row[0]
-    out = []
-    for text, (_, dtype) in zip(row[1:], columns, strict=True):
-        values = np.fromstring(text, dtype=dtype, sep=",") if n else np.zeros(0, dtype=dtype)
-        if values.size != n:
-            raise ValueError(f"column of {values.size} values for {n} rows (a NULL?)")
-        out.append(values)
-    return out
+from studylog.storage.columns import (  # noqa: F401 - the bulk API, re-exported
+    fetch_columns,
+    fetch_matrix,
+    scan_reviews,
+)
 
 
 def ms_to_text(values_ms: np.ndarray) -> list[str | None]:
@@ -368,44 +317,22 @@ _NO_DUE_MS = -(2**62)
 def _scan_histories(
     session: Session, rating_sql: str, current: CardSnapshot | None
 ) -> list[np.ndarray]:
-    """Every existing card's reviews in (card, time, id) order, read in the table's order.
+    """Every existing card's reviews in (card, time, id) order (:func:`scan_reviews`).
 
     Returns (card id, review id, rating column, time ms, due before ms or the
-    card's due, the card's due ms), aligned int64 arrays. The reviews are read
-    as they lie in the table and sorted in NumPy: walking them in card order
-    (the index ``ix_reviews_card_time``) fetches each row from another page,
-    since review ids follow time, not cards (1,000,000 reviews: 4.4 s, 2.3 s
-    of it system time in page reads, against 0.7 s for the scan and 0.15 s
-    for the sort). Reviews of deleted cards (kept since revision 0011) are
-    left out, as the join with ``cards`` does. The time order is the
-    millisecond twin's, then the id (the text time differs only for two
-    reviews of one card in the same millisecond).
+    card's due, the card's due ms), aligned int64 arrays.
     """
-    card_col, review_ids, ratings, times_ms, before_ms = fetch_columns(
+    cards = None if current is None else [current.card_ids, _ms_of_us(current.cards.due)]
+    scan = scan_reviews(
         session,
-        [
-            ("r.card_id", np.int64),
-            ("r.id", np.int64),
-            (rating_sql, np.int64),
-            ("r.reviewed_at_ms", np.int64),
-            (f"COALESCE(r.due_before_ms, {_NO_DUE_MS})", np.int64),
-        ],
-        "FROM reviews r",
+        [(rating_sql, np.int64), (f"COALESCE(r.due_before_ms, {_NO_DUE_MS})", np.int64)],
+        [("c.due_ms", np.int64)],
+        cards=cards,
     )
-    if current is None:
-        ids, due_ms = fetch_columns(
-            session, [("id", np.int64), ("due_ms", np.int64)], "FROM cards ORDER BY id"
-        )
-    else:
-        ids, due_ms = current.card_ids, _ms_of_us(current.cards.due)
-    at = np.minimum(np.searchsorted(ids, card_col), max(ids.size - 1, 0))
-    keep = ids[at] == card_col if ids.size else np.zeros(card_col.size, dtype=bool)
-    order = np.lexsort((review_ids[keep], times_ms[keep], card_col[keep]))
-    rows = np.flatnonzero(keep)[order]
-    card_due = due_ms[at[rows]]
-    before = before_ms[rows]
+    ratings, before = scan.columns
+    card_due = scan.cards[1][scan.card_index]
     initial = np.where(before == _NO_DUE_MS, card_due, before)
-    return [card_col[rows], review_ids[rows], ratings[rows], times_ms[rows], initial, card_due]
+    return [scan.card_ids, scan.review_ids, ratings, scan.times_ms, initial, card_due]
 
 
 def _seek_histories(session: Session, card_ids: Iterable[int], rating_sql: str) -> list[np.ndarray]:

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from studylog.scheduling.training import EntryKind, ReviewHistory, kind_of_state
 from studylog.storage.bulk_insert import raw_connection
+from studylog.storage.columns import scan_reviews
 
 
 def _deck_filter(deck: str | None) -> tuple[str, tuple[object, ...]]:
@@ -39,27 +40,31 @@ class AnswerLog:
 def load_answer_log(session: Session, *, deck: str | None = None) -> AnswerLog:
     """Every review row of unsuspended cards (of ``deck`` and its subdecks if given).
 
-    Returns arrays in (card, time, id) order; times are epoch milliseconds, UTC.
+    Returns arrays in (card, time in ms, id) order; times are epoch milliseconds, UTC.
     """
     where, params = _deck_filter(deck)
-    sql = (
-        "SELECT r.card_id, r.id, r.reviewed_at_ms, r.rating, r.state_before, "
-        "COALESCE(r.duration_ms, -1) FROM reviews r JOIN cards c ON c.id = r.card_id "
-        f"WHERE NOT c.suspended{where} ORDER BY r.card_id, r.reviewed_at, r.id"
+    # In the table's order, sorted in NumPy (scan_reviews: the card order's walk
+    # fetched almost each row from another page)
+    scan = scan_reviews(
+        session,
+        [
+            ("r.rating", np.int64),
+            ("r.state_before", np.int64),
+            ("COALESCE(r.duration_ms, -1)", np.int64),
+        ],
+        card_where=f"NOT c.suspended{where}",
+        params=params,
     )
-    cursor = raw_connection(session).execute(sql, params)
-    rows = cursor.fetchall()
-    m = np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=len(rows) * 6).reshape(-1, 6)
-    ratings = m[:, 3]
-    kinds = np.where(ratings == 0, np.int8(EntryKind.RESET), kind_of_state(m[:, 4]))
+    ratings, state_before, duration_ms = scan.columns
+    kinds = np.where(ratings == 0, np.int8(EntryKind.RESET), kind_of_state(state_before))
     history = ReviewHistory(
-        card_ids=m[:, 0].copy(),
-        review_ids=m[:, 1].copy(),
-        times_ms=m[:, 2].copy(),
-        ratings=ratings.copy(),
+        card_ids=scan.card_ids,
+        review_ids=scan.review_ids,
+        times_ms=scan.times_ms,
+        ratings=ratings,
         kinds=kinds.astype(np.int8),
     )
-    duration = np.where(m[:, 5] >= 0, m[:, 5], np.nan).astype(np.float64)
+    duration = np.where(duration_ms >= 0, duration_ms, np.nan).astype(np.float64)
     return AnswerLog(history, duration)
 
 
