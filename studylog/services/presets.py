@@ -132,6 +132,14 @@ def list_presets(db: Database) -> list[PresetInfo]:
         return list_presets_in(session)
 
 
+def preset_choice(db: Database, deck: str | None) -> tuple[tuple[str, ...], str | None]:
+    """The presets a deck can be given (every one but decks' own, by name) and the shared
+    preset ``deck`` uses (None: its own, none, or ``deck`` None), in one read transaction."""
+    with db.read() as session:
+        names = tuple(p.name for p in list_presets_in(session) if p.kind != "own")
+        return names, settings_service.preset_names_in(session).get(deck or "")
+
+
 def _change(db: Database, label: str, body: Any) -> PresetChange:
     """Run ``body(session)`` (a change to the preset rows) in one transaction: check every
     deck's settings still build, reschedule the decks whose settings changed, and push

@@ -552,41 +552,14 @@ def write_card_states(
     from ``current`` are written whole.
     """
     card_ids = np.asarray(card_ids, dtype=np.int64)
-    values: dict[str, np.ndarray] = {
-        "state": np.asarray(cards.state, dtype=np.int64),
-        "step": np.asarray(cards.step, dtype=np.int64),
-        "stability": np.asarray(cards.stability, dtype=np.float64),
-        "difficulty": np.asarray(cards.difficulty, dtype=np.float64),
-        "due": _ms_of_us(cards.due),
-        "last_review": _ms_of_us(cards.last_review),
-        "reps": np.asarray(reps, dtype=np.int64),
-        "lapses": np.asarray(lapses, dtype=np.int64),
-    }
+    values = _card_columns(cards, reps, lapses)
     rows = np.ones(card_ids.size, dtype=bool)
     groups = _CARD_GROUPS
-    if current is not None and card_ids.size:
+    if current is not None and current.card_ids.size and card_ids.size:
         at = np.minimum(np.searchsorted(current.card_ids, card_ids), current.card_ids.size - 1)
-        known = (current.card_ids[at] == card_ids) if current.card_ids.size else ~rows
-        c = current.cards
-        before = {
-            "state": c.state.astype(np.int64),
-            "step": c.step,
-            "stability": c.stability,
-            "difficulty": c.difficulty,
-            "due": _ms_of_us(c.due),
-            "last_review": _ms_of_us(c.last_review),
-            "reps": current.reps,
-            "lapses": current.lapses,
-        }
-        differs = {}
-        for name, new in values.items():
-            old = before[name][at] if current.card_ids.size else new
-            same = (
-                (new == old) | (np.isnan(new) & np.isnan(old))
-                if new.dtype.kind == "f"
-                else new == old
-            )
-            differs[name] = ~same | ~known
+        unknown = current.card_ids[at] != card_ids
+        before = _card_columns(current.cards, current.reps, current.lapses)
+        differs = {name: _differ(new, before[name][at]) | unknown for name, new in values.items()}
         rows = np.logical_or.reduce(list(differs.values()))
         groups = tuple(g for g in _CARD_GROUPS if differs[g[0]][rows].any())
     if not rows.any() or not groups:
@@ -608,6 +581,28 @@ def write_card_states(
         raw_connection(session).executemany(
             sql, zip(*columns, card_ids[rows].tolist(), strict=True)
         )
+
+
+def _card_columns(cards: CardArrays, reps: np.ndarray, lapses: np.ndarray) -> dict[str, np.ndarray]:
+    """The values :func:`write_card_states` compares and writes, by the first column of
+    each :data:`_CARD_GROUPS` entry (times as the stored epoch ms)."""
+    return {
+        "state": np.asarray(cards.state, dtype=np.int64),
+        "step": np.asarray(cards.step, dtype=np.int64),
+        "stability": np.asarray(cards.stability, dtype=np.float64),
+        "difficulty": np.asarray(cards.difficulty, dtype=np.float64),
+        "due": _ms_of_us(cards.due),
+        "last_review": _ms_of_us(cards.last_review),
+        "reps": np.asarray(reps, dtype=np.int64),
+        "lapses": np.asarray(lapses, dtype=np.int64),
+    }
+
+
+def _differ(new: np.ndarray, old: np.ndarray) -> np.ndarray:
+    """Element-wise "not the same value" (two NaNs, two NULLs, are the same)."""
+    if new.dtype.kind == "f":
+        return ~((new == old) | (np.isnan(new) & np.isnan(old)))
+    return new != old
 
 
 def _nullable_ms(ms: np.ndarray) -> list[int | None]:

@@ -232,10 +232,7 @@ class SettingsScreen(CollectionScreen):
         try:
             found = settings_service.effective(db, deck)
             decks = settings_service.deck_names(db)
-            with db.read() as session:
-                names = tuple(p.name for p in presets_service.list_presets_in(session)
-                              if p.kind != "own")  # fmt: skip
-                chosen = settings_service.preset_names_in(session).get(deck or "")
+            names, chosen = presets_service.preset_choice(db, deck)
         except Exception as error:  # noqa: BLE001 - shown on the UI thread
             self.post_message(SettingsFailed(error))
             return
