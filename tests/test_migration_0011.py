@@ -97,9 +97,10 @@ def test_upgrade_rebuilds_the_tables_exactly_and_keeps_every_row(tmp_path: Path)
         links = con.execute("SELECT * FROM card_tags ORDER BY card_id").fetchall()
     db = Database(f"sqlite:///{path}")
     assert migrate.prepare(db) is not None  # backed up first
-    assert migrate.current_revision_of(path) == "0011"
+    assert migrate.current_revision_of(path) == migrate.HEAD_REVISION
     with sqlite3.connect(path) as con:
-        after = _schema(con)
+        # Later revisions' own tables aside (0012: undo_data).
+        after = {k: v for k, v in _schema(con).items() if k[1] != "undo_data"}
         # Every index and trigger as it was; the tables differ only as designed.
         changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
         assert changed == {

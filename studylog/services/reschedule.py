@@ -22,10 +22,10 @@ columns that differ). Rewriting a million rows cost 6-9 s of the 1 s target
 older than the card's last review) still rewrites their rows.
 
 A settings change that reschedules keeps one undo snapshot
-(:func:`save_undo_in`, key :data:`UNDO_KEY` in the ``settings`` table): the
-old stored values of the settings it changed, every card's scheduling
-columns as compact arrays (about 40 bytes per card), the newest review id
-and the review rows' stale marker. Undoing
+(:func:`save_undo_in`, key :data:`UNDO_KEY`): in the ``settings`` table the
+old stored values of the settings it changed, the newest review id and the
+review rows' stale marker; in ``undo_data`` every card's scheduling columns
+as a NumPy archive (51 bytes a card, :mod:`studylog.storage.undo_data`). Undoing
 (:func:`studylog.services.settings.undo_reschedule`) puts the settings and
 every card back exactly and the marker as it was (rows never rewritten are
 valid again; a change that rewrote rows gets them derived again from the
@@ -35,25 +35,26 @@ undone since.
 
 from __future__ import annotations
 
-import base64
-import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
 from studylog.errors import InvalidInputError
 from studylog.scheduling import batch
 from studylog.scheduling.fuzz import fuzz_units, fuzzed_days
 from studylog.services import due_load, review_states
-from studylog.storage import bulk
+from studylog.storage import bulk, undo_data
 from studylog.storage.engine import Database
 from studylog.storage.models import Setting
 
 UNDO_KEY = "undo.reschedule"
-"""The ``settings`` key of the latest reschedule's undo snapshot (one, the newest)."""
+"""The key of the latest reschedule's undo snapshot (one, the newest): its small part is
+a JSON value in ``settings``, the cards' arrays a row of ``undo_data``
+(:mod:`studylog.storage.undo_data`)."""
 
 
 @dataclass(frozen=True)
@@ -271,32 +272,28 @@ def save_undo_in(
     """
     snapshot = bulk.load_card_snapshot(session)
     review_states.clear_overwritten_in(session)  # this snapshot is the new undo point
-    buffer = io.BytesIO()
-    np.savez(buffer, **snapshot.to_arrays())
     payload = {
         "label": label,
         "settings": dict(settings_before),
         "replayed": replayed,
         "last_review_id": _last_review_id(session),
         "stale_before": review_states.marker_json_in(session),
-        "cards": base64.b64encode(buffer.getvalue()).decode("ascii"),
     }
-    row = session.get(Setting, UNDO_KEY)
-    if row is None:
-        session.add(Setting(key=UNDO_KEY, value=payload))
-    else:
-        row.value = payload
+    # Replaced with Core statements: loading the old row first would read its JSON back.
+    session.execute(delete(Setting).where(Setting.key == UNDO_KEY))
+    session.execute(insert(Setting).values(key=UNDO_KEY, value=payload))
+    undo_data.put(session, UNDO_KEY, snapshot.to_arrays())
     return snapshot
 
 
 def load_undo_in(session: Session) -> UndoSnapshot | None:
     """The saved snapshot, or None."""
     row = session.get(Setting, UNDO_KEY)
-    if row is None or not isinstance(row.value, dict):
+    arrays = undo_data.get(session, UNDO_KEY)
+    if row is None or not isinstance(row.value, dict) or arrays is None:
         return None
     data = row.value
-    with np.load(io.BytesIO(base64.b64decode(data["cards"]))) as arrays:
-        cards = bulk.CardSnapshot.from_arrays({k: arrays[k] for k in arrays.files})
+    cards = bulk.CardSnapshot.from_arrays(arrays)
     return UndoSnapshot(
         str(data["label"]),
         dict(data["settings"]),
@@ -333,6 +330,5 @@ def restore_cards_in(session: Session, snapshot: UndoSnapshot) -> None:
 
 def drop_undo_in(session: Session) -> None:
     """Forget the saved snapshot."""
-    row = session.get(Setting, UNDO_KEY)
-    if row is not None:
-        session.delete(row)
+    session.execute(delete(Setting).where(Setting.key == UNDO_KEY))
+    undo_data.put(session, UNDO_KEY, None)

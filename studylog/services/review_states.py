@@ -38,8 +38,6 @@ rows that were never rewritten are valid again without touching them.
 
 from __future__ import annotations
 
-import base64
-import io
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 from typing import Any
@@ -49,15 +47,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from studylog.scheduling import batch
-from studylog.storage import bulk
+from studylog.storage import bulk, undo_data
 from studylog.storage.models import Review, Setting
 
 STALE_KEY = "reviews.stale_states"
 """The ``settings`` key of the marker (:class:`StaleStates` as JSON); absent: every row is valid."""
 
 UNDO_KEY = "reviews.stale_states.undo"
-"""The ``settings`` key of the state/step codes whole replays overwrote since the last
-reschedule undo snapshot (:func:`store_in`, :func:`pop_in`)."""
+"""The ``undo_data`` key (:mod:`studylog.storage.undo_data`) of the state/step codes whole
+replays overwrote since the last reschedule undo snapshot (:func:`store_in`, :func:`pop_in`)."""
 
 _US = timedelta(microseconds=1)
 
@@ -166,29 +164,26 @@ def store_in(
     all_ids = np.concatenate([old_ids, ids])
     all_codes = np.concatenate([old_codes, codes])
     keep_ids, first = np.unique(all_ids, return_index=True)  # the older code wins
-    buffer = io.BytesIO()
-    np.savez(buffer, ids=keep_ids, codes=all_codes[first])
-    _store(session, UNDO_KEY, base64.b64encode(buffer.getvalue()).decode("ascii"))
+    undo_data.put(session, UNDO_KEY, {"ids": keep_ids, "codes": all_codes[first]})
 
 
 def _overwritten(session: Session) -> tuple[np.ndarray, np.ndarray]:
     """The (review ids, codes) kept under :data:`UNDO_KEY` (empty when none)."""
-    row = session.get(Setting, UNDO_KEY)
-    if row is None or not isinstance(row.value, str):
+    arrays = undo_data.get(session, UNDO_KEY)
+    if arrays is None:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    with np.load(io.BytesIO(base64.b64decode(row.value))) as arrays:
-        return arrays["ids"].astype(np.int64), arrays["codes"].astype(np.int64)
+    return arrays["ids"].astype(np.int64), arrays["codes"].astype(np.int64)
 
 
 def clear_overwritten_in(session: Session) -> None:
     """Start a new undo point: forget the state/step codes kept for the previous one."""
-    _store(session, UNDO_KEY, None)
+    undo_data.put(session, UNDO_KEY, None)
 
 
 def drop_in(session: Session) -> None:
     """Forget the marker and its undo (every review row holds valid states again)."""
     _store(session, STALE_KEY, None)
-    _store(session, UNDO_KEY, None)
+    undo_data.put(session, UNDO_KEY, None)
 
 
 def mark_fresh_in(session: Session, card_ids: np.ndarray) -> None:
@@ -217,7 +212,7 @@ def pop_in(session: Session, before: dict[str, Any] | None) -> np.ndarray | None
         return None
     ids, codes = _overwritten(session)
     bulk.write_state_codes(session, ids, codes)
-    _store(session, UNDO_KEY, None)
+    undo_data.put(session, UNDO_KEY, None)
     _store(session, STALE_KEY, before)
     bulk.drop_stats_cache(session)  # the statistics aggregate the states just put back
     fresh_now = np.asarray(current["fresh"] if current else [], dtype=np.int64)

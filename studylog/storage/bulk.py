@@ -693,27 +693,43 @@ class CardSnapshot:
     lapses: np.ndarray
 
     def to_arrays(self) -> dict[str, np.ndarray]:
-        """The snapshot as named arrays (for ``np.savez``)."""
+        """The snapshot as named arrays (for ``np.savez``), each in the smallest dtype that
+        holds it exactly (51 bytes a card instead of 65): :meth:`from_arrays` widens them."""
         c = self.cards
         return {
             "card_ids": self.card_ids,
-            "state": c.state,
-            "step": c.step,
+            "state": c.state.astype(np.int8),
+            "step": _narrowed(c.step, np.int16),  # -1 or a learning step's index
             "stability": c.stability,
             "difficulty": c.difficulty,
             "due": c.due,
             "last_review": c.last_review,
-            "reps": self.reps,
-            "lapses": self.lapses,
+            "reps": _narrowed(self.reps, np.int32),
+            "lapses": _narrowed(self.lapses, np.int32),
         }
 
     @classmethod
     def from_arrays(cls, a: Any) -> CardSnapshot:
-        """The inverse of :meth:`to_arrays` (any mapping of the same names)."""
+        """The inverse of :meth:`to_arrays` (any mapping of the same names, any integer dtypes)."""
         cards = CardArrays(
-            a["state"], a["step"], a["stability"], a["difficulty"], a["due"], a["last_review"]
+            a["state"].astype(np.int8),
+            a["step"].astype(np.int64),
+            a["stability"].astype(np.float64),
+            a["difficulty"].astype(np.float64),
+            a["due"].astype(np.int64),
+            a["last_review"].astype(np.int64),
         )
-        return cls(a["card_ids"], cards, a["reps"], a["lapses"])
+        ints = (a[k].astype(np.int64) for k in ("card_ids", "reps", "lapses"))
+        card_ids, reps, lapses = ints
+        return cls(card_ids, cards, reps, lapses)
+
+
+def _narrowed(values: np.ndarray, dtype: type[np.integer]) -> np.ndarray:
+    """``values`` as ``dtype`` when every value fits (else as they are)."""
+    info = np.iinfo(dtype)
+    if values.size and (values.min() < info.min or values.max() > info.max):
+        return values
+    return values.astype(dtype)
 
 
 def load_card_snapshot(session: Session) -> CardSnapshot:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
@@ -247,6 +248,20 @@ class Setting(Base):
 
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[Any] = mapped_column(JSON, nullable=True)
+
+
+class UndoData(Base):
+    """The arrays of an undo snapshot as bytes, by key (revision 0012).
+
+    A NumPy archive (``np.savez``) per key: :mod:`studylog.storage.undo_data`.
+    Kept out of ``settings`` so that a reschedule neither base64-encodes nor
+    reads back megabytes of JSON.
+    """
+
+    __tablename__ = "undo_data"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
 
 
 def _keep_twin_in_step(model: type[Base], column: str, twin: str) -> None:

@@ -1,0 +1,43 @@
+"""Undo snapshots' arrays, stored as bytes in ``undo_data`` (revision 0012).
+
+One NumPy archive (``np.savez``, uncompressed: a reschedule's 100,000 cards
+are ~5 MB and compressing them would cost more time than the smaller WAL
+saves) per key. The keys belong to their services
+(``services/reschedule.py``, ``services/review_states.py``). Written and read
+with Core statements inside the caller's transaction: replacing a row never
+loads the old bytes.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+
+import numpy as np
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from studylog.storage.models import UndoData
+
+
+def put(session: Session, key: str, arrays: Mapping[str, np.ndarray] | None) -> None:
+    """Store ``arrays`` (name -> array) under ``key``, replacing what was there; None deletes it."""
+    session.execute(delete(UndoData).where(UndoData.key == key))
+    if arrays is None:
+        return
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    session.execute(insert(UndoData).values(key=key, data=buffer.getvalue()))
+
+
+def get(session: Session, key: str) -> dict[str, np.ndarray] | None:
+    """The arrays stored under ``key`` (None when none), never unpickled.
+
+    Raises:
+        ValueError: the stored bytes are not a NumPy archive of plain arrays.
+    """
+    data = session.execute(select(UndoData.data).where(UndoData.key == key)).scalar()
+    if data is None:
+        return None
+    with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+        return {name: archive[name] for name in archive.files}
