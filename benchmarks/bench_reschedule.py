@@ -70,6 +70,12 @@ def main(argv: list[str] | None = None) -> None:
         help="a studylog database to copy instead of bench_review's (e.g. reschedule_vs_anki's "
         "reschedule_100000_1000000.db, whose histories agree with the cards)",
     )
+    parser.add_argument(
+        "--fuzz",
+        action="store_true",
+        help="turn fuzz on first (a new collection's default; bench_review's has it off): "
+        "the reschedules then balance the days (load_balancing, on by default)",
+    )
     args = parser.parse_args(argv)
     source = args.db or bench_review.DATA / f"bench_{args.cards}_{args.reviews}.db"
     if not source.exists():
@@ -91,6 +97,8 @@ def main(argv: list[str] | None = None) -> None:
         os.environ["STUDYLOG_STATE_DIR"] = str(Path(tmp) / "state")  # the migration's backup
         db = Database(f"sqlite:///{copy}")
         migrate.prepare(db)  # the current schema (the benchmark files may be older)
+        if args.fuzz:  # one reschedule, not timed
+            settings.update(db, {"enable_fuzz": True})
         if args.readers:
             _readers(db, Path(tmp), sets, args.repeat, add)
         replay_w, replay_c, total_w, total_c, undo_w, undo_c = [], [], [], [], [], []
@@ -162,6 +170,7 @@ def _print(rows: list, n_cards: int, args: argparse.Namespace, source: Path) -> 
     print(
         f"studylog reschedule benchmark: {n_cards:,} cards, {args.reviews:,} reviews "
         f"({source.name}), medians of {2 * args.repeat} (undo: {args.repeat})"
+        + (", fuzz and load balancing on" if args.fuzz else "")
     )
     width = max(len(r[0]) for r in rows)
     print(f"{'measure':<{width}}  {'wall ms':>10}  {'cpu ms':>10}")

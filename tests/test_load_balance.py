@@ -164,12 +164,19 @@ def test_due_counts_equal_a_count_card_by_card(db):
     assert expected.sum() > 20  # the test has something to count
     assert load.today == today
     assert load.counts.tolist() == expected.tolist()
+    # the same from due times in memory (a reschedule's snapshot of every card)
+    with db.read() as session:
+        due_ms = [c.due_ms for c in session.query(Card).all() if c.state == 2 and not c.suspended]
+    in_memory = due_load.count_due_times(
+        np.array(due_ms, dtype=np.int64), due_load.day_starts_ms(calendar, today)
+    )
+    assert in_memory.tolist() == expected.tolist()
     if db.engine.dialect.name != "sqlite":
         return  # PostgreSQL groups due_ms itself; the covering-index path is SQLite's
     # SQLite counts from the covering index alone (no card row read), the same as due_ms
     with db.read() as session:
         conn = session.connection()
-        bounds = due_load._boundaries(calendar, today)
+        bounds = due_load.day_starts_ms(calendar, today)
         lo, hi = int(bounds[0]), int(bounds[-1])
         by_text, by_ms = due_load._sqlite_quarters(conn, lo, hi), due_load._quarters(conn, lo, hi)
         plan = conn.exec_driver_sql(

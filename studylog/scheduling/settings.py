@@ -36,7 +36,9 @@ card's due date, days with fewer cards due are preferred, and weekdays marked
 words, Monday first (``normal normal normal normal normal reduced minimum``),
 or by weekday (``sat=reduced sun=minimum``, the others normal). Easy days
 work through the load balancer: with ``load_balancing`` off (or fuzz off) they
-have no effect. Neither moves cards already scheduled (as in Anki). Both are
+have no effect. Neither moves cards already scheduled when changed (as in
+Anki); a reschedule after new parameters or a new desired retention balances
+the days it gives (Anki's rescheduler; :mod:`studylog.scheduling.balance_batch`). Both are
 the collection's (Anki has easy days per preset; studylog balances over the
 whole collection).
 

@@ -97,7 +97,9 @@ def _last_review_id(session: Session | Connection) -> int:
     return int(row[0]) if row is not None and row[0] is not None else 0
 
 
-def _boundaries(calendar: StudyCalendar, today: date) -> np.ndarray:
+def day_starts_ms(calendar: StudyCalendar, today: date) -> np.ndarray:
+    """The starts of ``today`` and the next :data:`BALANCE_DAYS` study days, epoch ms
+    (int64, shape (BALANCE_DAYS + 1,)): the day boundaries the counts use."""
     starts = [calendar.start_of(today + timedelta(days=i)) for i in range(BALANCE_DAYS + 1)]
     return np.array([int(s.timestamp() * 1000) for s in starts], dtype=np.int64)
 
@@ -124,6 +126,16 @@ def count_due(session: Session | Connection, boundaries_ms: np.ndarray) -> np.nd
     start_ms, counts = quarters_ms
     slot = np.searchsorted(boundaries_ms, start_ms, side="right") - 1
     return np.bincount(np.clip(slot, 0, days - 1), weights=counts, minlength=days).astype(np.int64)
+
+
+def count_due_times(due_ms: np.ndarray, boundaries_ms: np.ndarray) -> np.ndarray:
+    """:func:`count_due` of due times already in memory: how many of ``due_ms`` (int64
+    epoch ms of the Review cards that are not suspended) fall in each
+    [boundaries[i], boundaries[i+1]) (int64, shape (len - 1,))."""
+    days = boundaries_ms.size - 1
+    inside = due_ms[(due_ms >= boundaries_ms[0]) & (due_ms < boundaries_ms[-1])]
+    slot = np.searchsorted(boundaries_ms, inside, side="right") - 1
+    return np.bincount(slot, minlength=days).astype(np.int64)
 
 
 def _quarters(conn: Connection, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray] | None:
@@ -168,7 +180,7 @@ def count_load(
 ) -> CountedLoad:
     """The due counts from ``now``'s study day on, counted now (one grouped query; no cache)."""
     today = calendar.day_of(now)
-    bounds = _boundaries(calendar, today)
+    bounds = day_starts_ms(calendar, today)
     return CountedLoad(DayLoad(today, count_due(session, bounds), easy_days), bounds)
 
 

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -45,11 +46,15 @@ from sqlalchemy.orm import Session
 
 from studylog.errors import InvalidInputError
 from studylog.scheduling import batch
+from studylog.scheduling import settings as defs
+from studylog.scheduling.balance_batch import balanced_intervals
 from studylog.scheduling.fuzz import fuzz_units, fuzzed_days
+from studylog.scheduling.states import CardState
 from studylog.services import due_load, review_states
 from studylog.storage import bulk, undo_data
 from studylog.storage.engine import Database
 from studylog.storage.models import Setting
+from studylog.studyday import utcnow
 
 UNDO_KEY = "undo.reschedule"
 """The key of the latest reschedule's undo snapshot (one, the newest): its small part is
@@ -120,6 +125,16 @@ def reschedule_in(
     if p.enable_fuzzing:
         days = fuzzed_days(days, fuzz_units(cards.card_ids, cards.reps), p.maximum_interval)
     due = cards.last_review_us + days * batch.DAY_US
+    due = balanced_dues_in(
+        session,
+        p,
+        cards.card_ids,
+        cards.stability,
+        cards.last_review_us,
+        cards.reps,
+        due,
+        cards.due_us,
+    )
     moved = due != cards.due_us
     bulk.write_dues(session, cards.card_ids[moved], due[moved])
     return RescheduleSummary(
@@ -196,6 +211,21 @@ def replay_in(
         h.offsets, h.ratings, h.times_us, p, card_ids=h.card_ids, initial_due_us=h.initial_due_us
     )
     assert result.before is not None and result.after is not None
+    if write_cards:  # (an undo puts the cards back from its snapshot: nothing to balance)
+        review = result.cards.state == int(CardState.REVIEW)
+        review &= result.cards.last_review != bulk.NO_TIME
+        at = np.flatnonzero(review)
+        result.cards.due[at] = balanced_dues_in(
+            session,
+            p,
+            h.card_ids[at],
+            result.cards.stability[at],
+            result.cards.last_review[at],
+            result.reps[at],
+            result.cards.due[at],
+            h.current_due_us[at],
+            current=current if card_ids is None else None,
+        )
     if write_cards:  # else the caller writes the cards itself (an undo, from its snapshot)
         bulk.write_card_states(
             session, h.card_ids, result.cards, result.reps, result.lapses, current=current
@@ -222,6 +252,70 @@ def replay_in(
         due_changed=moved,
         full_replay=True,
     )
+
+
+def balanced_dues_in(
+    session: Session,
+    p: batch.Params,
+    card_ids: np.ndarray,
+    stability: np.ndarray,
+    last_review_us: np.ndarray,
+    reps: np.ndarray,
+    due_us: np.ndarray,
+    old_due_us: np.ndarray,
+    *,
+    now: datetime | None = None,
+    current: bulk.CardSnapshot | None = None,
+) -> np.ndarray:
+    """The due times of rescheduled Review cards after load balancing (int64 epoch µs, (n,)).
+
+    ``due_us`` is each card's new due with the plain fuzz (last review + fuzzed
+    interval); with fuzz and the setting ``load_balancing`` on, each card's day
+    is chosen again inside its fuzz range against the collection's due counts
+    from ``now``'s study day on, as Anki's rescheduler does
+    (:func:`studylog.scheduling.balance_batch.balanced_intervals`); otherwise
+    ``due_us`` comes back as it is. Arrays aligned, shape (n,): ``card_ids``
+    int64, ``stability`` float64 days (the new memory state), ``last_review_us``
+    int64 epoch µs, ``reps`` int64 (the fuzz seed), ``old_due_us`` the due
+    before (its day's count moves). ``current``: every card as stored now, when
+    the caller has read it: the counts come from it instead of a query.
+    """
+    from studylog.services import settings as settings_service  # settings imports this module
+
+    if not p.enable_fuzzing or not due_us.size:
+        return due_us
+    found = settings_service.values_in(session)
+    balancing = defs.balancing_from(found)
+    if not balancing.enabled:
+        return due_us
+    calendar = settings_service.calendar_from(found)
+    today = calendar.day_of(now or utcnow())
+    starts = due_load.day_starts_ms(calendar, today)
+    suspended = bulk.suspended_card_ids(session)
+    if current is None:
+        counts = due_load.count_due(session, starts)
+    else:
+        review = current.cards.state == int(CardState.REVIEW)
+        review &= ~np.isin(current.card_ids, suspended, assume_unique=True)
+        counts = due_load.count_due_times(current.cards.due[review] // 1000, starts)
+    last_ms, old_ms = (
+        last_review_us // 1000,
+        np.where(old_due_us == bulk.NO_TIME, -1, old_due_us // 1000),
+    )
+    days = balanced_intervals(
+        batch.next_interval_days(stability, p),
+        (due_us - last_review_us) // batch.DAY_US,
+        fuzz_units(card_ids, reps),
+        last_ms,
+        old_ms,
+        ~np.isin(card_ids, suspended),
+        maximum_interval=p.maximum_interval,
+        day_starts_ms=starts,
+        due_counts=counts,
+        weekday_today=today.weekday(),
+        easy_days=balancing.easy_days,
+    )
+    return last_review_us + days * batch.DAY_US
 
 
 def reschedule(db: Database, p: batch.Params, *, full: bool = True) -> RescheduleSummary:

@@ -382,6 +382,12 @@ class MemoryStates:
     due_us: np.ndarray
 
 
+def suspended_card_ids(session: Session) -> np.ndarray:
+    """The ids of the suspended cards (int64, ascending)."""
+    (ids,) = fetch_columns(session, [("id", np.int64)], "FROM cards WHERE suspended ORDER BY id")
+    return ids
+
+
 def load_memory_states(session: Session, *, review_only: bool = False) -> MemoryStates:
     """Every reviewed card (last review and stability known) ordered by id.
 
