@@ -241,3 +241,21 @@ def test_the_answer_log_of_a_deck_matches_the_joined_query(db):
     )
     assert got == ref and len(got) == 4
     assert sorted(set(everything.history.card_ids.tolist())) == [ids[0], ids[2], ids[3]]
+
+
+def test_the_memory_states_of_a_snapshot_are_the_querys(db):
+    ids = _interleaved_collection(db)
+    with db.write() as s:  # one card suspended, one forgotten (no memory state): both kinds
+        s.execute(text("UPDATE cards SET suspended = 1 WHERE id = :i"), {"i": ids[0]})
+        s.execute(
+            text("UPDATE cards SET stability = NULL, difficulty = NULL, state = 1 WHERE id = :i"),
+            {"i": ids[1]},
+        )
+    with db.read() as s:
+        snapshot = bulk.load_card_snapshot(s)
+        for review_only in (False, True):
+            want = bulk.load_memory_states(s, review_only=review_only)
+            got = bulk.snapshot_memory_states(snapshot, review_only=review_only)
+            assert 0 < want.card_ids.size < snapshot.card_ids.size
+            for name in ("card_ids", "stability", "last_review_us", "reps", "due_us"):
+                assert np.array_equal(getattr(got, name), getattr(want, name)), name

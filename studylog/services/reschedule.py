@@ -118,7 +118,10 @@ def reschedule_in(
     # puts the dues back from its snapshot).
     if not move_due or not write_cards:
         return RescheduleSummary(cards=0, reviews=0, due_changed=0, full_replay=False)
-    cards = bulk.load_memory_states(session, review_only=True)
+    if current is not None and card_ids is None:  # every card was just read: no query
+        cards = bulk.snapshot_memory_states(current, review_only=True)
+    else:
+        cards = bulk.load_memory_states(session, review_only=True)
     if card_ids is not None:
         cards = bulk.memory_states_of(cards, np.asarray(card_ids, dtype=np.int64))
     days = batch.next_interval_days(cards.stability, p)
@@ -134,6 +137,7 @@ def reschedule_in(
         cards.reps,
         due,
         cards.due_us,
+        current=current if card_ids is None else None,
     )
     moved = due != cards.due_us
     bulk.write_dues(session, cards.card_ids[moved], due[moved])

@@ -409,6 +409,22 @@ def load_memory_states(session: Session, *, review_only: bool = False) -> Memory
     )
 
 
+def snapshot_memory_states(snapshot: CardSnapshot, *, review_only: bool = False) -> MemoryStates:
+    """:func:`load_memory_states` of cards already read (:func:`load_card_snapshot`),
+    without a query: the same rows, the same values."""
+    c = snapshot.cards
+    keep = (c.last_review != NO_TIME) & ~np.isnan(c.stability)
+    if review_only:
+        keep &= c.state == int(CardState.REVIEW)
+    return MemoryStates(
+        card_ids=snapshot.card_ids[keep],
+        stability=c.stability[keep],
+        last_review_us=c.last_review[keep],
+        reps=snapshot.reps[keep],
+        due_us=c.due[keep],
+    )
+
+
 def memory_states_of(states: MemoryStates, card_ids: np.ndarray) -> MemoryStates:
     """The rows of ``states`` whose card id is in ``card_ids`` (int64, any order), in id order."""
     keep = np.isin(states.card_ids, card_ids)
