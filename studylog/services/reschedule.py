@@ -112,7 +112,13 @@ def reschedule_in(
         if not move_due:
             return update_memory_states_in(session, p, card_ids)
         return replay_in(
-            session, p, card_ids, write_cards=write_cards, write_rows=write_rows, current=current
+            session,
+            p,
+            card_ids,
+            write_cards=write_cards,
+            write_rows=write_rows,
+            current=current,
+            balance=True,
         )
     # Retention, maximum interval, fuzz: the memory state does not change (and an undo
     # puts the dues back from its snapshot).
@@ -181,8 +187,15 @@ def replay_in(
     write_cards: bool = True,
     write_rows: bool = True,
     current: bulk.CardSnapshot | None = None,
+    balance: bool = False,
 ) -> RescheduleSummary:
     """Replay the whole history of ``card_ids`` (all cards with reviews if None) and write it back.
+
+    ``balance``: a reschedule after a settings change (:func:`reschedule_in`):
+    the Review cards' new days are load balanced (:func:`balanced_dues_in`).
+    Otherwise (an import, an answer older than the card's last review, its
+    undo) each card gets the plain fuzz its history gives, as a replay always
+    has, without reading the day counts.
 
     Each card's state, reps and lapses become those of its replayed history.
     The state before a card's first review is a new card due at that
@@ -215,7 +228,7 @@ def replay_in(
         h.offsets, h.ratings, h.times_us, p, card_ids=h.card_ids, initial_due_us=h.initial_due_us
     )
     assert result.before is not None and result.after is not None
-    if write_cards:  # (an undo puts the cards back from its snapshot: nothing to balance)
+    if write_cards and balance:  # (an undo puts the cards back from its snapshot)
         review = result.cards.state == int(CardState.REVIEW)
         review &= result.cards.last_review != bulk.NO_TIME
         at = np.flatnonzero(review)
