@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -416,25 +416,18 @@ def snapshot_memory_states(snapshot: CardSnapshot, *, review_only: bool = False)
     keep = (c.last_review != NO_TIME) & ~np.isnan(c.stability)
     if review_only:
         keep &= c.state == int(CardState.REVIEW)
-    return MemoryStates(
-        card_ids=snapshot.card_ids[keep],
-        stability=c.stability[keep],
-        last_review_us=c.last_review[keep],
-        reps=snapshot.reps[keep],
-        due_us=c.due[keep],
-    )
+    every = MemoryStates(snapshot.card_ids, c.stability, c.last_review, snapshot.reps, c.due)
+    return _rows_of(every, keep)
 
 
 def memory_states_of(states: MemoryStates, card_ids: np.ndarray) -> MemoryStates:
     """The rows of ``states`` whose card id is in ``card_ids`` (int64, any order), in id order."""
-    keep = np.isin(states.card_ids, card_ids)
-    return MemoryStates(
-        card_ids=states.card_ids[keep],
-        stability=states.stability[keep],
-        last_review_us=states.last_review_us[keep],
-        reps=states.reps[keep],
-        due_us=states.due_us[keep],
-    )
+    return _rows_of(states, np.isin(states.card_ids, card_ids))
+
+
+def _rows_of(states: MemoryStates, keep: np.ndarray) -> MemoryStates:
+    """The rows of ``states`` where the bool mask ``keep`` is True."""
+    return MemoryStates(*(getattr(states, f.name)[keep] for f in fields(MemoryStates)))
 
 
 # --- writes -----------------------------------------------------------------------------
