@@ -9,6 +9,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
 from fsrs.scheduler import DEFAULT_PARAMETERS
 
 from studylog.services import reschedule, review_states, settings
@@ -73,3 +74,19 @@ def test_downgrade_and_upgrade_carry_the_undo_across(tmp_path: Path) -> None:
     assert cards_now(db) == before
     assert settings.values(db) == values
     assert _blobs(path) == {}
+
+
+def test_damaged_undo_bytes_are_one_clear_error_and_change_nothing(tmp_path: Path) -> None:
+    from studylog.errors import DatabaseError
+
+    db, path, _, _ = _rescheduled(tmp_path)
+    after = cards_now(db)
+    with sqlite3.connect(path) as con:
+        con.execute(
+            "UPDATE undo_data SET data = ? WHERE key = ?",
+            (b"PK\x03\x04 not a zip", reschedule.UNDO_KEY),
+        )
+    with pytest.raises(DatabaseError, match="undo_data row 'undo.reschedule' is damaged") as caught:
+        settings.undo_reschedule(db)
+    assert "\n" not in str(caught.value)
+    assert cards_now(db) == after

@@ -11,12 +11,14 @@ loads the old bytes.
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Mapping
 
 import numpy as np
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from studylog.errors import DatabaseError
 from studylog.storage.models import UndoData
 
 
@@ -34,10 +36,16 @@ def get(session: Session, key: str) -> dict[str, np.ndarray] | None:
     """The arrays stored under ``key`` (None when none), never unpickled.
 
     Raises:
-        ValueError: the stored bytes are not a NumPy archive of plain arrays.
+        DatabaseError: the stored bytes are not a NumPy archive of plain arrays
+            (one line naming the row; nothing is changed).
     """
     data = session.execute(select(UndoData.data).where(UndoData.key == key)).scalar()
     if data is None:
         return None
-    with np.load(io.BytesIO(data), allow_pickle=False) as archive:
-        return {name: archive[name] for name in archive.files}
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+            return {name: archive[name] for name in archive.files}
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise DatabaseError(
+            f"undo_data row {key!r} is damaged (not a NumPy archive of plain arrays: {exc})"
+        ) from None
