@@ -284,3 +284,73 @@ def test_a_deleted_cards_kept_history_is_not_exported(tmp_path):
     assert (report.files[0].added["cards"], report.files[0].added["reviews"]) == (1, 1)
     for db in (a, b):
         db.dispose()
+
+
+def _settings_rows(db: Database) -> dict:
+    from studylog.storage.models import Setting
+
+    with db.read() as session:
+        return {s.key: s.value for s in session.scalars(select(Setting))}
+
+
+def test_an_export_carries_the_users_settings_and_none_of_the_collections_own_state(
+    source, tmp_path
+):
+    """Undo steps name this collection's card ids, the pack's fingerprint (and the
+    caches) describe this collection: an export leaves them out, and an import ignores them
+    when an older export carries them."""
+    from studylog.services import card_actions
+
+    db, _backup, _doc = source
+    settings.update_deck(db, "밑바닥2", {"desired_retention": 0.8})  # saves its undo step
+    card = cards.list_cards(db)[0]
+    card_actions.suspend(db, ids=[card.id], now=NOW)
+    rows = _settings_rows(db)
+    own = {"undo.card_actions", "undo.reschedule", "pack.fingerprint"}
+    assert own <= rows.keys()  # the collection has them, so leaving them out is a choice
+    doc = export_doc(db, tmp_path / "now.json")
+    assert doc["settings"] == {
+        "deck_presets": {"밑바닥2": {"desired_retention": 0.8}},
+        "fsrs.desired_retention": 0.85,
+        "timezone": "Asia/Seoul",
+    }
+    # An older export with every row: another collection takes only the user's choices.
+    doc["settings"] = rows
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    target = new_db(tmp_path / "t.db")
+    import_files(target, [old], now=NOW)
+    assert _settings_rows(target).keys() == doc["settings"].keys() - own
+    assert card_actions.last_undo(target) is None  # nothing of the other machine's to undo
+    assert settings.effective(target, "밑바닥2").values["desired_retention"] == 0.8
+    target.dispose()
+
+
+@pytest.mark.parametrize(
+    ("settings_row", "message"),
+    [
+        ({"fsrs.desired_retention": 5}, "settings: desired_retention: "),
+        ({"fsrs.learning_steps_s": "soon"}, "settings: learning_steps: "),
+        ({"deck_presets": {"밑바닥2": {"timezone": "UTC"}}}, "deck_presets: 밑바닥2: timezone: "),
+        ({"shared_presets": {"빠른": {"new_per_day": -3}}}, "shared_presets: 빠른: new_per_day: "),
+        ({"deck_presets": ["밑바닥2"]}, "settings: deck_presets: not an object"),
+        ({"deck_preset_names": {"밑바닥2": 7}}, "deck_preset_names: 밑바닥2: not a name"),
+        ({"theme": "x" * 500}, "settings: theme: not a name"),
+    ],
+)
+def test_a_bad_setting_is_named_and_nothing_is_written(source, tmp_path, settings_row, message):
+    _db, backup, _doc = source
+    doc = json.loads(backup.read_text(encoding="utf-8"))
+    doc["settings"] = {**doc["settings"], **settings_row}
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    target = new_db(tmp_path / "t.db")
+    with pytest.raises(InvalidInputError) as caught:
+        import_files(target, [bad], now=NOW)
+    assert str(caught.value).startswith("bad.json: settings: ")
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+    assert _settings_rows(target) == {}
+    with target.read() as s:
+        assert s.scalar(select(func.count(Card.id))) == 0
+    target.dispose()

@@ -23,6 +23,7 @@ from studylog import __version__
 from studylog.errors import InvalidInputError
 from studylog.interchange.export_format import BY_NAME, FORMAT_VERSION
 from studylog.interchange.summary import ProgressFn, no_progress
+from studylog.services import settings as settings_service
 from studylog.storage.engine import Database
 from studylog.storage.import_models import ImportRecord, SuggestedCard
 from studylog.storage.models import (
@@ -205,7 +206,11 @@ def write_json(db: Database, out: IO[str], progress: ProgressFn = no_progress) -
             "exported_at": utcnow().isoformat(),
         }
         out.write(",\n".join(f" {json.dumps(k)}: {json.dumps(v)}" for k, v in header.items()))
-        settings = {s.key: s.value for s in session.scalars(select(Setting).order_by(Setting.key))}
+        settings = {
+            s.key: s.value
+            for s in session.scalars(select(Setting).order_by(Setting.key))
+            if settings_service.is_portable(s.key)  # not undo steps, caches, markers
+        }
         out.write(f',\n "settings": {json.dumps(settings, ensure_ascii=False)}')
         for name, (rows, model) in SECTIONS.items():
             counted = select(func.count()).select_from(model)

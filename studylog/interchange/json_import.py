@@ -198,9 +198,14 @@ def parse_export(data: Any, name: str) -> ParsedJson:
             f"{name}: export format version {version!r} is newer than this studylog reads "
             f"({FORMAT_VERSION}); upgrade studylog"
         )
-    settings = data.get("settings") or {}
-    if not isinstance(settings, dict):
+    raw_settings = data.get("settings") or {}
+    if not isinstance(raw_settings, dict):
         raise InvalidInputError(f"{name}: settings: not an object")
+    try:
+        # only what another collection may take (older exports carried undo steps and caches)
+        settings = settings_service.portable(raw_settings)
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"{name}: settings: {exc}") from None
     sections: dict[str, list[dict[str, Any]]] = {}
     for section in SPEC:
         rows = data.get(section)

@@ -38,6 +38,9 @@ SHARED_PRESETS = "shared_presets"
 DECK_PRESET_NAMES = "deck_preset_names"
 """Which shared preset a deck uses: {deck: preset name}. A deck listed here has no own preset."""
 PRESET_ROWS = (DECK_PRESETS, SHARED_PRESETS, DECK_PRESET_NAMES)
+THEME = "theme"
+"""The app's colour theme: a Textual theme name (the app ignores a name it does not know)."""
+_MAX_NAME = 200  # characters of a theme, deck or preset name taken from an export
 
 
 def get_in(session: Session, key: str, default: Any = None) -> Any:
@@ -656,3 +659,81 @@ def undo_reschedule(db: Database) -> str:
                 _replay_rows_in(session, old, rewritten.tolist())
         reschedule_service.restore_cards_in(session, snapshot)
         return snapshot.label
+
+
+# --- settings another collection may take (the JSON export) ------------------------------
+
+
+def is_portable(key: str) -> bool:
+    """Whether the ``settings`` row ``key`` is a user's choice another collection may take:
+    a scheduler setting, a preset row or the theme.
+
+    Every other row is this collection's own state: undo steps and markers that
+    name its card and review ids (``undo.*``, ``reviews.stale_states*``),
+    caches (``stats.daily_cache``), the pack's fingerprint, today's extended
+    limits. Exported into another collection they would undo the wrong cards or
+    claim a pack sync that never ran there, so the JSON export leaves them out
+    and its import ignores them.
+    """
+    return key in _PORTABLE
+
+
+_PORTABLE = frozenset({d.stored_as for d in defs.SETTINGS.values()} | {*PRESET_ROWS, THEME})
+
+
+def portable(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The portable rows of an export's ``settings`` object (key -> stored JSON value),
+    each checked as writing it through :func:`update` or the preset commands would be,
+    in its stored form; other keys are dropped (see :func:`is_portable`).
+
+    Raises:
+        SettingError: a portable row whose value is not one the setting allows
+            (the message names the setting, and the preset or deck).
+    """
+    by_stored = {d.stored_as: d for d in defs.SETTINGS.values()}
+    out: dict[str, Any] = {}
+    for key, value in raw.items():
+        if not is_portable(key) or value is None:
+            continue
+        if key in by_stored:
+            definition = by_stored[key]
+            out[key] = definition.to_stored(value)
+        elif key in (DECK_PRESETS, SHARED_PRESETS):
+            out[key] = _checked_presets(key, value)
+        elif key == DECK_PRESET_NAMES:
+            out[key] = {
+                _checked_name(key, deck): _checked_name(f"{key}: {deck}", name)
+                for deck, name in _checked_object(key, value).items()
+            }
+        else:  # THEME
+            out[key] = _checked_name(key, value)
+    return out
+
+
+def _checked_object(where: str, value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise defs.SettingError(where, "not an object")
+    return value
+
+
+def _checked_name(where: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > _MAX_NAME:
+        raise defs.SettingError(where, f"not a name of 1 to {_MAX_NAME} characters")
+    return value
+
+
+def _checked_presets(row: str, value: Any) -> dict[str, dict[str, Any]]:
+    """A preset row {name: {setting key: stored}} with every value checked (deck scope)."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, keys in _checked_object(row, value).items():
+        where = f"{row}: {_checked_name(row, name)}"
+        try:
+            out[name] = {
+                key: defs.deck_setting(key).to_stored(stored)
+                for key, stored in _checked_object(where, keys).items()
+            }
+        except defs.SettingError as exc:
+            if exc.key == where:
+                raise
+            raise defs.SettingError(where, str(exc), exc.allowed) from None
+    return out

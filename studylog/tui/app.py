@@ -56,7 +56,7 @@ from studylog.tui.widgets.card_view import CardView
 from studylog.tui.widgets.entry_editor import link_target
 from studylog.tui.widgets.guard import guarded, report
 
-THEME_KEY = "theme"
+THEME_KEY = settings.THEME
 T = TypeVar("T")
 POLL_SECONDS = 1.0  # how often the data version is looked at (one PRAGMA, no table read)
 
