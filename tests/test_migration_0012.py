@@ -5,15 +5,17 @@ downgrade) can still be undone, putting every card back as it was."""
 from __future__ import annotations
 
 import base64
+import io
 import json
 import sqlite3
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fsrs.scheduler import DEFAULT_PARAMETERS
 
 from studylog.services import reschedule, review_states, settings
-from studylog.storage import migrate
+from studylog.storage import bulk, migrate
 from studylog.storage.engine import Database
 from tests.test_reschedule_undo import cards_now
 from tests.test_review_scheduling import _history, no_fuzz
@@ -89,4 +91,32 @@ def test_damaged_undo_bytes_are_one_clear_error_and_change_nothing(tmp_path: Pat
     with pytest.raises(DatabaseError, match="undo_data row 'undo.reschedule' is damaged") as caught:
         settings.undo_reschedule(db)
     assert "\n" not in str(caught.value)
+    assert cards_now(db) == after
+
+
+@pytest.mark.parametrize(
+    ("arrays", "why"),
+    [
+        ({"card_ids": np.arange(3)}, r"no array state, step, stability"),
+        (
+            {n: np.arange(3 if n != "due" else 2) for n in bulk.CardSnapshot.ARRAYS},
+            r"arrays of different lengths: .*due \(2,\)",
+        ),
+    ],
+)
+def test_an_undo_archive_without_its_arrays_is_one_clear_error(tmp_path: Path, arrays, why) -> None:
+    """A valid archive that lacks an array (or holds misaligned ones) refuses as damaged
+    bytes do: one line naming the row, no KeyError or IndexError, nothing changed."""
+    from studylog.errors import DatabaseError
+
+    db, path, _, _ = _rescheduled(tmp_path)
+    after = cards_now(db)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    with sqlite3.connect(path) as con:
+        con.execute(
+            "UPDATE undo_data SET data = ? WHERE key = ?", (buffer.getvalue(), reschedule.UNDO_KEY)
+        )
+    with pytest.raises(DatabaseError, match=rf"undo_data row 'undo.reschedule' is damaged \({why}"):
+        settings.undo_reschedule(db)
     assert cards_now(db) == after

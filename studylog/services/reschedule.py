@@ -400,7 +400,7 @@ def save_undo_in(
 def load_undo_in(session: Session) -> UndoSnapshot | None:
     """The saved snapshot, or None."""
     row = session.get(Setting, UNDO_KEY)
-    arrays = undo_data.get(session, UNDO_KEY)
+    arrays = undo_data.get(session, UNDO_KEY, bulk.CardSnapshot.ARRAYS)
     if row is None or not isinstance(row.value, dict) or arrays is None:
         return None
     data = row.value

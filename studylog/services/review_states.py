@@ -169,7 +169,7 @@ def store_in(
 
 def _overwritten(session: Session) -> tuple[np.ndarray, np.ndarray]:
     """The (review ids, codes) kept under :data:`UNDO_KEY` (empty when none)."""
-    arrays = undo_data.get(session, UNDO_KEY)
+    arrays = undo_data.get(session, UNDO_KEY, ("ids", "codes"))
     if arrays is None:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     return arrays["ids"].astype(np.int64), arrays["codes"].astype(np.int64)

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sqlalchemy.orm import Session
@@ -706,6 +706,12 @@ class CardSnapshot:
     cards: CardArrays
     reps: np.ndarray
     lapses: np.ndarray
+
+    ARRAYS: ClassVar[tuple[str, ...]] = (
+        "card_ids", "state", "step", "stability", "difficulty", "due", "last_review", "reps",
+        "lapses",
+    )  # fmt: skip
+    """The names :meth:`to_arrays` gives and :meth:`from_arrays` reads."""
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         """The snapshot as named arrays (for ``np.savez``), each in the smallest dtype that
