@@ -89,8 +89,9 @@ def export_command(app: AppContext, fmt: str, dest: Path) -> None:
             from studylog.interchange.anki_export import export_apkg
 
             counts = export_apkg(db, dest, progress=progress)
-    summary = ", ".join(f"{n} {name}" for name, n in counts.items())
-    click.echo(f"Exported {summary} to {dest}.")
+    from studylog.interchange.summary import describe_export
+
+    click.echo(f"Exported {describe_export(counts)} to {dest}.")
 
 
 def _print_report(report: ImportReport) -> None:

@@ -18,6 +18,14 @@ LABELS = {  # kind -> (singular, plural)
     "suggestions": ("suggested card", "suggested cards"),
     "reviews": ("review", "reviews"),
 }
+EXPORT_LABELS = {  # what exports count beyond the import kinds (section and file names)
+    "suggested_cards": ("suggested card", "suggested cards"),
+    "import_records": ("import record", "import records"),
+    "day files": ("day file", "day files"),
+    "concept files": ("concept file", "concept files"),
+    "deck files": ("deck file", "deck files"),
+    "notes": ("note", "notes"),
+}
 
 # progress(label, done, total): called as work advances; total None when unknown.
 ProgressFn = Callable[[str, int, int | None], None]
@@ -76,6 +84,17 @@ def describe(counts: dict[str, int]) -> str:
             singular, plural = LABELS[kind]
             parts.append(f"{n:,} {singular if n == 1 else plural}")
     return ", ".join(parts) or "nothing"
+
+
+def describe_export(counts: dict[str, int]) -> str:
+    """An export's counts in their order, zeros included: ``{"entries": 1, "todos": 0}`` ->
+    ``"1 entry, 0 TODOs"`` (a name without a label is shown as it is)."""
+    labels = {**LABELS, **EXPORT_LABELS}
+    parts = []
+    for name, n in counts.items():
+        singular, plural = labels.get(name, (name, name))
+        parts.append(f"{n:,} {singular if n == 1 else plural}")
+    return ", ".join(parts)
 
 
 @dataclass(frozen=True)
