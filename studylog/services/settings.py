@@ -51,8 +51,8 @@ _cards = tables.cards
 def get_in(reader: Session | Connection, key: str, default: Any = None) -> Any:
     """The value stored under ``key``, or ``default``, in the caller's transaction.
 
-    A Session answers from its identity map when it holds the row (its pending
-    changes seen, as ``Session.get``); a Connection reads the row.
+    A Session answers as ``Session.get`` does (from its identity map when it holds
+    the row, so its unflushed changes count); a Connection reads the row.
     """
     if isinstance(reader, Connection):
         found = reader.execute(select(_settings.c.value).where(_settings.c.key == key)).first()

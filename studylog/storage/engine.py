@@ -284,7 +284,7 @@ class Database:
 
 def connection_of(reader: Session | Connection) -> Connection:
     """The Core connection of ``reader``: the connection itself, or the session's
-    (in the session's transaction)."""
+    (in the session's transaction, which begins if it has not yet)."""
     return reader if isinstance(reader, Connection) else reader.connection()
 
 
