@@ -32,6 +32,7 @@ class Tag(Base):
     """A tag on cards and concepts (``leech`` is set by the scheduler)."""
 
     __table__ = tables.tags
+    __tablename__ = tables.tags.name  # each model still names its table, as before
 
     id: Mapped[int]
     name: Mapped[str]
@@ -41,6 +42,7 @@ class JournalEntry(Base):
     """One journal entry of a study day; a day may have several."""
 
     __table__ = tables.journal_entries
+    __tablename__ = tables.journal_entries.name
 
     id: Mapped[int]
     day: Mapped[date]
@@ -53,6 +55,7 @@ class Todo(Base):
     """A TODO item. It belongs to its origin day and shows in later days until done."""
 
     __table__ = tables.todos
+    __tablename__ = tables.todos.name
 
     id: Mapped[int]
     text: Mapped[str]
@@ -72,6 +75,7 @@ class Concept(Base):
     """
 
     __table__ = tables.concepts
+    __tablename__ = tables.concepts.name
 
     id: Mapped[int]
     slug: Mapped[str]
@@ -108,6 +112,7 @@ class Card(Base):
     """
 
     __table__ = tables.cards
+    __tablename__ = tables.cards.name
 
     id: Mapped[int]
     concept_id: Mapped[int | None]
@@ -158,6 +163,7 @@ class Review(Base):
     """
 
     __table__ = tables.reviews
+    __tablename__ = tables.reviews.name
 
     id: Mapped[int]
     card_id: Mapped[int]
@@ -187,6 +193,7 @@ class Setting(Base):
     """Collection settings as JSON values (desired retention, limits, day start hour...)."""
 
     __table__ = tables.settings
+    __tablename__ = tables.settings.name
 
     key: Mapped[str]
     value: Mapped[Any]
@@ -201,6 +208,7 @@ class UndoData(Base):
     """
 
     __table__ = tables.undo_data
+    __tablename__ = tables.undo_data.name
 
     key: Mapped[str]
     data: Mapped[bytes]
