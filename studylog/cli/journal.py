@@ -44,10 +44,8 @@ MAX_CARRIED_SHOWN = 30  # the newest carried-over TODOs; the rest are one line a
 
 
 def print_summary(summary) -> None:  # noqa: ANN001 - DaySummary
-    from rich.markup import escape
-    from rich.panel import Panel
-    from rich.table import Table
-
+    # rich's Panel and Table are imported only when there is an entry or a TODO to show
+    # (a few ms of a cold start that has neither).
     out = console()
     queue = summary.queue  # today: what Review shows, the daily limits applied
     due = summary.due if queue is None else queue.learning + queue.review
@@ -59,6 +57,8 @@ def print_summary(summary) -> None:  # noqa: ANN001 - DaySummary
         + ("s" if summary.streak != 1 else "")
     )
     if summary.entries:
+        from rich.panel import Panel
+
         from studylog.linebreaks import rich_note  # the markdown parser, only for entries
 
         for entry in summary.entries:
@@ -66,6 +66,9 @@ def print_summary(summary) -> None:  # noqa: ANN001 - DaySummary
     else:
         out.print('[dim]No entries yet. Add one with: studylog log "what I studied"[/]')
     if summary.todos:
+        from rich.markup import escape
+        from rich.table import Table
+
         carried = [t for t in summary.todos if t.carried]
         shown = carried[-MAX_CARRIED_SHOWN:] + [t for t in summary.todos if not t.carried]
         table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)

@@ -17,7 +17,6 @@ from sqlalchemy import select
 
 from studylog.paths import content_dir
 from studylog.storage.engine import Database
-from studylog.storage.models import Concept
 from studylog.studyday import utcnow
 
 FINGERPRINT_KEY = "pack.fingerprint"
@@ -67,9 +66,10 @@ def sync_pack(db: Database, root: Path | None = None, *, force: bool = False) ->
     if not force and settings.get(db, FINGERPRINT_KEY) == mark:
         report.skipped = True
         return report
-    # Imported only when the pack changed: the common start skips the parser.
+    # Imported only when the pack changed: the common start skips the parser and the ORM.
     from studylog.content.concept_file import parse_concept
     from studylog.services.concepts import apply_file
+    from studylog.storage.models import Concept
 
     now = utcnow()
     with db.write() as session:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, literal_column, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from studylog.content.cloze import cloze_ords
@@ -20,6 +20,8 @@ from studylog.errors import InvalidInputError, NotFoundError
 from studylog.scheduling.states import CardState
 from studylog.services import tags as tag_service
 from studylog.storage.bulk_insert import drop_stats_cache
+from studylog.storage.deck_rows import has_text as has_text
+from studylog.storage.deck_rows import no_text as no_text
 from studylog.storage.engine import Database
 from studylog.storage.models import Card, Concept, Tag, card_tags
 from studylog.studyday import utcnow
@@ -90,19 +92,6 @@ def info(card: Card) -> CardInfo:
         suspended=card.suspended,
         buried_until=card.buried_until,
     )
-
-
-def has_text():  # noqa: ANN201 - SQL expression
-    """SQL condition: the card has text. A card imported from a review log whose id
-    matched no card has an empty front (``studylog.interchange.review_log``); it
-    keeps its history but stays out of the daily queue until it gets text."""
-    return Card.front != literal_column("''")  # a literal, so the partial index matches
-
-
-def no_text():  # noqa: ANN201 - SQL expression
-    """SQL condition: the card has no text (see :func:`has_text`), written as the
-    partial index ``ix_cards_no_text`` is, so SQLite can use it."""
-    return Card.front == literal_column("''")
 
 
 def _check_text(front: str, back: str, kind: str) -> None:

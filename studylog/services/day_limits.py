@@ -12,14 +12,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
-from typing import Any
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any
 
 from studylog.errors import InvalidInputError
 from studylog.scheduling import decks as deck_rules
 from studylog.scheduling.settings import DailyLimits
 from studylog.services import settings as settings_service
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 EXTEND_KEY = "review.extend_today"
 MAX_EXTRA = 9999

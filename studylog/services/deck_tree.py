@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection
 
 from studylog.scheduling import decks as deck_rules
 from studylog.scheduling import settings as defs
@@ -21,13 +22,17 @@ from studylog.scheduling.settings import DailyLimits
 from studylog.services import day_limits
 from studylog.services import settings as settings_service
 from studylog.storage import deck_rows
+from studylog.storage.engine import connection_of
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
-def limits_function(session: Session, day: date) -> tuple[DailyLimits, LimitsOf]:
+def limits_function(reader: Session | Connection, day: date) -> tuple[DailyLimits, LimitsOf]:
     """The collection's daily limits on ``day`` and each deck's (its preset's), each with
     the extra new cards custom study granted for that day."""
-    found = settings_service.deck_settings_in(session)
-    stored = settings_service.get_in(session, day_limits.EXTEND_KEY)
+    found = settings_service.deck_settings_in(reader)
+    stored = settings_service.get_in(reader, day_limits.EXTEND_KEY)
     collection = defs.limits_from(found.collection)
     granted = day_limits.extra_new(stored, day, None) or bool(
         isinstance(stored, dict) and stored.get("day") == day.isoformat()
@@ -48,16 +53,19 @@ def limits_function(session: Session, day: date) -> tuple[DailyLimits, LimitsOf]
     return with_extra(None), with_extra
 
 
-def tree_in(session: Session, now: datetime) -> tuple[list[DeckNode], DailyLimits, Done, date]:
-    """The deck tree at ``now`` inside the caller's transaction: (top-level nodes, the
-    collection's limits, everything studied today, the study day)."""
-    calendar = settings_service.calendar_from(settings_service.values_in(session))
+def tree_in(
+    reader: Session | Connection, now: datetime
+) -> tuple[list[DeckNode], DailyLimits, Done, date]:
+    """The deck tree at ``now`` inside the caller's transaction (a Session's or a Core
+    connection's): (top-level nodes, the collection's limits, everything studied today,
+    the study day)."""
+    calendar = settings_service.calendar_from(settings_service.values_in(reader))
     day = calendar.day_of(now)
     end = calendar.end_of(day)
-    conn = session.connection()
+    conn = connection_of(reader)
     counts = deck_rows.deck_counts(conn, day, end, now + LEARN_AHEAD)
     done = deck_rows.done_today(conn, calendar.start_of(day), end)
-    limits, limits_of = limits_function(session, day)
+    limits, limits_of = limits_function(reader, day)
     roots = deck_rules.build_tree(
         counts, done, limits_of, new_ignores_review_limit=limits.new_ignores_review_limit
     )

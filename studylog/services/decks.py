@@ -26,8 +26,6 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy.orm import Session
-
 from studylog.errors import InvalidInputError, NotFoundError
 from studylog.scheduling import decks as deck_rules
 from studylog.scheduling.decks import DEFAULT_DECK, Counts, DeckNode
@@ -38,6 +36,8 @@ from studylog.storage.engine import Database
 from studylog.studyday import ensure_utc, utcnow
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from studylog.services.card_actions import ActionResult, RowImage, UndoStep
 
 
@@ -85,8 +85,8 @@ def _now(now: datetime | None) -> datetime:
 
 def tree(db: Database, *, now: datetime | None = None) -> list[DeckNode]:
     """The deck tree with today's counts (see :mod:`studylog.scheduling.decks`)."""
-    with db.read() as session:
-        return tree_in(session, _now(now))[0]
+    with db.read_connection() as conn:
+        return tree_in(conn, _now(now))[0]
 
 
 def _row(node: DeckNode) -> DeckRow:
@@ -114,8 +114,8 @@ def list_decks(db: Database, *, now: datetime | None = None) -> DeckList:
     Cost: two grouped reads (the cards by deck over ``ix_cards_deck``, today's
     answers by deck) and a walk of the tree.
     """
-    with db.read() as session:
-        roots, limits, done, day = tree_in(session, _now(now))
+    with db.read_connection() as conn:
+        roots, limits, done, day = tree_in(conn, _now(now))
     new, learning, review = deck_rules.cap_collection(roots, limits, done)
     rows = [_row(node) for root in roots for node in root.walk()]
     return DeckList(day, rows, new, learning, review)

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
 from studylog.errors import InvalidInputError, NotFoundError
 from studylog.storage.engine import Database
-from studylog.storage.models import JournalEntry
+from studylog.storage.tables import journal_entries
 from studylog.studyday import utcnow
+
+if TYPE_CHECKING:
+    # The reads are Core selects (``studylog today`` loads no ORM); the model is
+    # imported by the functions that write or load one entry.
+    from studylog.storage.models import JournalEntry
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,8 @@ def add(db: Database, body: str, day: date, *, now: datetime | None = None) -> E
     Raises:
         InvalidInputError: if ``body`` is empty or only white space.
     """
+    from studylog.storage.models import JournalEntry
+
     _check(body)
     moment = now or utcnow()
     with db.write() as session:
@@ -51,6 +59,8 @@ def add(db: Database, body: str, day: date, *, now: datetime | None = None) -> E
 
 def edit(db: Database, entry_id: int, body: str, *, now: datetime | None = None) -> EntryInfo:
     """Replace an entry's text. Raises NotFoundError or InvalidInputError."""
+    from studylog.storage.models import JournalEntry
+
     _check(body)
     with db.write() as session:
         entry = session.get(JournalEntry, entry_id)
@@ -64,6 +74,8 @@ def edit(db: Database, entry_id: int, body: str, *, now: datetime | None = None)
 
 def delete(db: Database, entry_id: int) -> None:
     """Delete an entry. Raises NotFoundError."""
+    from studylog.storage.models import JournalEntry
+
     with db.write() as session:
         entry = session.get(JournalEntry, entry_id)
         if entry is None:
@@ -73,6 +85,8 @@ def delete(db: Database, entry_id: int) -> None:
 
 def get(db: Database, entry_id: int) -> EntryInfo:
     """One entry. Raises NotFoundError."""
+    from studylog.storage.models import JournalEntry
+
     with db.read() as session:
         entry = session.get(JournalEntry, entry_id)
         if entry is None:
@@ -87,21 +101,21 @@ def on_day(db: Database, day: date) -> list[EntryInfo]:
 
 def between(db: Database, first: date, last: date) -> list[EntryInfo]:
     """The entries from study day ``first`` to ``last`` inclusive, by day then creation."""
-    with db.read() as session:
-        rows = session.scalars(
-            select(JournalEntry)
-            .where(JournalEntry.day >= first, JournalEntry.day <= last)
-            .order_by(JournalEntry.day, JournalEntry.created_at, JournalEntry.id)
+    e = journal_entries.c
+    with db.read_connection() as conn:
+        rows = conn.execute(
+            select(e.id, e.day, e.body, e.created_at, e.updated_at)
+            .where(e.day >= first, e.day <= last)
+            .order_by(e.day, e.created_at, e.id)
         )
-        return [_info(e) for e in rows]
+        return [EntryInfo(*row) for row in rows]
 
 
 def days_with_entries(db: Database, first: date, last: date) -> dict[date, int]:
     """How many entries each study day in [first, last] has (days without any are left out)."""
-    with db.read() as session:
-        rows = session.execute(
-            select(JournalEntry.day, func.count(JournalEntry.id))
-            .where(JournalEntry.day >= first, JournalEntry.day <= last)
-            .group_by(JournalEntry.day)
+    e = journal_entries.c
+    with db.read_connection() as conn:
+        rows = conn.execute(
+            select(e.day, func.count(e.id)).where(e.day >= first, e.day <= last).group_by(e.day)
         )
         return {day: n for day, n in rows}

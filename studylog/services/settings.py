@@ -16,16 +16,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, or_, select
 
 from studylog.errors import NotFoundError
 from studylog.scheduling import settings as defs
+from studylog.storage import tables
 from studylog.storage.engine import Database
-from studylog.storage.models import Card, Setting
 from studylog.studyday import StudyCalendar, local_zone
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
     from studylog.services.reschedule import RescheduleSummary
     from studylog.storage import bulk
 
@@ -43,18 +44,37 @@ THEME = "theme"
 _MAX_NAME = 200  # characters of a theme, deck or preset name taken from an export
 
 
-def get_in(session: Session, key: str, default: Any = None) -> Any:
-    row = session.get(Setting, key)
+# The reads here take a Session or a Core Connection: ``studylog today`` reads the
+# settings through a Core connection and never imports the ORM (models are imported
+# only where a row is written, inside the functions). The writes take a Session.
+_settings = tables.settings
+_cards = tables.cards
+
+
+def get_in(reader: Session | Connection, key: str, default: Any = None) -> Any:
+    """The value stored under ``key``, or ``default``, in the caller's transaction.
+
+    A Session answers as ``Session.get`` does (from its identity map when it holds
+    the row, so its unflushed changes count); a Connection reads the row.
+    """
+    if isinstance(reader, Connection):
+        found = reader.execute(select(_settings.c.value).where(_settings.c.key == key)).first()
+        return default if found is None else found[0]
+    from studylog.storage.models import Setting
+
+    row = reader.get(Setting, key)
     return default if row is None else row.value
 
 
 def get(db: Database, key: str, default: Any = None) -> Any:
     """The value stored under ``key``, or ``default``."""
-    with db.read() as session:
-        return get_in(session, key, default)
+    with db.read_connection() as conn:
+        return get_in(conn, key, default)
 
 
 def set_in(session: Session, key: str, value: Any) -> None:
+    from studylog.storage.models import Setting
+
     row = session.get(Setting, key)
     if row is None:
         session.add(Setting(key=key, value=value))
@@ -64,6 +84,8 @@ def set_in(session: Session, key: str, value: Any) -> None:
 
 def delete_in(session: Session, key: str) -> None:
     """Remove the row ``key`` (nothing happens when there is none)."""
+    from studylog.storage.models import Setting
+
     row = session.get(Setting, key)
     if row is not None:
         session.delete(row)
@@ -78,17 +100,19 @@ def put(db: Database, key: str, value: Any) -> None:
 # --- typed scheduler settings ---------------------------------------------------------
 
 
-def values_in(session: Session) -> dict[str, Any]:
+def values_in(reader: Session | Connection) -> dict[str, Any]:
     """Every scheduler setting's value (setting key -> typed value), in one SELECT."""
     stored = {d.stored_as for d in defs.SETTINGS.values()}
-    rows = session.execute(select(Setting.key, Setting.value).where(Setting.key.in_(stored)))
+    rows = reader.execute(
+        select(_settings.c.key, _settings.c.value).where(_settings.c.key.in_(stored))
+    )
     return defs.from_stored({key: raw for key, raw in rows})
 
 
 def values(db: Database) -> dict[str, Any]:
     """Every scheduler setting (key -> typed value, defaults for what is not stored)."""
-    with db.read() as session:
-        return values_in(session)
+    with db.read_connection() as conn:
+        return values_in(conn)
 
 
 def value(db: Database, key: str) -> Any:
@@ -144,9 +168,7 @@ def update_in(
         )
     for key in resets:
         if key not in checked:
-            row = session.get(Setting, defs.SETTINGS[key].stored_as)
-            if row is not None:
-                session.delete(row)
+            delete_in(session, defs.SETTINGS[key].stored_as)
     for key in checked:
         if key in changed or get_in(session, defs.SETTINGS[key].stored_as) is None:
             set_in(session, defs.SETTINGS[key].stored_as, defs.SETTINGS[key].to_stored(new[key]))
@@ -293,7 +315,7 @@ class EffectiveSettings:
         return defs.limits_from(self.values)
 
 
-def deck_presets_in(session: Session) -> dict[str, dict[str, Any]]:
+def deck_presets_in(reader: Session | Connection) -> dict[str, dict[str, Any]]:
     """Every deck's preset as the scheduler sees it: deck -> {setting key: typed value}
     (decks that set nothing left out): the keys of the shared preset the deck uses
     (:data:`DECK_PRESET_NAMES`; ``Default`` sets nothing), else its own preset's.
@@ -301,10 +323,10 @@ def deck_presets_in(session: Session) -> dict[str, dict[str, Any]]:
     Lenient as :meth:`SettingDef.from_stored`: a key that is unknown (or no
     longer per deck) is ignored, a value that cannot be read is left out.
     """
-    view = typed_presets(get_in(session, DECK_PRESETS, {}))
-    assigned = preset_names_in(session)
+    view = typed_presets(get_in(reader, DECK_PRESETS, {}))
+    assigned = preset_names_in(reader)
     if assigned:
-        shared = typed_presets(get_in(session, SHARED_PRESETS, {}))
+        shared = typed_presets(get_in(reader, SHARED_PRESETS, {}))
         for deck, name in assigned.items():
             view.pop(deck, None)
             if shared.get(name):
@@ -312,9 +334,9 @@ def deck_presets_in(session: Session) -> dict[str, dict[str, Any]]:
     return view
 
 
-def preset_names_in(session: Session) -> dict[str, str]:
+def preset_names_in(reader: Session | Connection) -> dict[str, str]:
     """Deck -> the shared preset it uses (decks with their own or no preset left out)."""
-    raw = get_in(session, DECK_PRESET_NAMES, {}) or {}
+    raw = get_in(reader, DECK_PRESET_NAMES, {}) or {}
     if not isinstance(raw, dict):
         return {}
     return {str(d): str(n) for d, n in raw.items() if isinstance(n, str)}
@@ -347,9 +369,9 @@ def typed_presets(raw: Any) -> dict[str, dict[str, Any]]:
     return out
 
 
-def deck_settings_in(session: Session) -> DeckSettings:
+def deck_settings_in(reader: Session | Connection) -> DeckSettings:
     """The collection's settings and every preset, in two primary-key reads."""
-    return DeckSettings(values_in(session), deck_presets_in(session))
+    return DeckSettings(values_in(reader), deck_presets_in(reader))
 
 
 def deck_settings(db: Database) -> DeckSettings:
@@ -389,15 +411,15 @@ def deck_names(db: Database) -> list[str]:
 def deck_names_in(session: Session) -> list[str]:
     """Every deck that has cards, and every ancestor of one, sorted."""
     names: set[str] = set()
-    for (deck,) in session.execute(select(Card.deck).distinct()):
+    for (deck,) in session.execute(select(_cards.c.deck).distinct()):
         names.update(defs.deck_path(deck))
     return sorted(names)
 
 
 def _deck_exists(session: Session, deck: str) -> bool:
     like = deck.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    query = select(Card.id).where(
-        or_(Card.deck == deck, Card.deck.like(f"{like}{defs.DECK_SEPARATOR}%", escape="\\"))
+    query = select(_cards.c.id).where(
+        or_(_cards.c.deck == deck, _cards.c.deck.like(f"{like}{defs.DECK_SEPARATOR}%", escape="\\"))
     )
     return session.execute(query.limit(1)).first() is not None
 
@@ -551,7 +573,7 @@ def reschedule_changed_in(
     """
     from studylog.services import reschedule as reschedule_service  # lazy: NumPy
 
-    decks = [d for (d,) in session.execute(select(Card.deck).distinct())]
+    decks = [d for (d,) in session.execute(select(_cards.c.deck).distinct())]
     groups: dict[tuple[str, defs.SchedulerConfig], list[str]] = {}
     for deck in decks:
         kind = defs.reschedule_kind(before.values(deck), after.values(deck))
@@ -572,7 +594,7 @@ def reschedule_changed_in(
         )
     total = reschedule_service.RescheduleSummary(0, 0, 0, full_replay=False)
     for (kind, config), names in groups.items():
-        ids = list(session.scalars(select(Card.id).where(Card.deck.in_(names))))
+        ids = list(session.scalars(select(_cards.c.id).where(_cards.c.deck.in_(names))))
         done = reschedule_service.reschedule_in(
             session,
             config.params(),
@@ -600,7 +622,9 @@ def _replay_rows_in(session: Session, settings: DeckSettings, card_ids: list[int
     from studylog.services import reschedule as reschedule_service  # lazy: NumPy
 
     by_deck: dict[str, list[int]] = {}
-    for card_id, deck in session.execute(select(Card.id, Card.deck).where(Card.id.in_(card_ids))):
+    for card_id, deck in session.execute(
+        select(_cards.c.id, _cards.c.deck).where(_cards.c.id.in_(card_ids))
+    ):
         by_deck.setdefault(deck, []).append(card_id)
     for deck, ids in by_deck.items():
         reschedule_service.replay_in(
@@ -638,9 +662,7 @@ def undo_reschedule(db: Database) -> str:
         current = DeckSettings(values_in(session), presets)
         for key, raw in snapshot.settings.items():
             if raw is None:
-                row = session.get(Setting, key)
-                if row is not None:
-                    session.delete(row)
+                delete_in(session, key)
             else:
                 set_in(session, key, raw)
         session.flush()

@@ -1,4 +1,10 @@
-"""The study day at a glance: entries, TODOs, reviews done, cards due and the streak."""
+"""The study day at a glance: entries, TODOs, reviews done, cards due and the streak.
+
+Every read here is a Core select on :mod:`studylog.storage.tables` through
+:meth:`Database.read_connection`: ``studylog today`` starts cold many times a
+day, and the ORM (``sqlalchemy.orm`` and the mapped models) would be a fifth of
+its start (tests/test_architecture.py keeps it out).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +14,11 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, exists, func, or_, select
 
 from studylog.services import decks, journal, todos
-from studylog.services.cards import no_text
 from studylog.services.journal import EntryInfo
 from studylog.services.todos import TodoInfo
+from studylog.storage.deck_rows import no_text
 from studylog.storage.engine import Database
-from studylog.storage.models import Card, JournalEntry, Review
+from studylog.storage.tables import cards, journal_entries, reviews
 from studylog.storage.times import to_ms
 from studylog.studyday import StudyCalendar, streak_length
 
@@ -48,12 +54,13 @@ def reviews_on(db: Database, day: date, calendar: StudyCalendar) -> int:
     (they stay in the log, revision 0011; Anki's "studied today" counts its whole
     revlog the same way). The per-deck limits count by the cards' decks instead
     (:mod:`studylog.storage.deck_rows`), so a deleted card's answers leave them."""
-    with db.read() as session:
+    r = reviews.c
+    with db.read_connection() as conn:
         return (
-            session.scalar(
-                select(func.count(Review.id)).where(
-                    Review.reviewed_at_ms >= to_ms(calendar.start_of(day)),
-                    Review.reviewed_at_ms < to_ms(calendar.end_of(day)),
+            conn.scalar(
+                select(func.count(r.id)).where(
+                    r.reviewed_at_ms >= to_ms(calendar.start_of(day)),
+                    r.reviewed_at_ms < to_ms(calendar.end_of(day)),
                 )
             )
             or 0
@@ -64,27 +71,28 @@ def due_counts(db: Database, day: date, calendar: StudyCalendar) -> tuple[int, i
     """(due cards already seen, new cards) that are available on study day ``day``.
 
     One pass over the ``ix_cards_due`` index, minus the cards without text
-    (review-log cards, :func:`studylog.services.cards.has_text`; they are not in
+    (review-log cards, :func:`studylog.storage.deck_rows.has_text`; they are not in
     the queue) counted from their small partial index: reading every card's
     front instead would cost ten times as much on 100k cards.
     """
     end = calendar.end_of(day)
-    seen = Card.last_review.is_not(None)
+    c = cards.c
+    seen = c.last_review.is_not(None)
     conditions = (
-        Card.suspended.is_(False),
-        Card.due < end,
-        or_(Card.buried_until.is_(None), Card.buried_until <= day),
+        c.suspended.is_(False),
+        c.due < end,
+        or_(c.buried_until.is_(None), c.buried_until <= day),
     )
-    counts = select(func.count(Card.id).filter(seen), func.count(Card.id).filter(~seen))
+    counts = select(func.count(c.id).filter(seen), func.count(c.id).filter(~seen))
     # The conditions go in the FILTERs, not the WHERE: with only ``front = ''`` there
     # SQLite reads the small partial index rather than ix_cards_due.
     blank_counts = select(
-        func.count(Card.id).filter(and_(seen, *conditions)),
-        func.count(Card.id).filter(and_(~seen, *conditions)),
+        func.count(c.id).filter(and_(seen, *conditions)),
+        func.count(c.id).filter(and_(~seen, *conditions)),
     ).where(no_text())
-    with db.read() as session:
-        row = session.execute(counts.where(*conditions)).one()
-        blank = session.execute(blank_counts).one()
+    with db.read_connection() as conn:
+        row = conn.execute(counts.where(*conditions)).one()
+        blank = conn.execute(blank_counts).one()
     return int(row[0]) - int(blank[0]), int(row[1]) - int(blank[1])
 
 
@@ -97,19 +105,18 @@ def streak(db: Database, today: date, calendar: StudyCalendar, *, limit_days: in
     million reviews stays in the tens of milliseconds.
     """
     first = today - timedelta(days=limit_days)
-    with db.read() as session:
-        entry_days = set(
-            session.scalars(select(JournalEntry.day).where(JournalEntry.day >= first).distinct())
-        )
+    e, r = journal_entries.c, reviews.c
+    with db.read_connection() as conn:
+        entry_days = set(conn.scalars(select(e.day).where(e.day >= first).distinct()))
 
         def active(day: date) -> bool:
             if day in entry_days:
                 return True
             probe = exists().where(
-                Review.reviewed_at_ms >= to_ms(calendar.start_of(day)),
-                Review.reviewed_at_ms < to_ms(calendar.end_of(day)),
+                r.reviewed_at_ms >= to_ms(calendar.start_of(day)),
+                r.reviewed_at_ms < to_ms(calendar.end_of(day)),
             )
-            return bool(session.scalar(select(probe)))
+            return bool(conn.scalar(select(probe)))
 
         return streak_length(active, today, limit_days=limit_days)
 

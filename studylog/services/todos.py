@@ -11,14 +11,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import Session
 
 from studylog.errors import InvalidInputError, NotFoundError
 from studylog.storage.engine import Database
-from studylog.storage.models import Todo
+from studylog.storage.tables import todos
 from studylog.studyday import StudyCalendar, utcnow
+
+if TYPE_CHECKING:
+    # The day's list and the open count are Core selects (``studylog today`` loads no
+    # ORM); the model is imported by the functions that change or load one TODO.
+    from sqlalchemy.orm import Session
+
+    from studylog.storage.models import Todo
 
 
 @dataclass(frozen=True)
@@ -49,6 +56,8 @@ def _info(todo: Todo, viewed_day: date | None = None, view_end: datetime | None 
 
 
 def _load(session: Session, todo_id: int) -> Todo:
+    from studylog.storage.models import Todo
+
     todo = session.get(Todo, todo_id)
     if todo is None:
         raise NotFoundError(f"no TODO with id {todo_id}")
@@ -76,6 +85,8 @@ def add(
     Raises:
         InvalidInputError: for empty text.
     """
+    from studylog.storage.models import Todo
+
     text = _check(text)
     moment = now or utcnow()
     with db.write() as session:
@@ -141,6 +152,8 @@ def delete(db: Database, todo_id: int) -> None:
 
 def move(db: Database, todo_id: int, offset: int) -> TodoInfo:
     """Move a TODO ``offset`` places up (negative) or down in its origin day's list."""
+    from studylog.storage.models import Todo
+
     with db.write() as session:
         todo = _load(session, todo_id)
         siblings = list(
@@ -163,18 +176,18 @@ def for_day(db: Database, day: date, calendar: StudyCalendar) -> list[TodoInfo]:
     """The TODO list of study day ``day``: carried-over items first (oldest origin first),
     then the day's own, each in its list order."""
     start, end = calendar.start_of(day), calendar.end_of(day)
-    columns = (Todo.id, Todo.text, Todo.origin_day, Todo.due_day, Todo.done_at, Todo.position)
-    with db.read() as session:
+    t = todos.c
+    with db.read_connection() as conn:
         # Plain rows, not ORM objects: years of carried-over items stay cheap.
-        rows = session.execute(
-            select(*columns)
+        rows = conn.execute(
+            select(t.id, t.text, t.origin_day, t.due_day, t.done_at, t.position)
             .where(
                 or_(
-                    Todo.origin_day == day,
-                    (Todo.origin_day < day) & (or_(Todo.done_at.is_(None), Todo.done_at >= start)),
+                    t.origin_day == day,
+                    (t.origin_day < day) & (or_(t.done_at.is_(None), t.done_at >= start)),
                 )
             )
-            .order_by(Todo.origin_day, Todo.position, Todo.id)
+            .order_by(t.origin_day, t.position, t.id)
         )
         return [
             TodoInfo(
@@ -193,5 +206,6 @@ def for_day(db: Database, day: date, calendar: StudyCalendar) -> list[TodoInfo]:
 
 def open_count(db: Database) -> int:
     """How many TODOs are not done."""
-    with db.read() as session:
-        return session.scalar(select(func.count(Todo.id)).where(Todo.done_at.is_(None))) or 0
+    t = todos.c
+    with db.read_connection() as conn:
+        return conn.scalar(select(func.count(t.id)).where(t.done_at.is_(None))) or 0

@@ -13,17 +13,27 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Connection, Table, and_, func, literal_column, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, func, literal_column, or_, select
 
 from studylog.scheduling.decks import Counts, Done
 from studylog.scheduling.states import CardState
-from studylog.storage.models import Card, Review
+from studylog.storage.tables import cards, reviews
 from studylog.storage.times import to_ms
 
-cards: Table = Card.__table__  # type: ignore[assignment]
-reviews: Table = Review.__table__  # type: ignore[assignment]
-
 _LEARNING = (int(CardState.LEARNING), int(CardState.RELEARNING))
+
+
+def has_text() -> ColumnElement[bool]:
+    """SQL condition: the card has text. A card imported from a review log whose id
+    matched no card has an empty front (``studylog.interchange.review_log``); it
+    keeps its history but stays out of the daily queue until it gets text."""
+    return cards.c.front != literal_column("''")  # a literal, so the partial index matches
+
+
+def no_text() -> ColumnElement[bool]:
+    """SQL condition: the card has no text (see :func:`has_text`), written as the
+    partial index ``ix_cards_no_text`` is, so SQLite can use it."""
+    return cards.c.front == literal_column("''")
 
 
 def _count_columns(day: date, end: datetime, learn_cutoff: datetime) -> list:
@@ -60,9 +70,7 @@ def deck_counts(
             select(*columns).group_by(cards.c.deck)
         )
     }
-    blank = conn.execute(
-        select(*columns).where(cards.c.front == literal_column("''")).group_by(cards.c.deck)
-    )
+    blank = conn.execute(select(*columns).where(no_text()).group_by(cards.c.deck))
     for deck, new, learning, review, _total in blank:
         have = found[deck]
         found[deck] = Counts(

@@ -30,15 +30,20 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.orm import Session
 
 from studylog.errors import DatabaseError
 from studylog.storage.prepared import run_on_cursor
+
+if TYPE_CHECKING:
+    # Imported where a Session is made: reads through :meth:`Database.read_connection`
+    # (``studylog today``) never load the ORM.
+    from sqlalchemy.orm import Session
 
 BUSY_TIMEOUT_MS = 10_000
 _WRITE = "studylog_write"
@@ -216,7 +221,13 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A session for reading; nothing it does is committed."""
+        """A session for reading; nothing it does is committed.
+
+        Raises:
+            DatabaseError: locked, not a database, or another database error (one line).
+        """
+        from sqlalchemy.orm import Session
+
         with Session(self.engine, expire_on_commit=False) as session:
             try:
                 yield session
@@ -226,8 +237,28 @@ class Database:
                 session.rollback()
 
     @contextmanager
+    def read_connection(self) -> Iterator[Connection]:
+        """A Core connection for reading, in one read transaction (``BEGIN DEFERRED`` on
+        SQLite, REPEATABLE READ on PostgreSQL, as :meth:`read`); nothing it does is
+        committed. For reads that need no ORM object: it never imports the ORM.
+
+        Raises:
+            DatabaseError: locked, not a database, or another database error (one line).
+        """
+        try:
+            with self.engine.connect() as conn:
+                try:
+                    yield conn
+                finally:
+                    conn.rollback()
+        except (OperationalError, SADatabaseError) as exc:
+            raise _db_error(exc) from None
+
+    @contextmanager
     def write(self) -> Iterator[Session]:
         """A session whose work is committed as one IMMEDIATE transaction, or not at all."""
+        from sqlalchemy.orm import Session
+
         with Session(self._write_engine, expire_on_commit=False) as session:
             try:
                 yield session
@@ -249,6 +280,12 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def connection_of(reader: Session | Connection) -> Connection:
+    """The Core connection of ``reader``: the connection itself, or the session's
+    (in the session's transaction, which begins if it has not yet)."""
+    return reader if isinstance(reader, Connection) else reader.connection()
 
 
 def _db_error(exc: Exception) -> DatabaseError:

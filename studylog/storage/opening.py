@@ -19,13 +19,16 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import Session
 
 from studylog.errors import DatabaseError
 from studylog.storage import backups, continuity, migrate
 from studylog.storage.engine import Database
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 class AutoBackupDatabase(Database):
