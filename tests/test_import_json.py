@@ -98,6 +98,13 @@ def export_doc(db: Database, path: Path) -> dict:
     return doc
 
 
+def _settings_rows(db: Database) -> dict:
+    from studylog.storage.models import Setting
+
+    with db.read() as session:
+        return {s.key: s.value for s in session.scalars(select(Setting))}
+
+
 @pytest.fixture
 def source(tmp_path) -> tuple[Database, Path, dict]:
     db = new_db(tmp_path / "a.db")
@@ -214,6 +221,10 @@ def test_merging_histories_replays_the_card(tmp_path):
         db.dispose()
 
 
+def _set(rows: dict):
+    return lambda d: d["settings"].update(rows)
+
+
 @pytest.mark.parametrize(
     ("edit", "message"),
     [
@@ -224,6 +235,14 @@ def test_merging_histories_replays_the_card(tmp_path):
         (lambda d: d.update(format_version=99), "export format version 99 is newer"),
         (lambda d: d.pop("format"), "not a studylog export"),
         (lambda d: d.pop("cards"), "missing section 'cards'"),
+        # settings are checked as `config set` and the preset commands check them
+        (_set({"fsrs.desired_retention": 5}), "settings: desired_retention: "),
+        (_set({"fsrs.learning_steps_s": "soon"}), "settings: learning_steps: "),
+        (_set({"deck_presets": {"밑바닥2": {"timezone": "UTC"}}}), ": 밑바닥2: timezone: only"),
+        (_set({"shared_presets": {"빠른": {"new_per_day": -3}}}), ": 빠른: new_per_day: "),
+        (_set({"deck_presets": ["밑바닥2"]}), "settings: deck_presets: not an object"),
+        (_set({"deck_preset_names": {"밑바닥2": 7}}), "names: 밑바닥2: not a name"),
+        (_set({"theme": "x" * 500}), "settings: theme: not a name"),
     ],
 )
 def test_bad_records_are_named_and_nothing_is_written(source, tmp_path, edit, message):
@@ -238,9 +257,11 @@ def test_bad_records_are_named_and_nothing_is_written(source, tmp_path, edit, me
         import_files(target, [bad], now=NOW)
     assert str(caught.value).startswith("bad.json: ")
     assert message.format(**ids) in str(caught.value)
+    assert "\n" not in str(caught.value)
     with target.read() as s:
         assert s.scalar(select(func.count(Card.id))) == 0
         assert s.scalar(select(func.count(Concept.id))) == 0
+    assert _settings_rows(target) == {}
     target.dispose()
 
 
@@ -286,13 +307,6 @@ def test_a_deleted_cards_kept_history_is_not_exported(tmp_path):
         db.dispose()
 
 
-def _settings_rows(db: Database) -> dict:
-    from studylog.storage.models import Setting
-
-    with db.read() as session:
-        return {s.key: s.value for s in session.scalars(select(Setting))}
-
-
 def test_an_export_carries_the_users_settings_and_none_of_the_collections_own_state(
     source, tmp_path
 ):
@@ -323,34 +337,4 @@ def test_an_export_carries_the_users_settings_and_none_of_the_collections_own_st
     assert _settings_rows(target).keys() == doc["settings"].keys() - own
     assert card_actions.last_undo(target) is None  # nothing of the other machine's to undo
     assert settings.effective(target, "밑바닥2").values["desired_retention"] == 0.8
-    target.dispose()
-
-
-@pytest.mark.parametrize(
-    ("settings_row", "message"),
-    [
-        ({"fsrs.desired_retention": 5}, "settings: desired_retention: "),
-        ({"fsrs.learning_steps_s": "soon"}, "settings: learning_steps: "),
-        ({"deck_presets": {"밑바닥2": {"timezone": "UTC"}}}, "deck_presets: 밑바닥2: timezone: "),
-        ({"shared_presets": {"빠른": {"new_per_day": -3}}}, "shared_presets: 빠른: new_per_day: "),
-        ({"deck_presets": ["밑바닥2"]}, "settings: deck_presets: not an object"),
-        ({"deck_preset_names": {"밑바닥2": 7}}, "deck_preset_names: 밑바닥2: not a name"),
-        ({"theme": "x" * 500}, "settings: theme: not a name"),
-    ],
-)
-def test_a_bad_setting_is_named_and_nothing_is_written(source, tmp_path, settings_row, message):
-    _db, backup, _doc = source
-    doc = json.loads(backup.read_text(encoding="utf-8"))
-    doc["settings"] = {**doc["settings"], **settings_row}
-    bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
-    target = new_db(tmp_path / "t.db")
-    with pytest.raises(InvalidInputError) as caught:
-        import_files(target, [bad], now=NOW)
-    assert str(caught.value).startswith("bad.json: settings: ")
-    assert message in str(caught.value)
-    assert "\n" not in str(caught.value)
-    assert _settings_rows(target) == {}
-    with target.read() as s:
-        assert s.scalar(select(func.count(Card.id))) == 0
     target.dispose()
