@@ -200,13 +200,20 @@ def memory_stats(
             "WHERE NOT suspended AND last_review_ms IS NOT NULL "
             "AND stability > 0 AND difficulty > 0"
         ).fetchall()
-        # In the table's order, sorted in NumPy (walking the reviews in card order
-        # fetched almost each row from another page: 4.1 s of 1,000,000)
-        hist = columns.scan_reviews(
-            session,
-            [("COALESCE(r.stability_after, -1)", np.float64)],
-            card_where="NOT c.suspended",
-        )
+        after = [("COALESCE(r.stability_after, -1)", np.float64)]
+        log = None
+        if with_fit:  # one scan of the review log for the fit's items and the curve
+            from studylog.storage import fsrs_reads
+
+            log = fsrs_reads.load_answer_log(session, extra=after)
+            card_ids, review_ids = log.history.card_ids, log.history.review_ids
+            times_ms, stability_after = log.history.times_ms, log.extra[0]
+        else:
+            # In the table's order, sorted in NumPy (walking the reviews in card order
+            # fetched almost each row from another page: 4.1 s of 1,000,000)
+            hist = columns.scan_reviews(session, after, card_where="NOT c.suspended")
+            card_ids, review_ids, times_ms = hist.card_ids, hist.review_ids, hist.times_ms
+            stability_after = hist.columns[0]
         # Rows a whole-collection replay left stale: their stability from the replay.
         derived = review_states.derived_states_in(session)
     cards = np.fromiter(chain.from_iterable(rows), np.float64, len(rows) * 3).reshape(-1, 3)
@@ -215,9 +222,8 @@ def memory_stats(
         cards[:, 1], cards[:, 2].astype(np.int64) * 1000, int(now_ms) * 1000, p
     )
     d_hist, s_hist, r_hist = histograms(cards[:, 0], cards[:, 1], r_now)
-    stability_after = hist.columns[0]
     if derived is not None:
-        at = derived.index_of(hist.review_ids)
+        at = derived.index_of(review_ids)
         stale = at >= 0
         s_after = derived.after.stability[at[stale]]
         stability_after[stale] = np.where(np.isnan(s_after), -1.0, s_after)
@@ -226,12 +232,12 @@ def memory_stats(
         [to_ms(calendar.end_of(first_day + timedelta(days=i))) for i in range(days - 1)] + [now_ms],
         dtype=np.int64,
     )
-    memorised = memorised_per_day(hist.card_ids, hist.times_ms, stability_after, moments, p)
+    memorised = memorised_per_day(card_ids, times_ms, stability_after, moments, p)
     items, log_loss, rmse = 0, None, None
-    if with_fit:
+    if log is not None:
         from studylog.services import optimizer
 
-        data = optimizer.training_set(db, now=moment)
+        data = optimizer.training_set_of(log, optimizer.checked_config(config), calendar, moment)
         items = len(data.items)
         if items:
             score = fitting.evaluate(data.items, data.config.parameters)

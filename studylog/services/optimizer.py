@@ -99,7 +99,20 @@ def training_set(
             raise NotFoundError(f"no deck named {deck!r} (or it has no cards)")
         config = checked_config(review.config_in(session))
         log = fsrs_reads.load_answer_log(session)
-    items = build_training_items(log.history, next_day_at_ms(calendar, moment))
+    return training_set_of(log, config, calendar, moment, deck=deck)
+
+
+def training_set_of(
+    log: fsrs_reads.AnswerLog,
+    config: review.SchedulerConfig,
+    calendar: StudyCalendar,
+    now: datetime,
+    *,
+    deck: str | None = None,
+) -> TrainingSet:
+    """The training items of a review log already read (:func:`fsrs_reads.load_answer_log`)
+    at ``now`` (aware), for readers that need the log for more than the fit."""
+    items = build_training_items(log.history, next_day_at_ms(calendar, now))
     scope = "the collection" if deck is None else f"deck {deck!r} (the collection's preset)"
     cards = len(set(items.card_ids.tolist()))
     return TrainingSet(items, cards, scope, config)

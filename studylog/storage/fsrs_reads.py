@@ -11,6 +11,7 @@ suspended now are left out, as Anki's default search for optimizing
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain
 
@@ -31,16 +32,26 @@ def _deck_filter(deck: str | None) -> tuple[str, tuple[object, ...]]:
 
 @dataclass(frozen=True)
 class AnswerLog:
-    """The review history plus each answer's duration (ms, NaN when unknown), aligned."""
+    """The review history plus each answer's duration (ms, NaN when unknown), aligned;
+    ``extra``: the further review columns asked of :func:`load_answer_log`, aligned too."""
 
     history: ReviewHistory
     duration_ms: np.ndarray
+    extra: tuple[np.ndarray, ...] = ()
 
 
-def load_answer_log(session: Session, *, deck: str | None = None) -> AnswerLog:
+def load_answer_log(
+    session: Session,
+    *,
+    deck: str | None = None,
+    extra: Sequence[tuple[str, type]] = (),
+) -> AnswerLog:
     """Every review row of unsuspended cards (of ``deck`` and its subdecks if given).
 
     Returns arrays in (card, time in ms, id) order; times are epoch milliseconds, UTC.
+    ``extra``: more review columns read in the same scan, as
+    :func:`studylog.storage.columns.scan_reviews` takes them (SQL over ``r``, dtype;
+    no NULLs), in :attr:`AnswerLog.extra`.
     """
     where, params = _deck_filter(deck)
     # In the table's order, sorted in NumPy (scan_reviews: the card order's walk
@@ -51,11 +62,12 @@ def load_answer_log(session: Session, *, deck: str | None = None) -> AnswerLog:
             ("r.rating", np.int64),
             ("r.state_before", np.int64),
             ("COALESCE(r.duration_ms, -1)", np.int64),
+            *extra,
         ],
         card_where=f"NOT c.suspended{where}",
         params=params,
     )
-    ratings, state_before, duration_ms = scan.columns
+    ratings, state_before, duration_ms, *more = scan.columns
     kinds = np.where(ratings == 0, np.int8(EntryKind.RESET), kind_of_state(state_before))
     history = ReviewHistory(
         card_ids=scan.card_ids,
@@ -65,7 +77,7 @@ def load_answer_log(session: Session, *, deck: str | None = None) -> AnswerLog:
         kinds=kinds.astype(np.int8),
     )
     duration = np.where(duration_ms >= 0, duration_ms, np.nan).astype(np.float64)
-    return AnswerLog(history, duration)
+    return AnswerLog(history, duration, tuple(more))
 
 
 def deck_exists(session: Session, deck: str) -> bool:
