@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 
 from studylog.errors import InvalidInputError, NotFoundError
 from studylog.storage.engine import Database
@@ -30,7 +30,8 @@ class EntryInfo:
     updated_at: datetime
 
 
-def _info(entry: JournalEntry) -> EntryInfo:
+def _info(entry: JournalEntry | Row) -> EntryInfo:
+    # an ORM entry or a Core row of the same columns (attribute access on both)
     return EntryInfo(entry.id, entry.day, entry.body, entry.created_at, entry.updated_at)
 
 
@@ -108,7 +109,7 @@ def between(db: Database, first: date, last: date) -> list[EntryInfo]:
             .where(e.day >= first, e.day <= last)
             .order_by(e.day, e.created_at, e.id)
         )
-        return [EntryInfo(*row) for row in rows]
+        return [_info(row) for row in rows]
 
 
 def days_with_entries(db: Database, first: date, last: date) -> dict[date, int]:

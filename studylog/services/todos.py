@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Row, func, or_, select
 
 from studylog.errors import InvalidInputError, NotFoundError
 from studylog.storage.engine import Database
@@ -45,7 +45,9 @@ class TodoInfo:
         return self.done_at is not None
 
 
-def _info(todo: Todo, viewed_day: date | None = None, view_end: datetime | None = None) -> TodoInfo:
+def _info(
+    todo: Todo | Row, viewed_day: date | None = None, view_end: datetime | None = None
+) -> TodoInfo:
     carried = viewed_day is not None and todo.origin_day < viewed_day
     done_at = todo.done_at
     if view_end is not None and done_at is not None and done_at >= view_end:
@@ -189,19 +191,7 @@ def for_day(db: Database, day: date, calendar: StudyCalendar) -> list[TodoInfo]:
             )
             .order_by(t.origin_day, t.position, t.id)
         )
-        return [
-            TodoInfo(
-                id=todo_id,
-                text=text,
-                origin_day=origin,
-                due_day=due,
-                # Done on a later day: on the viewed day it was still open.
-                done_at=done_at if done_at is not None and done_at < end else None,
-                position=position,
-                carried=origin < day,
-            )
-            for todo_id, text, origin, due, done_at, position in rows
-        ]
+        return [_info(row, day, end) for row in rows]
 
 
 def open_count(db: Database) -> int:
